@@ -1,0 +1,56 @@
+# evaltools: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything is installed into .venv from requirements.lock, so a rerun months later
+# computes with the same package versions.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.evaltools-installed
+EXTRAS ?= dev
+DEMO_DIR  ?= build/demo-study
+DEMO_SEED ?= 20240901
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap demo test lab lint lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evaltools needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+bootstrap: $(STAMP)  ## create .venv (if missing) and install evaltools with locked versions
+
+demo: bootstrap  ## generate the synthetic demo study and run the main job on it
+	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --force
+	$(BIN)/evaltools validate $(DEMO_DIR)
+	@echo
+	@echo "Demo study:        $(DEMO_DIR)/study.yml"
+	@echo "Wave files:        $(DEMO_DIR)/data/raw/"
+	@echo "True effects:      $(DEMO_DIR)/truth/true_effects.csv"
+
+test: bootstrap  ## run the whole test suite (no network, no R needed)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lab:  ## open JupyterLab on the notebooks
+	$(MAKE) bootstrap EXTRAS=dev,lab STAMP=$(VENV)/.evaltools-installed-lab
+	$(BIN)/jupyter lab notebooks/
+
+lint: bootstrap  ## ruff over the code
+	$(BIN)/ruff check evaltools tests benchmarks
+
+lock:  ## re-resolve requirements.lock from pyproject.toml (needs the package index)
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev,lab]"
+	@{ echo "# Exact versions evaltools is tested with. Regenerate with 'make lock'."; \
+	   echo "# Python $$(build/lock-venv/bin/python -c 'import platform; print(platform.python_version())'), generated $$(date -u +%Y-%m-%d)"; \
+	   build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^evaltools' ; } > requirements.lock
+	rm -rf build/lock-venv
+
+clean:  ## remove the virtual environment and generated files (never study data outside build/)
+	rm -rf $(VENV) build .pytest_cache

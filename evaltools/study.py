@@ -1,0 +1,251 @@
+"""The study definition: one ``study.yml`` per evaluation study.
+
+:func:`load_study` reads a study folder's ``study.yml``, checks it in two passes (the JSON Schema
+in ``evaltools/schemas/study.schema.json`` for its shape, then the rules that tie its sections
+together) and returns a frozen :class:`Study`. Every problem in the file is collected first and
+reported at once in a :class:`~evaltools.errors.StudyDefinitionError`, each naming the file, the
+line, the key path, the value found and what is allowed.
+
+The README documents the format with a full example; ``evaltools demo`` writes one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from evaltools._schema import schema_problems
+from evaltools._study_checks import check_semantics
+from evaltools._yamlio import read_yaml
+from evaltools.errors import Problem, StudyDefinitionError
+from evaltools.instruments import Instrument
+from evaltools.text import Language, LocalText
+
+__all__ = [
+    "Study",
+    "Wave",
+    "Site",
+    "Group",
+    "DataSpec",
+    "ReportSpec",
+    "load_study",
+    "check_study",
+    "study_file",
+    "DEFAULT_MIN_CELL_SIZE",
+    "TEMPLATES",
+]
+
+STUDY_FILE = "study.yml"
+DEFAULT_MIN_CELL_SIZE = 10
+#: Report templates a study may ask for, and whether each needs a comparison group.
+TEMPLATES: dict[str, bool] = {
+    "data_quality": False,
+    "prepost": False,
+    "controlled": True,
+    "site_overview": False,
+}
+
+Design = Literal["pre_post", "controlled", "randomised"]
+WaveRole = Literal["baseline", "post", "follow_up"]
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A measurement occasion. ``order`` sorts waves; ``role`` says what it is for."""
+
+    id: str
+    order: int
+    role: WaveRole
+    label: LocalText
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where the intervention runs, e.g. a municipality or a focus area."""
+
+    id: str
+    name: str
+    municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A study arm: the intervention group or a comparison group."""
+
+    id: str
+    role: Literal["intervention", "comparison"]
+    label: LocalText
+
+
+@dataclass(frozen=True)
+class FileRule:
+    """Which raw files to read (a glob under ``raw_dir``) and what they hold."""
+
+    pattern: str
+    wave: str | None = None
+    site: str | None = None
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a study's wave files are and how their columns map onto the definition."""
+
+    raw_dir: Path
+    files: tuple[FileRule, ...]
+    respondent_id: str
+    site_column: str | None
+    group_column: str | None
+    wave_column: str | None
+    submitted_at: str | None
+    item_columns: dict[str, str]
+    renames: dict[str, dict[str, str]]
+    identifiers: tuple[str, ...]
+    csv_delimiter: str = "auto"
+    csv_decimal: str = ","
+    csv_encoding: str = "auto"
+    duplicates: Literal["keep_last", "keep_first", "error"] = "keep_last"
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """A variable to break results down by (e.g. gender, age band)."""
+
+    column: str
+    label: LocalText
+    values: tuple[str | int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One kind of report to produce: a template, per site or for the study, for some waves."""
+
+    template: str
+    per: Literal["site", "study"]
+    waves: tuple[str, ...]
+    sites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study definition. Build it with :func:`load_study`."""
+
+    folder: Path
+    id: str
+    title: LocalText
+    intervention: str
+    protective_factors: tuple[str, ...]
+    design: Design
+    groups: tuple[Group, ...]
+    waves: tuple[Wave, ...]
+    sites: tuple[Site, ...]
+    instruments: tuple[Instrument, ...]
+    data: DataSpec
+    subgroups: tuple[Subgroup, ...]
+    min_cell_size: int
+    language: Language
+    reports: tuple[ReportSpec, ...]
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def baseline(self) -> Wave:
+        """The baseline wave."""
+        return next(w for w in self.waves if w.role == "baseline")
+
+    def wave(self, wave_id: str) -> Wave:
+        """The wave with id ``wave_id``."""
+        for wave in self.waves:
+            if wave.id == wave_id:
+                return wave
+        raise KeyError(f"study {self.id!r} has no wave {wave_id!r}; waves: "
+                       + ", ".join(w.id for w in self.waves))
+
+    @property
+    def has_comparison(self) -> bool:
+        """Whether the design has a comparison group."""
+        return any(g.role == "comparison" for g in self.groups)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """All item ids of the study's instruments, in order."""
+        return tuple(i for inst in self.instruments for i in inst.item_ids)
+
+
+def study_file(path: str | Path) -> Path:
+    """The ``study.yml`` for a study folder, or ``path`` itself if it names a file."""
+    path = Path(path)
+    return path / STUDY_FILE if path.is_dir() else path
+
+
+def check_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
+    """Check a study definition without raising.
+
+    Parameters
+    ----------
+    path : str or Path
+        A study folder or its ``study.yml``.
+
+    Returns
+    -------
+    study : Study or None
+        The study, when there are no errors (warnings are allowed).
+    problems : list of Problem
+        Every error and warning found.
+    """
+    file = study_file(path)
+    display = str(file)
+    doc = read_yaml(file, display)
+    if doc.problems:
+        return None, doc.problems
+    if not isinstance(doc.data, dict):
+        return None, [Problem(display, "(top level)", "expected a mapping of keys",
+                              found=doc.data, line=1)]
+    problems = schema_problems(doc, "study")
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    study, more = check_semantics(doc, file.parent)
+    problems.extend(more)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return study, problems
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study definition.
+
+    Parameters
+    ----------
+    path : str or Path
+        A study folder (holding ``study.yml``) or the ``study.yml`` file itself.
+
+    Returns
+    -------
+    Study
+        The validated definition; warnings, if any, are in ``Study.warnings``.
+
+    Raises
+    ------
+    StudyDefinitionError
+        Listing every problem in the file: YAML syntax, unknown or missing keys, values outside
+        the allowed set, and broken references between sections (an unknown wave, site, group or
+        instrument; a design without the groups it needs; overlapping wave windows; ...).
+
+    Examples
+    --------
+    >>> from evaltools.simulate import generate_demo_study
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "demo"
+    >>> _ = generate_demo_study(folder, seed=1, n_sites=2, size=(20, 30))
+    >>> study = load_study(folder)
+    >>> study.design, [w.id for w in study.waves], study.min_cell_size
+    ('controlled', ['t0', 't1', 't2'], 10)
+    """
+    file = study_file(path)
+    study, problems = check_study(file)
+    if study is None:
+        raise StudyDefinitionError(f"study definition {file}", problems)
+    return study
