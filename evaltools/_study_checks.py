@@ -47,36 +47,58 @@ class _Checker:
                          found=entry[key], expected="unique values")
                 counts[entry[key]] = 1  # report each duplicate once
 
-    def ref(self, at: PathKey, value: Any, known: list[str], what: str) -> bool:
-        if value in known:
+    def ref(self, at: PathKey, value: Any, known: list[str] | None, what: str) -> bool:
+        """Check a reference; ``known=None`` means the referenced section is unreadable."""
+        if known is None or value in known:
             return True
         self.add(at, f"unknown {what}{suggest(value, known)}", found=value,
                  expected=allowed(known))
         return False
 
 
-def check_semantics(doc: YamlDocument, folder: Path):
-    """Check cross-references in a schema-valid study document; build the Study if sound."""
-    from evaltools.study import (  # local import: study imports this module
-        DEFAULT_MIN_CELL_SIZE,
-        TEMPLATES,
-        DataSpec,
-        FileRule,
-        Group,
-        ReportSpec,
-        Site,
-        Study,
-        Subgroup,
-        Wave,
-    )
+def check_semantics(doc: YamlDocument, folder: Path, schema_problems: list[Problem] = ()):
+    """Check cross-references in a study document; build the Study if there is no error.
 
-    d = doc.data
+    Runs even when the schema found errors, so that a user sees every problem at once: each
+    check works on its own section and is skipped where that section is too broken to read,
+    and a problem at or around a place the schema already reported is not repeated.
+    """
     c = _Checker(doc)
-    waves = _check_waves(c, d["waves"])
-    wave_ids = [w["id"] for w in d["waves"]]
-    c.unique("sites", d["sites"])
-    site_ids = [s["id"] for s in d["sites"]]
+    ctx: dict[str, Any] = {"folder": folder}
+    checks = (_waves_section, _sites_section, _groups_section, _instruments_section,
+              _data_section, _disclosure_section, _reports_section)
+    for check in checks:
+        try:
+            check(c, doc.data, ctx)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            if not schema_problems:
+                raise  # a schema-valid file must never break a check: that is a bug
+    reported = [p.location for p in schema_problems if p.severity == "error"]
+    problems = [p for p in c.problems if not any(_related(p.location, r) for r in reported)]
+    if schema_problems or any(p.severity == "error" for p in problems):
+        return None, problems
+    return _build(doc.data, ctx, problems), problems
 
+
+def _related(a: str, b: str) -> bool:
+    """Whether one key path lies within the other (``waves`` and ``waves[0].role`` do)."""
+    def within(x: str, y: str) -> bool:
+        return x == y or x.startswith(y + ".") or x.startswith(y + "[")
+    return within(a, b) or within(b, a)
+
+
+def _waves_section(c: _Checker, d: dict, ctx: dict) -> None:
+    ctx["waves"] = _check_waves(c, d["waves"])
+    ctx["wave_ids"] = [w["id"] for w in d["waves"]]
+    ctx["baseline"] = _baseline_id(d["waves"])
+
+
+def _sites_section(c: _Checker, d: dict, ctx: dict) -> None:
+    c.unique("sites", d["sites"])
+    ctx["site_ids"] = [s["id"] for s in d["sites"]]
+
+
+def _groups_section(c: _Checker, d: dict, ctx: dict) -> None:
     groups_in = d.get("groups") or []
     if groups_in:
         c.unique("groups", groups_in)
@@ -90,22 +112,29 @@ def check_semantics(doc: YamlDocument, folder: Path):
                   expected="at most 1 group")
         if not groups_in:
             groups_in = [{"id": "intervention", "role": "intervention"}]
-    else:
-        if not roles["intervention"] or not roles["comparison"]:
-            c.add(("groups",) if "groups" in d else ("design",),
-                  f"design {d['design']!r} needs an intervention group and a comparison group",
-                  found=sorted(roles) or None,
-                  expected="groups with role 'intervention' and role 'comparison'")
-    group_ids = [g["id"] for g in groups_in]
+    elif not roles["intervention"] or not roles["comparison"]:
+        c.add(("groups",) if "groups" in d else ("design",),
+              f"design {d['design']!r} needs an intervention group and a comparison group",
+              found=sorted(roles) or None,
+              expected="groups with role 'intervention' and role 'comparison'")
+    ctx["groups"] = groups_in
+    ctx["has_comparison"] = roles["comparison"] > 0
 
-    instruments = _check_instruments(c, d["instruments"], folder)
-    item_ids = [i for inst in instruments for i in inst.item_ids]
+
+def _instruments_section(c: _Checker, d: dict, ctx: dict) -> None:
+    ctx["instruments"] = _check_instruments(c, d["instruments"], ctx["folder"])
+    ctx["item_ids"] = [i for inst in ctx["instruments"] for i in inst.item_ids]
+
+
+def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
     data = d["data"]
     cols = data["columns"]
-    if len(site_ids) > 1 and "site" not in cols and not all("site" in f for f in data["files"]):
+    wave_ids, site_ids = ctx.get("wave_ids"), ctx.get("site_ids")
+    if site_ids and len(site_ids) > 1 and "site" not in cols and not all(
+            "site" in f for f in data["files"]):
         c.add(("data", "columns"), "several sites, but no site column and not every file rule "
               "names a site", expected="data.columns.site, or a site on every data.files entry")
-    if len(group_ids) > 1 and "group" not in cols:
+    if len(ctx.get("groups", [])) > 1 and "group" not in cols:
         c.add(("data", "columns"), "several groups, but no group column",
               expected="data.columns.group")
     for index, rule in enumerate(data["files"]):
@@ -116,7 +145,7 @@ def check_semantics(doc: YamlDocument, folder: Path):
                   "wave column", expected="a 'wave' key, or data.columns.wave")
         if "site" in rule:
             c.ref(("data", "files", index, "site"), rule["site"], site_ids, "site")
-
+    item_ids = ctx.get("item_ids")
     mapped = {v: k for k, v in cols.items()}
     subgroups_in = d.get("subgroups") or []
     c.unique("subgroups", subgroups_in, key="column")
@@ -127,13 +156,14 @@ def check_semantics(doc: YamlDocument, folder: Path):
                   f"data.columns.{mapped[col]}", found=col)
     for column, item in (data.get("item_columns") or {}).items():
         c.ref(("data", "item_columns", column), item, item_ids, "item")
-    targets = item_ids + list(cols.values()) + sub_cols + list(data.get("identifiers", []))
+    identifiers = list(data.get("identifiers", []))
+    targets = None if item_ids is None else item_ids + list(cols.values()) + sub_cols + identifiers
     for wave, renames in (data.get("renames") or {}).items():
         if c.ref(("data", "renames", wave), wave, wave_ids, "wave"):
             seen: dict[str, str] = {}
             for source, target in renames.items():
                 at = ("data", "renames", wave, source)
-                if target not in targets:
+                if targets is not None and target not in targets:
                     c.add(at, f"rename target is not an item, mapped column or subgroup"
                           f"{suggest(target, targets)}", found=target,
                           expected="an item id of the study's instruments or a column named in "
@@ -143,56 +173,79 @@ def check_semantics(doc: YamlDocument, folder: Path):
                           found=target)
                 seen[target] = source
     protected = {**{v: f"data.columns.{k}" for k, v in cols.items()},
-                 **{s: "a subgroup" for s in sub_cols}, **{i: "an item" for i in item_ids}}
-    for index, column in enumerate(data.get("identifiers", [])):
+                 **{s: "a subgroup" for s in sub_cols},
+                 **{i: "an item" for i in item_ids or []}}
+    for index, column in enumerate(identifiers):
         if column in protected:
             c.add(("data", "identifiers", index), f"this column is also {protected[column]}; "
                   "identifier columns are dropped on ingest", found=column)
+    if not (ctx["folder"] / data["raw_dir"]).is_dir():
+        c.add(("data", "raw_dir"), "folder does not exist (yet); no wave files can be read",
+              found=data["raw_dir"], severity="warning")
+
+
+def _disclosure_section(c: _Checker, d: dict, ctx: dict) -> None:
+    from evaltools.study import DEFAULT_MIN_CELL_SIZE
 
     min_cell = (d.get("disclosure") or {}).get("min_cell_size", DEFAULT_MIN_CELL_SIZE)
-    if min_cell < 5:
+    if isinstance(min_cell, int) and min_cell < 5:
         c.add(("disclosure", "min_cell_size"), "cells this small can disclose individual "
               "answers", found=min_cell, expected="at least 5 (default 10)", severity="warning")
-    has_comparison = roles["comparison"] > 0
-    reports = []
+
+
+def _reports_section(c: _Checker, d: dict, ctx: dict) -> None:
+    from evaltools.study import TEMPLATES
+
+    wave_ids, site_ids = ctx.get("wave_ids"), ctx.get("site_ids")
+    follow = None if wave_ids is None else [w for w in wave_ids if w != ctx.get("baseline")]
     for index, spec in enumerate((d.get("reports") or {}).get("produce", [])):
         at = ("reports", "produce", index)
-        known = list(TEMPLATES)
-        if c.ref(at + ("template",), spec["template"], known, "report template"):
-            if TEMPLATES[spec["template"]] and not has_comparison:
+        if c.ref(at + ("template",), spec["template"], list(TEMPLATES), "report template"):
+            if TEMPLATES[spec["template"]] and not ctx.get("has_comparison", True):
                 c.add(at + ("template",), "this template compares groups, but the study has no "
                       "comparison group", found=spec["template"])
-        follow = [w for w in wave_ids if w != _baseline_id(d["waves"])]
         for j, w in enumerate(spec.get("waves", [])):
             c.ref(at + ("waves", j), w, follow, "wave to report on (not the baseline)")
         for j, s in enumerate(spec.get("sites", [])):
             c.ref(at + ("sites", j), s, site_ids, "site")
+
+
+def _build(d: dict, ctx: dict, warnings: list[Problem]):
+    from evaltools.study import (
+        DEFAULT_MIN_CELL_SIZE,
+        DataSpec,
+        FileRule,
+        Group,
+        ReportSpec,
+        Site,
+        Study,
+        Subgroup,
+        Wave,
+    )
+
+    data, cols = d["data"], d["data"]["columns"]
+    csv = data.get("csv") or {}
+    follow = [w for w in ctx["wave_ids"] if w != ctx["baseline"]]
+    reports = []
+    for spec in (d.get("reports") or {}).get("produce", []):
         per = spec.get("per", "study" if spec["template"] == "site_overview" else "site")
         reports.append(ReportSpec(spec["template"], per, tuple(spec.get("waves", follow)),
-                                  tuple(spec.get("sites", site_ids))))
-    raw_dir = folder / data["raw_dir"]
-    if not raw_dir.is_dir():
-        c.add(("data", "raw_dir"), "folder does not exist (yet); no wave files can be read",
-              found=data["raw_dir"], severity="warning")
-
-    if any(p.severity == "error" for p in c.problems):
-        return None, c.problems
-    csv = data.get("csv") or {}
-    study = Study(
-        folder=folder,
+                                  tuple(spec.get("sites", ctx["site_ids"]))))
+    return Study(
+        folder=ctx["folder"],
         id=d["id"],
         title=LocalText.parse(d["title"]),
         intervention=d["intervention"]["name"],
         protective_factors=tuple(d["intervention"]["protective_factors"]),
         design=d["design"],
         groups=tuple(Group(g["id"], g["role"], LocalText.parse(g.get("label")) or
-                           GROUP_ROLE_LABELS[g["role"]]) for g in groups_in),
-        waves=tuple(Wave(**w) for w in waves),
+                           GROUP_ROLE_LABELS[g["role"]]) for g in ctx["groups"]),
+        waves=tuple(Wave(**w) for w in ctx["waves"]),
         sites=tuple(Site(s["id"], s.get("name", s["id"]), s.get("municipality"))
                     for s in d["sites"]),
-        instruments=tuple(instruments),
+        instruments=tuple(ctx["instruments"]),
         data=DataSpec(
-            raw_dir=raw_dir,
+            raw_dir=ctx["folder"] / data["raw_dir"],
             files=tuple(FileRule(**rule) for rule in data["files"]),
             respondent_id=cols["respondent_id"],
             site_column=cols.get("site"),
@@ -209,13 +262,12 @@ def check_semantics(doc: YamlDocument, folder: Path):
         ),
         subgroups=tuple(Subgroup(s["column"], LocalText.parse(s.get("label"), s["column"]),
                                  tuple(s["values"]) if "values" in s else None)
-                        for s in subgroups_in),
-        min_cell_size=min_cell,
+                        for s in d.get("subgroups") or []),
+        min_cell_size=(d.get("disclosure") or {}).get("min_cell_size", DEFAULT_MIN_CELL_SIZE),
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
-        warnings=tuple(c.problems),
+        warnings=tuple(warnings),
     )
-    return study, c.problems
 
 
 def _baseline_id(waves: list[dict]) -> str | None:

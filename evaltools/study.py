@@ -205,9 +205,7 @@ def check_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
         return None, [Problem(display, "(top level)", "expected a mapping of keys",
                               found=doc.data, line=1)]
     problems = schema_problems(doc, "study")
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    study, more = check_semantics(doc, file.parent)
+    study, more = check_semantics(doc, file.parent, problems)
     problems.extend(more)
     if any(p.severity == "error" for p in problems):
         return None, problems
