@@ -62,7 +62,7 @@ FILE_COLUMNS = {
 #: At follow-up the agency renamed the BRS items; study.yml maps them back.
 FOLLOW_UP_RENAMES = {f"veerkracht_{k}": f"brs_{k}" for k in range(1, 7)}
 #: File format per site, in site order (cycled): what each municipality's agency delivers.
-SITE_FORMATS = ("csv", "csv", "csv-cp1252", "xlsx", "xlsx", "sav", "csv", "xlsx")
+SITE_FORMATS = ("csv", "xlsx", "csv-cp1252", "sav", "csv", "xlsx", "csv", "sav")
 _FIXED_TIME = (2024, 9, 1, 0, 0, 0)
 
 

@@ -40,17 +40,21 @@ class _Checker:
                                      severity=severity))
 
     def unique(self, section: str, entries: list[dict], key: str = "id") -> None:
-        counts = Counter(e[key] for e in entries)
+        """Report every repeat of a value (at the repeat, naming the first place)."""
+        first: dict[Any, int] = {}
         for index, entry in enumerate(entries):
-            if counts[entry[key]] > 1:
-                self.add((section, index, key), f"{key} used more than once in {section}",
-                         found=entry[key], expected="unique values")
-                counts[entry[key]] = 1  # report each duplicate once
+            value = entry[key]
+            if value in first:
+                self.add((section, index, key), f"{key} used more than once in {section} (first "
+                         f"at {section}[{first[value]}])", found=value, expected="unique values")
+            else:
+                first[value] = index
 
     def ref(self, at: PathKey, value: Any, known: list[str] | None, what: str) -> bool:
         """Check a reference; ``known=None`` means the referenced section is unreadable."""
         if known is None or value in known:
             return True
+        known = list(dict.fromkeys(known))
         self.add(at, f"unknown {what}{suggest(value, known)}", found=value,
                  expected=allowed(known))
         return False
@@ -331,15 +335,16 @@ def _check_instruments(c: _Checker, refs: list, folder: Path) -> list[Instrument
         return []
     out: list[Instrument] = []
     ids = [r if isinstance(r, str) else r["id"] for r in refs]
-    counts = Counter(ids)
+    first: dict[str, int] = {}
     for index, ref in enumerate(refs):
         inst_id = ids[index]
         version = None if isinstance(ref, str) else ref.get("version")
         at = ("instruments", index)
-        if counts[inst_id] > 1:
-            c.add(at, "instrument listed more than once", found=inst_id)
-            counts[inst_id] = 1
+        if inst_id in first:
+            c.add(at, f"instrument listed more than once (first at instruments[{first[inst_id]}])",
+                  found=inst_id)
             continue
+        first[inst_id] = index
         if not c.ref(at, inst_id, sorted(library), "instrument"):
             continue
         versions = library[inst_id]

@@ -1,0 +1,45 @@
+"""Shared fixtures: a small generated demo study, and a way to break its study.yml."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evaltools.simulate import generate_demo_study
+
+#: Small enough to be quick, large enough to contain every kind of mess.
+SMALL = dict(seed=11, n_sites=3, size=(60, 90))
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated demo study (3 sites); treat as read-only."""
+    folder = tmp_path_factory.mktemp("demo") / "study"
+    generate_demo_study(folder, **SMALL)
+    return folder
+
+
+@pytest.fixture
+def study_copy(demo_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo study that a test may change."""
+    target = tmp_path / "study"
+    shutil.copytree(demo_dir, target)
+    return target
+
+
+@pytest.fixture
+def edit_study(study_copy: Path) -> Callable[[Callable[[dict], None]], Path]:
+    """Apply a change to the parsed study.yml of a private copy and write it back."""
+
+    def apply(change: Callable[[dict], None]) -> Path:
+        path = study_copy / "study.yml"
+        data = yaml.safe_load(path.read_text("utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+        return study_copy
+
+    return apply
