@@ -149,6 +149,10 @@ def _describe(error: jsonschema.ValidationError, doc: YamlDocument) -> list[Prob
         return [problem("must not be empty", found=value, expected="non-empty text")]
     if kind == "maxLength":
         return [problem(f"longer than {spec} characters", found=value)]
+    if kind in ("maximum", "exclusiveMaximum", "exclusiveMinimum"):
+        word = {"maximum": "at most", "exclusiveMaximum": "below",
+                "exclusiveMinimum": "above"}[kind]
+        return [problem(f"value must be {word} {spec}", found=value, expected=f"{word} {spec}")]
     if kind == "minimum":
         return [problem(f"must be at least {spec}", found=value, expected=f">= {spec}")]
     if kind == "oneOf":
