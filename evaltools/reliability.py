@@ -119,13 +119,19 @@ def omega_total(items: np.ndarray) -> float:
     return float((vt - uniq.sum()) / vt)
 
 
-def _groups(data: pd.DataFrame, by: Sequence[str] | None):
+def _check_by(data: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
+    by = list(by or [])
+    missing = [b for b in by if b not in data.columns]
+    if missing:
+        raise KeyError(f"grouping columns not in the data: {missing}; columns: "
+                       f"{list(data.columns)[:20]}")
+    return by
+
+
+def _groups(data: pd.DataFrame, by: list[str]):
     if not by:
         yield (), data
         return
-    missing = [b for b in by if b not in data.columns]
-    if missing:
-        raise KeyError(f"grouping columns not in the data: {missing}")
     for key, block in data.groupby(list(by), sort=True, observed=True, dropna=False):
         yield (key if isinstance(key, tuple) else (key,)), block
 
@@ -167,7 +173,7 @@ def reliability(data: pd.DataFrame, instruments, *, by: Sequence[str] | None = N
     """
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level={ci_level!r}: expected a number between 0 and 1")
-    by = list(by or [])
+    by = _check_by(data, by)
     rows = []
     for inst in _as_list(instruments):
         scored = scored_items(data, inst)
@@ -209,7 +215,7 @@ def item_analysis(data: pd.DataFrame, instruments, *, by: Sequence[str] | None =
     Checked against R ``psych::alpha`` (``item.stats$r.drop``, ``alpha.drop$raw_alpha``,
     item means and SDs) on complete data.
     """
-    by = list(by or [])
+    by = _check_by(data, by)
     rows = []
     for inst in _as_list(instruments):
         scored = scored_items(data, inst)
