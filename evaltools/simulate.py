@@ -59,13 +59,16 @@ DEMO_SITES: tuple[tuple[str, str, str], ...] = (
     ("zaandam-oost", "Zaandam Oost", "Zaanstad"),
     ("arnhem-oost", "Arnhem Oost", "Arnhem"),
 )
-DEMO_INSTRUMENTS = ("brs", "who5", "mspss", "apgar", "umics", "digres_example", "democit_example")
+DEMO_INSTRUMENTS = ("brs", "who5", "mspss", "apgar", "umics", "djg6", "cohesion",
+                    "digres_example", "democit_example")
 #: True post effects in latent SD units, per protective factor (a null effect included on purpose).
 DEMO_EFFECTS = {
     "resilience": 0.30,
     "wellbeing": 0.20,
     "supportive_family": 0.15,
     "positive_identity": 0.25,
+    "social_connectedness": 0.15,
+    "social_cohesion": 0.10,
     "digital_resilience": 0.40,
     "democratic_citizenship": 0.0,
 }
@@ -317,44 +320,58 @@ def _check_settings(s: SimulationSettings) -> None:
         raise bad("item_missing", "item_missing + dont_know below 0.5")
 
 
+@dataclass(frozen=True)
+class _ItemModel:
+    """An ordinal probit item: answer category = thresholds cut of ``orient * eta + noise``."""
+
+    orient: float            # +1: a higher answer means more of the factor's scored direction
+    sign: float              # -1 for items of a scale where higher is worse
+    thresholds: np.ndarray   # between answer categories, on the latent answer scale
+    answers: np.ndarray      # answer values as delivered
+    scored: np.ndarray       # scored value of each answer (after keying or recoding)
+
+
 def _item_parameters(instruments: list[Instrument], rng: np.random.Generator) -> dict:
-    """Loading sign, thresholds and category values for every item."""
+    """An item model for every item of the instruments."""
     params = {}
     total_sd = np.sqrt(1.0 + _ITEM_NOISE_SD**2)
     for inst in instruments:
         worse = {i for sc in inst.scales if sc.direction == "higher_is_worse" for i in sc.items}
         for item in inst.items:
-            values = np.array(inst.response_scales[item.response_scale].values, dtype=float)
-            k = len(values)
+            answers, scored = inst.scored_values(item.id)
+            k = len(answers)
             z = norm.ppf(np.arange(1, k) / k)
             shift = rng.uniform(-0.8, -0.2)  # most people agree with protective statements
-            loading = -1.0 if item.id in worse else 1.0
-            thresholds = total_sd * (1.3 * z + shift * loading)
-            params[item.id] = (loading, thresholds, values, item.reverse)
+            sign = -1.0 if item.id in worse else 1.0
+            keyed = 1.0 if np.corrcoef(answers, scored)[0, 1] >= 0 else -1.0
+            orient = sign * keyed
+            thresholds = total_sd * (1.3 * z + shift * orient)
+            params[item.id] = _ItemModel(orient, sign, thresholds, answers, scored)
     return params
 
 
-def _expected_item(mu: float, loading: float, thresholds: np.ndarray, values: np.ndarray) -> float:
-    scale = np.sqrt(_ITEM_NOISE_SD**2 + loading**2)
-    steps = norm.cdf((loading * mu - thresholds) / scale)
-    return float(values[0] + np.sum(np.diff(values) * steps))
+def _expected_item(mu: float, model: _ItemModel) -> float:
+    """E[scored value] when eta ~ N(mu, 1): category probabilities of the probit model."""
+    spread = np.sqrt(_ITEM_NOISE_SD**2 + 1.0)
+    upper = np.append(norm.cdf((model.thresholds - model.orient * mu) / spread), 1.0)
+    probs = np.diff(np.concatenate([[0.0], upper]))
+    return float(np.dot(probs, model.scored))
 
 
 def _expected_scale(scale, mu: float, params: dict) -> float:
-    e = [_expected_item(mu, *params[i][:3]) for i in scale.items]
+    e = [_expected_item(mu, params[i]) for i in scale.items]
     return float(np.mean(e) if scale.method == "mean" else np.sum(e))
 
 
 def _draw_items(eta: np.ndarray, inst: Instrument, params: dict, rng: np.random.Generator,
                 scored: bool = False) -> dict[str, np.ndarray]:
+    """Answers to every item of ``inst`` as delivered (or, with ``scored``, as scored)."""
     out = {}
     for item in inst.items:
-        loading, thresholds, values, reverse = params[item.id]
-        latent = loading * eta + rng.normal(0.0, _ITEM_NOISE_SD, size=eta.shape)
-        value = values[np.searchsorted(thresholds, latent)]
-        if reverse and not scored:
-            value = values.min() + values.max() - value  # as delivered: before reverse keying
-        out[item.id] = value
+        model = params[item.id]
+        latent = model.orient * eta + rng.normal(0.0, _ITEM_NOISE_SD, size=eta.shape)
+        category = np.searchsorted(model.thresholds, latent)
+        out[item.id] = (model.scored if scored else model.answers)[category]
     return out
 
 
@@ -380,10 +397,9 @@ def _simulate_group(s, rng, instruments, params, mus, n, site_index):
     for inst in instruments:
         cols = waves[0][list(inst.item_ids)].to_numpy(dtype=float, copy=True)
         for j, item in enumerate(inst.items):
-            loading, _, values, reverse = params[item.id]
-            if reverse:
-                cols[:, j] = values.min() + values.max() - cols[:, j]
-            cols[:, j] *= loading
+            model = params[item.id]
+            scored = model.scored[np.searchsorted(model.answers, cols[:, j])]
+            cols[:, j] = model.sign * (scored - scored.mean()) / (scored.std() or 1.0)
         score = cols.mean(axis=1)
         composite += (score - score.mean()) / (score.std() or 1.0)
     z = (composite - composite.mean()) / (composite.std() or 1.0)

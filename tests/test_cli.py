@@ -69,7 +69,7 @@ def test_validate_lists_every_mistake_and_exits_1(runner: CliRunner, study_copy:
     for fragment in ("design: value not allowed (did you mean 'pre_post'?); found 'prepost'",
                      "waves[1].role: value not allowed; found 'pre'; expected one of "
                      "'baseline', 'post', 'follow_up'",
-                     "instruments[7]: unknown instrument (did you mean 'rses'?); found 'rses_x'",
+                     "instruments[9]: unknown instrument (did you mean 'rses'?); found 'rses_x'",
                      "reports.language: value not allowed; found 'de'; expected one of 'nl', "
                      "'en'"):
         assert fragment in out

@@ -13,13 +13,14 @@ import pytest
 
 from evaltools import OutputLocationError, generate_demo_study, load_study, simulate_study
 from evaltools._demo_files import FILE_COLUMNS, is_demo_study
+from evaltools.scoring import score_scales
 from evaltools.simulate import DEMO_EFFECTS, SimulationSettings
 
 from .conftest import SMALL
 
 # Tolerances, named once. The simulated sample means scatter around the population values:
-# with ~20,000 respondents per cell the SE of a 1-5 scale mean is about 0.007.
-MEAN_ATOL_SCALE_UNITS = 0.03
+# with 20,000 respondents per cell the SE of a mean is 0.007 SD; allow about 6 SE.
+MEAN_ATOL_SD = 0.04
 ATT_RTOL = 0.05
 
 
@@ -80,18 +81,10 @@ def test_true_effects_are_readable_from_the_study(demo_dir: Path) -> None:
 
 
 def _scored(frame: pd.DataFrame, sim) -> dict[str, pd.Series]:
-    """Scale scores from item answers: 9 to missing, reverse keying undone, mean or sum."""
-    out = {}
-    for inst in sim.instruments:
-        items = frame[list(inst.item_ids)].where(frame[list(inst.item_ids)] != 9)
-        for item in inst.items:
-            if item.reverse:
-                rs = inst.response_scales[item.response_scale]
-                items[item.id] = rs.low + rs.high - items[item.id]
-        for scale in inst.scales:
-            values = items[list(scale.items)].mean(axis=1)
-            out[scale.id] = values * (len(scale.items) if scale.method == "sum" else 1)
-    return out
+    """Raw scale scores by evaltools' own scoring (missing codes, keying, recodes, proration)."""
+    long = score_scales(frame, sim.instruments)
+    return {scale: block["raw_score"].reset_index(drop=True)
+            for scale, block in long.groupby("scale", sort=False)}
 
 
 @pytest.fixture(scope="module")
@@ -99,21 +92,24 @@ def big():
     """A large simulation in which sample means approach the population values."""
     settings = SimulationSettings(seed=3, n_sites=1, size=(20000, 20000), retention_post=0.999,
                                   retention_follow_up=0.999, dropout_slope=0.0,
-                                  non_starter_share=0.0, duplicate_share=0.0)
+                                  non_starter_share=0.0, duplicate_share=0.0, item_missing=0.0,
+                                  dont_know=0.0)
     return settings, simulate_study(settings)
 
 
 def test_expected_means_match_large_sample_means(big) -> None:
     _, sim = big
     expected = sim.expected_means.set_index(["group", "wave", "scale"])["expected_mean"]
+    sd = sim.true_effects.drop_duplicates("scale").set_index("scale")["sd_baseline"]
     checked = 0
     for (group, wave), block in sim.responses.groupby(["group", "wave"]):
         for scale, values in _scored(block, sim).items():
             target = expected[(group, wave, scale)]
-            tol = MEAN_ATOL_SCALE_UNITS * (5 if scale in ("who5", "apgar") else 1)
-            assert abs(values.mean() - target) < tol, (group, wave, scale)
+            assert abs(values.mean() - target) < MEAN_ATOL_SD * sd[scale], (group, wave, scale)
             checked += 1
-    assert checked == 2 * 3 * 12
+    n_scales = sum(len(i.scales) for i in sim.instruments)
+    assert n_scales == 18
+    assert checked == 2 * 3 * n_scales
 
 
 def test_att_matches_the_difference_the_effect_makes(big) -> None:
@@ -125,7 +121,8 @@ def test_att_matches_the_difference_the_effect_makes(big) -> None:
         treated = (sim.responses["group"] == "interventie") & (sim.responses["wave"] == wave)
         with_effect = _scored(sim.responses[treated], sim)
         without = _scored(null.responses[treated], null)
-        for scale in ("brs", "who5", "digres", "umics_reconsideration"):
+        for scale in ("brs", "who5", "digres", "umics_reconsideration", "djg_total",
+                      "collective_efficacy"):
             observed = with_effect[scale].mean() - without[scale].mean()
             np.testing.assert_allclose(observed, truth.loc[(scale, wave), "att_score"],
                                        rtol=ATT_RTOL)

@@ -24,8 +24,9 @@ def test_demo_study_loads_with_its_parts(demo_dir: Path) -> None:
     assert {g.role for g in study.groups} == {"intervention", "comparison"}
     assert study.has_comparison
     assert [i.id for i in study.instruments] == ["brs", "who5", "mspss", "apgar", "umics",
-                                                 "digres_example", "democit_example"]
-    assert len(study.item_ids) == 57
+                                                 "djg6", "cohesion", "digres_example",
+                                                 "democit_example"]
+    assert len(study.item_ids) == 73
     assert study.data.respondent_id == "resp_nr"
     assert study.data.renames["t2"]["veerkracht_1"] == "brs_1"
     assert "naam" in study.data.identifiers
@@ -107,9 +108,9 @@ INVALID = [
      r"needs an intervention group and a comparison group"),
     ("pre_post with comparison", _set(("design",), "pre_post"), "design",
      r"comparison group is declared"),
-    ("unknown instrument", _append(("instruments",), "rses_x"), "instruments[7]",
+    ("unknown instrument", _append(("instruments",), "rses_x"), "instruments[9]",
      r"unknown instrument"),
-    ("instrument twice", _append(("instruments",), "brs"), "instruments[7]",
+    ("instrument twice", _append(("instruments",), "brs"), "instruments[9]",
      r"more than once"),
     ("unknown instrument version", _set(("instruments", 0), {"id": "brs", "version": "9.9"}),
      "instruments[0].version", r"no such version"),
@@ -214,7 +215,7 @@ def test_every_mistake_is_reported_at_once(edit_study) -> None:
         d["disclosure"]["min_cell_size"] = 3         # warning
     _, problems = check_study(edit_study(change))
     errors = {p.location for p in problems if p.severity == "error"}
-    assert errors == {"design", "waves[0].role", "waves[1].window.end", "instruments[7]",
+    assert errors == {"design", "waves[0].role", "waves[1].window.end", "instruments[9]",
                       "data.renames.t2.veerkracht_1", "data.duplicate", "reports.language"}
     assert [p.location for p in problems if p.severity == "warning"] == \
         ["disclosure.min_cell_size"]
