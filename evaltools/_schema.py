@@ -108,8 +108,24 @@ def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     return list(unique.values())
 
 
+def _key_path(data: Any, path) -> PathKey:
+    """Mapping keys as text (``labels.1``), list positions as numbers (``items[1]``)."""
+    out: list[str | int] = []
+    node = data
+    for part in path:
+        if isinstance(node, dict):
+            out.append(str(part))
+        else:
+            out.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
 def _describe(error: jsonschema.ValidationError, doc: YamlDocument) -> list[Problem]:
-    path: PathKey = tuple(error.absolute_path)
+    path: PathKey = _key_path(doc.data, error.absolute_path)
     value, kind, spec = error.instance, error.validator, error.validator_value
 
     def problem(message: str, found: Any = None, expected: str = "", at: PathKey = path) -> Problem:

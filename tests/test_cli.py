@@ -20,7 +20,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("args", [[], ["demo"], ["validate"]])
+@pytest.mark.parametrize("args", [[], ["demo"], ["validate"], ["instruments"],
+                                  ["instruments", "list"], ["instruments", "show"],
+                                  ["instruments", "codebook"]])
 def test_every_command_has_help(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(cli, [*args, "--help"])
     assert result.exit_code == 0

@@ -242,3 +242,13 @@ def test_a_study_folder_can_add_instruments_and_versions(tmp_path: Path) -> None
         get_instrument("brs", "2.0", extra_dirs=[extra])
     with pytest.raises(KeyError, match="no instrument 'brz'"):
         get_instrument("brz")
+
+
+def test_numeric_mapping_keys_are_located_by_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda d: d["response_scales"]["r"]["labels"].update(
+        {2: {"nl": "b"}}))
+    with pytest.raises(InstrumentDefinitionError) as info:
+        load_instrument(path)
+    problem = info.value.problems[0]
+    assert problem.location == "response_scales.r.labels.2"
+    assert "required key 'en'" in problem.message and problem.line is not None
