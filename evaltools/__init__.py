@@ -10,7 +10,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from evaltools.errors import (  # noqa: E402
+from evaltools.codebook import render_codebook, write_codebook
+from evaltools.errors import (
     EvaltoolsError,
     InstrumentDefinitionError,
     OutputLocationError,
@@ -18,14 +19,27 @@ from evaltools.errors import (  # noqa: E402
     ProblemsError,
     StudyDefinitionError,
 )
-from evaltools.instruments import Instrument, find_instruments, load_instrument  # noqa: E402
-from evaltools.simulate import (  # noqa: E402
+from evaltools.instruments import (
+    Instrument,
+    find_instruments,
+    get_instrument,
+    load_instrument,
+)
+from evaltools.reliability import cronbach_alpha, item_analysis, omega_total, reliability
+from evaltools.scoring import (
+    ScoringError,
+    flag_inconsistent,
+    score_scales,
+    score_table,
+    scored_items,
+)
+from evaltools.simulate import (
     SimulatedStudy,
     SimulationSettings,
     generate_demo_study,
     simulate_study,
 )
-from evaltools.study import Study, check_study, load_study  # noqa: E402
+from evaltools.study import Study, check_study, load_study
 
 __all__ = [
     "__version__",
@@ -37,7 +51,19 @@ __all__ = [
     "StudyDefinitionError",
     "Instrument",
     "find_instruments",
+    "get_instrument",
     "load_instrument",
+    "render_codebook",
+    "write_codebook",
+    "cronbach_alpha",
+    "omega_total",
+    "reliability",
+    "item_analysis",
+    "ScoringError",
+    "score_scales",
+    "score_table",
+    "scored_items",
+    "flag_inconsistent",
     "SimulatedStudy",
     "SimulationSettings",
     "generate_demo_study",
