@@ -29,9 +29,11 @@ bootstrap: $(STAMP)  ## create .venv (if missing) and install evaltools with loc
 demo: bootstrap  ## generate the synthetic demo study and run the main job on it
 	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --force
 	$(BIN)/evaltools validate $(DEMO_DIR)
+	$(BIN)/evaltools ingest $(DEMO_DIR)
 	@echo
 	@echo "Demo study:        $(DEMO_DIR)/study.yml"
 	@echo "Wave files:        $(DEMO_DIR)/data/raw/"
+	@echo "Ingested data:     $(DEMO_DIR)/store/ (pseudonymised; problem tables in store/validation/)"
 	@echo "True effects:      $(DEMO_DIR)/truth/true_effects.csv"
 
 test: bootstrap  ## run the whole test suite (no network, no R needed)

@@ -94,6 +94,7 @@ def render_study_yaml(sim: SimulatedStudy) -> str:
         "  # Direct identifiers: dropped on ingest, never stored or reported.",
         f"  identifiers: [{c['name']}, {c['email']}, {c['phone']}, {c['postcode']}, "
         f"{c['birth_date']}]",
+        f"  ignore: [{c['duration_min']}]       # in the files, not needed for the analysis",
         "  csv: {delimiter: auto, decimal: \",\", encoding: auto}",
         "  duplicates: keep_last       # a respondent who submitted twice in one wave",
         "",

@@ -70,7 +70,7 @@ def check_semantics(doc: YamlDocument, folder: Path, schema_problems: list[Probl
     c = _Checker(doc)
     ctx: dict[str, Any] = {"folder": folder}
     checks = (_waves_section, _sites_section, _groups_section, _instruments_section,
-              _data_section, _disclosure_section, _reports_section)
+              _data_section, _disclosure_section, _reports_section, _pseudonym_section)
     for check in checks:
         try:
             check(c, doc.data, ctx)
@@ -214,6 +214,21 @@ def _reports_section(c: _Checker, d: dict, ctx: dict) -> None:
             c.ref(at + ("sites", j), s, site_ids, "site")
 
 
+def _pseudonym_section(c: _Checker, d: dict, ctx: dict) -> None:
+    spec = d.get("pseudonymisation") or {}
+    if "key_file" not in spec:
+        return
+    folder = ctx["folder"].resolve()
+    key = (folder / Path(spec["key_file"]).expanduser()).resolve()
+    inside = [name for name in ("store", "reports", d["data"]["raw_dir"])
+              if key == (folder / name).resolve() or (folder / name).resolve() in key.parents]
+    if inside or key.parent == folder:
+        c.add(("pseudonymisation", "key_file"), "the key file must live outside the study's "
+              "data and output folders, so that it is never shared with them",
+              found=spec["key_file"], expected="a path outside the study folder, e.g. "
+              "~/.config/evaltools/keys/<study id>.key")
+
+
 def _build(d: dict, ctx: dict, warnings: list[Problem]):
     from evaltools.study import (
         DEFAULT_MIN_CELL_SIZE,
@@ -259,6 +274,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
             item_columns=dict(data.get("item_columns") or {}),
             renames={k: dict(v) for k, v in (data.get("renames") or {}).items()},
             identifiers=tuple(data.get("identifiers", [])),
+            ignore=tuple(data.get("ignore", [])),
             csv_delimiter=csv.get("delimiter", "auto"),
             csv_decimal=csv.get("decimal", ","),
             csv_encoding=csv.get("encoding", "auto"),
@@ -268,6 +284,9 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
                                  tuple(s["values"]) if "values" in s else None)
                         for s in d.get("subgroups") or []),
         min_cell_size=(d.get("disclosure") or {}).get("min_cell_size", DEFAULT_MIN_CELL_SIZE),
+        key_env=(d.get("pseudonymisation") or {}).get("key_env"),
+        key_file=(ctx["folder"] / Path((d.get("pseudonymisation") or {})["key_file"])
+                  .expanduser()) if "key_file" in (d.get("pseudonymisation") or {}) else None,
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
         warnings=tuple(warnings),

@@ -420,8 +420,9 @@ def _simulate_group(s, rng, instruments, params, mus, n, site_index):
         values[blank] = np.nan
         values[dont_know] = 9.0
         frame = pd.DataFrame(values, columns=frame.columns)
-        t0, t1 = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(hours=20)
-        seconds = rng.integers(0, int((t1 - t0).total_seconds()), size=len(rows))
+        t0 = pd.Timestamp(start)
+        span = (pd.Timestamp(end) - t0).total_seconds() + 14 * 3600  # 08:00 to 22:00
+        seconds = rng.integers(0, int(span), size=len(rows))
         meta = pd.DataFrame({
             "_person": rows,
             "wave": wave_id,

@@ -105,6 +105,7 @@ class DataSpec:
     item_columns: dict[str, str]
     renames: dict[str, dict[str, str]]
     identifiers: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
     csv_delimiter: str = "auto"
     csv_decimal: str = ","
     csv_encoding: str = "auto"
@@ -149,7 +150,14 @@ class Study:
     min_cell_size: int
     language: Language
     reports: tuple[ReportSpec, ...]
+    key_env: str | None = None
+    key_file: Path | None = None
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def store_dir(self) -> Path:
+        """Where ingested, pseudonymised data and ingestion reports are kept."""
+        return self.folder / "store"
 
     @property
     def baseline(self) -> Wave:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,21 @@ from evaltools.simulate import generate_demo_study
 
 #: Small enough to be quick, large enough to contain every kind of mess.
 SMALL = dict(seed=11, n_sites=3, size=(60, 90))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_evaltools_home(tmp_path_factory: pytest.TempPathFactory):
+    """Keys go to a temporary EVALTOOLS_HOME, never to the user's ~/.config."""
+    home = tmp_path_factory.mktemp("evaltools-home")
+    old = os.environ.get("EVALTOOLS_HOME")
+    os.environ["EVALTOOLS_HOME"] = str(home)
+    for name in [n for n in os.environ if n.startswith("EVALTOOLS_KEY_")]:
+        del os.environ[name]
+    yield home
+    if old is None:
+        del os.environ["EVALTOOLS_HOME"]
+    else:
+        os.environ["EVALTOOLS_HOME"] = old
 
 
 @pytest.fixture(scope="session")
