@@ -59,6 +59,9 @@ def suggest(value: Any, options: list[Any]) -> str:
     """
     if not isinstance(value, str):
         return ""
+    folded = {str(o).strip().casefold(): str(o) for o in options}
+    if value.strip().casefold() in folded and folded[value.strip().casefold()] != value:
+        return f" (did you mean {folded[value.strip().casefold()]!r}?)"
     close = difflib.get_close_matches(value, [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,18 +158,15 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     if text is None:
         return None, problems
     delim = _sniff(text) if delimiter == "auto" else delimiter
+    problems += _field_counts(text, delim, display)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
                             na_filter=False, engine="c", skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            wanted, line, saw = found.groups()
-            return None, [Problem(display, f"row {line}", f"row has {saw} fields, the header "
-                                  f"has {wanted}", expected=f"{wanted} fields separated by "
-                                  f"{delim!r}")]
         return None, [Problem(display, "(file)", "not readable as CSV; the file may be "
                               f"truncated ({str(exc).strip()})",
                               expected=f"CSV with {delim!r} between fields")]
@@ -178,20 +174,43 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     if frame.empty:
         return None, [Problem(display, "(file)", "file has a header but no rows",
                               expected="at least one respondent row")]
-    short = frame.iloc[:, -1].isna().to_numpy() if frame.shape[1] > 1 else None
-    if short is not None and short.any():
-        rows = (short.nonzero()[0] + 2).tolist()
-        last = rows[-1] == len(frame) + 1
-        for row in rows[:20]:
-            problems.append(Problem(
-                display, f"row {row}", f"row has fewer fields than the header ({frame.shape[1]})"
-                + (" (the file looks truncated)" if last and row == rows[-1] else ""),
-                expected=f"{frame.shape[1]} fields separated by {delim!r}"))
-        if len(rows) > 20:
-            problems.append(Problem(display, "(file)", f"{len(rows) - 20} more rows with too "
-                                    "few fields"))
-        return None, problems
     return RawTable(frame.astype("string"), "csv", 2, encoding=used, delimiter=delim), problems
+
+
+def _field_counts(text: str, delim: str, display: str) -> list[Problem]:
+    """Rows whose number of fields differs from the header's (truncated or shifted rows)."""
+    lines = text.splitlines()
+    if '"' in text:
+        try:
+            counts = [len(r) if any(c.strip() for c in r) else 0
+                      for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
+                                          strict=True)]
+        except csv.Error as exc:
+            return [Problem(display, "(file)", f"not readable as CSV ({exc}); the file may be "
+                            "truncated", expected=f"CSV with {delim!r} between fields")]
+    else:
+        counts = [line.count(delim) + 1 if line.strip() else 0 for line in lines]
+    numbered = [(row, n) for row, n in enumerate(counts, start=1) if n]
+    if not numbered:
+        return []
+    header = numbered[0][1]
+    header_cells = next(csv.reader([lines[numbered[0][0] - 1]], delimiter=delim))
+    names = [c.strip() for c in header_cells]
+    problems = [Problem(display, f"column {name}", "column name occurs more than once",
+                        found=name, expected="unique column names")
+                for name in sorted({n for n in names if names.count(n) > 1})]
+    bad = [(row, n) for row, n in numbered[1:] if n != header]
+    last_row = numbered[-1][0]
+    for row, n in bad[:20]:
+        truncated = row == last_row and n < header and not text.endswith(("\n", "\r"))
+        problems.append(Problem(
+            display, f"row {row}", f"row has {n} fields, the header has {header}"
+            + (" (the file looks truncated)" if truncated else ""),
+            expected=f"{header} fields separated by {delim!r}"))
+    if len(bad) > 20:
+        problems.append(Problem(display, "(file)", f"{len(bad) - 20} more rows with the wrong "
+                                "number of fields"))
+    return problems
 
 
 def _read_xlsx(path: Path, display: str, sheet):

@@ -80,10 +80,15 @@ class Manifest:
         return manifest
 
     def save(self, store: Path) -> None:
+        """Write the manifest atomically, and only when its content changed."""
         data = {"format": FORMAT, "study_id": self.study_id,
                 "key_fingerprint": self.key_fingerprint,
                 "files": {k: asdict(v) for k, v in sorted(self.files.items())}}
-        atomic_write_text(store / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        path = store / MANIFEST
+        if path.exists() and path.read_text("utf-8") == text:
+            return
+        atomic_write_text(path, text)
 
     def by_hash(self) -> dict[str, FileRecord]:
         """Records by content hash."""
