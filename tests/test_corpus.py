@@ -154,7 +154,8 @@ def test_random_text_tables_never_crash(tmp_path: Path, rows, sep: str) -> None:
         assert outcome.rows >= 0 and all(len(r) == 9 for r in rows if any(c.strip() for c in r))
 
 
-def test_ingest_of_a_corpus_file_needs_a_key(tmp_path: Path) -> None:
+def test_ingest_of_a_corpus_file_needs_a_key(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "empty-home"))
     folder = _study_with(tmp_path, CORPUS / "files" / "empty.csv")
     run = CliRunner().invoke(cli, ["ingest", str(folder)])
     assert run.exit_code == 1 and "no pseudonymisation key" in run.output
