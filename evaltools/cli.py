@@ -254,21 +254,13 @@ def _library(study: Path | None):
 
 
 def _pick(library: dict, instrument_id: str, version: str | None):
-    if instrument_id not in library:
-        from evaltools._schema import suggest
+    from evaltools.instruments import choose
 
-        raise click.BadParameter(
-            f"no instrument {instrument_id!r}{suggest(instrument_id, list(library))}; known: "
-            + ", ".join(sorted(library)), param_hint="ID")
-    versions = library[instrument_id]
-    if version is None:
-        return versions[-1]
-    for inst in versions:
-        if inst.version == version:
-            return inst
-    raise click.BadParameter(f"instrument {instrument_id!r} has no version {version!r}; "
-                             "versions: " + ", ".join(v.version for v in versions),
-                             param_hint="--version")
+    try:
+        return choose(library, instrument_id, version)
+    except KeyError as exc:
+        raise click.BadParameter(exc.args[0],
+                                 param_hint="--version" if version else "ID") from None
 
 
 _STUDY_OPTION = click.option(

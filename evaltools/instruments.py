@@ -311,9 +311,23 @@ def get_instrument(instrument_id: str, version: str | None = None,
     KeyError
         Naming the known ids (or versions).
     """
-    library = find_instruments(extra_dirs)
+    return choose(find_instruments(extra_dirs), instrument_id, version)
+
+
+def choose(library: dict[str, list[Instrument]], instrument_id: str,
+           version: str | None = None) -> Instrument:
+    """Pick an instrument from a library found by :func:`find_instruments`.
+
+    Raises
+    ------
+    KeyError
+        Naming the known ids (with a "did you mean") or the known versions.
+    """
+    from evaltools._schema import suggest
+
     if instrument_id not in library:
-        raise KeyError(f"no instrument {instrument_id!r}; known: " + ", ".join(sorted(library)))
+        raise KeyError(f"no instrument {instrument_id!r}{suggest(instrument_id, list(library))}"
+                       "; known: " + ", ".join(sorted(library)))
     versions = library[instrument_id]
     if version is None:
         return versions[-1]

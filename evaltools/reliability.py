@@ -136,6 +136,15 @@ def _groups(data: pd.DataFrame, by: list[str]):
         yield (key if isinstance(key, tuple) else (key,)), block
 
 
+def _complete_blocks(data: pd.DataFrame, instruments, by: list[str]):
+    """(group key, instrument, scale, complete scored item matrix) for every scale and group."""
+    for inst in _as_list(instruments):
+        scored = scored_items(data, inst)
+        for key, block in _groups(pd.concat([data[by], scored], axis=1), by):
+            for scale in inst.scales:
+                yield key, inst, scale, block[list(scale.items)].dropna().to_numpy()
+
+
 def reliability(data: pd.DataFrame, instruments, *, by: Sequence[str] | None = None,
                 ci_level: float = 0.95) -> pd.DataFrame:
     """Reliability of every scale of ``instruments``, optionally per group (wave, site, ...).
@@ -175,26 +184,22 @@ def reliability(data: pd.DataFrame, instruments, *, by: Sequence[str] | None = N
         raise ValueError(f"ci_level={ci_level!r}: expected a number between 0 and 1")
     by = _check_by(data, by)
     rows = []
-    for inst in _as_list(instruments):
-        scored = scored_items(data, inst)
-        for key, block in _groups(pd.concat([data[by], scored], axis=1), by):
-            for scale in inst.scales:
-                complete = block[list(scale.items)].dropna().to_numpy()
-                n, k = complete.shape
-                note = ""
-                if k < 2:
-                    note = "one item: no internal consistency"
-                elif n < 3:
-                    note = "fewer than 3 complete responses"
-                elif np.any(complete.std(axis=0, ddof=1) == 0):
-                    note = "an item without variance"
-                alpha = cronbach_alpha(complete) if not note else float("nan")
-                low, high = _feldt_ci(alpha, n, k, ci_level)
-                omega = omega_total(complete) if not note else float("nan")
-                if not note and k < 3:
-                    note = "two items: omega not identified"
-                rows.append((*key, inst.id, scale.id, n, k, alpha, low, high, ci_level, omega,
-                             note))
+    for key, inst, scale, complete in _complete_blocks(data, instruments, by):
+        n, k = complete.shape
+        note = ""
+        if k < 2:
+            note = "one item: no internal consistency"
+        elif n < 3:
+            note = "fewer than 3 complete responses"
+        elif np.any(complete.std(axis=0, ddof=1) == 0):
+            note = "an item without variance"
+        alpha = cronbach_alpha(complete) if not note else float("nan")
+        low, high = _feldt_ci(alpha, n, k, ci_level)
+        omega = omega_total(complete) if not note else float("nan")
+        if not note and k < 3:
+            note = "two items: omega not identified"
+        rows.append((*key, inst.id, scale.id, n, k, alpha, low, high, ci_level, omega,
+                     note))
     return pd.DataFrame(rows, columns=by + RELIABILITY_COLUMNS)
 
 
@@ -217,20 +222,16 @@ def item_analysis(data: pd.DataFrame, instruments, *, by: Sequence[str] | None =
     """
     by = _check_by(data, by)
     rows = []
-    for inst in _as_list(instruments):
-        scored = scored_items(data, inst)
-        for key, block in _groups(pd.concat([data[by], scored], axis=1), by):
-            for scale in inst.scales:
-                complete = block[list(scale.items)].dropna().to_numpy()
-                n, k = complete.shape
-                for j, item in enumerate(scale.items):
-                    column = complete[:, j]
-                    rest = np.delete(complete, j, axis=1)
-                    r_drop = float("nan")
-                    if k > 1 and n > 2 and column.std() > 0 and rest.sum(axis=1).std() > 0:
-                        r_drop = float(np.corrcoef(column, rest.sum(axis=1))[0, 1])
-                    rows.append((*key, inst.id, scale.id, item, n,
-                                 float(column.mean()) if n else float("nan"),
-                                 float(column.std(ddof=1)) if n > 1 else float("nan"),
-                                 r_drop, cronbach_alpha(rest) if k > 2 else float("nan")))
+    for key, inst, scale, complete in _complete_blocks(data, instruments, by):
+        n, k = complete.shape
+        for j, item in enumerate(scale.items):
+            column = complete[:, j]
+            rest = np.delete(complete, j, axis=1)
+            r_drop = float("nan")
+            if k > 1 and n > 2 and column.std() > 0 and rest.sum(axis=1).std() > 0:
+                r_drop = float(np.corrcoef(column, rest.sum(axis=1))[0, 1])
+            rows.append((*key, inst.id, scale.id, item, n,
+                         float(column.mean()) if n else float("nan"),
+                         float(column.std(ddof=1)) if n > 1 else float("nan"),
+                         r_drop, cronbach_alpha(rest) if k > 2 else float("nan")))
     return pd.DataFrame(rows, columns=by + ITEM_COLUMNS)
