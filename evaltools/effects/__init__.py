@@ -9,6 +9,21 @@ from evaltools.effects.change import (
     reliable_change_summary,
     within_change,
 )
+from evaltools.effects.controlled import (
+    ancova,
+    baseline_equivalence,
+    diff_in_diff,
+    hedges_g_wwc,
+    morris_dppc2,
+    wwc_attrition,
+)
+from evaltools.effects.missing import multiple_imputation, rubin_pool, sensitivity
+from evaltools.effects.mixed import cluster_robust, mixed_model
+from evaltools.effects.multiplicity import adjust_by_domain, adjust_pvalues
+from evaltools.effects.subgroups import subgroup_effects
 
 __all__ = ["AnalysisError", "paired_change", "reliable_change", "reliable_change_summary",
-           "within_change"]
+           "within_change", "ancova", "baseline_equivalence", "diff_in_diff", "hedges_g_wwc",
+           "morris_dppc2", "wwc_attrition", "multiple_imputation", "rubin_pool", "sensitivity",
+           "cluster_robust", "mixed_model", "adjust_by_domain", "adjust_pvalues",
+           "subgroup_effects"]
