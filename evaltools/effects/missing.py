@@ -8,9 +8,6 @@ what was observed. Reporting them side by side shows how much the conclusion res
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
@@ -69,17 +66,6 @@ def rubin_pool(estimates, variances, df_complete: float | None = None) -> dict:
             "df": df, "m": m}
 
 
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """statsmodels' MICE draws from NumPy's global generator: seed it, then restore it."""
-    state = np.random.get_state()  # noqa: NPY002 - statsmodels MICE uses the global RNG
-    np.random.seed(seed)  # noqa: NPY002
-    try:
-        yield
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
-
-
 def _wide(panel: pd.DataFrame, study, scale: str) -> pd.DataFrame:
     check_panel(panel, ["respondent_id", "group", "wave", scale])
     wide = panel.pivot_table(index="respondent_id", columns="wave", values=scale,
@@ -118,22 +104,21 @@ def multiple_imputation(panel: pd.DataFrame, study, *, scale: str, post: str | N
     columns = [c for c in wide.columns if c.startswith("y_") and wide[c].notna().any()]
     data = wide[columns + (["treated"] if study.has_comparison else [])]
     estimates, variances = [], []
-    with _seeded(seed):
-        imputer = MICEData(data)
-        imputer.update_all(10)
-        for _ in range(m):
-            imputer.update_all(2)
-            done = imputer.data
-            if study.has_comparison:
-                fit = smf.ols(f"{post_col} ~ treated + {pre_col}", done).fit()
-                estimates.append(fit.params["treated"])
-                variances.append(fit.bse["treated"] ** 2)
-                k = 3
-            else:
-                change = done[post_col] - done[pre_col]
-                estimates.append(change.mean())
-                variances.append(change.var(ddof=1) / len(change))
-                k = 1
+    imputer = MICEData(data, rng=np.random.default_rng(seed))
+    imputer.update_all(10)
+    for _ in range(m):
+        imputer.update_all(2)
+        done = imputer.data
+        if study.has_comparison:
+            fit = smf.ols(f"{post_col} ~ treated + {pre_col}", done).fit()
+            estimates.append(fit.params["treated"])
+            variances.append(fit.bse["treated"] ** 2)
+            k = 3
+        else:
+            change = done[post_col] - done[pre_col]
+            estimates.append(change.mean())
+            variances.append(change.var(ddof=1) / len(change))
+            k = 1
     pooled = rubin_pool(estimates, variances, df_complete=len(data) - k)
     low, high = t_interval(pooled["estimate"], pooled["se"], pooled["df"], ci_level)
     p = 2 * stats.t.sf(abs(pooled["estimate"] / pooled["se"]), pooled["df"])

@@ -75,8 +75,9 @@ def adjust_by_domain(table: pd.DataFrame, study, *, p_column: str = "p_value",
     out["domain"] = [scale_info(study, s)[0].protective_factor for s in out["scale"]]
     out["p_holm"] = np.nan
     out["p_bh"] = np.nan
-    for _, index in out.groupby(["domain", *by], sort=False, dropna=False).groups.items():
-        p = out.loc[index, p_column].to_numpy(dtype=float)
+    for _, block in out.groupby(["domain", *by], sort=False, dropna=False):
+        index = block.index
+        p = block[p_column].to_numpy(dtype=float)
         out.loc[index, "p_holm"] = adjust_pvalues(p, "holm")
         out.loc[index, "p_bh"] = adjust_pvalues(p, "bh")
     return out
