@@ -110,6 +110,10 @@ def test_d_av_and_g_av_reproduce_lakens_2013() -> None:
 def test_change_invariants(pairs, scale: float, shift: float) -> None:
     pre = np.array([p for p, _ in pairs])
     post = np.array([q for _, q in pairs])
+    if np.std(post - pre) < 1e-6:
+        with pytest.raises(AnalysisError, match="constant outcome"):
+            paired_change(pre, post)
+        return
     base = paired_change(pre, post)
     if not np.isfinite(base["d_z"]) or abs(base["d_z"]) > 50:
         return
@@ -491,3 +495,22 @@ def test_demo_estimates_and_truth(ingested_demo) -> None:
         assert did.loc[key, "ci_low"] - 0.05 < truth[key] < did.loc[key, "ci_high"] + 0.05
     model = mixed_model(panel, study, scales="digres").set_index("term")
     assert model.loc["intervention x t1", "p_value"] < 0.05
+
+
+def test_bad_calls_raise_clear_errors(tmp_path: Path, ref) -> None:
+    study = make_study(tmp_path, ["t0", "t1"])
+    panel = _anorexia_panel(ref, study)
+    with pytest.raises(AnalysisError, match="1 complete pair"):
+        paired_change(np.array([1.0]), np.array([2.0]))
+    with pytest.raises(AnalysisError, match="constant outcome"):
+        paired_change(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]))
+    with pytest.raises(AnalysisError, match="missing values"):
+        paired_change(np.array([1.0, np.nan]), np.array([2.0, 3.0]))
+    odd = panel.assign(group=panel["group"].replace({"controle": "wachtlijst"}))
+    with pytest.raises(AnalysisError, match=r"group values \['wachtlijst'\]"):
+        ancova(odd, study)
+    with pytest.raises(AnalysisError, match="unknown post wave 't3'"):
+        diff_in_diff(panel, study, post="t3")
+    constant = panel.assign(brs=np.where(panel["wave"] == "t1", panel["brs"] + 1, panel["brs"]))
+    table = within_change(constant, study, scales="brs", by_site=False)
+    assert table["note"].str.contains("constant outcome").all()

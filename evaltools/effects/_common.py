@@ -54,11 +54,19 @@ def later_waves(study) -> list[str]:
     return [w.id for w in study.waves if w.id != study.baseline.id]
 
 
-def check_panel(panel: pd.DataFrame, columns: Sequence[str]) -> None:
+def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None:
+    """The panel has ``columns``; with ``study``, its groups and waves are the study's."""
     missing = [c for c in columns if c not in panel.columns]
     if missing:
         raise AnalysisError(f"the panel lacks columns {missing}; build it with "
                             "evaltools.panel.load_panel")
+    if study is not None:
+        for column, known in (("group", [g.id for g in study.groups]),
+                              ("wave", [w.id for w in study.waves])):
+            odd = sorted(set(panel[column].dropna().astype(str)) - set(known))
+            if odd:
+                raise AnalysisError(f"the panel has {column} values {odd} that study "
+                                    f"{study.id!r} does not define ({', '.join(known)})")
 
 
 def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
@@ -67,7 +75,7 @@ def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
 
     Site, group and ``extra`` columns are taken from the pre wave.
     """
-    check_panel(panel, ["respondent_id", "wave", scale])
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale, *extra])
     keys = ["respondent_id", "site", "group", *extra]
     a = panel.loc[panel["wave"] == pre, keys + [scale]].rename(columns={scale: "pre"})
     b = panel.loc[panel["wave"] == post, ["respondent_id", scale]].rename(columns={scale: "post"})

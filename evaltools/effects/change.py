@@ -18,6 +18,7 @@ from scipy import stats
 from evaltools.effects._common import (
     ALL,
     AnalysisError,
+    check_panel,
     check_scales,
     check_wave,
     hedges_j,
@@ -77,21 +78,24 @@ def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> 
     [-1.5, -1.13, -1.08]
     """
     pre, post = np.asarray(pre, float), np.asarray(post, float)
+    if pre.shape != post.shape or pre.ndim != 1:
+        raise AnalysisError(f"pre and post must be paired: shapes {pre.shape} and {post.shape}")
+    if np.isnan(pre).any() or np.isnan(post).any():
+        raise AnalysisError("pre and post contain missing values; pass complete pairs only")
     n = len(pre)
-    diff = post - pre
-    out = dict.fromkeys(_STATS, np.nan)
-    out.update(n=n, ci_level=ci_level)
-    if n == 0:
-        return out
-    out.update(mean_pre=pre.mean(), mean_post=post.mean(), mean_change=diff.mean())
     if n < 2:
-        return out
+        raise AnalysisError(f"{n} complete pair(s): paired change needs at least 2")
+    diff = post - pre
     sd_pre, sd_post, sd_change = pre.std(ddof=1), post.std(ddof=1), diff.std(ddof=1)
-    out.update(sd_pre=sd_pre, sd_post=sd_post, sd_change=sd_change, df=n - 1)
+    if sd_change == 0:
+        raise AnalysisError("every respondent changed by the same amount (a constant "
+                            "outcome): the t-test and d are undefined")
+    out = dict.fromkeys(_STATS, np.nan)
+    out.update(n=n, ci_level=ci_level, mean_pre=pre.mean(), mean_post=post.mean(),
+               mean_change=diff.mean(), sd_pre=sd_pre, sd_post=sd_post, sd_change=sd_change,
+               df=n - 1)
     if sd_pre > 0 and sd_post > 0:
         out["r_pre_post"] = float(np.corrcoef(pre, post)[0, 1])
-    if sd_change == 0:
-        return out
     se = sd_change / np.sqrt(n)
     t = diff.mean() / se
     low, high = t_interval(diff.mean(), se, n - 1, ci_level)
@@ -167,6 +171,7 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
         For an unknown scale, wave or subgroup, or ``pre`` equal to ``post``.
     """
     scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     pre = check_wave(study, pre or study.baseline.id, role="earlier")
     posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
                                                      else list(post))
@@ -186,9 +191,14 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
                 block = pairs[pairs["group"] == group]
                 for site, value, cell in _cells(block, by_site, subgroup):
                     note = too_small(len(cell), study)
-                    values = paired_change(cell["pre"].to_numpy(), cell["post"].to_numpy(),
-                                           ci_level) if not note else \
-                        {**dict.fromkeys(_STATS, np.nan), "n": len(cell), "ci_level": ci_level}
+                    values = {**dict.fromkeys(_STATS, np.nan), "n": len(cell),
+                              "ci_level": ci_level}
+                    if not note:
+                        try:
+                            values = paired_change(cell["pre"].to_numpy(),
+                                                   cell["post"].to_numpy(), ci_level)
+                        except AnalysisError as exc:
+                            note = f"not estimated: {exc}"
                     rows.append({"scale": scale, "direction": meta.direction, "group": group,
                                  "site": site, "subgroup": subgroup or ALL,
                                  "subgroup_value": value, "wave_pre": pre, "wave_post": wave,
@@ -266,6 +276,7 @@ def reliable_change(panel: pd.DataFrame, study, *, scale: str, pre: str | None =
     """
     pre = check_wave(study, pre or study.baseline.id, role="earlier")
     post = check_wave(study, post or later_waves(study)[0], role="later")
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale], study)
     pairs = paired(panel, scale, pre, post)
     if len(pairs) < 2:
         raise AnalysisError(f"fewer than 2 respondents with {scale!r} at both {pre} and {post}")

@@ -19,6 +19,7 @@ from scipy import stats
 
 from evaltools.effects._common import (
     AnalysisError,
+    check_panel,
     check_scales,
     check_wave,
     later_waves,
@@ -115,6 +116,7 @@ def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
 
 def _prepare(panel, study, scales, post):
     scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
                                                      else list(post))
     for wave in posts:
@@ -150,6 +152,7 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
     """
     intervention, comparisons = _groups(study)
     scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     covariates = list(covariates)
     rows = []
     for scale in scales:
@@ -201,6 +204,7 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     """
     intervention, comparisons = _groups(study)
     scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
         for wave in posts:
@@ -254,6 +258,7 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
     """
     intervention, comparisons = _groups(study)
     scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
         for wave in posts:

@@ -67,7 +67,7 @@ def rubin_pool(estimates, variances, df_complete: float | None = None) -> dict:
 
 
 def _wide(panel: pd.DataFrame, study, scale: str) -> pd.DataFrame:
-    check_panel(panel, ["respondent_id", "group", "wave", scale])
+    check_panel(panel, ["respondent_id", "group", "wave", scale], study)
     wide = panel.pivot_table(index="respondent_id", columns="wave", values=scale,
                              aggfunc="first")
     for wave in study.waves:

@@ -92,6 +92,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     errors and variance components; values in ``tests/reference/``).
     """
     scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
         data, rhs, later = _long(panel, study, scale)
@@ -152,6 +153,7 @@ def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | 
     if cluster not in ("site", "respondent_id"):
         raise AnalysisError(f"cluster={cluster!r}: expected 'site' or 'respondent_id'")
     scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
         data, rhs, later = _long(panel, study, scale)

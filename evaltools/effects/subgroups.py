@@ -9,6 +9,7 @@ from statsmodels.stats.anova import anova_lm
 
 from evaltools.effects._common import (
     AnalysisError,
+    check_panel,
     check_wave,
     later_waves,
     paired,
@@ -63,6 +64,7 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
         raise AnalysisError("subgroup effects need a comparison group; use within_change "
                             "with subgroup= instead")
     post = check_wave(study, post or later_waves(study)[0], role="post")
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale, subgroup], study)
     interventions = [g.id for g in study.groups if g.role == "intervention"]
     data = paired(panel, scale, study.baseline.id, post, extra=[subgroup])
     data = data.dropna(subset=[subgroup]).copy()
