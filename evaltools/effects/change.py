@@ -87,7 +87,7 @@ def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> 
         raise AnalysisError(f"{n} complete pair(s): paired change needs at least 2")
     diff = post - pre
     sd_pre, sd_post, sd_change = pre.std(ddof=1), post.std(ddof=1), diff.std(ddof=1)
-    if sd_change == 0:
+    if sd_change <= 1e-12 * max(1.0, abs(diff.mean())):
         raise AnalysisError("every respondent changed by the same amount (a constant "
                             "outcome): the t-test and d are undefined")
     out = dict.fromkeys(_STATS, np.nan)
