@@ -511,6 +511,8 @@ def test_bad_calls_raise_clear_errors(tmp_path: Path, ref) -> None:
         ancova(odd, study)
     with pytest.raises(AnalysisError, match="unknown post wave 't3'"):
         diff_in_diff(panel, study, post="t3")
-    constant = panel.assign(brs=np.where(panel["wave"] == "t1", panel["brs"] + 1, panel["brs"]))
+    pre = panel[panel.wave == "t0"].set_index("respondent_id")["brs"]
+    constant = panel.assign(brs=np.where(panel["wave"] == "t1",
+                                         panel["respondent_id"].map(pre) + 1, panel["brs"]))
     table = within_change(constant, study, scales="brs", by_site=False)
     assert table["note"].str.contains("constant outcome").all()
