@@ -11,6 +11,27 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 from evaltools.codebook import render_codebook, write_codebook
+from evaltools.effects import (
+    AnalysisError,
+    adjust_by_domain,
+    adjust_pvalues,
+    ancova,
+    baseline_equivalence,
+    cluster_robust,
+    diff_in_diff,
+    hedges_g_wwc,
+    mixed_model,
+    morris_dppc2,
+    multiple_imputation,
+    paired_change,
+    reliable_change,
+    reliable_change_summary,
+    rubin_pool,
+    sensitivity,
+    subgroup_effects,
+    within_change,
+    wwc_attrition,
+)
 from evaltools.errors import (
     EvaltoolsError,
     InstrumentDefinitionError,
@@ -19,12 +40,14 @@ from evaltools.errors import (
     ProblemsError,
     StudyDefinitionError,
 )
+from evaltools.ingest import check_data, ingest
 from evaltools.instruments import (
     Instrument,
     find_instruments,
     get_instrument,
     load_instrument,
 )
+from evaltools.panel import attrition, load_panel, load_responses, participant_flow
 from evaltools.reliability import cronbach_alpha, item_analysis, omega_total, reliability
 from evaltools.scoring import (
     ScoringError,
@@ -43,6 +66,31 @@ from evaltools.study import Study, check_study, load_study
 
 __all__ = [
     "__version__",
+    "AnalysisError",
+    "adjust_by_domain",
+    "adjust_pvalues",
+    "ancova",
+    "baseline_equivalence",
+    "cluster_robust",
+    "diff_in_diff",
+    "hedges_g_wwc",
+    "mixed_model",
+    "morris_dppc2",
+    "multiple_imputation",
+    "paired_change",
+    "reliable_change",
+    "reliable_change_summary",
+    "rubin_pool",
+    "sensitivity",
+    "subgroup_effects",
+    "within_change",
+    "wwc_attrition",
+    "check_data",
+    "ingest",
+    "attrition",
+    "load_panel",
+    "load_responses",
+    "participant_flow",
     "EvaltoolsError",
     "InstrumentDefinitionError",
     "OutputLocationError",

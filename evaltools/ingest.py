@@ -127,7 +127,18 @@ def _check_one(study: Study, path: Path, wave, site, sheet):
 
 
 def check_data(study: Study | str | Path) -> IngestResult:
-    """Read and validate every wave file without writing anything (``validate --data``)."""
+    """Read and validate every wave file without writing anything (``validate --data``).
+
+    Parameters
+    ----------
+    study : Study, str or Path
+
+    Returns
+    -------
+    IngestResult
+        Every file with status ``checked`` and its problems; ``ok`` is false if any file has
+        an error.
+    """
     study = study if isinstance(study, Study) else load_study(study)
     files, problems = discover_files(study)
     outcomes = []

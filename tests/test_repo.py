@@ -90,3 +90,16 @@ def test_makefile_targets_exist() -> None:
     makefile = (ROOT / "Makefile").read_text("utf-8")
     for target in ("demo", "test", "lab", "bootstrap", "lock"):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_public_api_is_importable_and_documented() -> None:
+    import evaltools
+
+    for name in evaltools.__all__:
+        obj = getattr(evaltools, name)
+        if callable(obj) and not isinstance(obj, type):
+            doc = obj.__doc__ or ""
+            assert doc.strip(), f"{name} has no docstring"
+            if name not in ("load_study", "check_study"):
+                assert "Returns" in doc or "Raises" in doc or "Notes" in doc or \
+                    len(doc.splitlines()) > 2, f"{name}: docstring too thin"
