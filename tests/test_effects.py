@@ -516,3 +516,23 @@ def test_bad_calls_raise_clear_errors(tmp_path: Path, ref) -> None:
                                          panel["respondent_id"].map(pre) + 1, panel["brs"]))
     table = within_change(constant, study, scales="brs", by_site=False)
     assert table["note"].str.contains("constant outcome").all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.2, 20), st.floats(-50, 50))
+def test_standardised_between_group_effects_are_scale_free(seed: int, scale: float,
+                                                           shift: float) -> None:
+    rng = np.random.default_rng(seed)
+    pre_t, pre_c = rng.normal(3, 1, 30), rng.normal(3.2, 1, 25)
+    post_t, post_c = pre_t + rng.normal(0.4, 0.7, 30), pre_c + rng.normal(0, 0.7, 25)
+    g = hedges_g_wwc(post_t, post_c)
+    d = morris_dppc2(pre_t, post_t, pre_c, post_c)
+    g2 = hedges_g_wwc(post_t * scale + shift, post_c * scale + shift)
+    d2 = morris_dppc2(*(x * scale + shift for x in (pre_t, post_t, pre_c, post_c)))
+    np.testing.assert_allclose(g2, g, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(d2, d, rtol=1e-8, atol=1e-10)
+    swapped = morris_dppc2(post_t, pre_t, post_c, pre_c)  # waves swapped: sign flips
+    np.testing.assert_allclose(swapped[0] * np.sqrt(((29 * post_t.var(ddof=1) + 24
+                                                      * post_c.var(ddof=1)) / 53)),
+                               -d[0] * np.sqrt(((29 * pre_t.var(ddof=1) + 24
+                                                 * pre_c.var(ddof=1)) / 53)), rtol=1e-8)
