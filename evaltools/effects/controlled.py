@@ -126,6 +126,19 @@ def _prepare(panel, study, scales, post):
     return scales, posts
 
 
+def _arms(panel, study, scales, post, extra: Sequence[str] = ()):
+    """(scale, wave, intervention, comparison, pairs of both arms) for every comparison."""
+    intervention, comparisons = _groups(study)
+    scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    for scale in scales:
+        for wave in posts:
+            pairs = paired(panel, scale, study.baseline.id, wave, extra=list(extra))
+            for comparison in comparisons:
+                both = pairs[pairs["group"].isin([intervention, comparison])]
+                yield scale, wave, intervention, comparison, both
+
+
 def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
            post: str | Sequence[str] | None = None, covariates: Sequence[str] = (),
            ci_level: float = 0.95) -> pd.DataFrame:
@@ -150,37 +163,31 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
     when the baseline score is measured with error (Lord's paradox); prefer
     :func:`diff_in_diff` or the mixed model there, and report both.
     """
-    intervention, comparisons = _groups(study)
-    scales, posts = _prepare(panel, study, scales, post)
-    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     covariates = list(covariates)
     rows = []
-    for scale in scales:
-        for wave in posts:
-            pairs = paired(panel, scale, study.baseline.id, wave, extra=covariates)
-            for comparison in comparisons:
-                data = pairs[pairs["group"].isin([intervention, comparison])].dropna(
-                    subset=covariates).copy()
-                data["treated"] = (data["group"] == intervention).astype(float)
-                nt, nc = int(data["treated"].sum()), int((1 - data["treated"]).sum())
-                note = too_small(min(nt, nc), study)
-                base = dict(scale=scale, wave=wave, method="ancova", intervention=intervention,
-                            comparison=comparison, n=nt + nc, n_intervention=nt,
-                            n_comparison=nc, ci_level=ci_level,
-                            effect_size_type="hedges_g_wwc", note=note)
-                if note:
-                    rows.append(base)
-                    continue
-                formula = "post ~ treated + pre" + "".join(f" + {c}" for c in covariates)
-                fit = smf.ols(formula, data=data).fit()
-                est, se = fit.params["treated"], fit.bse["treated"]
-                low, high = t_interval(est, se, fit.df_resid, ci_level)
-                g = hedges_g_wwc(data.loc[data.treated == 1, "post"],
-                                 data.loc[data.treated == 0, "post"], est, ci_level)
-                rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
-                             "statistic": fit.tvalues["treated"], "df": fit.df_resid,
-                             "p_value": fit.pvalues["treated"], "effect_size": g[0],
-                             "effect_size_ci_low": g[2], "effect_size_ci_high": g[3]})
+    for scale, wave, intervention, comparison, both in _arms(panel, study, scales, post,
+                                                             covariates):
+        data = both.dropna(subset=covariates).copy()
+        data["treated"] = (data["group"] == intervention).astype(float)
+        nt, nc = int(data["treated"].sum()), int((1 - data["treated"]).sum())
+        note = too_small(min(nt, nc), study)
+        base = dict(scale=scale, wave=wave, method="ancova", intervention=intervention,
+                    comparison=comparison, n=nt + nc, n_intervention=nt,
+                    n_comparison=nc, ci_level=ci_level,
+                    effect_size_type="hedges_g_wwc", note=note)
+        if note:
+            rows.append(base)
+            continue
+        formula = "post ~ treated + pre" + "".join(f" + {c}" for c in covariates)
+        fit = smf.ols(formula, data=data).fit()
+        est, se = fit.params["treated"], fit.bse["treated"]
+        low, high = t_interval(est, se, fit.df_resid, ci_level)
+        g = hedges_g_wwc(data.loc[data.treated == 1, "post"],
+                         data.loc[data.treated == 0, "post"], est, ci_level)
+        rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
+                     "statistic": fit.tvalues["treated"], "df": fit.df_resid,
+                     "p_value": fit.pvalues["treated"], "effect_size": g[0],
+                     "effect_size_ci_low": g[2], "effect_size_ci_high": g[3]})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
@@ -202,36 +209,30 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     Checked against R ``lm(I(post - pre) ~ group)``. Valid when, without the intervention,
     both groups would have changed alike (parallel trends).
     """
-    intervention, comparisons = _groups(study)
-    scales, posts = _prepare(panel, study, scales, post)
-    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
-    for scale in scales:
-        for wave in posts:
-            pairs = paired(panel, scale, study.baseline.id, wave)
-            for comparison in comparisons:
-                t = pairs[pairs["group"] == intervention]
-                c = pairs[pairs["group"] == comparison]
-                note = too_small(min(len(t), len(c)), study)
-                base = dict(scale=scale, wave=wave, method="diff_in_diff",
-                            intervention=intervention, comparison=comparison,
-                            n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
-                            ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
-                if note:
-                    rows.append(base)
-                    continue
-                ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
-                est = ct.mean() - cc.mean()
-                df = len(t) + len(c) - 2
-                pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
-                se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
-                low, high = t_interval(est, se, df, ci_level)
-                d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
-                rows.append({**base, "estimate": est, "se": se, "ci_low": low,
-                             "ci_high": high, "statistic": est / se, "df": df,
-                             "p_value": 2 * stats.t.sf(abs(est / se), df),
-                             "effect_size": d[0], "effect_size_ci_low": d[2],
-                             "effect_size_ci_high": d[3]})
+    for scale, wave, intervention, comparison, both in _arms(panel, study, scales, post):
+        t = both[both["group"] == intervention]
+        c = both[both["group"] == comparison]
+        note = too_small(min(len(t), len(c)), study)
+        base = dict(scale=scale, wave=wave, method="diff_in_diff",
+                    intervention=intervention, comparison=comparison,
+                    n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
+                    ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
+        if note:
+            rows.append(base)
+            continue
+        ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
+        est = ct.mean() - cc.mean()
+        df = len(t) + len(c) - 2
+        pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
+        se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+        low, high = t_interval(est, se, df, ci_level)
+        d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
+        rows.append({**base, "estimate": est, "se": se, "ci_low": low,
+                     "ci_high": high, "statistic": est / se, "df": df,
+                     "p_value": 2 * stats.t.sf(abs(est / se), df),
+                     "effect_size": d[0], "effect_size_ci_low": d[2],
+                     "effect_size_ci_high": d[3]})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
@@ -256,26 +257,20 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
     DataFrame
         Columns :data:`EQUIVALENCE_COLUMNS`.
     """
-    intervention, comparisons = _groups(study)
-    scales, posts = _prepare(panel, study, scales, post)
-    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
-    for scale in scales:
-        for wave in posts:
-            pairs = paired(panel, scale, study.baseline.id, wave)
-            for comparison in comparisons:
-                t = pairs.loc[pairs["group"] == intervention, "pre"]
-                c = pairs.loc[pairs["group"] == comparison, "pre"]
-                note = too_small(min(len(t), len(c)), study)
-                g = hedges_g_wwc(t, c)[0] if not note else np.nan
-                verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
-                           "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
-                rows.append([scale, wave, intervention, comparison, len(t),
-                             t.mean() if not note else np.nan,
-                             t.std(ddof=1) if not note else np.nan, len(c),
-                             c.mean() if not note else np.nan,
-                             c.std(ddof=1) if not note else np.nan, g, "hedges_g_wwc",
-                             verdict, note])
+    for scale, wave, intervention, comparison, both in _arms(panel, study, scales, post):
+        t = both.loc[both["group"] == intervention, "pre"]
+        c = both.loc[both["group"] == comparison, "pre"]
+        note = too_small(min(len(t), len(c)), study)
+        g = hedges_g_wwc(t, c)[0] if not note else np.nan
+        verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
+                   "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
+        rows.append([scale, wave, intervention, comparison, len(t),
+                     t.mean() if not note else np.nan,
+                     t.std(ddof=1) if not note else np.nan, len(c),
+                     c.mean() if not note else np.nan,
+                     c.std(ddof=1) if not note else np.nan, g, "hedges_g_wwc",
+                     verdict, note])
     return pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS)
 
 
