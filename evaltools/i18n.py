@@ -1,0 +1,219 @@
+"""Report language: Dutch (default) and English texts, and numbers in the locale's format.
+
+Every text a report shows comes from :data:`TEXTS` through :func:`t`, so a report is entirely in
+one language. Numbers: Dutch uses a decimal comma and a point between thousands (``1.234,5``),
+English the reverse (``1,234.5``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from evaltools.text import Language
+
+__all__ = ["t", "number", "percent", "interval", "TEXTS"]
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # titles
+    "report.prepost": ("Verandering per beschermende factor", "Change per protective factor"),
+    "report.controlled": ("Interventie vergeleken met vergelijkingsgroep",
+                          "Intervention compared with the comparison group"),
+    "report.data_quality": ("Datakwaliteit", "Data quality"),
+    "report.site_overview": ("Overzicht van alle locaties", "Overview of all sites"),
+    "all_sites": ("alle locaties", "all sites"),
+    # sections
+    "sec.summary": ("Samenvatting", "Summary"),
+    "sec.design": ("Opzet en deelname", "Design and participation"),
+    "sec.quality": ("Datakwaliteit", "Data quality"),
+    "sec.results": ("Resultaten per beschermende factor", "Results per protective factor"),
+    "sec.comparison": ("Vergelijking met de vergelijkingsgroep",
+                       "Comparison with the comparison group"),
+    "sec.evidence": ("Wat zegt dit over de werkzaamheid?",
+                     "What does this say about effectiveness?"),
+    "sec.methods": ("Verantwoording (methode)", "Methods appendix"),
+    "sec.sites": ("Locaties naast elkaar", "Sites side by side"),
+    "sec.reliability": ("Betrouwbaarheid van de schalen", "Reliability of the scales"),
+    "sec.missing": ("Ontbrekende antwoorden", "Missing answers"),
+    "sec.consistency": ("Tegenstrijdig antwoorden", "Contradictory answering"),
+    "sec.attrition": ("Uitval", "Attrition"),
+    # table headers
+    "col.scale": ("Schaal", "Scale"),
+    "col.factor": ("Beschermende factor", "Protective factor"),
+    "col.group": ("Groep", "Group"),
+    "col.site": ("Locatie", "Site"),
+    "col.wave": ("Meting", "Wave"),
+    "col.n": ("Aantal", "n"),
+    "col.mean_pre": ("Gemiddelde voor", "Mean before"),
+    "col.mean_post": ("Gemiddelde na", "Mean after"),
+    "col.change": ("Verandering", "Change"),
+    "col.ci": ("95%-betrouwbaarheidsinterval", "95% confidence interval"),
+    "col.effect": ("Effectgrootte", "Effect size"),
+    "col.effect_type": ("Soort effectgrootte", "Effect size type"),
+    "col.p": ("p-waarde", "p-value"),
+    "col.p_adj": ("p (gecorrigeerd, BH)", "p (adjusted, BH)"),
+    "col.improved": ("Betrouwbaar verbeterd", "Reliably improved"),
+    "col.deteriorated": ("Betrouwbaar verslechterd", "Reliably deteriorated"),
+    "col.stage": ("Stap", "Stage"),
+    "col.alpha": ("Cronbachs alfa", "Cronbach's alpha"),
+    "col.omega": ("Omega", "Omega"),
+    "col.missing": ("Ontbrekend", "Missing"),
+    "col.flagged": ("Gemarkeerd als tegenstrijdig", "Flagged as contradictory"),
+    "col.estimate": ("Verschil", "Difference"),
+    "col.method": ("Methode", "Method"),
+    "col.equivalence": ("Gelijkheid bij de voormeting", "Baseline equivalence"),
+    "col.difference": ("Verschil uitvallers - blijvers", "Dropouts minus completers"),
+    "col.value": ("Waarde", "Value"),
+    "col.item": ("Onderdeel", "Item"),
+    # flow stages
+    "stage.enrolled": ("aangemeld (in enige meting)", "enrolled (in any wave)"),
+    "stage.measured": ("gemeten", "measured"),
+    "stage.completer": ("voor- en nameting", "baseline and this wave"),
+    "stage.dropout": ("uitgevallen", "dropped out"),
+    "stage.non_starter": ("niet gestart (alleen nameting)", "non-starter (only this wave)"),
+    # methods and values
+    "method.ancova": ("ANCOVA (gecorrigeerd voor voormeting)", "ANCOVA (adjusted for baseline)"),
+    "method.diff_in_diff": ("verschil in verandering", "difference in differences"),
+    "eq.satisfied": ("gelijk", "equivalent"),
+    "eq.adjustment_required": ("klein verschil; gecorrigeerd", "small difference; adjusted"),
+    "eq.not_satisfied": ("niet gelijk", "not equivalent"),
+    "suppressed": ("onderdrukt (te weinig deelnemers)", "suppressed (too few respondents)"),
+    "higher_is_better": ("hoger is gunstiger", "higher is better"),
+    "higher_is_worse": ("lager is gunstiger", "lower is better"),
+    # sentences
+    "txt.fig_change": ("Spreiding van de individuele verandering (na min voor) per groep. "
+                       "Groepen met te weinig deelnemers worden niet getoond.",
+                       "Spread of individual change (after minus before) per group. Groups "
+                       "with too few respondents are not shown."),
+    "txt.improved": ("{scale}: {direction_word} (gemiddelde verandering {change}; "
+                     "95%-interval {ci}).", "{scale}: {direction_word} (mean change {change}; "
+                     "95% interval {ci})."),
+    "word.better": ("gunstiger", "better"),
+    "word.worse": ("ongunstiger", "worse"),
+    "word.unclear": ("geen duidelijke verandering", "no clear change"),
+    "design.pre_post": ("voor- en nameting", "before and after"),
+    "design.controlled": ("quasi-experimenteel: niet geloot", "quasi-experimental: not "
+                          "randomised"),
+    "design.randomised": ("gerandomiseerd: groepen door loting", "randomised"),
+    "factor.resilience": ("Veerkracht", "Resilience"),
+    "factor.wellbeing": ("Welbevinden", "Wellbeing"),
+    "factor.supportive_family": ("Steunend gezin en sociale steun", "Supportive family and "
+                                 "social support"),
+    "factor.positive_identity": ("Positieve identiteitsontwikkeling", "Positive identity "
+                                 "development"),
+    "factor.social_connectedness": ("Sociale verbondenheid", "Social connectedness"),
+    "factor.social_cohesion": ("Sociale samenhang in de buurt", "Neighbourhood social "
+                               "cohesion"),
+    "factor.digital_resilience": ("Digitale weerbaarheid", "Digital resilience"),
+    "factor.democratic_citizenship": ("Democratisch burgerschap", "Democratic citizenship"),
+    "txt.summary_intro": ("Deze rapportage beschrijft {intervention} in {place}, van {pre} "
+                          "tot {post}, bij {n} deelnemers met beide metingen.",
+                          "This report describes {intervention} in {place}, from {pre} to "
+                          "{post}, for {n} respondents measured at both waves."),
+    "txt.summary_compare": ("De interventiegroep is vergeleken met een vergelijkingsgroep "
+                            "({design}).", "The intervention group was compared with a "
+                            "comparison group ({design})."),
+    "txt.summary_no_compare": ("Er is geen vergelijkingsgroep: veranderingen kunnen ook "
+                               "andere oorzaken hebben dan de interventie.",
+                               "There is no comparison group: changes may have causes other "
+                               "than the intervention."),
+    "txt.indicative": ("Let op: dit is een indicatie van evaltools, geen oordeel. Alleen de "
+                       "Erkenningscommissie Interventies beoordeelt de werkzaamheid.",
+                       "Note: this is an indication by evaltools, not a verdict. Only the "
+                       "Dutch recognition committee (Erkenningscommissie Interventies) judges "
+                       "effectiveness."),
+    "txt.level_first": ("Deze opzet kan hooguit eerste aanwijzingen voor effectiviteit geven: "
+                        "voor- en nameting zonder vergelijkingsgroep.",
+                        "This design can at most give first indications of effectiveness "
+                        "(eerste aanwijzingen): before and after without a comparison group."),
+    "txt.level_good": ("Met een vergelijkingsgroep kan deze studie goede aanwijzingen geven, "
+                       "als de groepen bij de voormeting vergelijkbaar zijn en de effecten "
+                       "gunstig en statistisch betrouwbaar zijn.",
+                       "With a comparison group this study can give good indications "
+                       "(goede aanwijzingen), if the groups were comparable at baseline and "
+                       "the effects are favourable and statistically reliable."),
+    "txt.favourable": ("Gunstige, statistisch betrouwbare effecten: {scales}.",
+                       "Favourable, statistically reliable effects: {scales}."),
+    "txt.no_favourable": ("Geen gunstige effecten die statistisch betrouwbaar zijn.",
+                          "No favourable effects that are statistically reliable."),
+    "txt.limits": ("Beperkingen: regressie naar het gemiddelde, rijping (mensen veranderen ook "
+                   "zonder interventie), selectieve uitval, en zonder vergelijkingsgroep geen "
+                   "zicht op wat er zonder interventie was gebeurd.",
+                   "Limits: regression to the mean, maturation (people change without an "
+                   "intervention too), selective dropout, and without a comparison group no "
+                   "view of what would have happened without the intervention."),
+    "txt.suppression": ("Cellen met minder dan {k} deelnemers zijn onderdrukt.",
+                        "Cells with fewer than {k} respondents are suppressed."),
+    "txt.versions": ("Gemaakt met evaltools {version}; pakketten: {packages}.",
+                     "Made with evaltools {version}; packages: {packages}."),
+    "txt.fingerprint": ("Vingerafdruk van de gebruikte gegevens (SHA-256 per bestand):",
+                        "Fingerprint of the data used (SHA-256 per file):"),
+    "txt.instruments": ("Instrumenten", "Instruments"),
+    "txt.methods_change": ("Verandering: gepaarde t-toets en Wilcoxon-toets op deelnemers met "
+                           "beide metingen; effectgrootte g_av (Hedges-gecorrigeerd, Lakens "
+                           "2013); betrouwbare verandering volgens Jacobson en Truax (1991).",
+                           "Change: paired t-test and Wilcoxon test on respondents with both "
+                           "waves; effect size g_av (Hedges-corrected, Lakens 2013); reliable "
+                           "change after Jacobson and Truax (1991)."),
+    "txt.methods_compare": ("Vergelijking: verschil in verandering (met Morris' d_ppc2) en "
+                            "ANCOVA (Hedges' g volgens WWC); p-waarden gecorrigeerd met "
+                            "Benjamini-Hochberg binnen elke beschermende factor.",
+                            "Comparison: difference in differences (Morris's d_ppc2) and ANCOVA "
+                            "(WWC Hedges' g); p-values adjusted by Benjamini-Hochberg within "
+                            "each protective factor."),
+    "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
+    "txt.headline": ("{n_better} van {n_scales} schalen gunstiger", "{n_better} of {n_scales} "
+                     "scales better"),
+}
+
+
+def t(key: str, language: Language = "nl", **values) -> str:
+    """The text ``key`` in ``language``, with ``{placeholders}`` filled in.
+
+    A protective factor without a translation (``factor.<id>``) shows its id.
+    """
+    if key not in TEXTS and key.startswith("factor."):
+        return key.split(".", 1)[1].replace("_", " ")
+    nl, en = TEXTS[key]
+    text = en if language == "en" else nl
+    return text.format(**values) if values else text
+
+
+def number(value, language: Language = "nl", digits: int = 2) -> str:
+    """A number in the locale's format; missing values as an en dash.
+
+    Examples
+    --------
+    >>> number(1234.5678, "nl"), number(1234.5678, "en"), number(float("nan"))
+    ('1.234,57', '1,234.57', '–')
+    >>> number(-0.004, "nl")
+    '0,00'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if language == "nl":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def percent(value, language: Language = "nl", digits: int = 0) -> str:
+    """A share (0-1) as a percentage.
+
+    Examples
+    --------
+    >>> percent(0.125, "nl", 1), percent(0.125, "en", 1)
+    ('12,5%', '12.5%')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return number(100 * value, language, digits) + "%"
+
+
+def interval(low, high, language: Language = "nl", digits: int = 2) -> str:
+    """An interval as ``[low; high]`` (nl) or ``[low, high]`` (en)."""
+    sep = "; " if language == "nl" else ", "
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "–"
+    return f"[{number(low, language, digits)}{sep}{number(high, language, digits)}]"
