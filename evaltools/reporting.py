@@ -278,6 +278,35 @@ class Report:
         return HTML(f"<h2>{self._t('sec.evidence')}</h2>"
                     + "".join(f"<p>{_e(p)}</p>" for p in parts))
 
+    def equivalence(self):
+        """WWC baseline equivalence of the analytic sample, per scale."""
+        from evaltools.effects import baseline_equivalence
+
+        table = baseline_equivalence(self.panel, self.study, post=self.wave)
+        self._keep("baseline_equivalence", table)
+        rows = [[self._scale_label(r.scale), self._t("suppressed") if r.note else
+                 self._n(r.effect_size), "" if r.note else self._t(f"eq.{r.equivalence}")]
+                for r in table.itertuples()]
+        return _table(self._t("col.equivalence"), [self._t("col.scale"), "g (WWC)",
+                                                   self._t("col.equivalence")], rows, self)
+
+    def attrition(self):
+        """Dropouts compared with completers on their baseline scores."""
+        from evaltools.panel import attrition
+
+        table = attrition(self.panel, self.study, wave=self.wave)
+        table = table[table["group"] == "all"]
+        small = (table["n_completers"] < self.study.min_cell_size) | (
+            table["n_dropouts"] < self.study.min_cell_size)
+        self._keep("attrition", table.assign(suppressed=small))
+        rows = [[self._scale_label(r.scale), self._t("suppressed") if bad else
+                 self._n(r.difference), "" if bad else self._n(r.std_difference),
+                 "" if bad else self._n(r.p_value, 3)]
+                for r, bad in zip(table.itertuples(), small, strict=True)]
+        return _table(self._t("sec.attrition"), [self._t("col.scale"),
+                                                 self._t("col.difference"), "d",
+                                                 self._t("col.p")], rows, self)
+
     def _direction(self, scale: str) -> str:
         from evaltools.effects._common import scale_info
 
