@@ -30,11 +30,13 @@ demo: bootstrap  ## generate the synthetic demo study and run the main job on it
 	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --force
 	$(BIN)/evaltools validate $(DEMO_DIR)
 	$(BIN)/evaltools ingest $(DEMO_DIR)
+	$(BIN)/evaltools report $(DEMO_DIR) --all --reports-dir reports
 	@echo
 	@echo "Demo study:        $(DEMO_DIR)/study.yml"
 	@echo "Wave files:        $(DEMO_DIR)/data/raw/"
 	@echo "Ingested data:     $(DEMO_DIR)/store/ (pseudonymised; problem tables in store/validation/)"
 	@echo "True effects:      $(DEMO_DIR)/truth/true_effects.csv"
+	@echo "Reports:           reports/veerkracht-demo/index.html"
 
 test: bootstrap  ## run the whole test suite (no network, no R needed)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

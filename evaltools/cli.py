@@ -220,6 +220,52 @@ def ingest(study: Path, rebuild: bool) -> None:
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
+@cli.command(epilog=_EPILOG)
+@click.argument("study", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--template", "-t", type=click.Choice(["prepost", "controlled", "data_quality",
+                                                     "site_overview"]),
+              help="The report to render (or --all).")
+@click.option("--site", default="all", show_default=True, help="A site id, or 'all'.")
+@click.option("--wave", default="", help="The later wave (default: the first after baseline).")
+@click.option("--language", "-l", type=click.Choice(["nl", "en"]), default=None,
+              help="Report language (default: the study's).")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True,
+              help="Reports go to REPORTS_DIR/<study>/<wave>/<site>/<template>/.")
+@click.option("--all", "everything", is_flag=True,
+              help="Render every report study.yml asks for (reports.produce).")
+@_friendly
+def report(study: Path, template: str | None, site: str, wave: str, language: str | None,
+           reports_dir: Path, everything: bool) -> None:
+    """Render report(s) of STUDY as self-contained HTML, with their tables as CSV and JSON.
+
+    The study's wave files must have been ingested. Exits 1 if a report failed (its
+    notebook is kept for diagnosis; an earlier good report stays in place).
+    """
+    from evaltools.report import ReportError, render_all, render_report
+
+    if everything == bool(template):
+        raise click.UsageError("pass --template, or --all")
+    if everything:
+        def show(result) -> None:
+            if isinstance(result, ReportError):
+                click.secho(f"  failed: {result}", fg="red")
+            else:
+                click.echo(f"  ok      {result.html}  ({result.headline})")
+
+        results = render_all(study, reports_dir=reports_dir, language=language or "",
+                             on_result=show)
+        failed = sum(isinstance(r, ReportError) for r in results)
+        from evaltools.study import load_study
+
+        index = Path(reports_dir) / load_study(study).id / "index.html"
+        click.echo(f"{len(results) - failed} reports rendered, {failed} failed; index: {index}")
+        sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    result = render_report(study, template, site=site, wave=wave, language=language or "",
+                           reports_dir=reports_dir)
+    click.echo(f"report: {result.html} ({result.headline})")
+
+
 @cli.group(epilog=_EPILOG)
 def key() -> None:
     """Manage a study's pseudonymisation key."""

@@ -46,13 +46,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col.mean_pre": ("Gemiddelde voor", "Mean before"),
     "col.mean_post": ("Gemiddelde na", "Mean after"),
     "col.change": ("Verandering", "Change"),
-    "col.ci": ("95%-betrouwbaarheidsinterval", "95% confidence interval"),
+    "col.ci": ("95%-interval", "95% interval"),
     "col.effect": ("Effectgrootte", "Effect size"),
     "col.effect_type": ("Soort effectgrootte", "Effect size type"),
     "col.p": ("p-waarde", "p-value"),
     "col.p_adj": ("p (gecorrigeerd, BH)", "p (adjusted, BH)"),
-    "col.improved": ("Betrouwbaar verbeterd", "Reliably improved"),
-    "col.deteriorated": ("Betrouwbaar verslechterd", "Reliably deteriorated"),
+    "col.improved": ("Betrouwbaar beter", "Reliably better"),
+    "col.deteriorated": ("Betrouwbaar slechter", "Reliably worse"),
     "col.stage": ("Stap", "Stage"),
     "col.alpha": ("Cronbachs alfa", "Cronbach's alpha"),
     "col.omega": ("Omega", "Omega"),
@@ -161,6 +161,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "(WWC Hedges' g); p-values adjusted by Benjamini-Hochberg within "
                             "each protective factor."),
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
+    "txt.headline_quality": ("betrouwbaarheid (alfa) {low} tot {high}; {missing} ontbrekend",
+                             "reliability (alpha) {low} to {high}; {missing} missing"),
+    "txt.headline_sites": ("{k} locaties vergeleken", "{k} sites compared"),
     "txt.headline": ("{n_better} van {n_scales} schalen gunstiger", "{n_better} of {n_scales} "
                      "scales better"),
 }

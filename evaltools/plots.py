@@ -3,16 +3,12 @@ the panel or a result table, draw, and return the Axes (or the Figure for report
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg", force=False)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from evaltools.effects._common import paired  # noqa: E402
+from evaltools.effects._common import paired
 
 __all__ = ["change_distribution", "estimates_plot"]
 

@@ -226,12 +226,19 @@ class Report:
         self._keep("results", pd.DataFrame(kept))
 
     def _figure(self, scale: str):
+        """The change figure as an embedded PNG (whatever the plotting backend)."""
+        import io
+
+        from IPython.display import Image
+
         from evaltools.plots import change_distribution
 
-        return change_distribution(self.panel, self.study, scale=scale, post=self.wave,
-                                   language=self.language,
-                                   title=self._scale_label(scale),
-                                   caption=self._t("txt.fig_change"))
+        fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
+                                  language=self.language, title=self._scale_label(scale),
+                                  caption=self._t("txt.fig_change"))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return Image(data=buffer.getvalue(), format="png")
 
     def comparison(self):
         """Intervention versus comparison: difference in differences and ANCOVA."""
@@ -335,6 +342,10 @@ class Report:
             self._t("col.omega")], rows, self, level=3))
         items = list(self.study.item_ids)
         missing = responses.groupby("wave")[items].apply(lambda b: b.isna().mean().mean())
+        alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
+        self.headline = self._t("txt.headline_quality", low=self._n(alphas.min()),
+                                high=self._n(alphas.max()),
+                                missing=percent(missing.mean(), self.language, 1))
         self._keep("missing_answers", missing.rename("share_missing").reset_index())
         display(_table(self._t("sec.missing"), [self._t("col.wave"), self._t("col.missing")],
                        [[self._wave_label(w), percent(v, self.language, 1)]
@@ -374,6 +385,7 @@ class Report:
                              "" if r.note else self._n(r.value),
                              "" if r.note else interval(r.ci_low, r.ci_high, self.language)])
         self._keep("sites", pd.DataFrame(kept))
+        self.headline = self._t("txt.headline_sites", k=len(self.study.sites))
         display(_table("", [self._t("col.site"), self._t("col.scale"), self._t("col.n"),
                             self._t("col.estimate" if self.study.has_comparison
                                     else "col.change"), self._t("col.ci")], rows, self,
