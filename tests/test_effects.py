@@ -532,7 +532,7 @@ def test_standardised_between_group_effects_are_scale_free(seed: int, scale: flo
     np.testing.assert_allclose(g2, g, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(d2, d, rtol=1e-8, atol=1e-10)
     swapped = morris_dppc2(post_t, pre_t, post_c, pre_c)  # waves swapped: sign flips
-    np.testing.assert_allclose(swapped[0] * np.sqrt(((29 * post_t.var(ddof=1) + 24
-                                                      * post_c.var(ddof=1)) / 53)),
-                               -d[0] * np.sqrt(((29 * pre_t.var(ddof=1) + 24
-                                                 * pre_c.var(ddof=1)) / 53)), rtol=1e-8)
+    np.testing.assert_allclose(swapped[0] * np.sqrt((29 * post_t.var(ddof=1) + 24
+                                                      * post_c.var(ddof=1)) / 53),
+                               -d[0] * np.sqrt((29 * pre_t.var(ddof=1) + 24
+                                                 * pre_c.var(ddof=1)) / 53), rtol=1e-8)

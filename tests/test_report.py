@@ -1,0 +1,217 @@
+"""Notebook templates and rendered reports: thin committed notebooks, checked parameters,
+Dutch and English reports without code, raw data, paths or secrets, and safe failure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from evaltools.cli import cli
+from evaltools.i18n import TEXTS
+from evaltools.ingest import ingest
+from evaltools.pseudonym import create_key, default_key_file
+from evaltools.report import (
+    ReportError,
+    _check_against_template,
+    notebooks_dir,
+    render_report,
+    write_index,
+)
+from evaltools.reporting import ReportParameterError
+from evaltools.simulate import generate_demo_study
+from evaltools.study import load_study
+
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+REPORT_TEMPLATES = ("prepost", "controlled", "data_quality", "site_overview")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, path.name
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one parameters cell"
+    for line in params[0].source.splitlines():
+        assert re.match(r"^\w+: (str|int|float|bool) = .+  # .+$", line), line
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert not re.search(r"^\s*(def|class|for|while) ", code, re.M), "notebooks stay thin"
+    assert not re.search(r"(?<![.\w])open\(", code) and "read_csv" not in code
+
+
+def test_templates_declare_their_parameters() -> None:
+    assert {p.stem for p in NOTEBOOKS} >= {*REPORT_TEMPLATES, "getting_started"}
+    with pytest.raises(ReportParameterError, match="unknown parameter 'colour'"):
+        _check_against_template("prepost", {"study_dir": "s", "colour": "red"})
+    with pytest.raises(ReportParameterError, match="parameter 'site' must be str, got int"):
+        _check_against_template("prepost", {"study_dir": "s", "site": 3})
+    with pytest.raises(ReportParameterError, match="required parameter 'study_dir' is missing"):
+        _check_against_template("prepost", {"site": "all"})
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory) -> Path:
+    """A small demo study (2 sites), ingested."""
+    folder = tmp_path_factory.mktemp("report-study") / "study"
+    generate_demo_study(folder, seed=21, n_sites=2, size=(70, 90))
+    study = load_study(folder)
+    if default_key_file(study.id).exists():
+        default_key_file(study.id).unlink()
+    create_key(study)
+    ingest(study)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rendered(small_study: Path, tmp_path_factory) -> Path:
+    """Every template rendered once in Dutch, and the prepost report in English."""
+    reports = tmp_path_factory.mktemp("reports")
+    for template in REPORT_TEMPLATES:
+        render_report(small_study, template, site="all", wave="t1", reports_dir=reports)
+    render_report(small_study, "prepost", site="rotterdam-zuid", wave="t2", language="en",
+                  reports_dir=reports)
+    return reports
+
+
+def test_reports_land_where_documented(rendered: Path) -> None:
+    root = rendered / "veerkracht-demo"
+    for folder in ("t1/all/prepost", "t1/all/controlled", "all-waves/all/data_quality",
+                   "t1/all/site_overview", "t2/rotterdam-zuid/prepost"):
+        assert (root / folder / "report.html").is_file(), folder
+        assert (root / folder / "report.ipynb").is_file()
+        assert (root / folder / "tables" / "tables.json").is_file()
+        assert list((root / folder / "tables").glob("*.csv"))
+    index = (root / "index.html").read_text("utf-8")
+    assert index.count("report.html") == 5
+
+
+def _html(rendered: Path, folder: str) -> str:
+    return (rendered / "veerkracht-demo" / folder / "report.html").read_text("utf-8")
+
+
+def test_html_is_self_contained_and_code_free(rendered: Path) -> None:
+    page = _html(rendered, "t1/all/prepost")
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert page.count("data:image/png;base64") >= 8  # one figure per protective factor
+    assert "Report.open" not in page and "report.results()" not in page
+    assert "In&nbsp;[" not in page and "jp-InputArea" not in page
+    assert "study_dir" not in page  # no parameters cell, no injected parameters
+    assert 'lang="nl"' in page
+
+
+def test_dutch_and_english_reports_are_each_in_one_language(rendered: Path) -> None:
+    nl, en = _html(rendered, "t1/all/prepost"), _html(rendered, "t2/rotterdam-zuid/prepost")
+    for key, (dutch, english) in TEXTS.items():
+        if key.startswith(("sec.", "col.")) and dutch != english:
+            assert dutch not in en or dutch in english, f"Dutch {dutch!r} in the English report"
+    for heading in ("Samenvatting", "Opzet en deelname", "Resultaten per beschermende factor",
+                    "Wat zegt dit over de werkzaamheid?", "Verantwoording (methode)"):
+        assert heading in nl and heading not in en
+    for heading in ("Summary", "Design and participation", "Results per protective factor",
+                    "Methods appendix"):
+        assert heading in en
+    assert re.search(r"\d,\d\d", nl) and re.search(r"\d\.\d\d", en)  # decimal comma / point
+    assert 'lang="en"' in en
+
+
+def test_evidence_statement_is_indicative(rendered: Path) -> None:
+    page = _html(rendered, "t1/all/controlled")
+    assert "goede aanwijzingen" in page and "Erkenningscommissie" in page
+    assert "indicatie" in page
+
+
+def test_no_personal_data_paths_or_secret_in_any_output(rendered: Path, small_study: Path
+                                                        ) -> None:
+    from evaltools.panel import load_responses
+
+    study = load_study(small_study)
+    pseudonyms = set(load_responses(study)["respondent_id"])
+    people = pd.read_csv(small_study / "truth" / "participants.csv",
+                         dtype={"respondent_id": str})
+    originals = set(people["respondent_id"])
+    secret = default_key_file(study.id).read_text("ascii").strip()
+    forbidden = [secret, str(small_study.resolve()), str(Path.home()), "@example.org",
+                 "/tmp/"]
+    files = [p for p in (rendered / "veerkracht-demo").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".html", ".ipynb", ".csv", ".json"}
+    for path in files:
+        text = path.read_text("utf-8")
+        for word in forbidden:
+            assert word not in text, f"{word!r} in {path.name}"
+        tokens = set(re.findall(r"p[0-9a-f]{20}", text))
+        assert not tokens & pseudonyms, f"pseudonym in {path}"
+        numbers = set(re.findall(r"\b1\d{5}\b", text))
+        assert not numbers & originals, f"original id in {path}"
+
+
+def test_small_cells_are_suppressed(small_study: Path, tmp_path: Path) -> None:
+    study_yml = small_study / "study.yml"
+    strict = tmp_path / "strict"
+    shutil.copytree(small_study, strict, symlinks=True)
+    text = study_yml.read_text("utf-8").replace("min_cell_size: 10", "min_cell_size: 5000")
+    (strict / "study.yml").write_text(text, "utf-8")
+    result = render_report(strict, "prepost", site="rotterdam-zuid", wave="t1",
+                           reports_dir=tmp_path / "reports")
+    page = result.html.read_text("utf-8")
+    assert "onderdrukt (te weinig deelnemers)" in page and "&lt; 5000" in page
+    tables = json.loads((result.folder / "tables" / "tables.json").read_text("utf-8"))
+    assert all(row["suppressed"] for row in tables["results"])
+    assert all(row["n"] is None for row in tables["participant_flow"] if row["n"] is None)
+
+
+def test_a_failing_template_keeps_the_previous_report(small_study: Path, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    reports = tmp_path / "reports"
+    good = render_report(small_study, "site_overview", wave="t1", reports_dir=reports)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in good.folder.rglob("*") if p.is_file()}
+    broken = tmp_path / "templates"
+    shutil.copytree(notebooks_dir(), broken)
+    nb = nbformat.read(broken / "site_overview.ipynb", as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('kapotte cel')"))
+    nbformat.write(nb, broken / "site_overview.ipynb")
+    monkeypatch.setattr("evaltools.report.notebooks_dir", lambda: broken)
+    with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: kapotte cel"):
+        render_report(small_study, "site_overview", wave="t1", reports_dir=reports)
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in good.folder.rglob("*") if p.is_file()}
+    assert after == before
+    failed = good.folder.parent / "site_overview.failed.ipynb"
+    assert failed.is_file() and "kapotte cel" in failed.read_text("utf-8")
+    index = write_index(reports, "veerkracht-demo").read_text("utf-8")
+    assert "failed" in index
+
+
+def test_report_command(small_study: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["report", str(small_study), "--template", "prepost", "--site",
+                              "nergens", "--reports-dir", str(tmp_path)])
+    assert bad.exit_code == 2 and "site='nergens'" in bad.output
+    neither = runner.invoke(cli, ["report", str(small_study)])
+    assert neither.exit_code == 2
+    ok = runner.invoke(cli, ["report", str(small_study), "--template", "data_quality",
+                             "--reports-dir", str(tmp_path), "-l", "en"])
+    assert ok.exit_code == 0, ok.output
+    assert "reliability (alpha)" in ok.output
+
+
+def test_getting_started_runs_on_the_demo(small_study: Path, tmp_path: Path) -> None:
+    import papermill as pm
+
+    out = tmp_path / "gs.ipynb"
+    pm.execute_notebook(str(notebooks_dir() / "getting_started.ipynb"), str(out),
+                        parameters={"study_dir": str(small_study)}, progress_bar=False,
+                        cwd=str(tmp_path))
+    nb = nbformat.read(out, as_version=4)
+    assert any(o.get("output_type") in ("display_data", "execute_result")
+               and "image/png" in o.get("data", {})
+               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
