@@ -183,6 +183,7 @@ class Report:
 
         change = self._change()
         display(HTML(f"<h2>{self._t('sec.results')}</h2>"))
+        alphas = self._baseline_alphas()
         kept = []
         for factor in dict.fromkeys(i.protective_factor for i in self.study.instruments):
             scales = [s.id for i in self.study.instruments if i.protective_factor == factor
@@ -194,7 +195,8 @@ class Report:
                 if not r.note:
                     try:
                         rc = reliable_change_summary(self.panel, self.study, scale=r.scale,
-                                                     post=self.wave, by_site=False)
+                                                     post=self.wave, by_site=False,
+                                                     reliability=alphas.get(r.scale))
                         mine = rc[rc["group"] == r.group].iloc[0]
                         shares = {"share_improved": mine["share_improved"]
                                   + (mine["share_recovered"] if mine["share_recovered"]
@@ -224,6 +226,16 @@ class Report:
                 + self._t("col.deteriorated").lower()], rows, self, level=3))
             display(self._figure(scales[0]))
         self._keep("results", pd.DataFrame(kept))
+
+    def _baseline_alphas(self) -> dict[str, float]:
+        """Cronbach's alpha of every scale at baseline (all sites), for reliable change."""
+        from evaltools.panel import load_responses
+        from evaltools.reliability import reliability
+
+        responses = load_responses(self.study)
+        table = reliability(responses[responses["wave"] == self.study.baseline.id], self.study)
+        return {r.scale: r.alpha for r in table.itertuples()
+                if r.alpha == r.alpha and 0 < r.alpha < 1}
 
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
