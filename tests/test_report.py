@@ -215,3 +215,32 @@ def test_getting_started_runs_on_the_demo(small_study: Path, tmp_path: Path) -> 
     assert any(o.get("output_type") in ("display_data", "execute_result")
                and "image/png" in o.get("data", {})
                for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_every_image_is_an_embedded_valid_png(rendered: Path) -> None:
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+
+    for page in (rendered / "veerkracht-demo").rglob("report.html"):
+        text = page.read_text("utf-8")
+        sources = re.findall(r'<img[^>]*src="([^"]+)"', text)
+        for src in sources:
+            assert src.startswith("data:image/png;base64,"), f"external image in {page}"
+            image = mpimg.imread(io.BytesIO(base64.b64decode(src.split(",", 1)[1])),
+                                 format="png")
+            assert image.shape[0] > 50 and image.shape[1] > 50
+
+
+def test_prepost_report_has_every_section(rendered: Path) -> None:
+    page = _html(rendered, "t1/all/prepost")
+    order = [page.index(h) for h in ("Samenvatting", "Opzet en deelname", "Datakwaliteit",
+                                     "Resultaten per beschermende factor",
+                                     "Vergelijking met de vergelijkingsgroep",
+                                     "Wat zegt dit over de werkzaamheid?",
+                                     "Verantwoording (methode)")]
+    assert order == sorted(order)
+    for citation in ("Smith, B. W.", "De Jong Gierveld", "Sampson"):
+        assert citation in page
+    assert re.search(r"<code>rotterdam-zuid_t0\.csv</code> [0-9a-f]{16}", page)
