@@ -154,7 +154,8 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         try:
             pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
                                 parameters=parameters, cwd=str(work), kernel_name=kernel_name,
-                                progress_bar=False, log_output=False, execution_timeout=timeout)
+                                progress_bar=False, log_output=False, execution_timeout=timeout,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except pm.PapermillExecutionError as exc:
             failed = final.parent / f"{template}.failed.ipynb"
             failed.parent.mkdir(parents=True, exist_ok=True)
