@@ -266,6 +266,80 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
     click.echo(f"report: {result.html} ({result.headline})")
 
 
+@cli.command(epilog=_EPILOG)
+@click.argument("studies", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Reports rendered at once (default: the number of cores).")
+@click.option("--force", is_flag=True, help="Render every report, changed or not.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; ingest and render nothing.")
+@click.option("--only", multiple=True, metavar="SITE/WAVE/TEMPLATE",
+              help="Only reports matching this pattern ('*' allowed), e.g. 'rotterdam-zuid/*/*'.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True)
+@_friendly
+def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
+        only: tuple[str, ...], reports_dir: Path) -> None:
+    """The one command for scheduled use: ingest, then render only what changed.
+
+    Ingests new and changed wave files (quarantining bad ones), renders the reports whose
+    inputs changed (or that failed, were interrupted or are missing) and refreshes the index.
+    Exit codes: 0 everything succeeded, 1 something failed (a quarantined file, a failed
+    report, another run busy), 2 wrong call.
+    """
+    from evaltools.pipeline import run_study
+
+    failed = False
+    for study in studies:
+        def event(report) -> None:
+            colour = "green" if report.status == "ok" else "red"
+            click.secho(f"  {report.status:<8} {report.key}  ({report.reason})", fg=colour)
+            if report.error:
+                click.echo(f"           {report.error}")
+
+        click.echo(f"run {study}:")
+        result = run_study(study, jobs=jobs, force=force, dry_run=dry_run, only=list(only),
+                           reports_dir=reports_dir, on_event=event)
+        counts = result.ingest.summary()["status"].value_counts().to_dict()
+        click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        if result.interrupted:
+            click.echo(f"  {result.interrupted} jobs of an interrupted run will be redone")
+        todo = [r for r in result.reports if r.reason != "current"]
+        if dry_run:
+            for r in todo:
+                click.echo(f"  would render {r.key}  ({r.reason})")
+        click.echo(f"  reports: {len(result.reports) - len(todo)} current, {len(todo)} "
+                   + ("to render" if dry_run else
+                      f"rendered ({sum(r.status == 'failed' for r in todo)} failed)"))
+        failed |= not result.ok
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command(epilog=_EPILOG)
+@click.argument("study", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True)
+@_friendly
+def status(study: Path, as_json: bool, reports_dir: Path) -> None:
+    """Which reports of STUDY are current, stale, failed or missing; quarantined files."""
+    from evaltools.pipeline import report_status
+
+    reports, quarantined = report_status(study, reports_dir=reports_dir)
+    if as_json:
+        click.echo(json.dumps({"reports": json.loads(reports.to_json(orient="records")),
+                               "quarantined": json.loads(quarantined.to_json(
+                                   orient="records"))}, indent=2, ensure_ascii=False))
+        return
+    for r in reports.itertuples():
+        click.echo(f"  {r.state:<11} {r.site}/{r.wave}/{r.template}"
+                   + (f"  ({r.error})" if r.state == "failed" and r.error else ""))
+    for q in quarantined.itertuples():
+        click.secho(f"  quarantined {q.file} ({q.errors} errors; {q.report})", fg="red")
+    counts = reports["state"].value_counts().to_dict()
+    click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no reports declared")
+
+
 @cli.group(epilog=_EPILOG)
 def key() -> None:
     """Manage a study's pseudonymisation key."""

@@ -216,6 +216,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                                      sha, stored)
             record.status = "accepted"
             record.rows = len(stored)
+            record.sites = sorted(stored["site"].dropna().unique().tolist())
         manifest.files[rel] = record
         outcomes.append(FileOutcome(rel, wave, record.status, record.rows, file_problems,
                                     report))

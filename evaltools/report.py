@@ -61,7 +61,12 @@ class RenderedReport:
 
 
 def notebooks_dir() -> Path:
-    """The folder of report templates (the repository's ``notebooks/``)."""
+    """The folder of report templates (the repository's ``notebooks/``).
+
+    ``EVALTOOLS_NOTEBOOKS`` names another folder (for custom or test templates).
+    """
+    if os.environ.get("EVALTOOLS_NOTEBOOKS"):
+        return Path(os.environ["EVALTOOLS_NOTEBOOKS"])
     here = Path(__file__).resolve().parent
     for candidate in (here / "_library" / "notebooks", here.parent / "notebooks"):
         if candidate.is_dir():
@@ -110,7 +115,8 @@ def _report_folder(reports_dir: Path, study, template: str, site: str, wave: str
 def render_report(study_dir: str | Path, template: str, *, site: str = "all", wave: str = "",
                   language: str = "", reports_dir: str | Path = "reports",
                   extra: dict | None = None, kernel_name: str = "python3",
-                  timeout: int = 900) -> RenderedReport:
+                  timeout: int = 900, keep_previous: bool = False,
+                  index: bool = True) -> RenderedReport:
     """Render one report and move it into place.
 
     Parameters
@@ -126,6 +132,10 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         Reports go to ``<reports_dir>/<study id>/<wave>/<site>/<template>/``.
     extra : dict, optional
         Further template parameters; checked against the template's parameters cell.
+    keep_previous : bool
+        Keep the report this one replaces, renamed ``<template>.superseded-<time>``.
+    index : bool
+        Refresh the study's index page afterwards.
 
     Returns
     -------
@@ -176,21 +186,28 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         if (work / "tables").is_dir():
             shutil.copytree(work / "tables", staging / "tables")
         meta = _read_meta(staging)
-        _swap(staging, final)
+        _swap(staging, final, keep_previous)
         (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    write_index(reports_dir, study.id)
+    if index:
+        write_index(reports_dir, study.id)
     return RenderedReport(final, final / "report.html", template, site, wave,
                           meta.get("headline", ""))
 
 
-def _swap(staging: Path, final: Path) -> None:
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
+    """Put ``staging`` in place of ``final``; the old version is removed or kept as superseded."""
+    import datetime as dt
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    old = final.with_name(f"{final.name}.superseded-{stamp}" if keep_previous
+                          else f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)
     staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    if not keep_previous:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_meta(folder: Path) -> dict:
@@ -265,7 +282,9 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
         meta = json.loads(meta_path.read_text("utf-8"))
         folder = meta_path.parent.parent
-        entries.append((folder.parent.parent.name, folder.parent.name, folder.name, "ok",
+        name, _, superseded = folder.name.partition(".superseded-")
+        entries.append((folder.parent.parent.name, folder.parent.name, name,
+                        "superseded" if superseded else "ok",
                         meta.get("created", ""), meta.get("headline", ""),
                         (folder / "report.html").relative_to(root).as_posix(),
                         meta.get("language", "nl")))

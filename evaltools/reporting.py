@@ -228,12 +228,16 @@ class Report:
         self._keep("results", pd.DataFrame(kept))
 
     def _baseline_alphas(self) -> dict[str, float]:
-        """Cronbach's alpha of every scale at baseline (all sites), for reliable change."""
+        """Cronbach's alpha of every scale at baseline (this report's sites), for reliable
+        change; a report reads no data of other sites."""
         from evaltools.panel import load_responses
         from evaltools.reliability import reliability
 
         responses = load_responses(self.study)
-        table = reliability(responses[responses["wave"] == self.study.baseline.id], self.study)
+        base = responses[responses["wave"] == self.study.baseline.id]
+        if self.site != "all":
+            base = base[base["site"] == self.site]
+        table = reliability(base, self.study)
         return {r.scale: r.alpha for r in table.itertuples()
                 if r.alpha == r.alpha and 0 < r.alpha < 1}
 
@@ -422,8 +426,10 @@ class Report:
         inst = "".join(f"<li>{_e(i.title.get(self.language))} ({_e(i.id)} {_e(i.version)}): "
                        f"{_e(i.citation)} — {_e(i.licence)}</li>"
                        for i in self.study.instruments)
+        from evaltools.pipeline import data_slice
+
         manifest = Manifest.load(self.study.store_dir, self.study.id)
-        files = [r for r in manifest.files.values() if r.status == "accepted"]
+        files = data_slice(self.study, manifest, self.template, self.site, self.wave)
         prints = "".join(f"<li><code>{_e(Path(r.path).name)}</code> {r.sha256[:16]}</li>"
                          for r in sorted(files, key=lambda r: r.path))
         self._keep("data_fingerprints", pd.DataFrame(

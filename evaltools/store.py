@@ -53,6 +53,7 @@ class FileRecord:
     part: str | None = None
     report: str | None = None
     ingested_at: str = ""
+    sites: list[str] = field(default_factory=list)
 
 
 @dataclass

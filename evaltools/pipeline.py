@@ -1,0 +1,288 @@
+"""``evaltools run``: the idempotent, incremental pipeline for scheduled use.
+
+One run: take the study's lock, mark jobs of runs that died as interrupted, ingest new and
+changed wave files, compute each declared report's fingerprint, render the reports whose
+fingerprint differs from their last good render (or that failed, were interrupted or are
+missing), and refresh the index. A report's fingerprint covers the template's content, its
+parameters, the exact slice of input data it reads (the stored files of its waves and sites),
+the instruments, ``study.yml``, the evaltools version and the installed package set.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from evaltools.errors import EvaltoolsError
+from evaltools.ledger import Ledger
+from evaltools.store import FileRecord, Manifest
+from evaltools.study import Study, load_study
+
+__all__ = ["run_study", "plan_reports", "report_status", "data_slice", "RunLockedError",
+           "PlannedReport", "RunResult", "STATUS_COLUMNS"]
+
+STATUS_COLUMNS = ["template", "site", "wave", "state", "last_status", "last_run", "error",
+                  "output"]
+
+
+class RunLockedError(EvaltoolsError):
+    """Another run holds the study's lock."""
+
+
+@dataclass
+class PlannedReport:
+    template: str
+    site: str
+    wave: str
+    fingerprint: str
+    reason: str  # new | changed | failed before | interrupted | forced | current
+    job_id: int | None = None
+    status: str = "planned"
+    output: str | None = None
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}/{self.wave or 'all-waves'}/{self.template}"
+
+
+@dataclass
+class RunResult:
+    study: Study
+    ingest: object
+    reports: list[PlannedReport] = field(default_factory=list)
+    interrupted: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.ingest.ok and all(r.status in ("ok", "skipped") for r in self.reports)
+
+
+def data_slice(study: Study, manifest: Manifest, template: str, site: str,
+               wave: str) -> list[FileRecord]:
+    """The stored files a report reads: its waves (all for data_quality) and its site."""
+    waves = {w.id for w in study.waves} if template == "data_quality" \
+        else {study.baseline.id, wave}
+    every_site = site == "all" or template == "site_overview"
+    return sorted((r for r in manifest.files.values() if r.status == "accepted"
+                   and r.wave in waves and (every_site or site in r.sites)),
+                  key=lambda r: r.path)
+
+
+@cache
+def _environment() -> str:
+    from importlib.metadata import distributions
+
+    from evaltools import __version__
+
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()
+                      if d.metadata["Name"])
+    return hashlib.sha256(("\n".join([__version__, *packages])).encode()).hexdigest()
+
+
+def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wave: str,
+                 language: str) -> str:
+    from evaltools.report import notebooks_dir
+
+    digest = hashlib.sha256()
+    digest.update((notebooks_dir() / f"{template}.ipynb").read_bytes())
+    digest.update(json.dumps([template, site, wave, language]).encode())
+    for record in data_slice(study, manifest, template, site, wave):
+        digest.update(f"{record.path}:{record.sha256}".encode())
+    digest.update(repr([(i.id, i.version, i) for i in study.instruments]).encode())
+    digest.update((study.folder / "study.yml").read_bytes())
+    digest.update(_environment().encode())
+    return digest.hexdigest()
+
+
+def _declared(study: Study) -> list[tuple[str, str, str]]:
+    out = []
+    for spec in study.reports:
+        sites = ["all"] if spec.per == "study" else list(spec.sites)
+        waves = [""] if spec.template == "data_quality" else list(spec.waves)
+        out += [(spec.template, site, wave) for wave in waves for site in sites]
+    return out
+
+
+def _matches(only: list[str], template: str, site: str, wave: str) -> bool:
+    if not only:
+        return True
+    key = f"{site}/{wave or 'all-waves'}/{template}"
+    return any(fnmatch.fnmatch(key, pattern) for pattern in only)
+
+
+def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = None,
+                 language: str = "", reports_dir: str | Path = "reports"
+                 ) -> list[PlannedReport]:
+    """What each declared report needs: rendering (and why) or nothing (``current``)."""
+    from evaltools.report import _report_folder
+
+    manifest = Manifest.load(study.store_dir, study.id)
+    ledger = Ledger(study.store_dir / "ledger.sqlite")
+    language = language or study.language
+    planned = []
+    for template, site, wave in _declared(study):
+        if not _matches(only or [], template, site, wave):
+            continue
+        wave_id = wave or ""
+        print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
+        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language)
+        last_ok = ledger.last(template, site, wave_id, "ok")
+        last_any = ledger.last(template, site, wave_id)
+        exists = (_report_folder(Path(reports_dir), study, template, site, print_wave)
+                  / "report.html").is_file()
+        if force:
+            reason = "forced"
+        elif last_any is not None and last_any["status"] == "interrupted":
+            reason = "interrupted"
+        elif last_any is not None and last_any["status"] == "failed" and (
+                last_ok is None or last_ok["fingerprint"] != fp or last_any["id"] > last_ok["id"]):
+            reason = "failed before" if last_any["fingerprint"] == fp else "changed"
+        elif last_ok is None or not exists:
+            reason = "new"
+        elif last_ok["fingerprint"] != fp:
+            reason = "changed"
+        else:
+            reason = "current"
+        planned.append(PlannedReport(template, site, wave_id, fp, reason))
+    return planned
+
+
+class _Lock:
+    def __init__(self, study: Study):
+        self.path = study.store_dir / "run.lock"
+        self.study = study
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise RunLockedError(f"another evaltools run is busy with study "
+                                 f"{self.study.id!r} ({holder}); try again when it has "
+                                 "finished") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
+    """Worker: render one report; returns (status, output folder, error)."""
+    study_dir, template, site, wave, language, reports_dir = args
+    from evaltools.report import ReportError, render_report
+
+    try:
+        result = render_report(study_dir, template, site=site, wave=wave, language=language,
+                               reports_dir=reports_dir, keep_previous=True, index=False)
+    except ReportError as exc:
+        return "failed", None, str(exc)
+    except EvaltoolsError as exc:
+        return "failed", None, f"{type(exc).__name__}: {exc}"
+    return "ok", str(result.folder), None
+
+
+def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = False,
+              dry_run: bool = False, only: list[str] | None = None, language: str = "",
+              reports_dir: str | Path = "reports", on_event=None) -> RunResult:
+    """One scheduled run over a study (see the module docstring).
+
+    Returns
+    -------
+    RunResult
+        ``ok`` is false when a file was quarantined or a report failed.
+
+    Raises
+    ------
+    RunLockedError
+        If another run holds the study's lock.
+    """
+    from evaltools.ingest import check_data, ingest
+    from evaltools.report import write_index
+
+    study = load_study(study_dir)
+    notify = on_event or (lambda *a: None)
+    with _Lock(study):
+        ledger = Ledger(study.store_dir / "ledger.sqlite")
+        interrupted = ledger.recover()
+        ingested = check_data(study) if dry_run else ingest(study)
+        result = RunResult(study, ingested, interrupted=len(interrupted))
+        result.reports = plan_reports(study, force=force, only=only, language=language,
+                                      reports_dir=reports_dir)
+        if dry_run:
+            return result
+        run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
+        todo = [r for r in result.reports if r.reason != "current"]
+        for report in result.reports:
+            report.job_id = ledger.add_job(run_id, report.template, report.site, report.wave,
+                                           report.fingerprint,
+                                           "skipped" if report.reason == "current"
+                                           else "planned")
+            if report.reason == "current":
+                report.status = "skipped"
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {}
+            for report in todo:
+                ledger.set_job(report.job_id, "running")
+                futures[pool.submit(_render_job, (str(study.folder), report.template,
+                                                  report.site, report.wave, language,
+                                                  str(reports_dir)))] = report
+            for future in as_completed(futures):
+                report = futures[future]
+                report.status, report.output, report.error = future.result()
+                ledger.set_job(report.job_id, report.status, error=report.error,
+                               output=report.output)
+                notify(report)
+        write_index(reports_dir, study.id)
+        ledger.finish_run(run_id, "ok" if result.ok else "failed")
+    return result
+
+
+def report_status(study_dir: str | Path, *, reports_dir: str | Path = "reports"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What is current, stale, failed or missing, and which files are quarantined.
+
+    Returns
+    -------
+    reports : DataFrame
+        Columns :data:`STATUS_COLUMNS`; ``state`` is ``current``, ``stale`` (its inputs
+        changed since), ``failed``, ``interrupted`` or ``missing``.
+    quarantined : DataFrame
+        ``file, wave, errors, report`` of quarantined raw files.
+    """
+    study = load_study(study_dir)
+    ledger = Ledger(study.store_dir / "ledger.sqlite")
+    rows = []
+    for report in plan_reports(study, reports_dir=reports_dir):
+        last = ledger.last(report.template, report.site, report.wave)
+        state = {"current": "current", "changed": "stale", "new": "missing",
+                 "failed before": "failed", "interrupted": "interrupted"}[report.reason]
+        rows.append([report.template, report.site, report.wave or "all-waves", state,
+                     None if last is None else last["status"],
+                     None if last is None else last["ended"],
+                     None if last is None else last["error"],
+                     None if last is None else last["output"]])
+    manifest = Manifest.load(study.store_dir, study.id)
+    quarantined = pd.DataFrame([(r.path, r.wave, r.errors, r.report)
+                                for r in manifest.files.values() if r.status == "quarantined"],
+                               columns=["file", "wave", "errors", "report"])
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS), quarantined
