@@ -61,10 +61,13 @@ class RunResult:
     ingest: object
     reports: list[PlannedReport] = field(default_factory=list)
     interrupted: int = 0
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.ingest.ok and all(r.status in ("ok", "skipped") for r in self.reports)
+        """No quarantined file and no failed report (a dry run renders nothing)."""
+        done = ("ok", "skipped", "planned") if self.dry_run else ("ok", "skipped")
+        return self.ingest.ok and all(r.status in done for r in self.reports)
 
 
 def data_slice(study: Study, manifest: Manifest, template: str, site: str,
@@ -224,7 +227,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
         ledger = Ledger(study.store_dir / "ledger.sqlite")
         interrupted = ledger.recover()
         ingested = check_data(study) if dry_run else ingest(study)
-        result = RunResult(study, ingested, interrupted=len(interrupted))
+        result = RunResult(study, ingested, interrupted=len(interrupted), dry_run=dry_run)
         result.reports = plan_reports(study, force=force, only=only, language=language,
                                       reports_dir=reports_dir)
         if dry_run:

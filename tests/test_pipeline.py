@@ -1,0 +1,152 @@
+"""`evaltools run`: nothing reruns without a change; a changed file reruns exactly the affected
+reports; overlapping runs are refused; interrupted jobs are completed; a broken template fails
+only its own jobs; replaced reports are kept as superseded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from evaltools.cli import cli
+from evaltools.ledger import Ledger
+from evaltools.pipeline import RunLockedError, _Lock, plan_reports, report_status, run_study
+from evaltools.pseudonym import create_key, default_key_file
+from evaltools.report import notebooks_dir
+from evaltools.simulate import generate_demo_study
+from evaltools.study import load_study
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """A 2-site demo study, run once (11 reports: data quality, 2 x 2 prepost, 2 x 2
+    controlled, 2 site overviews)."""
+    base = tmp_path_factory.mktemp("pipeline")
+    folder = base / "study"
+    generate_demo_study(folder, seed=31, n_sites=2, size=(60, 70))
+    study = load_study(folder)
+    if default_key_file(study.id).exists():
+        default_key_file(study.id).unlink()
+    create_key(study)
+    result = run_study(folder, jobs=2, reports_dir=base / "reports")
+    return base, folder, result
+
+
+def _keys(result) -> set[str]:
+    return {r.key for r in result.reports if r.reason != "current"}
+
+
+def test_first_run_renders_every_declared_report(first_run) -> None:
+    base, _, result = first_run
+    assert result.ok
+    assert len(result.reports) == 11
+    assert {r.status for r in result.reports} == {"ok"}
+    assert (base / "reports" / "veerkracht-demo" / "index.html").is_file()
+
+
+def test_nothing_changed_renders_nothing(first_run) -> None:
+    base, folder, _ = first_run
+    again = run_study(folder, jobs=2, reports_dir=base / "reports")
+    assert _keys(again) == set()
+    assert {r.status for r in again.reports} == {"skipped"}
+    table, quarantined = report_status(folder, reports_dir=base / "reports")
+    assert set(table["state"]) == {"current"} and quarantined.empty
+
+
+def test_a_corrected_file_reruns_exactly_its_reports(first_run, tmp_path: Path) -> None:
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    reports = tmp_path / "reports"
+    shutil.copytree(base / "reports", reports)
+    target = folder / "data" / "raw" / "t1" / "rotterdam-zuid_t1.csv"
+    target.write_bytes(target.read_bytes().replace(b";4;", b";3;", 1))
+    planned = plan_reports(load_study(folder), reports_dir=reports)
+    assert _keys_of(planned) == set()  # the plan reads the store: not ingested yet
+    result = run_study(folder, jobs=2, reports_dir=reports)
+    assert _keys(result) == {"all/all-waves/data_quality", "rotterdam-zuid/t1/prepost",
+                             "rotterdam-zuid/t1/controlled", "all/t1/site_overview"}
+    assert result.ok
+    superseded = list((reports / "veerkracht-demo" / "t1" / "rotterdam-zuid").glob(
+        "prepost.superseded-*"))
+    assert len(superseded) == 1 and (superseded[0] / "report.html").is_file()
+    index = (reports / "veerkracht-demo" / "index.html").read_text("utf-8")
+    assert "superseded" in index
+
+
+def _keys_of(planned) -> set[str]:
+    return {r.key for r in planned if r.reason != "current"}
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(first_run, tmp_path: Path) -> None:
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    manifest = (folder / "store" / "manifest.json").read_bytes()
+    out = CliRunner().invoke(cli, ["run", str(folder), "--dry-run", "--force", "--reports-dir",
+                                   str(tmp_path / "reports")])
+    assert out.exit_code == 0, out.output
+    assert out.output.count("would render") == 11
+    assert (folder / "store" / "manifest.json").read_bytes() == manifest
+    assert not (tmp_path / "reports").exists()
+
+
+def test_overlapping_runs_are_refused(first_run) -> None:
+    base, folder, _ = first_run
+    study = load_study(folder)
+    with _Lock(study):
+        with pytest.raises(RunLockedError, match="another evaltools run is busy"):
+            run_study(folder, reports_dir=base / "reports")
+        out = CliRunner().invoke(cli, ["run", str(folder), "--reports-dir",
+                                       str(base / "reports")])
+        assert out.exit_code == 1 and "another evaltools run is busy" in out.output
+
+
+def test_a_killed_run_is_completed_next_time(first_run, tmp_path: Path) -> None:
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    reports = tmp_path / "reports"
+    shutil.copytree(base / "reports", reports)
+    ledger = Ledger(folder / "store" / "ledger.sqlite")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    run_id = ledger.start_run("killed")
+    with ledger._connect() as db:  # the run belonged to a process that no longer exists
+        db.execute("UPDATE runs SET pid = ? WHERE id = ?", (int(dead.stdout), run_id))
+    job = ledger.add_job(run_id, "prepost", "den-haag-zuidwest", "t2", "x")
+    ledger.set_job(job, "running")
+    result = run_study(folder, jobs=1, reports_dir=reports)
+    assert result.interrupted == 1
+    assert _keys(result) == {"den-haag-zuidwest/t2/prepost"}
+    assert result.ok
+    assert ledger.runs()[1]["status"] == "interrupted"
+
+
+def test_a_broken_template_fails_only_its_jobs(first_run, tmp_path: Path,
+                                               monkeypatch) -> None:
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    broken = tmp_path / "templates"
+    shutil.copytree(notebooks_dir(), broken)
+    nb = nbformat.read(broken / "site_overview.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('stuk')"))
+    nbformat.write(nb, broken / "site_overview.ipynb")
+    monkeypatch.setenv("EVALTOOLS_NOTEBOOKS", str(broken))
+    out = CliRunner().invoke(cli, ["run", str(folder), "-j", "2", "--reports-dir",
+                                   str(tmp_path / "reports")])
+    assert out.exit_code == 1
+    assert out.output.count("failed   all/t") == 2 and "ValueError: stuk" in out.output
+    assert "11 rendered (2 failed)" in out.output
+    status = json.loads(CliRunner().invoke(cli, ["status", str(folder), "--json",
+                                                 "--reports-dir",
+                                                 str(tmp_path / "reports")]).output)
+    states = {(r["template"], r["state"]) for r in status["reports"]}
+    assert ("site_overview", "failed") in states and ("prepost", "current") in states
