@@ -277,9 +277,11 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
               help="Only reports matching this pattern ('*' allowed), e.g. 'rotterdam-zuid/*/*'.")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("reports"), show_default=True)
+@click.option("--fresh-kernels", is_flag=True,
+              help="A new kernel per report (audit-grade; slower) instead of warm kernels.")
 @_friendly
 def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
-        only: tuple[str, ...], reports_dir: Path) -> None:
+        only: tuple[str, ...], reports_dir: Path, fresh_kernels: bool) -> None:
     """The one command for scheduled use: ingest, then render only what changed.
 
     Ingests new and changed wave files (quarantining bad ones), renders the reports whose
@@ -299,7 +301,8 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
 
         click.echo(f"run {study}:")
         result = run_study(study, jobs=jobs, force=force, dry_run=dry_run, only=list(only),
-                           reports_dir=reports_dir, on_event=event)
+                           reports_dir=reports_dir, fresh_kernels=fresh_kernels,
+                           on_event=event)
         counts = result.ingest.summary()["status"].value_counts().to_dict()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:

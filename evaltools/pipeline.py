@@ -188,24 +188,42 @@ class _Lock:
         self.handle.close()
 
 
+_WARM = None
+
+
 def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
-    """Worker: render one report; returns (status, output folder, error)."""
-    study_dir, template, site, wave, language, reports_dir = args
+    """Worker: render one report; returns (status, output folder, error).
+
+    With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
+    """
+    global _WARM
+    study_dir, template, site, wave, language, reports_dir, fresh = args
     from evaltools.report import ReportError, render_report
 
+    kernel = None
+    if not fresh:
+        from evaltools.kernels import WarmKernel
+
+        if _WARM is None:
+            _WARM = WarmKernel()
+        kernel = _WARM
     try:
         result = render_report(study_dir, template, site=site, wave=wave, language=language,
-                               reports_dir=reports_dir, keep_previous=True, index=False)
+                               reports_dir=reports_dir, keep_previous=True, index=False,
+                               kernel=kernel)
     except ReportError as exc:
         return "failed", None, str(exc)
-    except EvaltoolsError as exc:
+    except Exception as exc:  # noqa: BLE001 - one failing report never stops the others
+        if kernel is not None:
+            kernel.shutdown()  # start clean for the next job
         return "failed", None, f"{type(exc).__name__}: {exc}"
     return "ok", str(result.folder), None
 
 
 def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = False,
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
-              reports_dir: str | Path = "reports", on_event=None) -> RunResult:
+              reports_dir: str | Path = "reports", fresh_kernels: bool = False,
+              on_event=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
 
     Returns
@@ -248,7 +266,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                 ledger.set_job(report.job_id, "running")
                 futures[pool.submit(_render_job, (str(study.folder), report.template,
                                                   report.site, report.wave, language,
-                                                  str(reports_dir)))] = report
+                                                  str(reports_dir), fresh_kernels))] = report
             for future in as_completed(futures):
                 report = futures[future]
                 report.status, report.output, report.error = future.result()

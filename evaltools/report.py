@@ -116,7 +116,7 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
                   language: str = "", reports_dir: str | Path = "reports",
                   extra: dict | None = None, kernel_name: str = "python3",
                   timeout: int = 900, keep_previous: bool = False,
-                  index: bool = True) -> RenderedReport:
+                  index: bool = True, kernel=None) -> RenderedReport:
     """Render one report and move it into place.
 
     Parameters
@@ -136,6 +136,8 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         Keep the report this one replaces, renamed ``<template>.superseded-<time>``.
     index : bool
         Refresh the study's index page afterwards.
+    kernel : evaltools.kernels.WarmKernel, optional
+        Run in this warm kernel instead of a fresh one started by papermill.
 
     Returns
     -------
@@ -162,11 +164,15 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         os.symlink(Path(study.folder).resolve(), work / "study")
         executed = work / "report.ipynb"
         try:
-            pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
-                                parameters=parameters, cwd=str(work), kernel_name=kernel_name,
-                                progress_bar=False, log_output=False, execution_timeout=timeout,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
-        except pm.PapermillExecutionError as exc:
+            if kernel is None:
+                pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
+                                    parameters=parameters, cwd=str(work),
+                                    kernel_name=kernel_name, progress_bar=False,
+                                    log_output=False, execution_timeout=timeout,
+                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            else:
+                _execute_warm(kernel, template, parameters, work, executed, timeout)
+        except (pm.PapermillExecutionError, _CellFailure) as exc:
             failed = final.parent / f"{template}.failed.ipynb"
             failed.parent.mkdir(parents=True, exist_ok=True)
             if executed.exists():
@@ -194,6 +200,38 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         write_index(reports_dir, study.id)
     return RenderedReport(final, final / "report.html", template, site, wave,
                           meta.get("headline", ""))
+
+
+class _CellFailure(Exception):
+    """A cell failed in a warm kernel (the same fields as papermill's error)."""
+
+    def __init__(self, cell_index: int, exec_count, ename: str, evalue: str):
+        super().__init__(f"{ename}: {evalue}")
+        self.cell_index, self.exec_count, self.ename, self.evalue = (cell_index, exec_count,
+                                                                     ename, evalue)
+
+
+def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed: Path,
+                  timeout: int) -> None:
+    from nbclient.exceptions import CellExecutionError
+    from papermill.parameterize import parameterize_notebook
+
+    notebook = nbformat.read(notebooks_dir() / f"{template}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.setdefault("tags", [])
+    notebook.metadata.setdefault("papermill", {})
+    notebook = parameterize_notebook(notebook, parameters)
+    try:
+        kernel.execute(notebook, work, timeout)
+    except CellExecutionError as exc:
+        for index, cell in enumerate(notebook.cells):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                nbformat.write(notebook, executed)
+                raise _CellFailure(index, cell.get("execution_count"), errors[0]["ename"],
+                                   errors[0]["evalue"]) from None
+        raise _CellFailure(-1, None, exc.ename, exc.evalue) from None
+    nbformat.write(notebook, executed)
 
 
 def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:

@@ -5,6 +5,7 @@ only its own jobs; replaced reports are kept as superseded."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,24 @@ def test_a_broken_template_fails_only_its_jobs(first_run, tmp_path: Path,
                                                  str(tmp_path / "reports")]).output)
     states = {(r["template"], r["state"]) for r in status["reports"]}
     assert ("site_overview", "failed") in states and ("prepost", "current") in states
+
+
+def test_warm_and_fresh_kernels_give_the_same_report(first_run, tmp_path: Path) -> None:
+    """The warm-kernel default and --fresh-kernels (papermill, a kernel per report) agree."""
+    base, folder, _ = first_run
+    fresh = run_study(folder, jobs=1, force=True, fresh_kernels=True,
+                      only=["rotterdam-zuid/t1/prepost", "all/t2/site_overview"],
+                      reports_dir=tmp_path / "fresh")
+    assert fresh.ok
+    warm_root = base / "reports" / "veerkracht-demo"
+    fresh_root = tmp_path / "fresh" / "veerkracht-demo"
+    for folder_name in ("t1/rotterdam-zuid/prepost", "t2/all/site_overview"):
+        warm_tables = json.loads((warm_root / folder_name / "tables" / "tables.json")
+                                 .read_text("utf-8"))
+        fresh_tables = json.loads((fresh_root / folder_name / "tables" / "tables.json")
+                                  .read_text("utf-8"))
+        assert warm_tables == fresh_tables
+        warm_html = (warm_root / folder_name / "report.html").read_text("utf-8")
+        fresh_html = (fresh_root / folder_name / "report.html").read_text("utf-8")
+        strip = lambda text: re.sub(r"data:image/png;base64,[^\"]+", "", text)  # noqa: E731
+        assert strip(warm_html) == strip(fresh_html)
