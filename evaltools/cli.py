@@ -279,9 +279,14 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
               default=Path("reports"), show_default=True)
 @click.option("--fresh-kernels", is_flag=True,
               help="A new kernel per report (audit-grade; slower) instead of warm kernels.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Local processes, or an existing Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (with --executor dask), e.g. tcp://10.0.0.5:8786.")
 @_friendly
 def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
-        only: tuple[str, ...], reports_dir: Path, fresh_kernels: bool) -> None:
+        only: tuple[str, ...], reports_dir: Path, fresh_kernels: bool, executor: str,
+        scheduler: str | None) -> None:
     """The one command for scheduled use: ingest, then render only what changed.
 
     Ingests new and changed wave files (quarantining bad ones), renders the reports whose
@@ -291,6 +296,8 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
     """
     from evaltools.pipeline import run_study
 
+    if executor == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS")
     failed = False
     for study in studies:
         def event(report) -> None:
@@ -302,7 +309,7 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         click.echo(f"run {study}:")
         result = run_study(study, jobs=jobs, force=force, dry_run=dry_run, only=list(only),
                            reports_dir=reports_dir, fresh_kernels=fresh_kernels,
-                           on_event=event)
+                           executor=executor, scheduler=scheduler, on_event=event)
         counts = result.ingest.summary()["status"].value_counts().to_dict()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:

@@ -223,6 +223,7 @@ def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
 def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = False,
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
+              executor: str = "local", scheduler: str | None = None,
               on_event=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
 
@@ -239,6 +240,10 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
     from evaltools.ingest import check_data, ingest
     from evaltools.report import write_index
 
+    if executor not in ("local", "dask"):
+        raise ValueError(f"executor={executor!r}: expected 'local' or 'dask'")
+    if executor == "dask" and not scheduler:
+        raise ValueError("the dask executor needs --scheduler ADDRESS")
     study = load_study(study_dir)
     notify = on_event or (lambda *a: None)
     with _Lock(study):
@@ -259,23 +264,40 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                                            else "planned")
             if report.reason == "current":
                 report.status = "skipped"
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {}
-            for report in todo:
-                ledger.set_job(report.job_id, "running")
-                futures[pool.submit(_render_job, (str(study.folder), report.template,
-                                                  report.site, report.wave, language,
-                                                  str(reports_dir), fresh_kernels))] = report
-            for future in as_completed(futures):
-                report = futures[future]
-                report.status, report.output, report.error = future.result()
-                ledger.set_job(report.job_id, report.status, error=report.error,
-                               output=report.output)
-                notify(report)
+        tasks = [(report, (str(study.folder), report.template, report.site, report.wave,
+                           language, str(reports_dir), fresh_kernels)) for report in todo]
+        for report in todo:
+            ledger.set_job(report.job_id, "running")
+
+        def done(report: PlannedReport, outcome: tuple) -> None:
+            report.status, report.output, report.error = outcome
+            ledger.set_job(report.job_id, report.status, error=report.error,
+                           output=report.output)
+            notify(report)
+
+        if executor == "dask":
+            _run_on_dask(tasks, scheduler, done)
+        else:
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_render_job, args): report for report, args in tasks}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
         write_index(reports_dir, study.id)
         ledger.finish_run(run_id, "ok" if result.ok else "failed")
     return result
+
+
+def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:
+    """Send report jobs to an existing Dask distributed cluster (shared file system)."""
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(scheduler, timeout=60) as client:
+        futures = {client.submit(_render_job, args, pure=False): report
+                   for report, args in tasks}
+        for future in dask_completed(list(futures)):
+            done(futures[future], future.result())
 
 
 def report_status(study_dir: str | Path, *, reports_dir: str | Path = "reports"

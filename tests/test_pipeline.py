@@ -172,3 +172,28 @@ def test_warm_and_fresh_kernels_give_the_same_report(first_run, tmp_path: Path) 
         fresh_html = (fresh_root / folder_name / "report.html").read_text("utf-8")
         strip = lambda text: re.sub(r"data:image/png;base64,[^\"]+", "", text)  # noqa: E731
         assert strip(warm_html) == strip(fresh_html)
+
+
+def test_dask_executor_gives_the_same_outputs(first_run, tmp_path: Path) -> None:
+    """Jobs sent to a Dask cluster (a LocalCluster here) give the local executor's reports."""
+    from distributed import LocalCluster
+
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        result = run_study(folder, executor="dask", scheduler=cluster.scheduler_address,
+                           only=["rotterdam-zuid/t1/*", "all/t1/site_overview"],
+                           reports_dir=tmp_path / "reports")
+    assert result.ok and len([r for r in result.reports if r.status == "ok"]) == 3
+    for name in ("t1/rotterdam-zuid/prepost", "t1/rotterdam-zuid/controlled",
+                 "t1/all/site_overview"):
+        local = base / "reports" / "veerkracht-demo" / name / "tables" / "tables.json"
+        dask = tmp_path / "reports" / "veerkracht-demo" / name / "tables" / "tables.json"
+        assert json.loads(dask.read_text("utf-8")) == json.loads(local.read_text("utf-8"))
+    ledger = Ledger(folder / "store" / "ledger.sqlite")
+    assert {j["status"] for j in ledger.jobs(ledger.runs()[0]["id"])} >= {"ok"}
+    with pytest.raises(ValueError, match="--scheduler"):
+        run_study(folder, executor="dask", reports_dir=tmp_path / "reports", force=True,
+                  only=["rotterdam-zuid/t1/prepost"])
