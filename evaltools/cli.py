@@ -74,7 +74,7 @@ def cli() -> None:
                 default="demo-study", required=False)
 @click.option("--seed", type=int, default=20240901, show_default=True,
               help="Random seed; the same seed gives byte-identical files.")
-@click.option("--sites", "n_sites", type=click.IntRange(1, 8), default=6, show_default=True,
+@click.option("--sites", "n_sites", type=click.IntRange(1, 40), default=6, show_default=True,
               help="Number of sites (focus areas).")
 @click.option("--force", is_flag=True,
               help="Replace an earlier demo study in DIRECTORY (other folders are never touched).")

@@ -59,6 +59,16 @@ DEMO_SITES: tuple[tuple[str, str, str], ...] = (
     ("zaandam-oost", "Zaandam Oost", "Zaanstad"),
     ("arnhem-oost", "Arnhem Oost", "Arnhem"),
 )
+MAX_SITES = 40
+
+
+def demo_sites(n: int) -> list[tuple[str, str, str]]:
+    """The first ``n`` demo sites: the named focus areas, then numbered neighbourhoods."""
+    extra = [(f"wijk-{k:02d}", f"Wijk {k}", "Voorbeeldgemeente")
+             for k in range(len(DEMO_SITES) + 1, MAX_SITES + 1)]
+    return list((*DEMO_SITES, *extra)[:n])
+
+
 DEMO_INSTRUMENTS = ("brs", "who5", "mspss", "apgar", "umics", "djg6", "cohesion",
                     "digres_example", "democit_example")
 #: True post effects in latent SD units, per protective factor (a null effect included on purpose).
@@ -103,7 +113,8 @@ class SimulationSettings:
     seed : int
         Seed of ``numpy.random.default_rng``; the same settings give the same study.
     n_sites : int
-        Number of sites (at most ``len(DEMO_SITES)``).
+        Number of sites (1 to ``MAX_SITES``; beyond the named focus areas, numbered
+        neighbourhoods).
     size : (int, int)
         Inclusive range of respondents enrolled per site and group.
     design : {"controlled", "randomised"}
@@ -254,7 +265,7 @@ def simulate_study(settings: SimulationSettings | None = None, **overrides) -> S
     library = find_instruments()
     instruments = [library[i][-1] for i in s.instruments]
     rng = np.random.default_rng(s.seed)
-    sites = list(DEMO_SITES[: s.n_sites])
+    sites = demo_sites(s.n_sites)
     params = _item_parameters(instruments, rng)
     offset = s.baseline_offset if s.design == "controlled" else 0.0
     factors = [inst.protective_factor for inst in instruments]
@@ -306,8 +317,8 @@ def _check_settings(s: SimulationSettings) -> None:
     def bad(name: str, rule: str) -> ValueError:
         return ValueError(f"simulation setting {name}={getattr(s, name)!r}: expected {rule}")
 
-    if not 1 <= s.n_sites <= len(DEMO_SITES):
-        raise bad("n_sites", f"1 to {len(DEMO_SITES)}")
+    if not 1 <= s.n_sites <= MAX_SITES:
+        raise bad("n_sites", f"1 to {MAX_SITES}")
     if not (len(s.size) == 2 and 2 <= s.size[0] <= s.size[1]):
         raise bad("size", "(low, high) with 2 <= low <= high")
     if s.design not in ("controlled", "randomised"):

@@ -1,0 +1,117 @@
+"""Benchmark: the scheduled pipeline on a 20-site, 3-wave study (issue 7).
+
+Usage: .venv/bin/python benchmarks/pipeline.py [--sites 20] [--jobs 2] [--skip-naive]
+
+(a) full build with ``evaltools run`` (warm kernels, ``--jobs`` processes), against a naive
+    loop that calls the papermill and nbconvert command lines once per report, as a ratio;
+(b) a no-op rerun (nothing changed);
+(c) a rerun after one site's wave file changed: which reports were rebuilt, and how long.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _study(base: Path, n_sites: int) -> Path:
+    from evaltools.pseudonym import create_key
+    from evaltools.simulate import generate_demo_study
+    from evaltools.study import load_study
+
+    folder = base / "study"
+    generate_demo_study(folder, seed=7, n_sites=n_sites, size=(60, 90))
+    text = (folder / "study.yml").read_text("utf-8")
+    head, _, _ = text.partition("  produce:\n")
+    (folder / "study.yml").write_text(head + "  produce:\n"
+                                      "    - {template: data_quality, per: study}\n"
+                                      "    - {template: prepost, per: site}\n"
+                                      "    - {template: controlled, per: site, waves: [t2]}\n"
+                                      "    - {template: site_overview, per: study}\n", "utf-8")
+    create_key(load_study(folder))
+    return folder
+
+
+def _run(args: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _naive(folder: Path, jobs: list[tuple[str, str, str]], out: Path) -> float:
+    """papermill CLI + nbconvert CLI per report, one after another."""
+    from evaltools.report import notebooks_dir
+
+    out.mkdir()
+    os.symlink(folder, out / "study")
+    t0 = time.perf_counter()
+    for k, (template, site, wave) in enumerate(jobs):
+        target = out / f"r{k:03d}.ipynb"
+        subprocess.run([str(BIN / "papermill"), str(notebooks_dir() / f"{template}.ipynb"),
+                        str(target), "-p", "study_dir", "study", "-p", "site", site, "-p",
+                        "wave", wave, "--cwd", str(out), "--no-progress-bar"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                        str(target)], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--skip-naive", action="store_true")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="evaltools-pipeline-"))
+    os.environ["EVALTOOLS_HOME"] = str(base / "home")
+    from evaltools.pipeline import _declared, run_study
+    from evaltools.study import load_study
+
+    folder = _study(base, args.sites)
+    study = load_study(folder)
+    declared = _declared(study)
+    reports = base / "reports"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
+          f"{platform.python_version()}; study: {args.sites} sites, 3 waves, "
+          f"{len(declared)} reports; --jobs {args.jobs}")
+    t0 = time.perf_counter()
+    first = run_study(folder, jobs=args.jobs, reports_dir=reports)
+    full = time.perf_counter() - t0
+    rendered = sum(r.status == "ok" for r in first.reports)
+    print(f"(a) full build (ingest + {rendered} reports): {full:.1f} s, "
+          f"{full / max(rendered, 1):.2f} s per report")
+    if not args.skip_naive:
+        first_wave = next(w.id for w in study.waves if w.id != study.baseline.id)
+        jobs = [(t, s, w or first_wave) for t, s, w in declared]
+        naive = _naive(folder, jobs, base / "naive")
+        print(f"    naive loop (papermill + nbconvert command lines per report): {naive:.1f} s, "
+              f"{naive / len(jobs):.2f} s per report; evaltools run is {naive / full:.1f}x "
+              "faster")
+    t0 = time.perf_counter()
+    again = run_study(folder, jobs=args.jobs, reports_dir=reports)
+    noop = time.perf_counter() - t0
+    print(f"(b) no-op rerun: {noop:.2f} s, "
+          f"{sum(r.reason != 'current' for r in again.reports)} reports rendered")
+    target = sorted((folder / "data" / "raw" / "t1").glob("*.csv"))[0]
+    target.write_bytes(target.read_bytes().replace(b";4;", b";3;", 1))
+    t0 = time.perf_counter()
+    changed = run_study(folder, jobs=args.jobs, reports_dir=reports)
+    took = time.perf_counter() - t0
+    redone = sorted(r.key for r in changed.reports if r.reason != "current")
+    print(f"(c) after changing {target.name}: {took:.1f} s, {len(redone)} reports rebuilt: "
+          + ", ".join(redone))
+    shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
