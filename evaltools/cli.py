@@ -314,7 +314,7 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:
             click.echo(f"  {result.interrupted} jobs of an interrupted run will be redone")
-        todo = [r for r in result.reports if r.reason != "current"]
+        todo = [r for r in result.reports if r.reason not in ("current", "no data yet")]
         if dry_run:
             for r in todo:
                 click.echo(f"  would render {r.key}  ({r.reason})")

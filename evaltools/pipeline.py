@@ -44,7 +44,7 @@ class PlannedReport:
     site: str
     wave: str
     fingerprint: str
-    reason: str  # new | changed | failed before | interrupted | forced | current
+    reason: str  # new | changed | failed before | interrupted | forced | current | no data yet
     job_id: int | None = None
     status: str = "planned"
     output: str | None = None
@@ -143,7 +143,12 @@ def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = 
         last_any = ledger.last(template, site, wave_id)
         exists = (_report_folder(Path(reports_dir), study, template, site, print_wave)
                   / "report.html").is_file()
-        if force:
+        has_data = template == "data_quality" or any(
+            r.status == "accepted" and r.wave == (wave_id or print_wave)
+            for r in manifest.files.values())
+        if not has_data:
+            reason = "no data yet"
+        elif force:
             reason = "forced"
         elif last_any is not None and last_any["status"] == "interrupted":
             reason = "interrupted"
@@ -256,13 +261,13 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
         if dry_run:
             return result
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
-        todo = [r for r in result.reports if r.reason != "current"]
+        idle = ("current", "no data yet")
+        todo = [r for r in result.reports if r.reason not in idle]
         for report in result.reports:
             report.job_id = ledger.add_job(run_id, report.template, report.site, report.wave,
                                            report.fingerprint,
-                                           "skipped" if report.reason == "current"
-                                           else "planned")
-            if report.reason == "current":
+                                           "skipped" if report.reason in idle else "planned")
+            if report.reason in idle:
                 report.status = "skipped"
         tasks = [(report, (str(study.folder), report.template, report.site, report.wave,
                            language, str(reports_dir), fresh_kernels)) for report in todo]
@@ -318,7 +323,8 @@ def report_status(study_dir: str | Path, *, reports_dir: str | Path = "reports"
     for report in plan_reports(study, reports_dir=reports_dir):
         last = ledger.last(report.template, report.site, report.wave)
         state = {"current": "current", "changed": "stale", "new": "missing",
-                 "failed before": "failed", "interrupted": "interrupted"}[report.reason]
+                 "failed before": "failed", "interrupted": "interrupted",
+                 "no data yet": "waiting"}[report.reason]
         rows.append([report.template, report.site, report.wave or "all-waves", state,
                      None if last is None else last["status"],
                      None if last is None else last["ended"],

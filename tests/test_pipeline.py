@@ -197,3 +197,26 @@ def test_dask_executor_gives_the_same_outputs(first_run, tmp_path: Path) -> None
     with pytest.raises(ValueError, match="--scheduler"):
         run_study(folder, executor="dask", reports_dir=tmp_path / "reports", force=True,
                   only=["rotterdam-zuid/t1/prepost"])
+
+
+def test_a_new_wave_adds_reports_and_leaves_older_ones(first_run, tmp_path: Path) -> None:
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("store"))
+    later = tmp_path / "later"
+    shutil.move(folder / "data" / "raw" / "t2", later)
+    (folder / "data" / "raw" / "t2").mkdir()
+    reports = tmp_path / "reports"
+    first = run_study(folder, jobs=2, reports_dir=reports)
+    waiting = {r.key for r in first.reports if r.reason == "no data yet"}
+    assert waiting == {"rotterdam-zuid/t2/prepost", "den-haag-zuidwest/t2/prepost",
+                       "rotterdam-zuid/t2/controlled", "den-haag-zuidwest/t2/controlled",
+                       "all/t2/site_overview"}
+    t1_report = reports / "veerkracht-demo" / "t1" / "rotterdam-zuid" / "prepost"
+    stamp = (t1_report / "report.html").stat().st_mtime_ns
+    for path in later.iterdir():
+        shutil.copy(path, folder / "data" / "raw" / "t2" / path.name)
+    second = run_study(folder, jobs=2, reports_dir=reports)
+    assert _keys(second) == waiting | {"all/all-waves/data_quality"}
+    assert (t1_report / "report.html").stat().st_mtime_ns == stamp  # older wave untouched
+    assert not list(t1_report.parent.glob("prepost.superseded-*"))
