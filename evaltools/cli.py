@@ -300,16 +300,22 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         raise click.UsageError("--executor dask needs --scheduler ADDRESS")
     failed = False
     for study in studies:
-        def event(report) -> None:
+        bar = _ProgressBar(enabled=sys.stdout.isatty())
+
+        def event(report, bar: _ProgressBar = bar) -> None:
             colour = "green" if report.status == "ok" else "red"
-            click.secho(f"  {report.status:<8} {report.key}  ({report.reason})", fg=colour)
+            bar.print(click.style(f"  {report.status:<8} {report.key}  ({report.reason})",
+                                  fg=colour))
             if report.error:
-                click.echo(f"           {report.error}")
+                bar.print(f"           {report.error}")
+            bar.advance()
 
         click.echo(f"run {study}:")
-        result = run_study(study, jobs=jobs, force=force, dry_run=dry_run, only=list(only),
-                           reports_dir=reports_dir, fresh_kernels=fresh_kernels,
-                           executor=executor, scheduler=scheduler, on_event=event)
+        with bar:
+            result = run_study(study, jobs=jobs, force=force, dry_run=dry_run,
+                               only=list(only), reports_dir=reports_dir,
+                               fresh_kernels=fresh_kernels, executor=executor,
+                               scheduler=scheduler, on_event=event, on_plan=bar.start)
         counts = result.ingest.summary()["status"].value_counts().to_dict()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:
@@ -323,6 +329,42 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
                       f"rendered ({sum(r.status == 'failed' for r in todo)} failed)"))
         failed |= not result.ok
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+class _ProgressBar:
+    """A rich progress bar on a terminal, with log lines printed above it; silent otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.progress = None
+        self.task = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.progress = Progress("reports", BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), transient=True)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def start(self, total: int) -> None:
+        if self.progress is not None:
+            self.task = self.progress.add_task("reports", total=total)
+
+    def advance(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task)
+
+    def print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+        else:
+            click.echo(text)
 
 
 @cli.command(epilog=_EPILOG)

@@ -229,7 +229,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None,
-              on_event=None) -> RunResult:
+              on_event=None, on_plan=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
 
     Returns
@@ -273,6 +273,8 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                            language, str(reports_dir), fresh_kernels)) for report in todo]
         for report in todo:
             ledger.set_job(report.job_id, "running")
+        if on_plan is not None:
+            on_plan(len(todo))
 
         def done(report: PlannedReport, outcome: tuple) -> None:
             report.status, report.output, report.error = outcome
