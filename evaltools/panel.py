@@ -12,6 +12,8 @@ data; report them from the enrolment register.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -67,7 +69,8 @@ def load_responses(study: Study | str, *, sources: bool = False) -> pd.DataFrame
     if not parts:
         raise NothingIngestedError(f"study {study.id!r} has no ingested wave files yet; run "
                                    f"'evaltools ingest {study.folder.name}' first")
-    frame = pd.concat([read_part(study.folder, p) for p in parts], ignore_index=True)
+    stamps = tuple((p, (study.folder / p).stat().st_mtime_ns) for p in parts)
+    frame = _read_parts(study.folder, stamps).copy()
     keep = "first" if study.data.duplicates == "keep_first" else "last"
     frame = (frame.sort_values(["submitted_at", "source_file", "source_row"],
                                na_position="first", kind="stable")
@@ -78,6 +81,13 @@ def load_responses(study: Study | str, *, sources: bool = False) -> pd.DataFrame
     if not sources:
         frame = frame.drop(columns=["source_file", "source_row"])
     return frame.reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_parts(folder, stamps: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    """The stored parts, concatenated, cached by path and modification time (a part is
+    rewritten, never changed in place): a warm kernel re-uses them across reports."""
+    return pd.concat([read_part(folder, p) for p, _ in stamps], ignore_index=True)
 
 
 def load_panel(study: Study | str) -> pd.DataFrame:

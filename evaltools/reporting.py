@@ -51,6 +51,7 @@ class Report:
     tables: list[_Shown] = field(default_factory=list)
     headline: str = ""
     _panel: pd.DataFrame | None = None
+    _responses: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -76,6 +77,15 @@ class Report:
             panel = load_panel(self.study)
             self._panel = panel if self.site == "all" else panel[panel["site"] == self.site]
         return self._panel
+
+    @property
+    def responses(self) -> pd.DataFrame:
+        """The study's item answers (all sites; read once per report)."""
+        if self._responses is None:
+            from evaltools.panel import load_responses
+
+            self._responses = load_responses(self.study)
+        return self._responses
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.language, **values)
@@ -230,10 +240,9 @@ class Report:
     def _baseline_alphas(self) -> dict[str, float]:
         """Cronbach's alpha of every scale at baseline (this report's sites), for reliable
         change; a report reads no data of other sites."""
-        from evaltools.panel import load_responses
         from evaltools.reliability import reliability
 
-        responses = load_responses(self.study)
+        responses = self.responses
         base = responses[responses["wave"] == self.study.baseline.id]
         if self.site != "all":
             base = base[base["site"] == self.site]
@@ -339,11 +348,10 @@ class Report:
         """Missing answers and reliability per wave (and site), contradictory answering."""
         from IPython.display import HTML, display
 
-        from evaltools.panel import load_responses
         from evaltools.reliability import reliability
         from evaltools.scoring import flag_inconsistent
 
-        responses = load_responses(self.study)
+        responses = self.responses
         if self.site != "all":
             responses = responses[responses["site"] == self.site]
         display(HTML(f"<h2>{self._t('sec.quality')}</h2>"))
