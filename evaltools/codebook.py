@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from evaltools._io import atomic_write_text
+from evaltools.i18n import t
 from evaltools.instruments import Instrument
 from evaltools.text import Language
 
@@ -21,74 +22,10 @@ __all__ = ["render_codebook", "write_codebook"]
 
 Format = Literal["md", "html"]
 
-_T = {
-    "codebook": ("Codeboek", "Codebook"),
-    "about": ("Over dit instrument", "About this instrument"),
-    "construct": ("Construct", "Construct"),
-    "factor": ("Beschermende factor", "Protective factor"),
-    "level": ("Niveau", "Level"),
-    "version": ("Versie", "Version"),
-    "citation": ("Bron", "Citation"),
-    "licence": ("Licentie", "Licence"),
-    "validated": ("Gevalideerd", "Validated"),
-    "yes": ("ja", "yes"),
-    "no": ("nee", "no"),
-    "not_validated": ("Voorbeeldschaal, niet gevalideerd: gebruik de uitkomsten niet als bewijs "
-                      "zonder eigen validatie.",
-                      "Example scale, not validated: do not treat its results as evidence "
-                      "without your own validation."),
-    "response_scales": ("Antwoordschalen", "Response scales"),
-    "code": ("Code", "Code"),
-    "label": ("Label", "Label"),
-    "missing_code": ("ontbrekend", "missing"),
-    "items": ("Items", "Items"),
-    "column": ("Kolom (item-id)", "Column (item id)"),
-    "text": ("Tekst", "Wording"),
-    "answers": ("Antwoordschaal", "Response scale"),
-    "scoring": ("Scoring", "Scoring"),
-    "reversed": ("omgescoord", "reversed"),
-    "recoded": ("hercodering", "recoded"),
-    "as_given": ("zoals gegeven", "as given"),
-    "no_text": ("(tekst niet meegeleverd: licentie)", "(wording not shipped: licence)"),
-    "scales": ("Schalen", "Scales"),
-    "scale": ("Schaal", "Scale"),
-    "method": ("Methode", "Method"),
-    "mean": ("gemiddelde van de beantwoorde items", "mean of the answered items"),
-    "sum_prorated": ("som, bij ontbrekende items: gemiddelde x aantal items",
-                     "sum; with missing items: mean x number of items"),
-    "sum_plain": ("som van de beantwoorde items", "sum of the answered items"),
-    "min_valid": ("Minimaal beantwoord", "Minimum answered"),
-    "range": ("Bereik", "Range"),
-    "direction": ("Richting", "Direction"),
-    "higher_is_better": ("hoger is gunstiger", "higher is better"),
-    "higher_is_worse": ("hoger is ongunstiger", "higher is worse"),
-    "cutoffs": ("Afkappunten", "Cut-offs"),
-    "category": ("Categorie", "Category"),
-    "from": ("Vanaf score", "From score"),
-    "on_raw": ("op de ruwe score", "on the raw score"),
-    "on_converted": ("op de omgerekende score", "on the converted score"),
-    "conversion": ("Omrekening", "Conversion"),
-    "raw": ("Ruw", "Raw"),
-    "converted": ("Omgerekend", "Converted"),
-    "multiply": ("ruwe score x {m:g} + {a:g}", "raw score x {m:g} + {a:g}"),
-    "norms": ("Normen", "Norms"),
-    "population": ("Populatie", "Population"),
-    "reliable_change": ("Betrouwbare verandering", "Reliable change"),
-    "rc_text": ("SD {sd:g} en betrouwbaarheid {r:g} ({source})",
-                "SD {sd:g} and reliability {r:g} ({source})"),
-    "source": ("Bron", "Source"),
-    "notes": ("Toelichting", "Notes"),
-    "missing_rule": ("Ontbrekende antwoorden: codes {codes} tellen als niet beantwoord.",
-                     "Missing answers: codes {codes} count as not answered."),
-    "individual": ("individu", "individual"),
-    "community": ("gemeenschap", "community"),
-    "society": ("samenleving", "society"),
-}
 
 
 def _t(key: str, lang: Language) -> str:
-    nl, en = _T[key]
-    return en if lang == "en" else nl
+    return t(f"cb.{key}", lang)
 
 
 @dataclass
