@@ -10,6 +10,7 @@ error, and leaves the previous good report untouched. :func:`write_index` lists 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -267,7 +268,9 @@ def _clean(notebook, work: Path) -> str:
     return text
 
 
-def _html(notebook, study, template: str, language: str, work: Path) -> str:
+@functools.cache
+def _exporter():
+    """One HTML exporter per process: building it (templates, preprocessors) costs time."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -275,7 +278,11 @@ def _html(notebook, study, template: str, language: str, work: Path) -> str:
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(remover, enabled=True)
-    body, _ = exporter.from_notebook_node(notebook)
+    return exporter
+
+
+def _html(notebook, study, template: str, language: str, work: Path) -> str:
+    body, _ = _exporter().from_notebook_node(notebook)
     for private in (str(work), str(work.resolve()), str(Path.home()),
                     str(Path(study.folder).resolve())):
         if private in body:
