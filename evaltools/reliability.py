@@ -64,33 +64,38 @@ def _feldt_ci(alpha: float, n: int, k: int, level: float) -> tuple[float, float]
 def _minres_loadings(r: np.ndarray) -> np.ndarray:
     """One-factor minimum-residual loadings of a correlation matrix (as R psych::fa does).
 
-    Minimises the sum of squared off-diagonal residuals over the uniquenesses, the loadings
-    being the first principal axis of the reduced matrix.
+    Iterated principal axes: put the communalities on the diagonal, take the first principal
+    axis, update the communalities from its loadings, until they stop changing (1e-14). At its
+    fixed point this is the minimum-residual (unweighted least squares) solution; uniquenesses
+    are kept at or above 0.005 as in psych. Should it not converge, the residual is minimised
+    directly (L-BFGS-B).
     """
     k = r.shape[0]
-    lower = np.tril_indices(k, -1)
+    communality = np.clip(1.0 - 1.0 / np.diag(np.linalg.pinv(r)), 0.0, 0.995)
 
-    def loadings(psi: np.ndarray) -> np.ndarray:
+    def axis(diagonal: np.ndarray) -> np.ndarray:
         reduced = r.copy()
-        np.fill_diagonal(reduced, 1.0 - psi)
+        np.fill_diagonal(reduced, diagonal)
         values, vectors = np.linalg.eigh(reduced)
         lam = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
         return lam if lam.sum() >= 0 else -lam
 
-    def residual(psi: np.ndarray) -> float:
-        lam = loadings(psi)
-        return float(((r - np.outer(lam, lam))[lower] ** 2).sum())
+    for _ in range(10000):
+        lam = axis(communality)
+        updated = np.minimum(lam**2, 0.995)
+        if np.max(np.abs(updated - communality)) < 1e-14:
+            return lam
+        communality = updated
+    lower = np.tril_indices(k, -1)
 
-    smc = 1.0 - 1.0 / np.diag(np.linalg.pinv(r))
-    start = np.clip(1.0 - smc, 0.005, 1.0)
-    upper = max(float(smc.max()), 1.0)
-    fit = optimize.minimize(residual, start, method="L-BFGS-B",
-                            bounds=[(0.005, upper)] * k,
+    def residual(psi: np.ndarray) -> float:
+        loadings = axis(1.0 - psi)
+        return float(((r - np.outer(loadings, loadings))[lower] ** 2).sum())
+
+    fit = optimize.minimize(residual, np.clip(1.0 - communality, 0.005, 1.0),
+                            method="L-BFGS-B", bounds=[(0.005, 1.0)] * k,
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
-    fit = optimize.minimize(residual, fit.x, method="Nelder-Mead",
-                            options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 40000,
-                                     "maxfev": 40000})
-    return loadings(np.clip(fit.x, 0.005, upper))
+    return axis(1.0 - np.clip(fit.x, 0.005, 1.0))
 
 
 def omega_total(items: np.ndarray) -> float:
