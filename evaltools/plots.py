@@ -46,9 +46,12 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
     if title:
         ax.set_title(title, fontsize=10, loc="left")
     if own:
-        if caption:
-            fig.text(0.01, -0.02, caption, fontsize=7, ha="left", va="top", wrap=True)
-        fig.tight_layout()
+        import textwrap
+
+        lines = textwrap.wrap(caption, 105) if caption else []
+        fig.tight_layout(rect=(0, 0.06 * len(lines), 1, 1))
+        if lines:
+            fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, ha="left", va="bottom")
         plt.close(fig)
         return fig
     return ax

@@ -52,6 +52,7 @@ class Report:
     headline: str = ""
     _panel: pd.DataFrame | None = None
     _responses: pd.DataFrame | None = None
+    _change_table: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -181,9 +182,13 @@ class Report:
         return next(g.id for g in self.study.groups if g.role == "intervention")
 
     def _change(self) -> pd.DataFrame:
+        """Within-group change of every scale (computed once per report)."""
         from evaltools.effects import within_change
 
-        return within_change(self.panel, self.study, post=self.wave, by_site=False)
+        if self._change_table is None:
+            self._change_table = within_change(self.panel, self.study, post=self.wave,
+                                               by_site=False)
+        return self._change_table
 
     def results(self):
         """Per protective factor: change table with reliable change shares, and a figure."""
@@ -262,7 +267,7 @@ class Report:
                                   language=self.language, title=self._scale_label(scale),
                                   caption=self._t("txt.fig_change"))
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=96)
         return Image(data=buffer.getvalue(), format="png")
 
     def comparison(self):
