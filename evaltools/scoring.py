@@ -168,14 +168,18 @@ def _compute_scale(matrix: np.ndarray, positions: list[int], scale: Scale):
     return n_valid, raw, score, category
 
 
+def _matrices(data, instruments, problems: list[Problem]):
+    """(instrument, scored item matrix, item -> column) for each instrument that can be read."""
+    for inst in _as_list(instruments):
+        matrix = _item_matrix(data, inst, problems)
+        if matrix.shape[1]:
+            yield inst, matrix, {item: j for j, item in enumerate(inst.item_ids)}
+
+
 def _score(data, instruments, keys):
     problems: list[Problem] = []
     results = []
-    for inst in _as_list(instruments):
-        matrix = _item_matrix(data, inst, problems)
-        if matrix.shape[1] == 0:
-            continue
-        position = {item: j for j, item in enumerate(inst.item_ids)}
+    for inst, matrix, position in _matrices(data, instruments, problems):
         for scale in inst.scales:
             n_valid, raw, score, category = _compute_scale(
                 matrix, [position[i] for i in scale.items], scale)
@@ -301,11 +305,7 @@ def flag_inconsistent(data: pd.DataFrame, instruments, *, keys: Sequence[str] | 
     key_cols = _keys(data, keys)
     base = data[key_cols].reset_index(drop=True)
     frames, problems = [], []
-    for inst in _as_list(instruments):
-        matrix = _item_matrix(data, inst, problems)
-        if matrix.shape[1] == 0:
-            continue
-        position = {item: j for j, item in enumerate(inst.item_ids)}
+    for inst, matrix, position in _matrices(data, instruments, problems):
         for scale in inst.scales:
             items = [inst.item(i) for i in scale.items if inst.item(i).recode is None]
             rev = [position[i.id] for i in items if i.reverse]
