@@ -18,7 +18,7 @@ from pathlib import Path
 __all__ = ["WarmKernel", "PREIMPORT"]
 
 PREIMPORT = ("import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport numpy\n"
-             "import scipy.stats\nimport statsmodels.formula.api\nimport seaborn\n"
+             "import scipy.stats\nimport statsmodels.formula.api\n"
              "import evaltools.reporting\nimport evaltools.effects\nimport evaltools.plots\n"
              "import evaltools.panel\n")
 

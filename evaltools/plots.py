@@ -6,7 +6,6 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from evaltools.effects._common import paired
 
@@ -33,11 +32,16 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
         fig, ax = plt.subplots(figsize=(6.4, 2.6), dpi=100)
     if len(data):
         order = [labels[g] for g in keep]
-        sns.violinplot(data=data, y="group", x="change", order=order, ax=ax, inner=None,
-                       cut=0, color="#c6dbef", linewidth=0.8)
-        means = data.groupby("group")["change"].mean().reindex(order)
-        ax.scatter(means.to_numpy(), np.arange(len(order)), color="#08519c", zorder=3,
+        values = [data.loc[data["group"] == name, "change"].to_numpy() for name in order]
+        positions = np.arange(len(order))
+        parts = ax.violinplot(values, positions=positions, orientation="horizontal",
+                              showextrema=False, widths=0.8)
+        for body in parts["bodies"]:
+            body.set(facecolor="#c6dbef", edgecolor="#555555", linewidth=0.8, alpha=1.0)
+        ax.scatter([v.mean() for v in values], positions, color="#08519c", zorder=3,
                    label="mean" if language == "en" else "gemiddelde")
+        ax.set_yticks(positions, order)
+        ax.invert_yaxis()
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
     ax.set_ylabel("")

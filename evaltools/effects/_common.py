@@ -63,7 +63,7 @@ def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None
     if study is not None:
         for column, known in (("group", [g.id for g in study.groups]),
                               ("wave", [w.id for w in study.waves])):
-            odd = sorted(set(panel[column].dropna().astype(str)) - set(known))
+            odd = sorted({str(v) for v in pd.unique(panel[column].dropna())} - set(known))
             if odd:
                 raise AnalysisError(f"the panel has {column} values {odd} that study "
                                     f"{study.id!r} does not define ({', '.join(known)})")
@@ -77,9 +77,10 @@ def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
     """
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale, *extra])
     keys = ["respondent_id", "site", "group", *extra]
-    a = panel.loc[panel["wave"] == pre, keys + [scale]].rename(columns={scale: "pre"})
-    b = panel.loc[panel["wave"] == post, ["respondent_id", scale]].rename(columns={scale: "post"})
-    both = a.merge(b, on="respondent_id", how="inner")
+    wave = panel["wave"].to_numpy()
+    a = panel.loc[wave == pre, keys + [scale]].rename(columns={scale: "pre"})
+    later = panel.loc[wave == post, ["respondent_id", scale]].set_index("respondent_id")[scale]
+    both = a.assign(post=later.reindex(a["respondent_id"].to_numpy()).to_numpy())
     return both.dropna(subset=["pre", "post"]).reset_index(drop=True)
 
 
