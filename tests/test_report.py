@@ -152,7 +152,7 @@ def test_no_personal_data_paths_or_secret_in_any_output(rendered: Path, small_st
         tokens = set(re.findall(r"p[0-9a-f]{20}", text))
         assert not tokens & pseudonyms, f"pseudonym in {path}"
         numbers = set(re.findall(r"\b1\d{5}\b", text))
-        assert not numbers & originals, f"original id in {path}"
+        assert not numbers & originals, f"original id {numbers & originals} in {path}"
 
 
 def test_small_cells_are_suppressed(small_study: Path, tmp_path: Path) -> None:
