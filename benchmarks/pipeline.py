@@ -74,12 +74,13 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="evaltools-pipeline-"))
     os.environ["EVALTOOLS_HOME"] = str(base / "home")
-    from evaltools.pipeline import _declared, run_study
+    from evaltools.pipeline import run_study
+    from evaltools.report import declared_reports
     from evaltools.study import load_study
 
     folder = _study(base, args.sites)
     study = load_study(folder)
-    declared = _declared(study)
+    declared = declared_reports(study)
     reports = base / "reports"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
           f"{platform.python_version()}; study: {args.sites} sites, 3 waves, "

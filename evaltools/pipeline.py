@@ -92,8 +92,17 @@ def _environment() -> str:
     return hashlib.sha256(("\n".join([__version__, *packages])).encode()).hexdigest()
 
 
+def _study_inputs(study: Study) -> str:
+    """What every report of a study depends on: its instruments, study.yml, the environment."""
+    digest = hashlib.sha256()
+    digest.update(repr([(i.id, i.version, i) for i in study.instruments]).encode())
+    digest.update((study.folder / "study.yml").read_bytes())
+    digest.update(_environment().encode())
+    return digest.hexdigest()
+
+
 def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wave: str,
-                 language: str) -> str:
+                 language: str, shared: str) -> str:
     from evaltools.report import notebooks_dir
 
     digest = hashlib.sha256()
@@ -101,19 +110,8 @@ def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wav
     digest.update(json.dumps([template, site, wave, language]).encode())
     for record in data_slice(study, manifest, template, site, wave):
         digest.update(f"{record.path}:{record.sha256}".encode())
-    digest.update(repr([(i.id, i.version, i) for i in study.instruments]).encode())
-    digest.update((study.folder / "study.yml").read_bytes())
-    digest.update(_environment().encode())
+    digest.update(shared.encode())
     return digest.hexdigest()
-
-
-def _declared(study: Study) -> list[tuple[str, str, str]]:
-    out = []
-    for spec in study.reports:
-        sites = ["all"] if spec.per == "study" else list(spec.sites)
-        waves = [""] if spec.template == "data_quality" else list(spec.waves)
-        out += [(spec.template, site, wave) for wave in waves for site in sites]
-    return out
 
 
 def _matches(only: list[str], template: str, site: str, wave: str) -> bool:
@@ -127,18 +125,20 @@ def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = 
                  language: str = "", reports_dir: str | Path = "reports"
                  ) -> list[PlannedReport]:
     """What each declared report needs: rendering (and why) or nothing (``current``)."""
-    from evaltools.report import _report_folder
+    from evaltools.report import _report_folder, declared_reports
 
     manifest = Manifest.load(study.store_dir, study.id)
     ledger = Ledger(study.store_dir / "ledger.sqlite")
     language = language or study.language
     planned = []
-    for template, site, wave in _declared(study):
+    shared = _study_inputs(study)
+    for template, site, wave in declared_reports(study):
         if not _matches(only or [], template, site, wave):
             continue
         wave_id = wave or ""
         print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
-        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language)
+        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language,
+                          shared)
         last_ok = ledger.last(template, site, wave_id, "ok")
         last_any = ledger.last(template, site, wave_id)
         exists = (_report_folder(Path(reports_dir), study, template, site, print_wave)

@@ -26,8 +26,8 @@ from evaltools.errors import EvaltoolsError
 from evaltools.reporting import TEMPLATE_TITLES, ReportParameterError, _check_parameters
 from evaltools.study import load_study
 
-__all__ = ["render_report", "render_all", "write_index", "template_parameters", "ReportError",
-           "RenderedReport", "notebooks_dir"]
+__all__ = ["render_report", "render_all", "declared_reports", "write_index",
+           "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"]
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 _REMOVE_TAGS = {"notebook-only", "parameters", "injected-parameters"}
@@ -294,6 +294,17 @@ def _html(notebook, study, template: str, language: str, work: Path) -> str:
             "</body>\n</html>\n")
 
 
+def declared_reports(study) -> list[tuple[str, str, str]]:
+    """Every report ``study.yml`` asks for, as (template, site, wave); ``data_quality`` covers
+    all waves and has wave ``""``."""
+    out = []
+    for spec in study.reports:
+        sites = ["all"] if spec.per == "study" else list(spec.sites)
+        waves = [""] if spec.template == "data_quality" else list(spec.waves)
+        out += [(spec.template, site, wave) for wave in waves for site in sites]
+    return out
+
+
 def render_all(study_dir: str | Path, *, reports_dir: str | Path = "reports",
                language: str = "", on_result=None) -> list[RenderedReport | ReportError]:
     """Render every report ``study.yml`` asks for (``reports.produce``), one after another.
@@ -302,19 +313,15 @@ def render_all(study_dir: str | Path, *, reports_dir: str | Path = "reports",
     """
     study = load_study(study_dir)
     out: list[RenderedReport | ReportError] = []
-    for spec in study.reports:
-        sites = ["all"] if spec.per == "study" else list(spec.sites)
-        waves = [""] if spec.template == "data_quality" else list(spec.waves)
-        for wave in waves:
-            for site in sites:
-                try:
-                    result = render_report(study_dir, spec.template, site=site, wave=wave,
-                                           language=language, reports_dir=reports_dir)
-                except ReportError as exc:
-                    result = exc
-                out.append(result)
-                if on_result is not None:
-                    on_result(result)
+    for template, site, wave in declared_reports(study):
+        try:
+            result = render_report(study_dir, template, site=site, wave=wave,
+                                   language=language, reports_dir=reports_dir)
+        except ReportError as exc:
+            result = exc
+        out.append(result)
+        if on_result is not None:
+            on_result(result)
     return out
 
 
