@@ -63,6 +63,7 @@ from evaltools.simulate import (
     simulate_study,
 )
 from evaltools.study import Study, check_study, load_study
+from evaltools.synthesis import leave_one_out, meta_analysis, site_effects, site_synthesis
 
 __all__ = [
     "__version__",
@@ -119,4 +120,8 @@ __all__ = [
     "Study",
     "check_study",
     "load_study",
+    "meta_analysis",
+    "leave_one_out",
+    "site_effects",
+    "site_synthesis",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from evaltools.effects._common import paired
 
-__all__ = ["change_distribution", "estimates_plot"]
+__all__ = ["change_distribution", "estimates_plot", "forest_plot"]
 
 
 def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
@@ -72,4 +72,59 @@ def estimates_plot(table: pd.DataFrame, *, label: str = "scale", ax=None):
     ax.set_yticks(y, table[label])
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
     ax.invert_yaxis()
+    return ax
+
+
+def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *,
+                label: str = "site", estimate: str = "effect_size", ci_low: str = "ci_low",
+                ci_high: str = "ci_high", se: str | None = "se", pooled_label: str = "RE",
+                xlabel: str = "", ax=None):
+    """A forest plot: each row's estimate and interval, the pooled diamond, the prediction
+    interval as a line through the diamond.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        One row per site or study (rows with a missing estimate are drawn as labels only).
+    pooled : Series or dict, optional
+        A row of :func:`evaltools.synthesis.meta_analysis` (``estimate, ci_low, ci_high``,
+        ``pi_low, pi_high``).
+    se : str, optional
+        Column whose inverse square sizes the squares (the weight of a row); None: equal sizes.
+
+    Returns
+    -------
+    Axes
+    """
+    n = len(studies)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.32 * (n + 2) + 0.9))
+    y = np.arange(n, dtype=float)
+    est = studies[estimate].to_numpy(float)
+    low, high = studies[ci_low].to_numpy(float), studies[ci_high].to_numpy(float)
+    ok = np.isfinite(est)
+    ax.hlines(y[ok], low[ok], high[ok], color="#4d4d4d", linewidth=1.1)
+    if se is not None and ok.any():
+        weight = 1 / studies[se].to_numpy(float)[ok] ** 2
+        sizes = 25 + 150 * weight / weight.max()
+    else:
+        sizes = 60
+    ax.scatter(est[ok], y[ok], s=sizes, marker="s", color="#08519c", zorder=3)
+    labels = list(studies[label].astype(str))
+    if pooled is not None and np.isfinite(pooled.get("estimate", np.nan)):
+        yp = n + 0.6
+        mid, lo, hi = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
+        pi_low, pi_high = pooled.get("pi_low", np.nan), pooled.get("pi_high", np.nan)
+        if np.isfinite(pi_low) and np.isfinite(pi_high):
+            ax.hlines(yp, pi_low, pi_high, color="#b2182b", linewidth=1.2)
+        ax.fill([lo, mid, hi, mid], [yp, yp - 0.35, yp, yp + 0.35], color="#b2182b",
+                zorder=3)
+        y = np.append(y, yp)
+        labels.append(pooled_label)
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    ax.set_ylim(y.max() + 0.8, -0.8)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.spines[["top", "right"]].set_visible(False)
     return ax

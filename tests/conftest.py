@@ -59,3 +59,20 @@ def edit_study(study_copy: Path) -> Callable[[Callable[[dict], None]], Path]:
         return study_copy
 
     return apply
+
+
+@pytest.fixture(scope="session")
+def ingested_demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A private, ingested copy of the demo study and its panel; treat as read-only."""
+    from evaltools.ingest import ingest
+    from evaltools.panel import load_panel
+    from evaltools.pseudonym import create_key, default_key_file
+    from evaltools.study import load_study
+
+    folder = tmp_path_factory.mktemp("ingested") / "study"
+    shutil.copytree(demo_dir, folder)
+    study = load_study(folder)
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    ingest(study)
+    return study, load_panel(study)

@@ -467,23 +467,6 @@ def test_sensitivity_puts_methods_side_by_side(ingested_demo) -> None:
     pd.testing.assert_frame_equal(table, again)  # seeded imputations: reproducible
 
 
-@pytest.fixture(scope="module")
-def ingested_demo(demo_dir: Path, tmp_path_factory):
-    import shutil
-
-    from evaltools.ingest import ingest
-    from evaltools.panel import load_panel
-    from evaltools.pseudonym import create_key, default_key_file
-
-    folder = tmp_path_factory.mktemp("effects") / "study"
-    shutil.copytree(demo_dir, folder)
-    study = load_study(folder)
-    if not default_key_file(study.id).exists():
-        create_key(study)
-    ingest(study)
-    return study, load_panel(study)
-
-
 def test_demo_estimates_and_truth(ingested_demo) -> None:
     """On the demo study, difference in differences covers the true effect; the null stays null."""
     study, panel = ingested_demo
