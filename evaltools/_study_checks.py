@@ -233,6 +233,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
     from evaltools.study import (
         DEFAULT_MIN_CELL_SIZE,
         DataSpec,
+        EvidenceSpec,
         FileRule,
         Group,
         ReportSpec,
@@ -247,7 +248,8 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
     follow = [w for w in ctx["wave_ids"] if w != ctx["baseline"]]
     reports = []
     for spec in (d.get("reports") or {}).get("produce", []):
-        per = spec.get("per", "study" if spec["template"] == "site_overview" else "site")
+        per = spec.get("per", "study" if spec["template"] in ("site_overview", "site_synthesis")
+                       else "site")
         reports.append(ReportSpec(spec["template"], per, tuple(spec.get("waves", follow)),
                                   tuple(spec.get("sites", ctx["site_ids"]))))
     return Study(
@@ -289,6 +291,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
                   .expanduser()) if "key_file" in (d.get("pseudonymisation") or {}) else None,
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
+        evidence=EvidenceSpec(**(d.get("evidence") or {})),
         warnings=tuple(warnings),
     )
 

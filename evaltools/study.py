@@ -35,6 +35,7 @@ __all__ = [
     "study_file",
     "DEFAULT_MIN_CELL_SIZE",
     "TEMPLATES",
+    "EvidenceSpec",
 ]
 
 STUDY_FILE = "study.yml"
@@ -132,6 +133,22 @@ class ReportSpec:
 
 
 @dataclass(frozen=True)
+class EvidenceSpec:
+    """What the user declares for the evidence classification, and where results go.
+
+    evaltools cannot judge a description or a theory of change: the first two rungs of the
+    Dutch recognition ladder are declared here (see :mod:`evaltools.evidence`).
+    """
+
+    well_described: bool = False
+    well_founded: bool = False
+    relevant_effect: float = 0.2
+    attrition_boundary: Literal["cautious", "optimistic"] = "cautious"
+    randomised_counts: dict[str, int] | None = None
+    register: str | None = None
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study definition. Build it with :func:`load_study`."""
 
@@ -152,6 +169,7 @@ class Study:
     reports: tuple[ReportSpec, ...]
     key_env: str | None = None
     key_file: Path | None = None
+    evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
