@@ -128,7 +128,7 @@ def wwc_rating(design: str, *, attrition: tuple[int, int, int, int] | None = Non
 
 
 def _favourable(effect: float, direction: str) -> bool:
-    return (effect > 0) == (direction != "lower_is_better")
+    return (effect > 0) == (direction == "higher_is_better")
 
 
 def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_founded: bool,
@@ -142,7 +142,7 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
         One row per study of the intervention on this outcome, with columns ``study``,
         ``design``, ``wwc_rating``, ``effect_size`` (the comparative effect for controlled
         designs, the standardised change for pre-post), ``p_value``, ``direction``
-        (``higher_is_better``/``lower_is_better``) and ``follow_up_months`` (months after the
+        (``higher_is_better``/``higher_is_worse``) and ``follow_up_months`` (months after the
         end of the intervention at which the effect was measured; 0 at the post-test).
     well_described, well_founded : bool
         Declared by the user (study.yml ``evidence:``): evaltools cannot judge a description

@@ -146,6 +146,7 @@ class EvidenceSpec:
     attrition_boundary: Literal["cautious", "optimistic"] = "cautious"
     randomised_counts: dict[str, int] | None = None
     register: str | None = None
+    organisation: str | None = None
 
 
 @dataclass(frozen=True)

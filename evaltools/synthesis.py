@@ -213,7 +213,8 @@ def leave_one_out(data: pd.DataFrame, *, label: str, estimate: str = "effect_siz
     return pd.DataFrame(rows, columns=LOO_COLUMNS)
 
 
-SITE_EFFECT_COLUMNS = ["scale", "site", "wave_pre", "wave_post", "n", "effect_size",
+SITE_EFFECT_COLUMNS = ["scale", "site", "wave_pre", "wave_post", "n", "n_intervention",
+                       "n_comparison", "effect_size",
                        "effect_size_type", "se", "ci_low", "ci_high", "p_value", "note"]
 
 
@@ -244,7 +245,8 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
             table = diff_in_diff(part, study, post=post, ci_level=ci_level)
             for r in table.itertuples():
                 rows.append(dict(scale=r.scale, site=site.id, wave_pre=study.baseline.id,
-                                 wave_post=post, n=r.n, effect_size=r.effect_size,
+                                 wave_post=post, n=r.n, n_intervention=r.n_intervention,
+                                 n_comparison=r.n_comparison, effect_size=r.effect_size,
                                  effect_size_type=r.effect_size_type,
                                  ci_low=r.effect_size_ci_low, ci_high=r.effect_size_ci_high,
                                  p_value=r.p_value, note=r.note))
@@ -254,7 +256,8 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
             table = table[(table["site"] == "all") & (table["group"] == intervention)]
             for r in table.itertuples():
                 rows.append(dict(scale=r.scale, site=site.id, wave_pre=r.wave_pre,
-                                 wave_post=r.wave_post, n=r.n, effect_size=r.g_av,
+                                 wave_post=r.wave_post, n=r.n, n_intervention=r.n,
+                                 n_comparison=np.nan, effect_size=r.g_av,
                                  effect_size_type="g_av", ci_low=r.g_av_ci_low,
                                  ci_high=r.g_av_ci_high, p_value=r.p_value, note=r.note))
     out = pd.DataFrame(rows, columns=SITE_EFFECT_COLUMNS)

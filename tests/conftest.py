@@ -76,3 +76,31 @@ def ingested_demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         create_key(study)
     ingest(study)
     return study, load_panel(study)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_url(request, tmp_path: Path):
+    """A fresh, empty register database: an SQLite file, or a new PostgreSQL database on the
+    server named by EVALTOOLS_TEST_POSTGRES_URL (.ci/run starts one; CI requires it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'register.sqlite'}"
+        return
+    server = os.environ.get("EVALTOOLS_TEST_POSTGRES_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("EVALTOOLS_TEST_POSTGRES_URL is not set: CI runs the register tests "
+                        "on PostgreSQL (.ci/run starts a server)")
+        pytest.skip("no PostgreSQL server (set EVALTOOLS_TEST_POSTGRES_URL, see .ci/run)")
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"register_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

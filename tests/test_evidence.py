@@ -101,7 +101,7 @@ WEAK_QED = ("s4", "controlled", "does_not_meet", 0.5, 0.001, "higher_is_better",
     ([GOOD_QED[:-1] + (6.2,)], True, True, "sterke_aanwijzingen", "lasts 6.2 months"),
     ([GOOD_QED[:-1] + (5.9,)], True, True, "goede_aanwijzingen", "one controlled study"),
     # lower is better: a negative effect is favourable
-    ([("s1", "controlled", "meets_with_reservations", -0.4, 0.01, "lower_is_better", 0)],
+    ([("s1", "controlled", "meets_with_reservations", -0.4, 0.01, "higher_is_worse", 0)],
      True, True, "goede_aanwijzingen", "one controlled study"),
     # an adverse significant effect blocks every effectiveness level
     ([GOOD_QED, GOOD_RCT, ("s5", "controlled", "meets_with_reservations", -0.3, 0.01,

@@ -1,0 +1,89 @@
+"""A study's results as register rows: per site and for the whole study, per scale and wave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from evaltools.register import result_id
+from evaltools.register.columns import COLUMN_NAMES
+
+__all__ = ["collect", "data_fingerprint"]
+
+
+def data_fingerprint(study) -> str:
+    """SHA-256 over the accepted wave files (path and content hash) of the study's store."""
+    from evaltools.store import Manifest
+
+    manifest = Manifest.load(study.store_dir, study.id)
+    digest = hashlib.sha256()
+    for record in sorted(manifest.files.values(), key=lambda r: r.path):
+        if record.status == "accepted":
+            digest.update(f"{record.path}:{record.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
+            recorded_at: str | None = None) -> pd.DataFrame:
+    """Register rows for every later wave with data, every scale, every site and the study.
+
+    Site rows carry the site's own effect (the input of a site synthesis); study rows
+    (``site = "all"``) the whole study's effect with the indicative WWC rating and ladder
+    rung. Cells below the study's minimum cell size are left out, never stored.
+
+    Returns
+    -------
+    DataFrame
+        The register's columns (:data:`evaltools.register.columns.COLUMN_NAMES`).
+    """
+    from evaltools import __version__
+    from evaltools.effects._common import later_waves, scale_info
+    from evaltools.evidence import _one_site, study_evidence
+    from evaltools.panel import load_panel
+    from evaltools.synthesis import site_effects
+
+    panel = load_panel(study) if panel is None else panel
+    fingerprint = data_fingerprint(study)
+    stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    waves_with_data = set(panel["wave"].unique())
+    rows = []
+    for post in later_waves(study):
+        if post not in waves_with_data:
+            continue
+        per_site = site_effects(panel, study, post=post, ci_level=ci_level)
+        whole = site_effects(panel.assign(site="all"), _one_site(study), post=post,
+                             ci_level=ci_level)
+        rating = study_evidence(panel, study, post=post).set_index("scale")
+        for frame, is_study in ((per_site, False), (whole, True)):
+            for r in frame.itertuples():
+                if r.note or not np.isfinite(r.se) or r.se <= 0:
+                    continue
+                inst, scale = scale_info(study, r.scale)
+                ev = rating.loc[r.scale] if is_study else None
+                row = dict(
+                    organisation=study.evidence.organisation or "", study=study.id,
+                    intervention=study.intervention, site=r.site,
+                    protective_factor=inst.protective_factor,
+                    instrument=f"{inst.id} {inst.version}", scale=r.scale,
+                    direction=scale.direction, design=study.design, wave_pre=r.wave_pre,
+                    wave_post=r.wave_post,
+                    follow_up_months=float(rating.loc[r.scale, "follow_up_months"]),
+                    method="diff_in_diff" if study.has_comparison else "within_change",
+                    n=int(r.n), n_intervention=int(r.n_intervention),
+                    n_comparison=None if pd.isna(r.n_comparison) else int(r.n_comparison),
+                    min_cell_size=study.min_cell_size, effect_size=float(r.effect_size),
+                    effect_size_type=r.effect_size_type, se=float(r.se),
+                    ci_low=float(r.ci_low), ci_high=float(r.ci_high), ci_level=ci_level,
+                    p_value=float(r.p_value),
+                    wwc_rating=ev["wwc_rating"] if is_study else "",
+                    evidence_level=ev["level"] if is_study else "",
+                    well_described=study.evidence.well_described,
+                    well_founded=study.evidence.well_founded,
+                    data_fingerprint=fingerprint, evaltools_version=__version__,
+                    recorded_at=stamp)
+                row["result_id"] = result_id(row)
+                rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMN_NAMES)
