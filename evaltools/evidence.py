@@ -31,6 +31,7 @@ import pandas as pd
 
 from evaltools.effects import wwc_attrition
 from evaltools.effects._common import AnalysisError
+from evaltools.i18n import number, t
 
 __all__ = ["wwc_rating", "recognition_level", "study_evidence", "classify_register",
            "LADDER", "WWC_RATINGS", "LADDER_RULES", "EVIDENCE_COLUMNS",
@@ -46,24 +47,24 @@ LADDER_RULES = {"strong_min_controlled": 2, "strong_follow_up_months": 6.0,
                 "good_min_controlled": 1, "alpha": 0.05, "relevant_effect": 0.2}
 
 
-def _equivalence(baseline_effect: float | None, adjusted: bool) -> tuple[bool, str]:
+def _equivalence(baseline_effect: float | None, adjusted: bool, language: str
+                 ) -> tuple[bool, str]:
     if baseline_effect is None or not np.isfinite(baseline_effect):
-        return False, "baseline equivalence could not be shown (no baseline difference)"
+        return False, t("ev.eq_unknown", language)
     g = abs(baseline_effect)
+    shown = number(g, language, 3)
     if g <= 0.05:
-        return True, f"baseline equivalence satisfied (|g| = {g:.3f} <= 0.05)"
+        return True, t("ev.eq_ok", language, g=shown)
     if g <= 0.25:
         if adjusted:
-            return True, (f"baseline equivalence satisfied with adjustment (0.05 < |g| = "
-                          f"{g:.3f} <= 0.25, and the analysis adjusts for the baseline)")
-        return False, (f"baseline equivalence not satisfied: 0.05 < |g| = {g:.3f} <= 0.25 "
-                       "requires an analysis that adjusts for the baseline")
-    return False, f"baseline equivalence not satisfied (|g| = {g:.3f} > 0.25)"
+            return True, t("ev.eq_adjusted", language, g=shown)
+        return False, t("ev.eq_needs", language, g=shown)
+    return False, t("ev.eq_fail", language, g=shown)
 
 
 def wwc_rating(design: str, *, attrition: tuple[int, int, int, int] | None = None,
                baseline_effect: float | None = None, adjusted: bool = False,
-               boundary: str = "cautious") -> dict:
+               boundary: str = "cautious", language: str = "en") -> dict:
     """The WWC-style study rating for one outcome, with its reasons.
 
     Parameters
@@ -80,13 +81,15 @@ def wwc_rating(design: str, *, attrition: tuple[int, int, int, int] | None = Non
         differences, mixed model).
     boundary : {"cautious", "optimistic"}
         The WWC attrition boundary.
+    language : {"en", "nl"}
+        Language of the reasons.
 
     Returns
     -------
     dict
         ``rating`` (one of :data:`WWC_RATINGS`), ``attrition`` (``low``/``high``/NaN),
         ``overall_attrition``, ``differential_attrition`` (percent), ``reasons`` (list of
-        sentences, in English; reports translate the rating, not the reasons).
+        sentences).
     """
     if design not in ("randomised", "controlled", "pre_post"):
         raise AnalysisError(f"design={design!r}: expected randomised, controlled or pre_post")
@@ -95,33 +98,32 @@ def wwc_rating(design: str, *, attrition: tuple[int, int, int, int] | None = Non
     reasons = out["reasons"]
     if design == "pre_post":
         out["rating"] = "not_applicable"
-        reasons.append("no comparison group: the WWC standards rate only group designs")
+        reasons.append(t("ev.pre_post", language))
         return out
     if design == "randomised":
         if attrition is None:
-            reasons.append("randomised, but the numbers randomised are unknown: attrition "
-                           "is treated as high")
+            reasons.append(t("ev.counts_unknown", language))
             level = "high"
         else:
             row = wwc_attrition(*attrition, boundary=boundary).iloc[0]
             level = row["attrition"]
             out.update(overall_attrition=row["overall"],
                        differential_attrition=row["differential"])
-            reasons.append(f"randomised; overall attrition {row['overall']:.1f} %, "
-                           f"differential {row['differential']:.1f} points: {level} against "
-                           f"the {boundary} boundary ({row['boundary']} points)")
+            reasons.append(t("ev.attrition", language,
+                             overall=number(row["overall"], language, 1),
+                             differential=number(row["differential"], language, 1),
+                             level=t(f"ev.{level}", language),
+                             boundary=t(f"ev.{boundary}", language),
+                             limit=number(row["boundary"], language, 1)))
         out["attrition"] = level
         if level == "low":
             out["rating"] = "meets_without_reservations"
-            reasons.append("a randomised study with low attrition meets the standards "
-                           "without reservations")
+            reasons.append(t("ev.rct_low", language))
             return out
-        reasons.append("with high attrition, a randomised study must show baseline "
-                       "equivalence, as a quasi-experiment must")
+        reasons.append(t("ev.rct_high", language))
     else:
-        reasons.append("quasi-experiment (comparison group not assigned by lot): at best "
-                       "meets the standards with reservations, if baseline equivalence holds")
-    equivalent, why = _equivalence(baseline_effect, adjusted)
+        reasons.append(t("ev.qed", language))
+    equivalent, why = _equivalence(baseline_effect, adjusted, language)
     reasons.append(why)
     out["rating"] = "meets_with_reservations" if equivalent else "does_not_meet"
     return out
@@ -133,7 +135,7 @@ def _favourable(effect: float, direction: str) -> bool:
 
 def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_founded: bool,
                       relevant_effect: float = LADDER_RULES["relevant_effect"],
-                      alpha: float = LADDER_RULES["alpha"]) -> dict:
+                      alpha: float = LADDER_RULES["alpha"], language: str = "en") -> dict:
     """The indicative rung on the Dutch recognition ladder for one intervention and outcome.
 
     Parameters
@@ -166,13 +168,11 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
     out = {"level": "not_assessed", "indicative": True, "k_studies": int(
         studies["study"].nunique()), "k_controlled": 0, "reasons": reasons}
     if not well_described:
-        reasons.append("the intervention is not declared 'goed beschreven' (study.yml "
-                       "evidence: well_described); the ladder starts there")
+        reasons.append(t("ev.not_described", language))
         return out
     out["level"] = "goed_beschreven"
     if not well_founded:
-        reasons.append("no theory of change declared (study.yml evidence: well_founded): "
-                       "'goed onderbouwd' comes before any level of effectiveness")
+        reasons.append(t("ev.not_founded", language))
         return out
     out["level"] = "goed_onderbouwd"
     rows = studies.dropna(subset=["effect_size", "p_value"])
@@ -182,8 +182,7 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
     relevant = rows["effect_size"].abs() >= relevant_effect
     adverse = rows[significant & ~favourable]
     if len(adverse):
-        reasons.append(f"significant unfavourable effect in {', '.join(adverse['study'].unique())}"
-                       ": an intervention that works adversely is not recognised as effective")
+        reasons.append(t("ev.adverse", language, studies=", ".join(adverse["study"].unique())))
         return out
     good = rows[significant & favourable & relevant]
     controlled = good[good["design"].isin(["controlled", "randomised"])
@@ -194,27 +193,23 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
         "strong_follow_up_months"]]
     if k >= LADDER_RULES["strong_min_controlled"]:
         out["level"] = "sterke_aanwijzingen"
-        reasons.append(f"{k} controlled studies meeting the WWC standards with a significant "
-                       f"(p < {alpha}) and relevant (|effect| >= {relevant_effect}) "
-                       "favourable effect")
+        reasons.append(t("ev.strong_two", language, k=k, alpha=number(alpha, language, 2),
+                         relevant=number(relevant_effect, language, 2)))
     elif k >= LADDER_RULES["good_min_controlled"] and len(lasting):
         out["level"] = "sterke_aanwijzingen"
-        reasons.append(f"a controlled study meeting the WWC standards whose favourable effect "
-                       f"lasts {lasting['follow_up_months'].max():g} months after the "
-                       "intervention ended")
+        reasons.append(t("ev.strong_lasting", language,
+                         months=number(lasting["follow_up_months"].max(), language, 1)))
     elif k >= LADDER_RULES["good_min_controlled"]:
         out["level"] = "goede_aanwijzingen"
-        reasons.append("one controlled study meeting the WWC standards with a significant and "
-                       "relevant favourable effect; 'sterke aanwijzingen' needs a second, or "
-                       f"an effect lasting {LADDER_RULES['strong_follow_up_months']:g} months")
+        reasons.append(t("ev.good_one", language, months=number(
+            LADDER_RULES["strong_follow_up_months"], language, 0)))
     elif len(good):
         out["level"] = "eerste_aanwijzingen"
         kinds = sorted(set(good["design"]))
-        reasons.append(f"significant and relevant favourable change ({', '.join(kinds)}), "
-                       "but no controlled study meeting the WWC standards shows it")
+        reasons.append(t("ev.first", language, kinds=", ".join(kinds)))
     else:
-        reasons.append(f"no significant (p < {alpha}) and relevant (|effect| >= "
-                       f"{relevant_effect}) favourable effect yet")
+        reasons.append(t("ev.none", language, alpha=number(alpha, language, 2),
+                         relevant=number(relevant_effect, language, 2)))
     return out
 
 
@@ -263,7 +258,8 @@ def _attrition_counts(panel: pd.DataFrame, study, scale: str, post: str
     return tuple(counts)
 
 
-def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None) -> pd.DataFrame:
+def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
+                   language: str = "en") -> pd.DataFrame:
     """Per scale: this study's WWC-style rating and its indicative rung on the ladder.
 
     The comparative effect is Morris's d_ppc2 from the difference in differences (adjusted
@@ -291,14 +287,16 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None) -> pd
                 else np.nan)
         rating = wwc_rating(study.design, baseline_effect=base,
                             attrition=_attrition_counts(panel, study, r.scale, post),
-                            adjusted=True, boundary=study.evidence.attrition_boundary)
+                            adjusted=True, boundary=study.evidence.attrition_boundary,
+                            language=language)
         facts = pd.DataFrame([{"study": study.id, "design": study.design,
                                "wwc_rating": rating["rating"], "effect_size": r.effect_size,
                                "p_value": r.p_value, "direction": direction,
                                "follow_up_months": _follow_up_months(study, post)}])
         ladder = recognition_level(facts, well_described=study.evidence.well_described,
                                    well_founded=study.evidence.well_founded,
-                                   relevant_effect=study.evidence.relevant_effect)
+                                   relevant_effect=study.evidence.relevant_effect,
+                                   language=language)
         rows.append(dict(scale=r.scale, wave=post, design=study.design,
                          effect_size=r.effect_size, effect_size_type=r.effect_size_type,
                          p_value=r.p_value, direction=direction,
@@ -327,8 +325,8 @@ CLASSIFICATION_COLUMNS = ["intervention", "protective_factor", "scale", "k_studi
 
 
 def classify_register(results: pd.DataFrame, *, declarations: dict | None = None,
-                      relevant_effect: float = LADDER_RULES["relevant_effect"]
-                      ) -> pd.DataFrame:
+                      relevant_effect: float = LADDER_RULES["relevant_effect"],
+                      language: str = "en") -> pd.DataFrame:
     """The indicative ladder rung per intervention and outcome, across register studies.
 
     Parameters
@@ -352,9 +350,8 @@ def classify_register(results: pd.DataFrame, *, declarations: dict | None = None
             ["intervention", "protective_factor", "scale"], sort=True):
         described, founded = (declarations or {}).get(intervention, (
             bool(part["well_described"].any()), bool(part["well_founded"].any())))
-        # per study, the latest measurement carries its follow-up length
         level = recognition_level(part, well_described=described, well_founded=founded,
-                                  relevant_effect=relevant_effect)
+                                  relevant_effect=relevant_effect, language=language)
         rows.append([intervention, factor, scale, level["k_studies"], level["k_controlled"],
                      level["level"], True, "; ".join(level["reasons"])])
     return pd.DataFrame(rows, columns=CLASSIFICATION_COLUMNS)

@@ -226,6 +226,99 @@ TEXTS: dict[str, tuple[str, str]] = {
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
     "txt.headline_quality": ("betrouwbaarheid (alfa) {low} tot {high}; {missing} ontbrekend",
                              "reliability (alpha) {low} to {high}; {missing} missing"),
+    # evidence classification (evaltools.evidence): reasons
+    "ev.pre_post": ("geen vergelijkingsgroep: de WWC-standaarden beoordelen alleen opzetten "
+                    "met groepen", "no comparison group: the WWC standards rate only group "
+                    "designs"),
+    "ev.counts_unknown": ("gerandomiseerd, maar het aantal gelote deelnemers is onbekend: de "
+                          "uitval telt als hoog", "randomised, but the numbers randomised are "
+                          "unknown: attrition is treated as high"),
+    "ev.attrition": ("gerandomiseerd; totale uitval {overall} %, verschil in uitval "
+                     "{differential} procentpunt: {level} volgens de {boundary} grens "
+                     "({limit} punt)", "randomised; overall attrition {overall} %, "
+                     "differential {differential} points: {level} against the {boundary} "
+                     "boundary ({limit} points)"),
+    "ev.low": ("laag", "low"),
+    "ev.high": ("hoog", "high"),
+    "ev.cautious": ("voorzichtige", "cautious"),
+    "ev.optimistic": ("optimistische", "optimistic"),
+    "ev.rct_low": ("een gerandomiseerde studie met lage uitval voldoet zonder voorbehoud aan "
+                   "de standaarden", "a randomised study with low attrition meets the "
+                   "standards without reservations"),
+    "ev.rct_high": ("bij hoge uitval moet een gerandomiseerde studie, net als een "
+                    "quasi-experiment, laten zien dat de groepen bij de voormeting gelijk waren",
+                    "with high attrition, a randomised study must show baseline equivalence, "
+                    "as a quasi-experiment must"),
+    "ev.qed": ("quasi-experiment (vergelijkingsgroep niet door loting): voldoet hooguit met "
+               "voorbehoud aan de standaarden, als de groepen bij de voormeting gelijk waren",
+               "quasi-experiment (comparison group not assigned by lot): at best meets the "
+               "standards with reservations, if baseline equivalence holds"),
+    "ev.eq_unknown": ("gelijkheid bij de voormeting niet aan te tonen (geen verschil bekend)",
+                      "baseline equivalence could not be shown (no baseline difference)"),
+    "ev.eq_ok": ("gelijk bij de voormeting (|g| = {g} <= 0,05)",
+                 "baseline equivalence satisfied (|g| = {g} <= 0.05)"),
+    "ev.eq_adjusted": ("gelijk bij de voormeting na correctie (0,05 < |g| = {g} <= 0,25, en de "
+                       "analyse corrigeert voor de voormeting)", "baseline equivalence "
+                       "satisfied with adjustment (0.05 < |g| = {g} <= 0.25, and the analysis "
+                       "adjusts for the baseline)"),
+    "ev.eq_needs": ("niet gelijk bij de voormeting: bij 0,05 < |g| = {g} <= 0,25 moet de "
+                    "analyse voor de voormeting corrigeren", "baseline equivalence not "
+                    "satisfied: 0.05 < |g| = {g} <= 0.25 requires an analysis that adjusts for "
+                    "the baseline"),
+    "ev.eq_fail": ("niet gelijk bij de voormeting (|g| = {g} > 0,25)",
+                   "baseline equivalence not satisfied (|g| = {g} > 0.25)"),
+    "ev.not_described": ("de interventie is niet als 'goed beschreven' opgegeven (study.yml "
+                         "evidence: well_described); daar begint de ladder",
+                         "the intervention is not declared 'goed beschreven' (study.yml "
+                         "evidence: well_described); the ladder starts there"),
+    "ev.not_founded": ("geen veranderingstheorie opgegeven (study.yml evidence: well_founded): "
+                       "'goed onderbouwd' komt vóór elk niveau van effectiviteit",
+                       "no theory of change declared (study.yml evidence: well_founded): "
+                       "'goed onderbouwd' comes before any level of effectiveness"),
+    "ev.adverse": ("significant ongunstig effect in {studies}: een interventie die averechts "
+                   "werkt, wordt niet als effectief erkend", "significant unfavourable effect "
+                   "in {studies}: an intervention that works adversely is not recognised as "
+                   "effective"),
+    "ev.strong_two": ("{k} gecontroleerde studies die aan de WWC-standaarden voldoen, met een "
+                      "significant (p < {alpha}) en relevant (|effect| >= {relevant}) gunstig "
+                      "effect", "{k} controlled studies meeting the WWC standards with a "
+                      "significant (p < {alpha}) and relevant (|effect| >= {relevant}) "
+                      "favourable effect"),
+    "ev.strong_lasting": ("een gecontroleerde studie die aan de WWC-standaarden voldoet, met "
+                          "een gunstig effect dat {months} maanden na afloop van de interventie "
+                          "nog bestaat", "a controlled study meeting the WWC standards whose "
+                          "favourable effect lasts {months} months after the intervention "
+                          "ended"),
+    "ev.good_one": ("één gecontroleerde studie die aan de WWC-standaarden voldoet, met een "
+                    "significant en relevant gunstig effect; voor 'sterke aanwijzingen' is een "
+                    "tweede nodig, of een effect dat {months} maanden aanhoudt",
+                    "one controlled study meeting the WWC standards with a significant and "
+                    "relevant favourable effect; 'sterke aanwijzingen' needs a second, or an "
+                    "effect lasting {months} months"),
+    "ev.first": ("significante en relevante gunstige verandering ({kinds}), maar geen "
+                 "gecontroleerde studie die aan de WWC-standaarden voldoet laat die zien",
+                 "significant and relevant favourable change ({kinds}), but no controlled "
+                 "study meeting the WWC standards shows it"),
+    "ev.none": ("nog geen significant (p < {alpha}) en relevant (|effect| >= {relevant}) "
+                "gunstig effect", "no significant (p < {alpha}) and relevant (|effect| >= "
+                "{relevant}) favourable effect yet"),
+    # evidence labels
+    "wwc.meets_without_reservations": ("voldoet zonder voorbehoud",
+                                       "meets standards without reservations"),
+    "wwc.meets_with_reservations": ("voldoet met voorbehoud", "meets standards with "
+                                    "reservations"),
+    "wwc.does_not_meet": ("voldoet niet", "does not meet standards"),
+    "wwc.not_applicable": ("niet van toepassing (geen vergelijkingsgroep)",
+                           "not applicable (no comparison group)"),
+    "level.not_assessed": ("niet beoordeeld", "not assessed"),
+    "level.goed_beschreven": ("goed beschreven", "well described (goed beschreven)"),
+    "level.goed_onderbouwd": ("goed onderbouwd", "well founded (goed onderbouwd)"),
+    "level.eerste_aanwijzingen": ("eerste aanwijzingen voor effectiviteit",
+                                  "first indications of effectiveness (eerste aanwijzingen)"),
+    "level.goede_aanwijzingen": ("goede aanwijzingen voor effectiviteit",
+                                 "good indications of effectiveness (goede aanwijzingen)"),
+    "level.sterke_aanwijzingen": ("sterke aanwijzingen voor effectiviteit",
+                                  "strong indications of effectiveness (sterke aanwijzingen)"),
     "txt.headline_sites": ("{k} locaties vergeleken", "{k} sites compared"),
     "txt.headline": ("{n_better} van {n_scales} schalen gunstiger", "{n_better} of {n_scales} "
                      "scales better"),

@@ -164,3 +164,12 @@ def test_study_evidence_on_the_demo(ingested_demo, tmp_path):
     assert table["reasons"].str.contains("quasi-experiment").all()
     follow = study_evidence(panel, study, post="t2")
     assert (follow["follow_up_months"] == 6.0).all()  # 13 January -> 14 July
+
+
+def test_reasons_in_dutch():
+    out = wwc_rating("controlled", baseline_effect=0.15, adjusted=True, language="nl")
+    assert out["reasons"][0].startswith("quasi-experiment (vergelijkingsgroep niet door loting)")
+    assert "|g| = 0,150" in out["reasons"][1]
+    ladder = recognition_level(_studies(GOOD_QED), well_described=True, well_founded=True,
+                               language="nl")
+    assert ladder["reasons"][0].startswith("één gecontroleerde studie")
