@@ -122,6 +122,7 @@ def render_study_yaml(sim: SimulatedStudy) -> str:
         "    - {template: prepost, per: site}",
         "    - {template: controlled, per: site}",
         "    - {template: site_overview, per: study}",
+        "    - {template: site_synthesis, per: study}",
         "",
     ]
     return "\n".join(lines)

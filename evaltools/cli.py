@@ -223,7 +223,7 @@ def ingest(study: Path, rebuild: bool) -> None:
 @cli.command(epilog=_EPILOG)
 @click.argument("study", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--template", "-t", type=click.Choice(["prepost", "controlled", "data_quality",
-                                                     "site_overview"]),
+                                                     "site_overview", "site_synthesis"]),
               help="The report to render (or --all).")
 @click.option("--site", default="all", show_default=True, help="A site id, or 'all'.")
 @click.option("--wave", default="", help="The later wave (default: the first after baseline).")

@@ -226,6 +226,61 @@ TEXTS: dict[str, tuple[str, str]] = {
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
     "txt.headline_quality": ("betrouwbaarheid (alfa) {low} tot {high}; {missing} ontbrekend",
                              "reliability (alpha) {low} to {high}; {missing} missing"),
+    # site synthesis and evidence sections
+    "report.site_synthesis": ("Locaties samengenomen", "Sites combined"),
+    "sec.synthesis": ("Effect over alle locaties samen (meta-analyse)",
+                      "Effect across all sites together (meta-analysis)"),
+    "txt.synthesis_intro": ("Per schaal is het effect van elk van de {k} locaties berekend en "
+                            "daarna samengenomen met een random-effectsmodel: dat houdt er "
+                            "rekening mee dat het effect per locatie echt kan verschillen.",
+                            "For each scale the effect at each of the {k} sites was computed "
+                            "and then combined with a random-effects model, which allows the "
+                            "effect to differ genuinely between sites."),
+    "txt.synthesis_read": ("Lezen: het samengenomen effect is het gemiddelde effect over de "
+                           "locaties; het voorspellingsinterval geeft aan waar het effect op "
+                           "een nieuwe, vergelijkbare locatie waarschijnlijk ligt. I² is het "
+                           "deel van de verschillen tussen locaties dat niet door toeval komt. "
+                           "Methode: REML met Hartung-Knapp-correctie (t met k-1 vrijheidsgraden).",
+                           "Reading: the pooled effect is the average effect across sites; the "
+                           "prediction interval shows where the effect at a new, similar site "
+                           "is likely to lie. I² is the share of the variation between sites "
+                           "that is not due to chance. Method: REML with the Hartung-Knapp "
+                           "adjustment (t on k-1 degrees of freedom)."),
+    "txt.not_pooled": ("niet samengenomen: minder dan twee locaties met genoeg deelnemers",
+                       "not pooled: fewer than two sites with enough respondents"),
+    "txt.headline_synthesis": ("{k} locaties samengenomen; {n} van {m} schalen gunstig",
+                               "{k} sites combined; {n} of {m} scales favourable"),
+    "txt.pooled_label": ("Samen (RE)", "Pooled (RE)"),
+    "sec.influence": ("Invloed van afzonderlijke locaties (steeds één weggelaten)",
+                      "Influence of single sites (leaving one out at a time)"),
+    "col.k_sites": ("Locaties", "Sites"),
+    "col.k_studies": ("Studies", "Studies"),
+    "col.pooled": ("Samengenomen effect", "Pooled effect"),
+    "col.pi": ("Voorspellingsinterval", "Prediction interval"),
+    "col.loo_low": ("Laagste (zonder)", "Lowest (without)"),
+    "col.loo_high": ("Hoogste (zonder)", "Highest (without)"),
+    "col.wwc": ("WWC-oordeel (indicatief)", "WWC rating (indicative)"),
+    "col.level": ("Erkenningsniveau (indicatief)", "Recognition level (indicative)"),
+    "col.reasons": ("Waarom", "Why"),
+    "col.intervention": ("Interventie", "Intervention"),
+    "col.tau2": ("tau²", "tau²"),
+    "es.morris_dppc2": ("effectgrootte d_ppc2 (verschil in verandering)",
+                        "effect size d_ppc2 (difference in differences)"),
+    "es.g_av": ("effectgrootte g_av (verandering)", "effect size g_av (change)"),
+    "txt.evidence_intro": ("Hoogste indicatieve niveau in deze studie: {level}. Per schaal "
+                           "staan hieronder het indicatieve WWC-oordeel en de redenen.",
+                           "Highest indicative level in this study: {level}. Per scale, the "
+                           "indicative WWC rating and the reasons are below."),
+    "txt.criteria": ("Criteria: What Works Clearinghouse, Procedures and Standards Handbook "
+                     "versie 5.0 (2022); Erkenningscommissie Interventies (NJi, Movisie, RIVM "
+                     "Centrum Gezond Leven), erkenningscriteria, niveaus goed beschreven tot "
+                     "sterke aanwijzingen. Goed beschreven en goed onderbouwd zijn door de "
+                     "gebruiker opgegeven, niet door evaltools vastgesteld.",
+                     "Criteria: What Works Clearinghouse, Procedures and Standards Handbook "
+                     "version 5.0 (2022); Erkenningscommissie Interventies (NJi, Movisie, RIVM "
+                     "Centrum Gezond Leven), recognition criteria, levels goed beschreven to "
+                     "sterke aanwijzingen. 'Well described' and 'well founded' are declared by "
+                     "the user, not established by evaltools."),
     # evidence classification (evaltools.evidence): reasons
     "ev.pre_post": ("geen vergelijkingsgroep: de WWC-standaarden beoordelen alleen opzetten "
                     "met groepen", "no comparison group: the WWC standards rate only group "

@@ -75,7 +75,7 @@ def data_slice(study: Study, manifest: Manifest, template: str, site: str,
     """The stored files a report reads: its waves (all for data_quality) and its site."""
     waves = {w.id for w in study.waves} if template == "data_quality" \
         else {study.baseline.id, wave}
-    every_site = site == "all" or template == "site_overview"
+    every_site = site == "all" or template in ("site_overview", "site_synthesis")
     return sorted((r for r in manifest.files.values() if r.status == "accepted"
                    and r.wave in waves and (every_site or site in r.sites)),
                   key=lambda r: r.path)

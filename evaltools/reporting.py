@@ -24,7 +24,8 @@ from evaltools.study import Study, load_study
 __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 
 TEMPLATE_TITLES = {"prepost": "report.prepost", "controlled": "report.controlled",
-                   "data_quality": "report.data_quality", "site_overview": "report.site_overview"}
+                   "data_quality": "report.data_quality", "site_overview": "report.site_overview",
+                   "site_synthesis": "report.site_synthesis"}
 
 
 class ReportParameterError(EvaltoolsError):
@@ -298,22 +299,17 @@ class Report:
             self._t("col.p_adj")], rows, self)
 
     def evidence(self):
-        """The indicative evidence statement and its limits."""
-        from IPython.display import HTML
+        """The indicative evidence statement: WWC-style rating and recognition-ladder rung per
+        scale, with the reasons (see :mod:`evaltools.evidence`)."""
+        from evaltools._evidence_sections import evidence_html
 
-        from evaltools.effects import diff_in_diff
+        return evidence_html(self)
 
-        parts = [self._t("txt.level_good" if self.study.has_comparison else "txt.level_first")]
-        if self.study.has_comparison:
-            did = diff_in_diff(self.panel, self.study, post=self.wave)
-            good = [self._scale_label(r.scale) for r in did.itertuples()
-                    if not r.note and r.p_value < 0.05
-                    and (r.estimate > 0) == (self._direction(r.scale) == "higher_is_better")]
-            parts.append(self._t("txt.favourable", scales=", ".join(good)) if good
-                         else self._t("txt.no_favourable"))
-        parts += [self._t("txt.limits"), self._t("txt.indicative")]
-        return HTML(f"<h2>{self._t('sec.evidence')}</h2>"
-                    + "".join(f"<p>{_e(p)}</p>" for p in parts))
+    def synthesis(self):
+        """The sites' effects pooled per scale (random effects), forest plots, influence."""
+        from evaltools._evidence_sections import show_site_synthesis
+
+        show_site_synthesis(self)
 
     def equivalence(self):
         """WWC baseline equivalence of the analytic sample, per scale."""

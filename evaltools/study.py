@@ -46,6 +46,7 @@ TEMPLATES: dict[str, bool] = {
     "prepost": False,
     "controlled": True,
     "site_overview": False,
+    "site_synthesis": False,
 }
 
 Design = Literal["pre_post", "controlled", "randomised"]
