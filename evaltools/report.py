@@ -152,8 +152,6 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         The template failed; the message names the cell and the error and where the failed
         notebook was kept. The previous report, if any, is unchanged.
     """
-    import papermill as pm
-
     study = load_study(study_dir)
     template, site, wave, language = _check_parameters(study, template, site, wave, language)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
@@ -163,44 +161,62 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
     work = Path(tempfile.mkdtemp(prefix="evaltools-report-"))
     try:
         os.symlink(Path(study.folder).resolve(), work / "study")
-        executed = work / "report.ipynb"
-        try:
-            if kernel is None:
-                pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
-                                    parameters=parameters, cwd=str(work),
-                                    kernel_name=kernel_name, progress_bar=False,
-                                    log_output=False, execution_timeout=timeout,
-                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
-            else:
-                _execute_warm(kernel, template, parameters, work, executed, timeout)
-        except (pm.PapermillExecutionError, _CellFailure) as exc:
-            failed = final.parent / f"{template}.failed.ipynb"
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            if executed.exists():
-                atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work))
-            raise ReportError(
-                f"report {template!r} for site {site!r}, wave {wave!r} failed in cell "
-                f"{exc.exec_count or exc.cell_index} ({exc.ename}: {exc.evalue}). The failed "
-                f"notebook is kept at {failed}; the previous report, if any, is unchanged."
-            ) from None
-        notebook = nbformat.read(executed, as_version=4)
-        page = _html(notebook, study, template, language, work)
-        staging = final.parent / f".{template}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        (staging / "report.html").write_text(page, "utf-8")
-        (staging / "report.ipynb").write_text(_clean(notebook, work), "utf-8")
-        if (work / "tables").is_dir():
-            shutil.copytree(work / "tables", staging / "tables")
-        meta = _read_meta(staging)
-        _swap(staging, final, keep_previous)
-        (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
+        meta = _execute_and_place(
+            template, parameters, final, work, title=study.title.get(language),
+            language=language, private=[str(Path(study.folder).resolve())],
+            what=f"report {template!r} for site {site!r}, wave {wave!r}", kernel=kernel,
+            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if index:
         write_index(reports_dir, study.id)
     return RenderedReport(final, final / "report.html", template, site, wave,
                           meta.get("headline", ""))
+
+
+def _execute_and_place(template: str, parameters: dict, final: Path, work: Path, *,
+                       title: str, language: str, private: list[str], what: str,
+                       kernel=None, kernel_name: str = "python3", timeout: int = 900,
+                       keep_previous: bool = False) -> dict:
+    """Run ``template`` in ``work`` and move the report into ``final`` in one step.
+
+    Returns the report's meta.json; on failure keeps ``<template>.failed.ipynb`` beside
+    ``final`` and raises :class:`ReportError` naming the cell and the error.
+    """
+    import papermill as pm
+
+    executed = work / "report.ipynb"
+    try:
+        if kernel is None:
+            pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
+                                parameters=parameters, cwd=str(work),
+                                kernel_name=kernel_name, progress_bar=False,
+                                log_output=False, execution_timeout=timeout,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        else:
+            _execute_warm(kernel, template, parameters, work, executed, timeout)
+    except (pm.PapermillExecutionError, _CellFailure) as exc:
+        failed = final.parent / f"{template}.failed.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if executed.exists():
+            atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work))
+        raise ReportError(
+            f"{what} failed in cell {exc.exec_count or exc.cell_index} ({exc.ename}: "
+            f"{exc.evalue}). The failed notebook is kept at {failed}; the previous report, "
+            "if any, is unchanged.") from None
+    notebook = nbformat.read(executed, as_version=4)
+    page = _html(notebook, title, template, language, work, private)
+    staging = final.parent / f".{template}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    (staging / "report.html").write_text(page, "utf-8")
+    (staging / "report.ipynb").write_text(_clean(notebook, work), "utf-8")
+    if (work / "tables").is_dir():
+        shutil.copytree(work / "tables", staging / "tables")
+    meta = _read_meta(staging)
+    _swap(staging, final, keep_previous)
+    (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
+    return meta
 
 
 class _CellFailure(Exception):
@@ -281,13 +297,13 @@ def _exporter():
     return exporter
 
 
-def _html(notebook, study, template: str, language: str, work: Path) -> str:
+def _html(notebook, title: str, template: str, language: str, work: Path,
+          private: list[str]) -> str:
     body, _ = _exporter().from_notebook_node(notebook)
-    for private in (str(work), str(work.resolve()), str(Path.home()),
-                    str(Path(study.folder).resolve())):
-        if private in body:
+    for path in (str(work), str(work.resolve()), str(Path.home()), *private):
+        if path in body:
             raise ReportError(f"report {template!r} would contain a local path; not written")
-    title = html.escape(f"{study.title.get(language)}")
+    title = html.escape(title)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"

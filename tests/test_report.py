@@ -110,9 +110,11 @@ def test_html_is_self_contained_and_code_free(rendered: Path) -> None:
 
 def test_dutch_and_english_reports_are_each_in_one_language(rendered: Path) -> None:
     nl, en = _html(rendered, "t1/all/prepost"), _html(rendered, "t2/rotterdam-zuid/prepost")
+    en_text = en.replace("Erkenningscommissie Interventies", "")  # a name, not a translation
     for key, (dutch, english) in TEXTS.items():
         if key.startswith(("sec.", "col.")) and dutch != english:
-            assert dutch not in en or dutch in english, f"Dutch {dutch!r} in the English report"
+            assert dutch not in en_text or dutch in english, \
+                f"Dutch {dutch!r} in the English report"
     for heading in ("Samenvatting", "Opzet en deelname", "Resultaten per beschermende factor",
                     "Wat zegt dit over de werkzaamheid?", "Verantwoording (methode)"):
         assert heading in nl and heading not in en
