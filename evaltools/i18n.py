@@ -281,6 +281,43 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "Centrum Gezond Leven), recognition criteria, levels goed beschreven to "
                      "sterke aanwijzingen. 'Well described' and 'well founded' are declared by "
                      "the user, not established by evaltools."),
+    # the "Wat werkt" overview
+    "report.wat_werkt": ("Wat werkt: overzicht van het register",
+                         "What works: overview of the register"),
+    "txt.overview_sub": ("{interventions} interventie(s), {studies} studie(s), {factors} "
+                         "beschermende factor(en)", "{interventions} intervention(s), "
+                         "{studies} study(ies), {factors} protective factor(s)"),
+    "txt.overview_factor": ("{factor}: gunstig samengenomen effect bij {what}.",
+                            "{factor}: favourable pooled effect for {what}."),
+    "txt.overview_factor_none": ("{factor}: nog geen gunstig samengenomen effect.",
+                                 "{factor}: no favourable pooled effect yet."),
+    "txt.overview_headline": ("{n} van {m} uitkomsten gunstig", "{n} of {m} outcomes "
+                              "favourable"),
+    "sec.levels": ("Indicatief erkenningsniveau en waarom", "Indicative recognition level and "
+                   "why"),
+    "test.knha": ("Hartung-Knapp (t met k-1 vrijheidsgraden)", "Hartung-Knapp (t on k-1 "
+                  "degrees of freedom)"),
+    "test.z": ("normale benadering (z)", "normal approximation (z)"),
+    "txt.overview_methods": ("Per interventie en schaal zijn de effecten samengenomen met een "
+                             "random-effectsmodel ({method}, betrouwbaarheidsinterval: {test}): "
+                             "over studies als er twee of meer zijn, anders over de locaties "
+                             "van de ene studie (bij de nameting). Effectgroottes van "
+                             "verschillende soorten worden niet samengenomen. Het "
+                             "voorspellingsinterval toont waar het effect op een nieuwe locatie "
+                             "of in een nieuwe studie waarschijnlijk ligt.",
+                             "Per intervention and scale the effects were pooled with a "
+                             "random-effects model ({method}, confidence interval: {test}): "
+                             "across studies where there are two or more, otherwise across the "
+                             "sites of the one study (at the post-test). Effect sizes of "
+                             "different kinds are never pooled. The prediction interval shows "
+                             "where the effect at a new site or in a new study is likely to "
+                             "lie."),
+    "txt.overview_privacy": ("Het register bevat alleen samengevatte uitkomsten (aantallen, "
+                             "effectgroottes, intervallen), nooit gegevens van personen, en geen "
+                             "cellen kleiner dan de minimale celgrootte van de studie.",
+                             "The register holds aggregate results only (counts, effect sizes, "
+                             "intervals), never data on persons, and no cell smaller than the "
+                             "study's minimum cell size."),
     # evidence classification (evaltools.evidence): reasons
     "ev.pre_post": ("geen vergelijkingsgroep: de WWC-standaarden beoordelen alleen opzetten "
                     "met groepen", "no comparison group: the WWC standards rate only group "

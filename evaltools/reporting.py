@@ -451,20 +451,25 @@ class Report:
 
     def save_tables(self, folder: str = "tables") -> None:
         """Write every table shown as CSV and all of them as one JSON file, plus meta.json."""
-        from evaltools import __version__
+        write_tables(self.tables, folder, {
+            "study": self.study.id, "template": self.template, "site": self.site,
+            "wave": self.wave, "language": self.language, "headline": self.headline})
 
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        payload = {}
-        for shown in self.tables:
-            shown.frame.to_csv(out / f"{shown.name}.csv", index=False, lineterminator="\n")
-            payload[shown.name] = json.loads(shown.frame.to_json(orient="records"))
-        (out / "tables.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False),
-                                         "utf-8")
-        meta = {"study": self.study.id, "template": self.template, "site": self.site,
-                "wave": self.wave, "language": self.language, "headline": self.headline,
-                "created": dt.date.today().isoformat(), "evaltools_version": __version__}
-        (out / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+
+def write_tables(tables: list[_Shown], folder: str | Path, meta: dict) -> None:
+    """Each table as CSV, all as ``tables.json``, and ``meta.json`` (with date and version)."""
+    from evaltools import __version__
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {}
+    for shown in tables:
+        shown.frame.to_csv(out / f"{shown.name}.csv", index=False, lineterminator="\n")
+        payload[shown.name] = json.loads(shown.frame.to_json(orient="records"))
+    (out / "tables.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False),
+                                     "utf-8")
+    meta = {**meta, "created": dt.date.today().isoformat(), "evaltools_version": __version__}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
 
 
 def _check_parameters(study: Study, template: str, site: str, wave: str, language: str):

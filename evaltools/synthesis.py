@@ -18,7 +18,8 @@ from scipy import stats
 from evaltools.effects._common import AnalysisError
 
 __all__ = ["meta_analysis", "leave_one_out", "site_effects", "site_synthesis",
-           "META_COLUMNS", "LOO_COLUMNS", "SITE_EFFECT_COLUMNS", "METHODS", "TESTS"]
+           "register_inputs", "register_synthesis", "META_COLUMNS", "LOO_COLUMNS",
+           "SITE_EFFECT_COLUMNS", "REGISTER_POOL_COLUMNS", "METHODS", "TESTS"]
 
 METHODS = ("REML", "DL")
 TESTS = ("z", "knha")
@@ -295,3 +296,69 @@ def site_synthesis(panel: pd.DataFrame, study, *, post: str | None = None,
         fit = meta_analysis(part, label="site", method=method, test=test, ci_level=ci_level)
         pooled.append({"scale": scale, "effect_size_type": kind, **fit.iloc[0].to_dict()})
     return sites, pd.DataFrame(pooled, columns=["scale", "effect_size_type"] + META_COLUMNS)
+
+
+REGISTER_POOL_COLUMNS = ["intervention", "protective_factor", "scale", "effect_size_type",
+                         "unit", "wave_post"] + META_COLUMNS
+
+
+def register_inputs(rows: pd.DataFrame) -> pd.DataFrame:
+    """What to pool per intervention and scale, from register rows.
+
+    Across studies when there are at least two (each study's whole-study row at its
+    post-test: the smallest ``follow_up_months``); otherwise across the sites of the one
+    study, at that wave. Effect size types are never mixed.
+
+    Returns
+    -------
+    DataFrame
+        The chosen register rows with ``unit`` (``study`` or ``site``) and ``label``.
+    """
+    if rows.empty:
+        return rows.assign(unit=pd.Series(dtype=str), label=pd.Series(dtype=str))
+    keys = ["intervention", "protective_factor", "scale", "effect_size_type"]
+    chosen = []
+    for _, part in rows.groupby(keys, sort=True):
+        whole = part[part["site"] == "all"]
+        first = whole.sort_values(["follow_up_months", "wave_post"]).groupby(
+            ["organisation", "study"], sort=True).head(1)
+        if len(first) >= 2:
+            label = np.where(first["organisation"] != "",
+                             first["organisation"] + " / " + first["study"], first["study"])
+            chosen.append(first.assign(unit="study", label=label))
+            continue
+        if first.empty:
+            continue
+        one = first.iloc[0]
+        sites = part[(part["site"] != "all") & (part["study"] == one["study"])
+                     & (part["organisation"] == one["organisation"])
+                     & (part["wave_post"] == one["wave_post"])]
+        chosen.append((sites if len(sites) >= 2 else first).assign(
+            unit="site" if len(sites) >= 2 else "study",
+            label=(sites if len(sites) >= 2 else first)["site"]))
+    return pd.concat(chosen, ignore_index=True) if chosen else rows.iloc[:0].assign(
+        unit="", label="")
+
+
+def register_synthesis(rows: pd.DataFrame, *, method: str = "REML", test: str = "knha",
+                       ci_level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pooled effects per intervention and scale across the register (see
+    :func:`register_inputs` for what is pooled).
+
+    Returns
+    -------
+    inputs : DataFrame
+        :func:`register_inputs`.
+    pooled : DataFrame
+        Columns :data:`REGISTER_POOL_COLUMNS`.
+    """
+    _check_options(method, test, ci_level)
+    inputs = register_inputs(rows)
+    out = []
+    keys = ["intervention", "protective_factor", "scale", "effect_size_type"]
+    for key, part in inputs.groupby(keys, sort=True):
+        fit = meta_analysis(part, label="label", method=method, test=test,
+                            ci_level=ci_level).iloc[0].to_dict()
+        out.append({**dict(zip(keys, key, strict=True)), "unit": part["unit"].iloc[0],
+                    "wave_post": ", ".join(sorted(part["wave_post"].unique())), **fit})
+    return inputs, pd.DataFrame(out, columns=REGISTER_POOL_COLUMNS)

@@ -1,0 +1,271 @@
+"""The "Wat werkt" overview: what the evidence register says, per protective factor.
+
+The template ``notebooks/wat_werkt.ipynb`` opens an :class:`Overview` on a snapshot of the
+register (written by :func:`render_overview`, so the notebook never sees a database address)
+and calls one method per cell. Per protective factor it shows, per intervention and scale,
+the pooled effect (across studies, or across the sites of a single study), its confidence and
+prediction intervals, heterogeneity, the indicative recognition level, and forest plots.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaltools.i18n import interval, number, t
+
+__all__ = ["Overview", "render_overview", "OVERVIEW_FOLDER"]
+
+#: Where the overview goes under the reports folder: ``<reports>/wat-werkt/<language>/``.
+OVERVIEW_FOLDER = "wat-werkt"
+
+
+@dataclass
+class Overview:
+    """The register's current rows and what the overview has shown so far."""
+
+    rows: pd.DataFrame
+    language: str = "nl"
+    method: str = "REML"
+    test: str = "knha"
+    tables: list = field(default_factory=list)
+    headline: str = ""
+    _pooled: tuple | None = None
+    _levels: pd.DataFrame | None = None
+
+    @classmethod
+    def open(cls, register_file: str, *, language: str = "nl", method: str = "REML",
+             test: str = "knha") -> Overview:
+        """Read a register export (Parquet or CSV), checking it against the register rules."""
+        from evaltools.register import check_rows, current_rows
+        from evaltools.reporting import ReportParameterError
+        from evaltools.synthesis import METHODS, TESTS
+
+        if language not in ("nl", "en"):
+            raise ReportParameterError(f"language={language!r}: expected 'nl' or 'en'")
+        if method not in METHODS or test not in TESTS:
+            raise ReportParameterError(f"method={method!r}, test={test!r}: expected method "
+                                       f"in {METHODS} and test in {TESTS}")
+        path = Path(register_file)
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        rows = current_rows(check_rows(frame, source=path.name))
+        return cls(rows, language, method, test)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _t(self, key: str, **values) -> str:
+        return t(key, self.language, **values)
+
+    def _n(self, value, digits: int = 2) -> str:
+        return number(value, self.language, digits)
+
+    def _keep(self, name: str, frame: pd.DataFrame) -> None:
+        from evaltools.reporting import _Shown
+
+        self.tables.append(_Shown(name, frame.reset_index(drop=True)))
+
+    def pooled(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(inputs, pooled) of :func:`evaltools.synthesis.register_synthesis`, computed once."""
+        from evaltools.synthesis import register_synthesis
+
+        if self._pooled is None:
+            self._pooled = register_synthesis(self.rows, method=self.method, test=self.test)
+        return self._pooled
+
+    def levels(self) -> pd.DataFrame:
+        """The indicative recognition level per intervention and scale (all waves count)."""
+        from evaltools.evidence import classify_register
+
+        if self._levels is None:
+            whole = self.rows[self.rows["site"] == "all"]
+            self._levels = classify_register(whole, language=self.language)
+        return self._levels
+
+    # ------------------------------------------------------------------ sections
+
+    def title(self):
+        """Title and what the register holds."""
+        from IPython.display import HTML
+
+        from evaltools.reporting import _e
+
+        studies = self.rows.groupby(["organisation", "study"]).ngroups
+        sub = self._t("txt.overview_sub", interventions=self.rows["intervention"].nunique(),
+                      studies=studies, factors=self.rows["protective_factor"].nunique())
+        return HTML(f"<h1>{_e(self._t('report.wat_werkt'))}</h1>"
+                    f"<p class='subtitle'>{_e(sub)}</p>")
+
+    def summary(self):
+        """Plain language: per protective factor, the interventions with a favourable pooled
+        effect and their highest indicative level."""
+        from IPython.display import HTML
+
+        from evaltools.evidence import LADDER
+        from evaltools.reporting import _e
+
+        _, pooled = self.pooled()
+        levels = self.levels().set_index(["intervention", "protective_factor", "scale"])
+        items, favourable = [], 0
+        for factor, part in pooled.groupby("protective_factor", sort=True):
+            good = []
+            for r in part.itertuples():
+                direction = self.rows.loc[self.rows["scale"] == r.scale, "direction"].iloc[0]
+                if (r.ci_low > 0 or r.ci_high < 0) and (r.estimate > 0) == (
+                        direction == "higher_is_better"):
+                    good.append(r)
+            favourable += len(good)
+            if good:
+                best = {}
+                for r in good:
+                    level = levels.loc[(r.intervention, factor, r.scale), "level"]
+                    if LADDER.index(level) >= LADDER.index(best.get(r.intervention, LADDER[0])):
+                        best[r.intervention] = level
+                what = "; ".join(f"{name} ({self._t(f'level.{lv}')})"
+                                 for name, lv in sorted(best.items()))
+                items.append(self._t("txt.overview_factor", factor=self._t(f"factor.{factor}"),
+                                     what=what))
+            else:
+                items.append(self._t("txt.overview_factor_none",
+                                     factor=self._t(f"factor.{factor}")))
+        self.headline = self._t("txt.overview_headline", n=favourable, m=len(pooled))
+        return HTML(f"<h2>{self._t('sec.summary')}</h2><div class='summary'><ul>"
+                    + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul></div>"
+                    f"<p class='note'>{_e(self._t('txt.indicative'))}</p>")
+
+    def factors(self) -> None:
+        """Per protective factor: the pooled effects with their levels, and forest plots."""
+        from IPython.display import HTML, display
+
+        from evaltools._evidence_sections import forest_figure, png
+        from evaltools.reporting import _e, _table
+
+        inputs, pooled = self.pooled()
+        levels = self.levels().set_index(["intervention", "protective_factor", "scale"])
+        kept = []
+        for factor, part in pooled.groupby("protective_factor", sort=True):
+            display(HTML(f"<h2>{_e(self._t(f'factor.{factor}'))}</h2>"))
+            rows = []
+            for r in part.itertuples():
+                level = levels.loc[(r.intervention, factor, r.scale)]
+                unit = self._t("col.k_studies" if r.unit == "study" else "col.k_sites")
+                rows.append([r.intervention, self._scale_label(r.scale), f"{r.k} {unit.lower()}",
+                             self._n(r.estimate), interval(r.ci_low, r.ci_high, self.language),
+                             interval(r.pi_low, r.pi_high, self.language),
+                             self._n(r.i2, 0) + "%" if r.k > 1 else "–",
+                             self._t(f"level.{level['level']}")])
+                kept.append({**r._asdict(), "level": level["level"],
+                             "reasons": level["reasons"]})
+            display(_table("", [self._t("col.intervention"), self._t("col.scale"), "k",
+                                self._t("col.pooled"), self._t("col.ci"), self._t("col.pi"),
+                                "I²", self._t("col.level")], rows, self, level=3))
+            for r in part.itertuples():
+                these = inputs[(inputs["intervention"] == r.intervention)
+                               & (inputs["scale"] == r.scale)
+                               & (inputs["effect_size_type"] == r.effect_size_type)]
+                title = f"{r.intervention} · {self._scale_label(r.scale)}"
+                display(png(forest_figure(these, r._asdict(), label="label", title=title,
+                                          xlabel=self._t(f"es.{r.effect_size_type}"),
+                                          pooled_label=self._t("txt.pooled_label"))))
+        self._keep("pooled", pd.DataFrame(kept).drop(columns="Index", errors="ignore"))
+        self._keep("inputs", inputs.drop(columns=["data_fingerprint", "result_id"]))
+
+    def evidence(self):
+        """Why each intervention and scale has its indicative level."""
+        from IPython.display import HTML
+
+        from evaltools.reporting import _e, _table
+
+        table = self.levels()
+        self._keep("levels", table)
+        rows = [[r.intervention, self._scale_label(r.scale), str(r.k_studies),
+                 self._t(f"level.{r.level}"), r.reasons] for r in table.itertuples()]
+        body = _table("", [self._t("col.intervention"), self._t("col.scale"),
+                           self._t("col.k_studies"), self._t("col.level"),
+                           self._t("col.reasons")], rows, self, level=3)
+        return HTML(f"<h2>{_e(self._t('sec.levels'))}</h2>"
+                    f"<p>{_e(self._t('txt.indicative'))}</p>" + body.data
+                    + f"<p class='small'>{_e(self._t('txt.criteria'))}</p>")
+
+    def methods(self):
+        """How the overview was made."""
+        from importlib.metadata import version
+
+        from IPython.display import HTML
+
+        from evaltools import __version__
+        from evaltools.reporting import _e
+
+        parts = [self._t("txt.overview_methods", method=self.method,
+                         test=self._t(f"test.{self.test}")),
+                 self._t("txt.overview_privacy"),
+                 self._t("txt.versions", version=__version__,
+                         packages=", ".join(f"{p} {version(p)}" for p in
+                                            ("pandas", "numpy", "scipy", "statsmodels")))]
+        return HTML(f"<h2>{self._t('sec.methods')}</h2>"
+                    + "".join(f"<p>{_e(p)}</p>" for p in parts))
+
+    def save_tables(self, folder: str = "tables") -> None:
+        """Write every table shown, plus meta.json."""
+        from evaltools.reporting import write_tables
+
+        write_tables(self.tables, folder, {"study": OVERVIEW_FOLDER, "template": "wat_werkt",
+                                           "site": "all", "wave": "", "language":
+                                           self.language, "headline": self.headline})
+
+    def _scale_label(self, scale: str) -> str:
+        from evaltools.instruments import find_instruments
+
+        for versions in find_instruments().values():
+            for inst in reversed(versions):
+                for s in inst.scales:
+                    if s.id == scale:
+                        return s.label.get(self.language)
+        return scale
+
+    @property
+    def study(self):
+        """What report helpers ask of a report: the minimum cell size (the register's floor)."""
+        from types import SimpleNamespace
+
+        from evaltools.register import CELL_FLOOR
+
+        return SimpleNamespace(min_cell_size=CELL_FLOOR)
+
+
+def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
+                    method: str = "REML", test: str = "knha", kernel=None):
+    """Render the "Wat werkt" overview of a register into
+    ``<reports_dir>/wat-werkt/<language>/``.
+
+    Parameters
+    ----------
+    register : evaltools.register.Register
+        The register; its current rows are exported to a snapshot the notebook reads.
+
+    Returns
+    -------
+    evaltools.report.RenderedReport
+    """
+    from evaltools.register.exchange import export_register
+    from evaltools.report import RenderedReport, ReportError, _execute_and_place
+
+    final = Path(reports_dir) / OVERVIEW_FOLDER / language
+    work = Path(tempfile.mkdtemp(prefix="evaltools-overview-"))
+    try:
+        _, count = export_register(register, work / "register.parquet", current=True)
+        if count == 0:
+            raise ReportError(f"the register at {register.display} holds no results yet: run "
+                              "'evaltools register add STUDY' or 'evaltools run STUDY' first")
+        meta = _execute_and_place(
+            "wat_werkt", {"register_file": "register.parquet", "language": language,
+                          "method": method, "test": test}, final, work,
+            title=t("report.wat_werkt", language), language=language, private=[],
+            what=f"overview 'wat_werkt' ({language})", kernel=kernel)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return RenderedReport(final, final / "report.html", "wat_werkt", "all", "",
+                          meta.get("headline", ""))
