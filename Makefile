@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.evaltools-installed
 EXTRAS ?= dev
 DEMO_DIR  ?= build/demo-study
 DEMO_SEED ?= 20240901
+# the demo's own register, whatever EVALTOOLS_REGISTER says (demo data never enter a shared one)
+DEMO_REGISTER ?= sqlite:///reports/register.sqlite
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -31,12 +33,17 @@ demo: bootstrap  ## generate the synthetic demo study and run the main job on it
 	$(BIN)/evaltools validate $(DEMO_DIR)
 	$(BIN)/evaltools ingest $(DEMO_DIR)
 	$(BIN)/evaltools report $(DEMO_DIR) --all --reports-dir reports
+	$(BIN)/evaltools register add $(DEMO_DIR) --register $(DEMO_REGISTER)
+	$(BIN)/evaltools overview --register $(DEMO_REGISTER) --reports-dir reports
 	@echo
 	@echo "Demo study:        $(DEMO_DIR)/study.yml"
 	@echo "Wave files:        $(DEMO_DIR)/data/raw/"
 	@echo "Ingested data:     $(DEMO_DIR)/store/ (pseudonymised; problem tables in store/validation/)"
 	@echo "True effects:      $(DEMO_DIR)/truth/true_effects.csv"
 	@echo "Reports:           reports/veerkracht-demo/index.html"
+	@echo "Site synthesis:    reports/veerkracht-demo/t1/all/site_synthesis/report.html"
+	@echo "Evidence register: reports/register.sqlite (evaltools register show)"
+	@echo "Wat werkt:         reports/wat-werkt/nl/report.html (English: reports/wat-werkt/en/)"
 
 test: bootstrap  ## run the whole test suite (no network, no R needed)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -283,10 +283,13 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
               show_default=True, help="Local processes, or an existing Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler address (with --executor dask), e.g. tcp://10.0.0.5:8786.")
+@click.option("--register", "register", metavar="URL", default=None,
+              help="Evidence register (SQLAlchemy URL); default: $EVALTOOLS_REGISTER, "
+                   "study.yml evidence: register, or REPORTS_DIR/register.sqlite.")
 @_friendly
 def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         only: tuple[str, ...], reports_dir: Path, fresh_kernels: bool, executor: str,
-        scheduler: str | None) -> None:
+        scheduler: str | None, register: str | None) -> None:
     """The one command for scheduled use: ingest, then render only what changed.
 
     Ingests new and changed wave files (quarantining bad ones), renders the reports whose
@@ -315,7 +318,8 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
             result = run_study(study, jobs=jobs, force=force, dry_run=dry_run,
                                only=list(only), reports_dir=reports_dir,
                                fresh_kernels=fresh_kernels, executor=executor,
-                               scheduler=scheduler, on_event=event, on_plan=bar.start)
+                               scheduler=scheduler, register=register, on_event=event,
+                               on_plan=bar.start)
         counts = result.ingest.summary()["status"].value_counts().to_dict()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:
@@ -327,6 +331,13 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         click.echo(f"  reports: {len(result.reports) - len(todo)} current, {len(todo)} "
                    + ("to render" if dry_run else
                       f"rendered ({sum(r.status == 'failed' for r in todo)} failed)"))
+        if result.register is not None:
+            click.echo(f"  register: {result.register[0]} results added, "
+                       f"{result.register[1]} already present")
+        for page in result.overview:
+            click.echo(f"  overview: {page.html}")
+        if result.register_error:
+            click.secho(f"  register: {result.register_error}", fg="red")
         failed |= not result.ok
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
@@ -506,6 +517,12 @@ def instruments_codebook(instrument_ids: tuple[str, ...], everything: bool, stud
     for inst in chosen:
         path = write_codebook(inst, output, language, fmt)
         click.echo(f"wrote {path}")
+
+
+from evaltools._cli_register import overview, register  # noqa: E402
+
+cli.add_command(register)
+cli.add_command(overview)
 
 
 def main() -> None:

@@ -62,12 +62,20 @@ class RunResult:
     reports: list[PlannedReport] = field(default_factory=list)
     interrupted: int = 0
     dry_run: bool = False
+    #: register rows (added, already present); None when the register was not updated
+    register: tuple[int, int] | None = None
+    #: overview pages rendered in this run
+    overview: list = field(default_factory=list)
+    #: what went wrong with the register or the overview (the reports still render)
+    register_error: str | None = None
 
     @property
     def ok(self) -> bool:
-        """No quarantined file and no failed report (a dry run renders nothing)."""
+        """No quarantined file, no failed report, no register failure (a dry run renders
+        nothing)."""
         done = ("ok", "skipped", "planned") if self.dry_run else ("ok", "skipped")
-        return self.ingest.ok and all(r.status in done for r in self.reports)
+        return (self.ingest.ok and all(r.status in done for r in self.reports)
+                and self.register_error is None)
 
 
 def data_slice(study: Study, manifest: Manifest, template: str, site: str,
@@ -229,8 +237,13 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None,
-              on_event=None, on_plan=None) -> RunResult:
+              register: str | None = None, on_event=None, on_plan=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
+
+    After ingesting, the study's results are added to the evidence register (``register``:
+    an SQLAlchemy URL; default :func:`evaltools.register.register_url`); when that added
+    rows, or the overview is missing, the "Wat werkt" overview is rendered again after the
+    reports.
 
     Returns
     -------
@@ -260,6 +273,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                                       reports_dir=reports_dir)
         if dry_run:
             return result
+        url = _update_register(study, result, register, reports_dir)
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]
@@ -291,8 +305,48 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                 for future in as_completed(futures):
                     done(futures[future], future.result())
         write_index(reports_dir, study.id)
+        if url is not None:
+            _refresh_overview(url, result, reports_dir, language or study.language)
         ledger.finish_run(run_id, "ok" if result.ok else "failed")
     return result
+
+
+def _update_register(study: Study, result: RunResult, url: str | None,
+                     reports_dir: str | Path) -> str | None:
+    """Add the study's current results to the register; returns its URL (None on failure)."""
+    from evaltools.panel import NothingIngestedError
+    from evaltools.register import Register, register_url
+    from evaltools.register.collect import collect
+
+    url = register_url(study, url=url, reports_dir=reports_dir)
+    try:
+        rows = collect(study)
+        with Register(url) as reg:
+            result.register = reg.add(rows, source=f"study {study.id}")
+    except NothingIngestedError:
+        result.register = (0, 0)
+    except EvaltoolsError as exc:
+        result.register_error = str(exc)
+        return None
+    return url
+
+
+def _refresh_overview(url: str, result: RunResult, reports_dir: str | Path,
+                      language: str) -> None:
+    """Render the overview (both languages, the study's first) when the register changed."""
+    from evaltools.overview import OVERVIEW_FOLDER, render_overview
+    from evaltools.register import Register
+
+    missing = not (Path(reports_dir) / OVERVIEW_FOLDER / language / "report.html").is_file()
+    if not missing and not (result.register and result.register[0]):
+        return
+    try:
+        with Register(url) as reg:
+            for lang in dict.fromkeys([language, "nl", "en"]):
+                result.overview.append(render_overview(reg, reports_dir=reports_dir,
+                                                       language=lang))
+    except EvaltoolsError as exc:
+        result.register_error = f"overview: {exc}"
 
 
 def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:

@@ -341,6 +341,17 @@ def render_all(study_dir: str | Path, *, reports_dir: str | Path = "reports",
     return out
 
 
+def _overview_link(reports_dir: Path, language: str) -> str:
+    """A link to the register's "Wat werkt" overview, when it has been rendered."""
+    from evaltools.i18n import t
+
+    page = reports_dir / "wat-werkt" / language / "report.html"
+    if not page.is_file():
+        return ""
+    return (f"<p><a href='../wat-werkt/{language}/report.html'>"
+            f"{html.escape(t('report.wat_werkt', language))}</a></p>\n")
+
+
 def write_index(reports_dir: str | Path, study_id: str) -> Path:
     """Write ``<reports_dir>/<study>/index.html`` linking every report by wave and site."""
     from evaltools.i18n import t
@@ -372,7 +383,8 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f"<title>{e(study_id)}</title><style>{_CSS}"
             "tr.failed td{color:#b00020}</style></head><body>\n"
-            f"<h1>{e(study_id)}</h1>\n<table class='evaltools'><thead><tr>"
+            f"<h1>{e(study_id)}</h1>\n{_overview_link(root.parent, language)}"
+            "<table class='evaltools'><thead><tr>"
             + "".join(f"<th>{h}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}"
             "</tbody></table>\n</body></html>\n")
     root.mkdir(parents=True, exist_ok=True)
