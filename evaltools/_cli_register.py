@@ -152,10 +152,13 @@ def overview(language: str, method: str, test: str, url: str | None,
              reports_dir: Path) -> None:
     """Render the "Wat werkt" overview of the register to REPORTS_DIR/wat-werkt/<language>/."""
     from evaltools.overview import render_overview
+    from evaltools.report import write_index
 
     with _open(url, reports_dir) as reg:
         for lang in (["nl", "en"] if language == "both" else [language]):
             page = render_overview(reg, reports_dir=reports_dir, language=lang, method=method,
                                    test=test)
             click.echo(f"overview: {page.html} ({page.headline})")
+    for index in sorted(Path(reports_dir).glob("*/index.html")):  # link it from each index
+        write_index(reports_dir, index.parent.name)
     sys.exit(0)

@@ -304,9 +304,9 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                 futures = {pool.submit(_render_job, args): report for report, args in tasks}
                 for future in as_completed(futures):
                     done(futures[future], future.result())
-        write_index(reports_dir, study.id)
         if url is not None:
             _refresh_overview(url, result, reports_dir, language or study.language)
+        write_index(reports_dir, study.id)
         ledger.finish_run(run_id, "ok" if result.ok else "failed")
     return result
 

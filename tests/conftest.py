@@ -24,6 +24,7 @@ def _private_evaltools_home(tmp_path_factory: pytest.TempPathFactory):
     os.environ["EVALTOOLS_HOME"] = str(home)
     for name in [n for n in os.environ if n.startswith("EVALTOOLS_KEY_")]:
         del os.environ[name]
+    os.environ.pop("EVALTOOLS_REGISTER", None)  # tests never write to a user's register
     yield home
     if old is None:
         del os.environ["EVALTOOLS_HOME"]

@@ -26,8 +26,8 @@ from evaltools.study import load_study
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
-    """A 2-site demo study, run once (11 reports: data quality, 2 x 2 prepost, 2 x 2
-    controlled, 2 site overviews)."""
+    """A 2-site demo study, run once (13 reports: data quality, 2 x 2 prepost, 2 x 2
+    controlled, 2 site overviews, 2 site syntheses)."""
     base = tmp_path_factory.mktemp("pipeline")
     folder = base / "study"
     generate_demo_study(folder, seed=31, n_sites=2, size=(60, 70))
@@ -46,15 +46,22 @@ def _keys(result) -> set[str]:
 def test_first_run_renders_every_declared_report(first_run) -> None:
     base, _, result = first_run
     assert result.ok
-    assert len(result.reports) == 11
+    assert len(result.reports) == 13
     assert {r.status for r in result.reports} == {"ok"}
     assert (base / "reports" / "veerkracht-demo" / "index.html").is_file()
+    # the run added the study's results to the register and rendered the overview
+    added, present = result.register
+    assert added > 0 and present == 0
+    assert [p.html.parent.name for p in result.overview] == ["nl", "en"]
+    index = (base / "reports" / "veerkracht-demo" / "index.html").read_text("utf-8")
+    assert "../wat-werkt/nl/report.html" in index
 
 
 def test_nothing_changed_renders_nothing(first_run) -> None:
     base, folder, _ = first_run
     again = run_study(folder, jobs=2, reports_dir=base / "reports")
     assert _keys(again) == set()
+    assert again.register[0] == 0 and again.register[1] > 0 and again.overview == []
     assert {r.status for r in again.reports} == {"skipped"}
     table, quarantined = report_status(folder, reports_dir=base / "reports")
     assert set(table["state"]) == {"current"} and quarantined.empty
@@ -72,8 +79,10 @@ def test_a_corrected_file_reruns_exactly_its_reports(first_run, tmp_path: Path) 
     assert _keys_of(planned) == set()  # the plan reads the store: not ingested yet
     result = run_study(folder, jobs=2, reports_dir=reports)
     assert _keys(result) == {"all/all-waves/data_quality", "rotterdam-zuid/t1/prepost",
-                             "rotterdam-zuid/t1/controlled", "all/t1/site_overview"}
+                             "rotterdam-zuid/t1/controlled", "all/t1/site_overview",
+                             "all/t1/site_synthesis"}
     assert result.ok
+    assert result.register[0] > 0 and len(result.overview) == 2  # a new data version
     superseded = list((reports / "veerkracht-demo" / "t1" / "rotterdam-zuid").glob(
         "prepost.superseded-*"))
     assert len(superseded) == 1 and (superseded[0] / "report.html").is_file()
@@ -93,7 +102,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(first_run, tmp_path: Path) -
     out = CliRunner().invoke(cli, ["run", str(folder), "--dry-run", "--force", "--reports-dir",
                                    str(tmp_path / "reports")])
     assert out.exit_code == 0, out.output
-    assert out.output.count("would render") == 11
+    assert out.output.count("would render") == 13
     assert (folder / "store" / "manifest.json").read_bytes() == manifest
     assert not (tmp_path / "reports").exists()
 
@@ -145,7 +154,7 @@ def test_a_broken_template_fails_only_its_jobs(first_run, tmp_path: Path,
                                    str(tmp_path / "reports")])
     assert out.exit_code == 1
     assert out.output.count("failed   all/t") == 2 and "ValueError: stuk" in out.output
-    assert "11 rendered (2 failed)" in out.output
+    assert "13 rendered (2 failed)" in out.output
     status = json.loads(CliRunner().invoke(cli, ["status", str(folder), "--json",
                                                  "--reports-dir",
                                                  str(tmp_path / "reports")]).output)
@@ -211,7 +220,7 @@ def test_a_new_wave_adds_reports_and_leaves_older_ones(first_run, tmp_path: Path
     waiting = {r.key for r in first.reports if r.reason == "no data yet"}
     assert waiting == {"rotterdam-zuid/t2/prepost", "den-haag-zuidwest/t2/prepost",
                        "rotterdam-zuid/t2/controlled", "den-haag-zuidwest/t2/controlled",
-                       "all/t2/site_overview"}
+                       "all/t2/site_overview", "all/t2/site_synthesis"}
     t1_report = reports / "veerkracht-demo" / "t1" / "rotterdam-zuid" / "prepost"
     stamp = (t1_report / "report.html").stat().st_mtime_ns
     for path in later.iterdir():

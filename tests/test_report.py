@@ -30,7 +30,7 @@ from evaltools.simulate import generate_demo_study
 from evaltools.study import load_study
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
-REPORT_TEMPLATES = ("prepost", "controlled", "data_quality", "site_overview")
+REPORT_TEMPLATES = ("prepost", "controlled", "data_quality", "site_overview", "site_synthesis")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -73,25 +73,36 @@ def small_study(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(small_study: Path, tmp_path_factory) -> Path:
-    """Every template rendered once in Dutch, and the prepost report in English."""
+    """Every template rendered once in Dutch, the prepost report in English, and the
+    register's overview in both."""
+    from evaltools.overview import render_overview
+    from evaltools.register import Register
+    from evaltools.register.collect import collect
+
     reports = tmp_path_factory.mktemp("reports")
     for template in REPORT_TEMPLATES:
         render_report(small_study, template, site="all", wave="t1", reports_dir=reports)
     render_report(small_study, "prepost", site="rotterdam-zuid", wave="t2", language="en",
                   reports_dir=reports)
+    database = tmp_path_factory.mktemp("register") / "register.sqlite"
+    with Register(f"sqlite:///{database}") as register:
+        register.add(collect(load_study(small_study)))
+        for language in ("nl", "en"):
+            render_overview(register, reports_dir=reports, language=language)
     return reports
 
 
 def test_reports_land_where_documented(rendered: Path) -> None:
     root = rendered / "veerkracht-demo"
     for folder in ("t1/all/prepost", "t1/all/controlled", "all-waves/all/data_quality",
-                   "t1/all/site_overview", "t2/rotterdam-zuid/prepost"):
+                   "t1/all/site_overview", "t1/all/site_synthesis", "t2/rotterdam-zuid/prepost",
+                   "../wat-werkt/nl", "../wat-werkt/en"):
         assert (root / folder / "report.html").is_file(), folder
         assert (root / folder / "report.ipynb").is_file()
         assert (root / folder / "tables" / "tables.json").is_file()
         assert list((root / folder / "tables").glob("*.csv"))
     index = (root / "index.html").read_text("utf-8")
-    assert index.count("report.html") == 5
+    assert index.count("report.html") == 6
 
 
 def _html(rendered: Path, folder: str) -> str:
@@ -142,13 +153,16 @@ def test_no_personal_data_paths_or_secret_in_any_output(rendered: Path, small_st
     originals = set(people["respondent_id"])
     secret = default_key_file(study.id).read_text("ascii").strip()
     forbidden = [secret, str(small_study.resolve()), str(Path.home()), "@example.org",
-                 "/tmp/"]
-    files = [p for p in (rendered / "veerkracht-demo").rglob("*") if p.is_file()]
+                 "/tmp/", "sqlite:", "register.sqlite"]
+    files = [p for p in rendered.rglob("*") if p.is_file()]  # the study's and the overview
+    assert any("wat-werkt" in p.parts for p in files)
     assert {p.suffix for p in files} >= {".html", ".ipynb", ".csv", ".json"}
     for path in files:
         text = path.read_text("utf-8")
         # embedded figures are base64: random letters and digits, not data; scan the rest
         text = re.sub(r'"image/png": "[^"]*"|data:image/png;base64,[A-Za-z0-9+/=]+', "", text)
+        # execution times and timestamps have digits that can look like an id
+        text = re.sub(r'"duration": [\d.]+|\d{4}-\d\d-\d\dT[\d:.]+', "", text)
         for word in forbidden:
             assert word not in text, f"{word!r} in {path.name}"
         tokens = set(re.findall(r"p[0-9a-f]{20}", text))
