@@ -199,3 +199,13 @@ def test_exported_files_hold_no_private_path(demo_rows, tmp_path):
         path, _ = export_register(register, tmp_path / "out.csv")
     text = path.read_text() + schema_path(path).read_text()
     assert str(tmp_path) not in text and str(Path.home()) not in text
+
+
+def test_migrated_schema_matches_the_column_list(register_url):
+    with Register(register_url) as register:
+        found = sa.inspect(register.engine).get_columns("results")
+    assert [c["name"] for c in found] == COLUMN_NAMES
+    from evaltools.register.columns import COLUMNS
+
+    required = {c.name for c in COLUMNS if c.required}
+    assert {c["name"] for c in found if not c["nullable"]} == required

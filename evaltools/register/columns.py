@@ -35,8 +35,8 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("result_id", "text", True, "SHA-256 of the key columns: the row's identity; an "
            "import skips rows whose result_id is already present", length=64),
-    Column("organisation", "text", False, "Who ran the study (study.yml evidence: "
-           "organisation); empty when not declared"),
+    Column("organisation", "text", True, "Who ran the study (study.yml evidence: "
+           "organisation); an empty text when not declared"),
     Column("study", "text", True, "Study id (study.yml id)"),
     Column("intervention", "text", True, "Intervention name (study.yml intervention: name)"),
     Column("site", "text", True, "Site id, or 'all' for the whole study"),
@@ -92,5 +92,5 @@ metadata = sa.MetaData()
 results = sa.Table(
     TABLE, metadata,
     *[sa.Column(c.name, _SA_TYPES[c.kind](c), primary_key=c.name == "result_id",
-                nullable=not c.required and c.name != "organisation") for c in COLUMNS],
+                nullable=not c.required) for c in COLUMNS],
 )

@@ -13,34 +13,36 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_TEXT = ["organisation", "study", "intervention", "site", "protective_factor", "instrument",
-         "scale", "direction", "design", "wave_pre", "wave_post", "method"]
+
+
+def _text(name: str, nullable: bool = False, length: int = 200) -> sa.Column:
+    return sa.Column(name, sa.String(length), nullable=nullable)
 
 
 def upgrade() -> None:
     op.create_table(
         "results",
         sa.Column("result_id", sa.String(64), primary_key=True),
-        *[sa.Column(name, sa.String(200), nullable=False) for name in _TEXT],
+        *[_text(name) for name in ("organisation", "study", "intervention", "site",
+                                   "protective_factor", "instrument", "scale", "direction",
+                                   "design", "wave_pre", "wave_post")],
         sa.Column("follow_up_months", sa.Float(), nullable=False),
+        _text("method"),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("n_intervention", sa.Integer(), nullable=False),
         sa.Column("n_comparison", sa.Integer(), nullable=True),
         sa.Column("min_cell_size", sa.Integer(), nullable=False),
         sa.Column("effect_size", sa.Float(), nullable=False),
-        sa.Column("effect_size_type", sa.String(200), nullable=False),
-        sa.Column("se", sa.Float(), nullable=False),
-        sa.Column("ci_low", sa.Float(), nullable=False),
-        sa.Column("ci_high", sa.Float(), nullable=False),
-        sa.Column("ci_level", sa.Float(), nullable=False),
-        sa.Column("p_value", sa.Float(), nullable=False),
-        sa.Column("wwc_rating", sa.String(200), nullable=True),
-        sa.Column("evidence_level", sa.String(200), nullable=True),
+        _text("effect_size_type"),
+        *[sa.Column(name, sa.Float(), nullable=False)
+          for name in ("se", "ci_low", "ci_high", "ci_level", "p_value")],
+        _text("wwc_rating", nullable=True),
+        _text("evidence_level", nullable=True),
         sa.Column("well_described", sa.Boolean(), nullable=False),
         sa.Column("well_founded", sa.Boolean(), nullable=False),
-        sa.Column("data_fingerprint", sa.String(64), nullable=False),
-        sa.Column("evaltools_version", sa.String(200), nullable=False),
-        sa.Column("recorded_at", sa.String(200), nullable=False),
+        _text("data_fingerprint", length=64),
+        _text("evaltools_version"),
+        _text("recorded_at"),
         # the database itself refuses small cells, whoever writes to it
         sa.CheckConstraint("n >= min_cell_size AND n_intervention >= min_cell_size AND "
                            "(n_comparison IS NULL OR n_comparison >= min_cell_size)",
