@@ -171,7 +171,7 @@ class Overview:
                                           xlabel=self._t(f"es.{r.effect_size_type}"),
                                           pooled_label=self._t("txt.pooled_label"))))
         self._keep("pooled", pd.DataFrame(kept).drop(columns="Index", errors="ignore"))
-        self._keep("inputs", inputs.drop(columns=["data_fingerprint", "result_id"]))
+        self._keep("inputs", inputs.drop(columns=["inputs_fingerprint", "result_id"]))
 
     def evidence(self):
         """Why each intervention and scale has its indicative level."""

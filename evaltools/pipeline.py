@@ -316,13 +316,17 @@ def _update_register(study: Study, result: RunResult, url: str | None,
     """Add the study's current results to the register; returns its URL (None on failure)."""
     from evaltools.panel import NothingIngestedError
     from evaltools.register import Register, register_url
-    from evaltools.register.collect import collect
+    from evaltools.register.collect import collect, inputs_fingerprint
 
     url = register_url(study, url=url, reports_dir=reports_dir)
     try:
-        rows = collect(study)
         with Register(url) as reg:
-            result.register = reg.add(rows, source=f"study {study.id}")
+            present = reg.holds(study.evidence.organisation or "", study.id,
+                                inputs_fingerprint(study))
+            if present:  # these inputs are in already: nothing to compute
+                result.register = (0, present)
+            else:
+                result.register = reg.add(collect(study), source=f"study {study.id}")
     except NothingIngestedError:
         result.register = (0, 0)
     except EvaltoolsError as exc:

@@ -77,7 +77,7 @@ def test_add_is_idempotent_and_reads_back(register_url, demo_rows):
 
 
 def test_new_data_version_is_kept_and_current_rows_pick_the_newest(register_url, demo_rows):
-    newer = demo_rows.assign(data_fingerprint="f" * 64, recorded_at="2026-02-01T00:00:00Z",
+    newer = demo_rows.assign(inputs_fingerprint="f" * 64, recorded_at="2026-02-01T00:00:00Z",
                              effect_size=demo_rows["effect_size"])
     newer["result_id"] = [result_id(r) for r in newer.to_dict("records")]
     with Register(register_url) as register:
@@ -86,7 +86,7 @@ def test_new_data_version_is_kept_and_current_rows_pick_the_newest(register_url,
         assert len(register.read(current=False)) == 2 * len(demo_rows)
         current = register.read()
     assert len(current) == len(demo_rows)
-    assert (current["data_fingerprint"] == "f" * 64).all()
+    assert (current["inputs_fingerprint"] == "f" * 64).all()
 
 
 def test_export_import_round_trip_csv_and_parquet(register_url, demo_rows, tmp_path):
@@ -209,3 +209,31 @@ def test_migrated_schema_matches_the_column_list(register_url):
 
     required = {c.name for c in COLUMNS if c.required}
     assert {c["name"] for c in found if not c["nullable"]} == required
+
+
+def test_a_changed_declaration_is_a_new_version_of_the_results(ingested_demo, demo_rows,
+                                                                tmp_path):
+    import shutil
+
+    from evaltools.register.collect import inputs_fingerprint
+    from evaltools.study import load_study
+
+    study, panel = ingested_demo
+    copy = tmp_path / "study"
+    shutil.copytree(study.folder, copy)
+    yml = copy / "study.yml"
+    yml.write_text(yml.read_text("utf-8").replace("well_founded: true", "well_founded: false"),
+                   "utf-8")
+    changed = load_study(copy)
+    assert inputs_fingerprint(changed) != inputs_fingerprint(study)
+    rows = collect(changed, panel, recorded_at="2026-03-01T00:00:00Z")
+    assert not set(rows["result_id"]) & set(demo_rows["result_id"])
+    whole = rows[rows["site"] == "all"]
+    assert set(whole["evidence_level"]) == {"goed_beschreven"}
+    with Register(f"sqlite:///{tmp_path / 'r.sqlite'}") as register:
+        register.add(demo_rows)
+        assert register.holds("", study.id, inputs_fingerprint(study)) == len(demo_rows)
+        assert register.holds("", study.id, inputs_fingerprint(changed)) == 0
+        register.add(rows)
+        current = register.read()
+    assert set(current.loc[current["site"] == "all", "evidence_level"]) == {"goed_beschreven"}

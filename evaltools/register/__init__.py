@@ -168,7 +168,7 @@ def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
 
 def current_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The newest row per result (the same key but an older data version is dropped)."""
-    key = [c for c in KEY_COLUMNS if c != "data_fingerprint"]
+    key = [c for c in KEY_COLUMNS if c != "inputs_fingerprint"]
     if frame.empty:
         return frame
     newest = frame.sort_values("recorded_at").groupby(key, sort=False).tail(1)
@@ -255,6 +255,14 @@ class Register:
             if new:
                 connection.execute(_insert_ignoring_duplicates(self.engine), new)
         return len(new), len(records) - len(new)
+
+    def holds(self, organisation: str, study: str, fingerprint: str) -> int:
+        """How many rows of this study were computed from inputs with this fingerprint."""
+        query = sa.select(sa.func.count()).select_from(results).where(
+            results.c.organisation == organisation, results.c.study == study,
+            results.c.inputs_fingerprint == fingerprint)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def read(self, *, current: bool = True) -> pd.DataFrame:
         """All rows (``current``: only the newest row per result), register columns."""

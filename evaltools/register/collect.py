@@ -11,11 +11,15 @@ import pandas as pd
 from evaltools.register import result_id
 from evaltools.register.columns import COLUMN_NAMES
 
-__all__ = ["collect", "data_fingerprint"]
+__all__ = ["collect", "inputs_fingerprint"]
 
 
-def data_fingerprint(study) -> str:
-    """SHA-256 over the accepted wave files (path and content hash) of the study's store."""
+def inputs_fingerprint(study) -> str:
+    """SHA-256 over what a study's register rows are computed from: the accepted wave files
+    (path and content hash), ``study.yml`` (declarations, design, minimum cell size) and the
+    evaltools version. A change in any of them makes new rows, a new version of the results.
+    """
+    from evaltools import __version__
     from evaltools.store import Manifest
 
     manifest = Manifest.load(study.store_dir, study.id)
@@ -23,6 +27,8 @@ def data_fingerprint(study) -> str:
     for record in sorted(manifest.files.values(), key=lambda r: r.path):
         if record.status == "accepted":
             digest.update(f"{record.path}:{record.sha256}\n".encode())
+    digest.update((study.folder / "study.yml").read_bytes())
+    digest.update(__version__.encode())
     return digest.hexdigest()
 
 
@@ -46,7 +52,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     from evaltools.synthesis import site_effects
 
     panel = load_panel(study) if panel is None else panel
-    fingerprint = data_fingerprint(study)
+    fingerprint = inputs_fingerprint(study)
     stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     waves_with_data = set(panel["wave"].unique())
     rows = []
@@ -82,7 +88,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                     evidence_level=ev["level"] if is_study else "",
                     well_described=study.evidence.well_described,
                     well_founded=study.evidence.well_founded,
-                    data_fingerprint=fingerprint, evaltools_version=__version__,
+                    inputs_fingerprint=fingerprint, evaltools_version=__version__,
                     recorded_at=stamp)
                 row["result_id"] = result_id(row)
                 rows.append(row)

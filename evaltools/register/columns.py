@@ -74,16 +74,16 @@ COLUMNS: tuple[Column, ...] = (
            "for this study alone (study rows only)", LEVELS),
     Column("well_described", "boolean", True, "Declared: the intervention is well described"),
     Column("well_founded", "boolean", True, "Declared: theory of change (goed onderbouwd)"),
-    Column("data_fingerprint", "text", True, "SHA-256 over the ingested wave files the "
-           "result was computed from (identifies the data version, not its content)",
-           length=64),
+    Column("inputs_fingerprint", "text", True, "SHA-256 over what the row was computed "
+           "from: the ingested wave files, study.yml and the evaltools version (identifies "
+           "the version of the inputs, not their content)", length=64),
     Column("evaltools_version", "text", True, "evaltools version that computed the row"),
     Column("recorded_at", "text", True, "When the row was computed (UTC, ISO 8601)"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 #: What makes a result the same result: re-recording it (same data, same analysis) is a no-op.
 KEY_COLUMNS = ["organisation", "study", "site", "scale", "wave_pre", "wave_post", "method",
-               "effect_size_type", "data_fingerprint"]
+               "effect_size_type", "inputs_fingerprint"]
 
 _SA_TYPES = {"text": lambda c: sa.String(c.length), "integer": lambda c: sa.Integer(),
              "number": lambda c: sa.Float(), "boolean": lambda c: sa.Boolean()}

@@ -49,7 +49,7 @@ def json_schema() -> dict:
             spec["exclusiveMinimum"] = 0
         if col.name == "ci_level":
             spec.update(exclusiveMinimum=0, exclusiveMaximum=1)
-        if col.name in ("result_id", "data_fingerprint"):
+        if col.name in ("result_id", "inputs_fingerprint"):
             spec["pattern"] = "^[0-9a-f]{64}$"
         properties[col.name] = spec
     return {

@@ -40,7 +40,7 @@ def upgrade() -> None:
         _text("evidence_level", nullable=True),
         sa.Column("well_described", sa.Boolean(), nullable=False),
         sa.Column("well_founded", sa.Boolean(), nullable=False),
-        _text("data_fingerprint", length=64),
+        _text("inputs_fingerprint", length=64),
         _text("evaltools_version"),
         _text("recorded_at"),
         # the database itself refuses small cells, whoever writes to it
