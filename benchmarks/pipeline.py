@@ -89,8 +89,9 @@ def main() -> None:
     first = run_study(folder, jobs=args.jobs, reports_dir=reports)
     full = time.perf_counter() - t0
     rendered = sum(r.status == "ok" for r in first.reports)
-    print(f"(a) full build (ingest + {rendered} reports): {full:.1f} s, "
-          f"{full / max(rendered, 1):.2f} s per report")
+    print(f"(a) full build (ingest + {rendered} reports + register + overview nl/en): "
+          f"{full:.1f} s, {full / max(rendered, 1):.2f} s per report; register rows added: "
+          f"{first.register[0]}; overview pages: {len(first.overview)}")
     if not args.skip_naive:
         first_wave = next(w.id for w in study.waves if w.id != study.baseline.id)
         jobs = [(t, s, w or first_wave) for t, s, w in declared]
@@ -102,7 +103,8 @@ def main() -> None:
     again = run_study(folder, jobs=args.jobs, reports_dir=reports)
     noop = time.perf_counter() - t0
     print(f"(b) no-op rerun: {noop:.2f} s, "
-          f"{sum(r.reason != 'current' for r in again.reports)} reports rendered")
+          f"{sum(r.reason != 'current' for r in again.reports)} reports rendered, "
+          f"{again.register[0]} register rows added, {len(again.overview)} overview pages")
     target = sorted((folder / "data" / "raw" / "t1").glob("*.csv"))[0]
     target.write_bytes(target.read_bytes().replace(b";4;", b";3;", 1))
     t0 = time.perf_counter()
@@ -110,7 +112,8 @@ def main() -> None:
     took = time.perf_counter() - t0
     redone = sorted(r.key for r in changed.reports if r.reason != "current")
     print(f"(c) after changing {target.name}: {took:.1f} s, {len(redone)} reports rebuilt: "
-          + ", ".join(redone))
+          + ", ".join(redone) + f"; register rows added: {changed.register[0]}, overview "
+          f"pages: {len(changed.overview)}")
     shutil.rmtree(base, ignore_errors=True)
 
 

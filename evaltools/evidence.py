@@ -259,12 +259,14 @@ def _attrition_counts(panel: pd.DataFrame, study, scale: str, post: str
 
 
 def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
-                   language: str = "en") -> pd.DataFrame:
+                   language: str = "en", effects: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """Per scale: this study's WWC-style rating and its indicative rung on the ladder.
 
     The comparative effect is Morris's d_ppc2 from the difference in differences (adjusted
     for the baseline); a pre-post study uses g_av of the intervention group's change. For a
-    randomised design, attrition counts come from :func:`_attrition_counts`.
+    randomised design, attrition counts come from :func:`_attrition_counts`. ``effects``:
+    the study-level :func:`evaltools.synthesis.site_effects` rows when already computed.
 
     Returns
     -------
@@ -277,7 +279,8 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
     from evaltools.synthesis import site_effects
 
     post = check_wave(study, post or later_waves(study)[0], role="post")
-    effects = site_effects(panel.assign(site="all"), _one_site(study), post=post)
+    if effects is None:
+        effects = site_effects(panel.assign(site="all"), _one_site(study), post=post)
     equivalence = (baseline_equivalence(panel, study, post=post).set_index("scale")
                    if study.has_comparison else None)
     rows = []

@@ -204,22 +204,27 @@ class _Lock:
 _WARM = None
 
 
+def _kernel(fresh: bool):
+    """This worker's warm kernel (started on first use), or None for a fresh one per job."""
+    global _WARM
+    if fresh:
+        return None
+    from evaltools.kernels import WarmKernel
+
+    if _WARM is None:
+        _WARM = WarmKernel()
+    return _WARM
+
+
 def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
     """Worker: render one report; returns (status, output folder, error).
 
     With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
     """
-    global _WARM
     study_dir, template, site, wave, language, reports_dir, fresh = args
     from evaltools.report import ReportError, render_report
 
-    kernel = None
-    if not fresh:
-        from evaltools.kernels import WarmKernel
-
-        if _WARM is None:
-            _WARM = WarmKernel()
-        kernel = _WARM
+    kernel = _kernel(fresh)
     try:
         result = render_report(study_dir, template, site=site, wave=wave, language=language,
                                reports_dir=reports_dir, keep_previous=True, index=False,
@@ -231,6 +236,25 @@ def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
             kernel.shutdown()  # start clean for the next job
         return "failed", None, f"{type(exc).__name__}: {exc}"
     return "ok", str(result.folder), None
+
+
+def _overview_job(args: tuple):
+    """Worker: render the register's overview in one language; returns (page, error)."""
+    url, reports_dir, language, fresh = args
+    from evaltools.overview import render_overview
+    from evaltools.register import Register
+
+    kernel = _kernel(fresh)
+    try:
+        with Register(url) as reg:
+            return render_overview(reg, reports_dir=reports_dir, language=language,
+                                   kernel=kernel), None
+    except EvaltoolsError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the run
+        if kernel is not None:
+            kernel.shutdown()
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = False,
@@ -296,16 +320,31 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                            output=report.output)
             notify(report)
 
+        pages = _overview_languages(url, result, reports_dir, language or study.language)
+        overview_tasks = [(url, str(reports_dir), lang, fresh_kernels) for lang in pages]
+
+        def page_done(outcome) -> None:
+            page, error = outcome
+            if page is not None:
+                result.overview.append(page)
+            else:
+                result.register_error = f"overview: {error}"
+
         if executor == "dask":
             _run_on_dask(tasks, scheduler, done)
+            for args in overview_tasks:  # beside the cluster: it reads the register
+                page_done(_overview_job(args[:3] + (True,)))
         else:
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+            workers = max(1, min(jobs or os.cpu_count() or 1,
+                                 len(todo) + len(overview_tasks) or 1))
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(_render_job, args): report for report, args in tasks}
+                pending = [pool.submit(_overview_job, args) for args in overview_tasks]
                 for future in as_completed(futures):
                     done(futures[future], future.result())
-        if url is not None:
-            _refresh_overview(url, result, reports_dir, language or study.language)
+                for future in pending:
+                    page_done(future.result())
+            result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
         write_index(reports_dir, study.id)
         ledger.finish_run(run_id, "ok" if result.ok else "failed")
     return result
@@ -335,22 +374,18 @@ def _update_register(study: Study, result: RunResult, url: str | None,
     return url
 
 
-def _refresh_overview(url: str, result: RunResult, reports_dir: str | Path,
-                      language: str) -> None:
-    """Render the overview (both languages, the study's first) when the register changed."""
-    from evaltools.overview import OVERVIEW_FOLDER, render_overview
-    from evaltools.register import Register
+def _overview_languages(url: str | None, result: RunResult, reports_dir: str | Path,
+                        language: str) -> list[str]:
+    """The overview's languages to render: both (the study's first) when the register
+    changed or the overview is missing; none when the register could not be updated."""
+    from evaltools.overview import OVERVIEW_FOLDER
 
+    if url is None:
+        return []
     missing = not (Path(reports_dir) / OVERVIEW_FOLDER / language / "report.html").is_file()
     if not missing and not (result.register and result.register[0]):
-        return
-    try:
-        with Register(url) as reg:
-            for lang in dict.fromkeys([language, "nl", "en"]):
-                result.overview.append(render_overview(reg, reports_dir=reports_dir,
-                                                       language=lang))
-    except EvaltoolsError as exc:
-        result.register_error = f"overview: {exc}"
+        return []
+    return list(dict.fromkeys([language, "nl", "en"]))
 
 
 def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:

@@ -223,44 +223,57 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
                  ci_level: float = 0.95) -> pd.DataFrame:
     """Each site's standardised effect per scale: the input of :func:`site_synthesis`.
 
-    With a comparison group: Morris's d_ppc2 (difference in differences); without one: g_av of
-    the intervention group's change. The standard error is the half-width of the effect
-    size's confidence interval over the normal quantile (exact for d_ppc2's normal interval,
-    an approximation for g_av's noncentral-t interval). Sites below the minimum cell size keep
-    their row with ``note`` set and no numbers.
+    With a comparison group: Morris's d_ppc2 of the difference in differences against the
+    (first) comparison group, as :func:`evaltools.effects.diff_in_diff` computes it for the
+    site alone; without one: g_av of the intervention group's change
+    (:func:`evaltools.effects.within_change`). The standard error is the half-width of the
+    effect size's confidence interval over the normal quantile (exact for d_ppc2's normal
+    interval, an approximation for g_av's noncentral-t interval). Sites below the minimum
+    cell size keep their row with ``note`` set and no numbers.
 
     Returns
     -------
     DataFrame
         Columns :data:`SITE_EFFECT_COLUMNS`.
     """
-    from evaltools.effects import diff_in_diff, within_change
+    from evaltools.effects import within_change
     from evaltools.effects._common import check_wave, later_waves
+    from evaltools.effects.controlled import _arms, did_row
 
     post = check_wave(study, post or later_waves(study)[0], role="post")
     z = stats.norm.ppf(0.5 + ci_level / 2)
+    sites = [s.id for s in study.sites]
     rows = []
-    for site in study.sites:
-        part = panel[panel["site"] == site.id]
-        if study.has_comparison:
-            table = diff_in_diff(part, study, post=post, ci_level=ci_level)
-            for r in table.itertuples():
-                rows.append(dict(scale=r.scale, site=site.id, wave_pre=study.baseline.id,
-                                 wave_post=post, n=r.n, n_intervention=r.n_intervention,
-                                 n_comparison=r.n_comparison, effect_size=r.effect_size,
-                                 effect_size_type=r.effect_size_type,
-                                 ci_low=r.effect_size_ci_low, ci_high=r.effect_size_ci_high,
-                                 p_value=r.p_value, note=r.note))
-        else:
-            intervention = next(g.id for g in study.groups if g.role == "intervention")
-            table = within_change(part, study, post=post, by_site=False, ci_level=ci_level)
-            table = table[(table["site"] == "all") & (table["group"] == intervention)]
-            for r in table.itertuples():
-                rows.append(dict(scale=r.scale, site=site.id, wave_pre=r.wave_pre,
-                                 wave_post=r.wave_post, n=r.n, n_intervention=r.n,
-                                 n_comparison=np.nan, effect_size=r.g_av,
-                                 effect_size_type="g_av", ci_low=r.g_av_ci_low,
-                                 ci_high=r.g_av_ci_high, p_value=r.p_value, note=r.note))
+    if study.has_comparison:
+        first = None
+        for scale, wave, intervention, comparison, both in _arms(panel, study, None, post):
+            first = first or comparison
+            if comparison != first:
+                continue
+            groups = dict(tuple(both.groupby("site", sort=False)))
+            for site in sites:
+                part = groups.get(site, both.iloc[:0])
+                r = did_row(part, study, intervention, comparison, ci_level)
+                rows.append(dict(scale=scale, site=site, wave_pre=study.baseline.id,
+                                 wave_post=wave, n=r["n"], n_intervention=r["n_intervention"],
+                                 n_comparison=r["n_comparison"],
+                                 effect_size=r.get("effect_size", np.nan),
+                                 effect_size_type=r["effect_size_type"],
+                                 ci_low=r.get("effect_size_ci_low", np.nan),
+                                 ci_high=r.get("effect_size_ci_high", np.nan),
+                                 p_value=r.get("p_value", np.nan), note=r["note"]))
+    else:
+        intervention = next(g.id for g in study.groups if g.role == "intervention")
+        table = within_change(panel, study, post=post, by_site=True, ci_level=ci_level)
+        table = table[(table["site"].isin(sites)) & (table["group"] == intervention)]
+        # a study seen as one site called "all": its rows and the overall rows coincide
+        table = table.drop_duplicates(subset=["scale", "site", "wave_post"])
+        for r in table.itertuples():
+            rows.append(dict(scale=r.scale, site=r.site, wave_pre=r.wave_pre,
+                             wave_post=r.wave_post, n=r.n, n_intervention=r.n,
+                             n_comparison=np.nan, effect_size=r.g_av,
+                             effect_size_type="g_av", ci_low=r.g_av_ci_low,
+                             ci_high=r.g_av_ci_high, p_value=r.p_value, note=r.note))
     out = pd.DataFrame(rows, columns=SITE_EFFECT_COLUMNS)
     out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
     out["note"] = out["note"].fillna("")

@@ -124,3 +124,30 @@ def test_forest_plot_draws_a_row_per_site_and_the_pooled_diamond():
     diamond = ax.patches[-1].get_xy()[:, 0]
     assert_allclose(sorted(diamond)[0], pooled["ci_low"])
     assert_allclose(sorted(diamond)[-1], pooled["ci_high"])
+
+
+def test_pre_post_study_pools_g_av_of_the_intervention_group(ingested_demo):
+    from dataclasses import replace
+
+    from evaltools.effects import within_change
+    from evaltools.register import check_rows
+    from evaltools.register.collect import collect
+
+    study, panel = ingested_demo
+    mine = [g for g in study.groups if g.role == "intervention"]
+    pre_post = replace(study, design="pre_post", groups=tuple(mine))
+    only = panel[panel["group"] == mine[0].id]
+    sites, pooled = site_synthesis(only, pre_post, post="t1")
+    assert (sites["effect_size_type"] == "g_av").all() and sites["n_comparison"].isna().all()
+    site = study.sites[1].id
+    alone = within_change(only[only.site == site], pre_post, post="t1", by_site=False)
+    alone = alone[alone.site == "all"].set_index("scale")["g_av"]
+    got = sites[sites.site == site].set_index("scale")["effect_size"]
+    assert_allclose(got[alone.index].to_numpy(), alone.to_numpy())
+    assert (pooled["k"] == len(study.sites)).all()
+    rows = check_rows(collect(pre_post, only))
+    whole = rows[rows.site == "all"]
+    assert set(whole["wwc_rating"]) == {"not_applicable"}
+    assert set(rows["method"]) == {"within_change"} and rows["n_comparison"].isna().all()
+    assert set(whole["evidence_level"]) <= {"goed_onderbouwd", "eerste_aanwijzingen"}
+    assert "eerste_aanwijzingen" in set(whole["evidence_level"])

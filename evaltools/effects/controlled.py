@@ -211,29 +211,33 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     """
     rows = []
     for scale, wave, intervention, comparison, both in _arms(panel, study, scales, post):
-        t = both[both["group"] == intervention]
-        c = both[both["group"] == comparison]
-        note = too_small(min(len(t), len(c)), study)
-        base = dict(scale=scale, wave=wave, method="diff_in_diff",
-                    intervention=intervention, comparison=comparison,
-                    n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
-                    ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
-        if note:
-            rows.append(base)
-            continue
-        ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
-        est = ct.mean() - cc.mean()
-        df = len(t) + len(c) - 2
-        pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
-        se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
-        low, high = t_interval(est, se, df, ci_level)
-        d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
-        rows.append({**base, "estimate": est, "se": se, "ci_low": low,
-                     "ci_high": high, "statistic": est / se, "df": df,
-                     "p_value": 2 * stats.t.sf(abs(est / se), df),
-                     "effect_size": d[0], "effect_size_ci_low": d[2],
-                     "effect_size_ci_high": d[3]})
+        rows.append({"scale": scale, "wave": wave,
+                     **did_row(both, study, intervention, comparison, ci_level)})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
+            ci_level: float = 0.95) -> dict:
+    """One difference-in-differences estimate from the pairs (``pre``, ``post``, ``group``)
+    of two arms: the columns of :data:`COMPARISON_COLUMNS` but ``scale`` and ``wave``."""
+    t = both[both["group"] == intervention]
+    c = both[both["group"] == comparison]
+    note = too_small(min(len(t), len(c)), study)
+    base = dict(method="diff_in_diff", intervention=intervention, comparison=comparison,
+                n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
+                ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
+    if note:
+        return base
+    ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
+    est = ct.mean() - cc.mean()
+    df = len(t) + len(c) - 2
+    pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
+    se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+    low, high = t_interval(est, se, df, ci_level)
+    d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
+    return {**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
+            "statistic": est / se, "df": df, "p_value": 2 * stats.t.sf(abs(est / se), df),
+            "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
 
 
 EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",

@@ -62,7 +62,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
         per_site = site_effects(panel, study, post=post, ci_level=ci_level)
         whole = site_effects(panel.assign(site="all"), _one_site(study), post=post,
                              ci_level=ci_level)
-        rating = study_evidence(panel, study, post=post).set_index("scale")
+        rating = study_evidence(panel, study, post=post, effects=whole).set_index("scale")
         for frame, is_study in ((per_site, False), (whole, True)):
             for r in frame.itertuples():
                 if r.note or not np.isfinite(r.se) or r.se <= 0:
