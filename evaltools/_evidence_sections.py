@@ -29,9 +29,6 @@ def png(fig):
 def forest_figure(rows: pd.DataFrame, pooled, *, label: str, title: str, xlabel: str,
                   pooled_label: str):
     """A forest plot figure for a report (rows: one per site or study)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     from evaltools.plots import forest_plot

@@ -226,15 +226,6 @@ class Overview:
                         return s.label.get(self.language)
         return scale
 
-    @property
-    def study(self):
-        """What report helpers ask of a report: the minimum cell size (the register's floor)."""
-        from types import SimpleNamespace
-
-        from evaltools.register import CELL_FLOOR
-
-        return SimpleNamespace(min_cell_size=CELL_FLOOR)
-
 
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
                     method: str = "REML", test: str = "knha", kernel=None):
