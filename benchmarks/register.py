@@ -97,24 +97,23 @@ def bench(url: str, rows: pd.DataFrame, folder: Path) -> None:
         print(f"  {path.name}: {path.stat().st_size / 2**20:.1f} MiB")
 
 
-def _create(url: str) -> None:
+def _admin(url: str, statement: str) -> None:
+    """Run ``statement`` (with ``{name}``, the URL's database) on the server's postgres db."""
     import sqlalchemy as sa
 
     parsed = sa.engine.make_url(url)
     admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
+        connection.execute(sa.text(statement.format(name=parsed.database)))
     admin.dispose()
+
+
+def _create(url: str) -> None:
+    _admin(url, 'CREATE DATABASE "{name}"')
 
 
 def _drop(url: str) -> None:
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
+    _admin(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:

@@ -286,10 +286,13 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
 @click.option("--register", "register", metavar="URL", default=None,
               help="Evidence register (SQLAlchemy URL); default: $EVALTOOLS_REGISTER, "
                    "study.yml evidence: register, or REPORTS_DIR/register.sqlite.")
+@click.option("--no-register", is_flag=True,
+              help="Leave the evidence register and the overview alone (e.g. results that "
+                   "may not be shared yet).")
 @_friendly
 def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         only: tuple[str, ...], reports_dir: Path, fresh_kernels: bool, executor: str,
-        scheduler: str | None, register: str | None) -> None:
+        scheduler: str | None, register: str | None, no_register: bool) -> None:
     """The one command for scheduled use: ingest, then render only what changed.
 
     Ingests new and changed wave files (quarantining bad ones), renders the reports whose
@@ -318,7 +321,8 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
             result = run_study(study, jobs=jobs, force=force, dry_run=dry_run,
                                only=list(only), reports_dir=reports_dir,
                                fresh_kernels=fresh_kernels, executor=executor,
-                               scheduler=scheduler, register=register, on_event=event,
+                               scheduler=scheduler, register=register,
+                               use_register=not no_register, on_event=event,
                                on_plan=bar.start)
         counts = result.ingest.summary()["status"].value_counts().to_dict()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))

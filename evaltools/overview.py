@@ -156,12 +156,13 @@ class Overview:
                              self._n(r.estimate), interval(r.ci_low, r.ci_high, self.language),
                              interval(r.pi_low, r.pi_high, self.language),
                              self._n(r.i2, 0) + "%" if r.k > 1 else "–",
+                             self._n(r.tau2, 3) if r.k > 1 else "–",
                              self._t(f"level.{level['level']}")])
                 kept.append({**r._asdict(), "level": level["level"],
                              "reasons": level["reasons"]})
             display(_table("", [self._t("col.intervention"), self._t("col.scale"), "k",
                                 self._t("col.pooled"), self._t("col.ci"), self._t("col.pi"),
-                                "I²", self._t("col.level")], rows, self, level=3))
+                                "I²", "tau²", self._t("col.level")], rows, self, level=3))
             for r in part.itertuples():
                 these = inputs[(inputs["intervention"] == r.intervention)
                                & (inputs["scale"] == r.scale)

@@ -261,13 +261,14 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None,
-              register: str | None = None, on_event=None, on_plan=None) -> RunResult:
+              register: str | None = None, use_register: bool = True, on_event=None,
+              on_plan=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
 
     After ingesting, the study's results are added to the evidence register (``register``:
     an SQLAlchemy URL; default :func:`evaltools.register.register_url`); when that added
     rows, or the overview is missing, the "Wat werkt" overview is rendered again after the
-    reports.
+    reports. ``use_register=False`` leaves the register and the overview alone.
 
     Returns
     -------
@@ -297,7 +298,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                                       reports_dir=reports_dir)
         if dry_run:
             return result
-        url = _update_register(study, result, register, reports_dir)
+        url = _update_register(study, result, register, reports_dir) if use_register else None
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]

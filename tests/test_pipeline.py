@@ -62,6 +62,8 @@ def test_nothing_changed_renders_nothing(first_run) -> None:
     again = run_study(folder, jobs=2, reports_dir=base / "reports")
     assert _keys(again) == set()
     assert again.register[0] == 0 and again.register[1] > 0 and again.overview == []
+    private = run_study(folder, jobs=2, reports_dir=base / "reports", use_register=False)
+    assert private.register is None and private.overview == [] and private.ok
     assert {r.status for r in again.reports} == {"skipped"}
     table, quarantined = report_status(folder, reports_dir=base / "reports")
     assert set(table["state"]) == {"current"} and quarantined.empty
