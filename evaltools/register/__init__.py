@@ -56,12 +56,17 @@ def register_url(study=None, *, url: str | None = None,
 
 
 def result_id(row: dict) -> str:
-    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS`."""
-    text = "\x1f".join("" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F."""
+    return _hash("" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS)
+
+
+def _hash(values) -> str:
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
 
 
 def _problem(source: str, row: int, column: str, value, rule: str) -> str:
+    if hasattr(value, "item"):  # a numpy scalar: show it as the number it is
+        value = value.item()
     return f"{source}: row {row}, column {column!r}, value {value!r}: {rule}"
 
 
@@ -113,7 +118,7 @@ def check_rows(frame: pd.DataFrame, *, source: str = "rows") -> pd.DataFrame:
                                          "expected true or false"))
             out[col.name] = mapped.astype("boolean")
         else:
-            out[col.name] = values.map(lambda v: "" if pd.isna(v) else str(v))
+            out[col.name] = values.astype(object).where(values.notna(), "").astype(str)
         empty = out[col.name].isna() | (out[col.name].astype(str) == "")
         if col.required and col.name != "organisation":
             for i in np.flatnonzero(empty.to_numpy()):
@@ -135,34 +140,34 @@ def check_rows(frame: pd.DataFrame, *, source: str = "rows") -> pd.DataFrame:
 
 
 def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
-    problems = []
-    for i, r in enumerate(out.to_dict("records")):
-        row = i + 2
-        floor = r["min_cell_size"]
-        if pd.notna(floor) and floor < CELL_FLOOR:
-            problems.append(_problem(source, row, "min_cell_size", floor,
-                                     f"must be at least {CELL_FLOOR} in a register"))
-        for name in ("n", "n_intervention", "n_comparison"):
-            if pd.notna(r[name]) and pd.notna(floor) and r[name] < floor:
-                problems.append(_problem(source, row, name, r[name],
-                                         f"below the minimum cell size {floor}: small cells "
-                                         "never enter the register"))
-        if all(pd.notna(r[c]) for c in ("ci_low", "effect_size", "ci_high")) and not (
-                r["ci_low"] <= r["effect_size"] <= r["ci_high"]):
-            problems.append(_problem(source, row, "effect_size", r["effect_size"],
-                                     f"outside its interval [{r['ci_low']}, {r['ci_high']}]"))
-        if pd.notna(r["se"]) and not r["se"] > 0:
-            problems.append(_problem(source, row, "se", r["se"], "must be positive"))
-        if pd.notna(r["p_value"]) and not 0 <= r["p_value"] <= 1:
-            problems.append(_problem(source, row, "p_value", r["p_value"],
-                                     "must be between 0 and 1"))
-        if pd.notna(r["ci_level"]) and not 0 < r["ci_level"] < 1:
-            problems.append(_problem(source, row, "ci_level", r["ci_level"],
-                                     "must be a share between 0 and 1, e.g. 0.95"))
-        if r["result_id"] and r["result_id"] != result_id(r):
-            problems.append(_problem(source, row, "result_id", r["result_id"],
-                                     "does not match the key columns (" + ", ".join(KEY_COLUMNS)
-                                     + "): was the row edited after it was exported?"))
+    """The rules between columns, checked column-wise over all rows."""
+    problems: list[str] = []
+
+    def report(mask: pd.Series, column: str, rule) -> None:
+        for i in np.flatnonzero(mask.fillna(False).to_numpy(bool)):
+            problems.append(_problem(source, i + 2, column, out[column].iloc[i], rule(i)))
+
+    floor = out["min_cell_size"].astype("Float64")
+    report(floor < CELL_FLOOR, "min_cell_size",
+           lambda i: f"must be at least {CELL_FLOOR} in a register")
+    for name in ("n", "n_intervention", "n_comparison"):
+        report(out[name].astype("Float64") < floor, name,
+               lambda i: f"below the minimum cell size {floor.iloc[i]:g}: small cells never "
+                         "enter the register")
+    low, mid, high = (out[c].astype("Float64") for c in ("ci_low", "effect_size", "ci_high"))
+    report(~((low <= mid) & (mid <= high)) & low.notna() & mid.notna() & high.notna(),
+           "effect_size", lambda i: f"outside its interval [{low.iloc[i]}, {high.iloc[i]}]")
+    report(out["se"].astype("Float64") <= 0, "se", lambda i: "must be positive")
+    p = out["p_value"].astype("Float64")
+    report((p < 0) | (p > 1), "p_value", lambda i: "must be between 0 and 1")
+    level = out["ci_level"].astype("Float64")
+    report((level <= 0) | (level >= 1), "ci_level",
+           lambda i: "must be a share between 0 and 1, e.g. 0.95")
+    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS), strict=True)
+    expected = pd.Series([_hash(values) for values in keys], index=out.index)
+    report((out["result_id"] != "") & (out["result_id"] != expected), "result_id",
+           lambda i: "does not match the key columns (" + ", ".join(KEY_COLUMNS)
+           + "): was the row edited after it was exported?")
     return problems
 
 
@@ -241,12 +246,11 @@ class Register:
         records = [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
                     for k, v in r.items()} for r in checked.to_dict("records")]
         ids = [r["result_id"] for r in records]
+        studies = sorted({r["study"] for r in records})
         with self.engine.begin() as connection:
-            present = set()
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                present |= set(connection.execute(sa.select(results.c.result_id).where(
-                    results.c.result_id.in_(chunk))).scalars())
+            # the ids already stored for these studies: one indexed query, whatever the size
+            present = set(connection.execute(sa.select(results.c.result_id).where(
+                results.c.study.in_(studies))).scalars()) & set(ids)
             new, seen = [], set()
             for r in records:
                 if r["result_id"] not in present and r["result_id"] not in seen:
