@@ -119,7 +119,8 @@ def evidence_html(report):
                      t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang), r.reasons])
     best = list(table.loc[table["note"] == "", "level"])
     top = max(best, key=LADDER.index) if best else "not_assessed"
-    intro = [t("txt.evidence_intro", lang, level=t(f"level.{top}", lang)),
+    intro = [t("txt.evidence_intro", lang, level=t(f"level.{top}", lang),
+               place=report._place()),
              t("txt.limits", lang), t("txt.indicative", lang)]
     body = _table("", [t("col.scale", lang), t("col.effect", lang), t("col.wwc", lang),
                        t("col.level", lang), t("col.reasons", lang)], rows, report, level=3)

@@ -267,10 +267,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "es.morris_dppc2": ("effectgrootte d_ppc2 (verschil in verandering)",
                         "effect size d_ppc2 (difference in differences)"),
     "es.g_av": ("effectgrootte g_av (verandering)", "effect size g_av (change)"),
-    "txt.evidence_intro": ("Hoogste indicatieve niveau in deze studie: {level}. Per schaal "
-                           "staan hieronder het indicatieve WWC-oordeel en de redenen.",
-                           "Highest indicative level in this study: {level}. Per scale, the "
-                           "indicative WWC rating and the reasons are below."),
+    "txt.evidence_intro": ("Hoogste indicatieve niveau op grond van de gegevens van {place}: "
+                           "{level}. Per schaal staan hieronder het indicatieve WWC-oordeel en "
+                           "de redenen.", "Highest indicative level on the data of {place}: "
+                           "{level}. Per scale, the indicative WWC rating and the reasons are "
+                           "below."),
     "txt.criteria": ("Criteria: What Works Clearinghouse, Procedures and Standards Handbook "
                      "versie 5.0 (2022); Erkenningscommissie Interventies (NJi, Movisie, RIVM "
                      "Centrum Gezond Leven), erkenningscriteria, niveaus goed beschreven tot "
