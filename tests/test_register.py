@@ -237,3 +237,21 @@ def test_a_changed_declaration_is_a_new_version_of_the_results(ingested_demo, de
         register.add(rows)
         current = register.read()
     assert set(current.loc[current["site"] == "all", "evidence_level"]) == {"goed_beschreven"}
+
+
+def test_import_reads_a_csv_resaved_with_dutch_settings(demo_rows, tmp_path):
+    with Register(f"sqlite:///{tmp_path / 'a.sqlite'}") as source:
+        source.add(demo_rows)
+        path, _ = export_register(source, tmp_path / "out.csv")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    dutch = tmp_path / "opgeslagen.csv"
+    frame.apply(lambda col: col.str.replace(".", ",", regex=False)
+                if col.name in ("effect_size", "se", "ci_low", "ci_high", "p_value",
+                                "ci_level", "follow_up_months") else col).to_csv(
+        dutch, sep=";", index=False)
+    with Register(f"sqlite:///{tmp_path / 'b.sqlite'}") as target:
+        assert import_register(target, dutch) == (len(demo_rows), 0)
+        back = target.read()
+    np.testing.assert_allclose(back.set_index("result_id").loc[demo_rows["result_id"],
+                                                               "effect_size"],
+                               demo_rows["effect_size"], rtol=1e-15)

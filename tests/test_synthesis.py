@@ -151,3 +151,34 @@ def test_pre_post_study_pools_g_av_of_the_intervention_group(ingested_demo):
     assert set(rows["method"]) == {"within_change"} and rows["n_comparison"].isna().all()
     assert set(whole["evidence_level"]) <= {"goed_onderbouwd", "eerste_aanwijzingen"}
     assert "eerste_aanwijzingen" in set(whole["evidence_level"])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_studies = st.lists(st.tuples(st.floats(-2, 2), st.floats(0.05, 1.0)), min_size=3, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_studies, st.sampled_from(["REML", "DL"]), st.sampled_from(["z", "knha"]),
+       st.floats(0.2, 5.0), st.floats(-3, 3), st.randoms(use_true_random=False))
+def test_meta_analysis_invariances(rows, method, test, scale, shift, rnd):
+    """Order does not matter; a shift moves the estimate alone; a rescaling of effects and
+    standard errors rescales estimate, se and tau by the same factor and leaves I², Q and p."""
+    data = pd.DataFrame(rows, columns=["effect_size", "se"])
+    fit = meta_analysis(data, method=method, test=test).iloc[0]
+    shuffled = data.sample(frac=1, random_state=rnd.randint(0, 10**6))
+    again = meta_analysis(shuffled, method=method, test=test).iloc[0]
+    for column in ("estimate", "se", "tau2", "i2", "q", "p_value"):
+        assert_allclose(again[column], fit[column], rtol=1e-7, atol=1e-10)
+    moved = meta_analysis(data.assign(effect_size=data["effect_size"] + shift),
+                          method=method, test=test).iloc[0]
+    assert_allclose(moved["estimate"], fit["estimate"] + shift, atol=1e-8)
+    assert_allclose(moved["tau2"], fit["tau2"], rtol=1e-6, atol=1e-10)
+    scaled = meta_analysis(data * scale, method=method, test=test).iloc[0]
+    assert_allclose(scaled["estimate"], fit["estimate"] * scale, rtol=1e-6, atol=1e-9)
+    assert_allclose(scaled["se"], fit["se"] * scale, rtol=1e-6, atol=1e-12)
+    assert_allclose(scaled["tau2"], fit["tau2"] * scale**2, rtol=1e-5, atol=1e-9)
+    assert_allclose([scaled["i2"], scaled["q"]], [fit["i2"], fit["q"]], rtol=1e-6, atol=1e-8)
+    assert fit["tau2"] >= 0 and 0 <= fit["i2"] < 100
+    assert fit["pi_low"] <= fit["ci_low"] <= fit["estimate"] <= fit["ci_high"] <= fit["pi_high"]

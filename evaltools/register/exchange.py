@@ -4,7 +4,8 @@ An export is two files: the rows (``.csv``: UTF-8, comma-separated, ``.`` as the
 point, ``true``/``false``, empty for missing; or ``.parquet``) and ``<name>.schema.json``, a
 JSON Schema (draft 2020-12) for one row, with the register's column descriptions. Importing
 checks every row against the register's rules and adds the rows whose ``result_id`` is not
-present yet, so importing the same export twice changes nothing.
+present yet, so importing the same export twice changes nothing. A CSV file re-saved by a
+spreadsheet with Dutch settings (semicolons, decimal commas) is read as well.
 """
 
 from __future__ import annotations
@@ -137,7 +138,17 @@ def import_register(register: Register, path: str | Path, *, fmt: str | None = N
                                 f"evaltools reads up to {SCHEMA_VERSION}: upgrade evaltools")
     try:
         if fmt == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            with open(path, encoding="utf-8-sig") as handle:
+                header = handle.readline()
+            # re-saved by a Dutch spreadsheet: semicolons and decimal commas
+            dutch = ";" in header and "," not in header
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                sep=";" if dutch else ",")
+            if dutch:
+                numeric = [c.name for c in COLUMNS if c.kind in ("integer", "number")]
+                frame[[c for c in numeric if c in frame.columns]] = frame[
+                    [c for c in numeric if c in frame.columns]].apply(
+                    lambda col: col.str.replace(",", ".", regex=False))
             frame = frame.replace("", None)
         else:
             frame = pd.read_parquet(path)
