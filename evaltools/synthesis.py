@@ -346,9 +346,12 @@ def register_inputs(rows: pd.DataFrame) -> pd.DataFrame:
         sites = part[(part["site"] != "all") & (part["study"] == one["study"])
                      & (part["organisation"] == one["organisation"])
                      & (part["wave_post"] == one["wave_post"])]
-        chosen.append((sites if len(sites) >= 2 else first).assign(
-            unit="site" if len(sites) >= 2 else "study",
-            label=(sites if len(sites) >= 2 else first)["site"]))
+        if len(sites) >= 2:
+            named = sites.get("site_name", pd.Series("", index=sites.index)).fillna("")
+            chosen.append(sites.assign(unit="site",
+                                       label=named.where(named != "", sites["site"])))
+        else:
+            chosen.append(first.assign(unit="study", label=first["study"]))
     return pd.concat(chosen, ignore_index=True) if chosen else rows.iloc[:0].assign(
         unit="", label="")
 

@@ -63,7 +63,7 @@ def test_small_sites_are_left_out(ingested_demo):
 
 def test_add_is_idempotent_and_reads_back(register_url, demo_rows):
     with Register(register_url) as register:
-        assert register.revision == "0001"
+        assert register.revision == "0002"
         assert register.add(demo_rows) == (len(demo_rows), 0)
         assert register.add(demo_rows) == (0, len(demo_rows))
         back = register.read()
@@ -73,7 +73,7 @@ def test_add_is_idempotent_and_reads_back(register_url, demo_rows):
     assert (merged["well_founded"] == demo_rows["well_founded"].to_numpy()).all()
     # opening again runs no migration twice
     with Register(register_url) as again:
-        assert again.revision == "0001" and len(again.read()) == len(demo_rows)
+        assert again.revision == "0002" and len(again.read()) == len(demo_rows)
 
 
 def test_new_data_version_is_kept_and_current_rows_pick_the_newest(register_url, demo_rows):
@@ -96,7 +96,7 @@ def test_export_import_round_trip_csv_and_parquet(register_url, demo_rows, tmp_p
         path, count = export_register(source, tmp_path / name)
         assert count == len(demo_rows)
         schema = json.loads(schema_path(path).read_text())
-        assert schema["x-evaltools-schema-version"] == 1
+        assert schema["x-evaltools-schema-version"] == 2
         with Register(register_url) as target:
             before = target.read(current=False)
             added, present = import_register(target, path)
@@ -255,3 +255,36 @@ def test_import_reads_a_csv_resaved_with_dutch_settings(demo_rows, tmp_path):
     np.testing.assert_allclose(back.set_index("result_id").loc[demo_rows["result_id"],
                                                                "effect_size"],
                                demo_rows["effect_size"], rtol=1e-15)
+
+
+def test_a_register_at_schema_1_is_upgraded_and_keeps_its_rows(register_url, demo_rows):
+    """Migrations: a register made by an older evaltools (schema 0001, no site names) is
+    upgraded when opened; its rows stay, and a version-1 export still imports."""
+    from alembic import command
+    from alembic.config import Config
+
+    from evaltools.register import _MIGRATIONS
+
+    engine = sa.create_engine(register_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    old = demo_rows.drop(columns="site_name").head(20)
+    records = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+               for r in old.to_dict("records")]
+    table = sa.Table("results", sa.MetaData(), autoload_with=engine)
+    assert "site_name" not in table.c
+    with engine.begin() as connection:
+        connection.execute(sa.insert(table), records)
+    engine.dispose()
+    with Register(register_url) as register:
+        assert register.revision == "0002"
+        back = register.read()
+        assert len(back) == 20 and set(back["site_name"].fillna("")) == {""}
+        assert register.add(demo_rows) == (len(demo_rows) - 20, 20)  # same ids: kept once
+        named = register.read()
+    assert len(named) == len(demo_rows)
+    assert (named.loc[named["site"] != "all", "site_name"].fillna("") != "").sum() >= \
+        len(demo_rows) - 20 - (demo_rows["site"] == "all").sum()

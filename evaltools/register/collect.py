@@ -55,6 +55,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     fingerprint = inputs_fingerprint(study)
     stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     waves_with_data = set(panel["wave"].unique())
+    names = {s.id: s.name for s in study.sites}
     rows = []
     for post in later_waves(study):
         if post not in waves_with_data:
@@ -89,7 +90,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                     well_described=study.evidence.well_described,
                     well_founded=study.evidence.well_founded,
                     inputs_fingerprint=fingerprint, evaltools_version=__version__,
-                    recorded_at=stamp)
+                    recorded_at=stamp, site_name=names.get(r.site, ""))
                 row["result_id"] = result_id(row)
                 rows.append(row)
     return pd.DataFrame(rows, columns=COLUMN_NAMES)

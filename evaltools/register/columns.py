@@ -79,6 +79,8 @@ COLUMNS: tuple[Column, ...] = (
            "the version of the inputs, not their content)", length=64),
     Column("evaltools_version", "text", True, "evaltools version that computed the row"),
     Column("recorded_at", "text", True, "When the row was computed (UTC, ISO 8601)"),
+    Column("site_name", "text", False, "Site name as in study.yml ('all sites' rows: empty); "
+           "added in register schema 2"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 #: What makes a result the same result: re-recording it (same data, same analysis) is a no-op.

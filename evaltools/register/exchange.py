@@ -24,7 +24,7 @@ __all__ = ["export_register", "import_register", "json_schema", "SCHEMA_VERSION"
 
 #: Version of the exchange format (the row schema); bumped with every register migration
 #: that changes the columns.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: site_name (optional, so version-1 exports import unchanged)
 FORMATS = ("csv", "parquet")
 _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number",
                "boolean": "boolean"}
