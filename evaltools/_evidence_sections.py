@@ -27,14 +27,15 @@ def png(fig):
 
 
 def forest_figure(rows: pd.DataFrame, pooled, *, label: str, title: str, xlabel: str,
-                  pooled_label: str):
+                  pooled_label: str, se: str | None = "se"):
     """A forest plot figure for a report (rows: one per site or study)."""
     import matplotlib.pyplot as plt
 
     from evaltools.plots import forest_plot
 
     fig, ax = plt.subplots(figsize=(6.4, 0.3 * (len(rows) + 2) + 1.0))
-    forest_plot(rows, pooled, label=label, pooled_label=pooled_label, xlabel=xlabel, ax=ax)
+    forest_plot(rows, pooled, label=label, pooled_label=pooled_label, xlabel=xlabel, se=se,
+                ax=ax)
     ax.set_title(title, loc="left", fontsize=10)
     return fig
 

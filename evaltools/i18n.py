@@ -294,6 +294,13 @@ TEXTS: dict[str, tuple[str, str]] = {
                                  "{factor}: no favourable pooled effect yet."),
     "txt.overview_headline": ("{n} van {m} uitkomsten gunstig", "{n} of {m} outcomes "
                               "favourable"),
+    "txt.overview_summary_plots": ("Het register bevat {n} samengenomen uitkomsten (meer dan "
+                                   "{m}): per beschermende factor staat één overzichtsfiguur. "
+                                   "De afzonderlijke studies of locaties staan in de tabellen "
+                                   "bij dit rapport (inputs.csv).",
+                                   "The register holds {n} pooled outcomes (more than {m}): each "
+                                   "protective factor has one summary figure. The single studies "
+                                   "or sites are in the tables with this report (inputs.csv)."),
     "sec.levels": ("Indicatief erkenningsniveau en waarom", "Indicative recognition level and "
                    "why"),
     "test.knha": ("Hartung-Knapp (t met k-1 vrijheidsgraden)", "Hartung-Knapp (t on k-1 "

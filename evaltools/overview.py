@@ -32,6 +32,7 @@ class Overview:
     language: str = "nl"
     method: str = "REML"
     test: str = "knha"
+    max_forest_plots: int = 40
     tables: list = field(default_factory=list)
     headline: str = ""
     _pooled: tuple | None = None
@@ -39,8 +40,12 @@ class Overview:
 
     @classmethod
     def open(cls, register_file: str, *, language: str = "nl", method: str = "REML",
-             test: str = "knha") -> Overview:
-        """Read a register export (Parquet or CSV), checking it against the register rules."""
+             test: str = "knha", max_forest_plots: int = 40) -> Overview:
+        """Read a register export (Parquet or CSV), checking it against the register rules.
+
+        With more pooled outcomes than ``max_forest_plots``, each protective factor gets one
+        summary forest plot of its pooled effects instead of one plot per outcome.
+        """
         from evaltools.register import check_rows, current_rows
         from evaltools.reporting import ReportParameterError
         from evaltools.synthesis import METHODS, TESTS
@@ -53,7 +58,7 @@ class Overview:
         path = Path(register_file)
         frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
         rows = current_rows(check_rows(frame, source=path.name))
-        return cls(rows, language, method, test)
+        return cls(rows, language, method, test, max_forest_plots)
 
     # ------------------------------------------------------------------ helpers
 
@@ -124,8 +129,12 @@ class Overview:
                     level = levels.loc[(r.intervention, factor, r.scale), "level"]
                     if LADDER.index(level) >= LADDER.index(best.get(r.intervention, LADDER[0])):
                         best[r.intervention] = level
-                what = "; ".join(f"{name} ({self._t(f'level.{lv}')})"
-                                 for name, lv in sorted(best.items()))
+                by_level: dict[str, list[str]] = {}
+                for name, lv in sorted(best.items()):
+                    by_level.setdefault(lv, []).append(name)
+                what = "; ".join(f"{', '.join(names)} ({self._t(f'level.{lv}')})"
+                                 for lv, names in sorted(by_level.items(),
+                                                         key=lambda x: -LADDER.index(x[0])))
                 items.append(self._t("txt.overview_factor", factor=self._t(f"factor.{factor}"),
                                      what=what))
             else:
@@ -146,6 +155,9 @@ class Overview:
         inputs, pooled = self.pooled()
         levels = self.levels().set_index(["intervention", "protective_factor", "scale"])
         kept = []
+        if len(pooled) > self.max_forest_plots:
+            note = self._t("txt.overview_summary_plots", n=len(pooled), m=self.max_forest_plots)
+            display(HTML(f"<p class='note'>{_e(note)}</p>"))
         for factor, part in pooled.groupby("protective_factor", sort=True):
             display(HTML(f"<h2>{_e(self._t(f'factor.{factor}'))}</h2>"))
             rows = []
@@ -163,6 +175,9 @@ class Overview:
             display(_table("", [self._t("col.intervention"), self._t("col.scale"), "k",
                                 self._t("col.pooled"), self._t("col.ci"), self._t("col.pi"),
                                 "I²", "tau²", self._t("col.level")], rows, self, level=3))
+            if len(pooled) > self.max_forest_plots:
+                display(png(self._summary_figure(factor, part)))
+                continue
             for r in part.itertuples():
                 these = inputs[(inputs["intervention"] == r.intervention)
                                & (inputs["scale"] == r.scale)
@@ -173,6 +188,19 @@ class Overview:
                                           pooled_label=self._t("txt.pooled_label"))))
         self._keep("pooled", pd.DataFrame(kept).drop(columns="Index", errors="ignore"))
         self._keep("inputs", inputs.drop(columns=["inputs_fingerprint", "result_id"]))
+
+    def _summary_figure(self, factor: str, part: pd.DataFrame):
+        """One forest plot per protective factor: each row a pooled effect with its interval
+        (used instead of one plot per outcome when there are many)."""
+        from evaltools._evidence_sections import forest_figure
+
+        rows = part.assign(label=[f"{r.intervention} · {self._scale_label(r.scale)}"
+                                  for r in part.itertuples()],
+                           effect_size=part["estimate"])
+        kinds = sorted(set(part["effect_size_type"]))
+        return forest_figure(rows, None, label="label", title=self._t(f"factor.{factor}"),
+                             xlabel=" / ".join(self._t(f"es.{k}") for k in kinds),
+                             pooled_label="", se=None)
 
     def evidence(self):
         """Why each intervention and scale has its indicative level."""
@@ -229,7 +257,8 @@ class Overview:
 
 
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
-                    method: str = "REML", test: str = "knha", kernel=None):
+                    method: str = "REML", test: str = "knha", max_forest_plots: int = 40,
+                    kernel=None):
     """Render the "Wat werkt" overview of a register into
     ``<reports_dir>/wat-werkt/<language>/``.
 
@@ -254,7 +283,8 @@ def render_overview(register, *, reports_dir: str | Path = "reports", language: 
                               "'evaltools register add STUDY' or 'evaltools run STUDY' first")
         meta = _execute_and_place(
             "wat_werkt", {"register_file": "register.parquet", "language": language,
-                          "method": method, "test": test}, final, work,
+                          "method": method, "test": test,
+                          "max_forest_plots": max_forest_plots}, final, work,
             title=t("report.wat_werkt", language), language=language, private=[],
             what=f"overview 'wat_werkt' ({language})", kernel=kernel)
     finally:

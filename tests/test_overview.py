@@ -110,3 +110,16 @@ def test_bad_register_calls_exit_1_with_a_message(tmp_path):
     assert out.exit_code == 1
     assert "columns not in the register schema: respondent_id, score" in out.output
     assert "Traceback" not in out.output
+
+
+def test_many_outcomes_get_one_summary_plot_per_factor(two_studies):
+    from evaltools.overview import render_overview
+
+    base, rows = two_studies
+    with Register(f"sqlite:///{base / 'summary.sqlite'}") as register:
+        register.add(rows)
+        page = render_overview(register, reports_dir=base / "summary", language="en",
+                               max_forest_plots=5)
+    text = page.html.read_text("utf-8")
+    assert text.count("data:image/png;base64") == rows["protective_factor"].nunique()
+    assert "each protective factor has one summary figure" in text
