@@ -1,6 +1,7 @@
 """Benchmark: the evidence register at the scale of a national programme.
 
 Usage: .venv/bin/python benchmarks/register.py [--studies 200] [--sites 10] [--postgres URL]
+       [--overview]
 
 Builds synthetic register rows (studies x (sites + 1) x 18 scales x 2 later waves; 20
 interventions), then times on SQLite (and on PostgreSQL when a server URL is given, e.g. the
@@ -116,12 +117,29 @@ def _drop(url: str) -> None:
     _admin(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def overview(url: str, folder: Path, n_rows: int) -> None:
+    from evaltools.overview import render_overview
+    from evaltools.register import Register
+
+    with Register(url) as register:
+        for limit in (40, 10**6):
+            t0 = time.perf_counter()
+            page = render_overview(register, reports_dir=folder / f"overview-{limit}",
+                                   language="en", max_forest_plots=limit)
+            took = time.perf_counter() - t0
+            print(f"  overview (max_forest_plots={limit}): {took:.1f} s, "
+                  f"{page.html.stat().st_size / 2**20:.1f} MiB of HTML")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=200)
     parser.add_argument("--sites", type=int, default=10)
     parser.add_argument("--postgres", metavar="URL",
                         default=os.environ.get("EVALTOOLS_TEST_POSTGRES_URL"))
+    parser.add_argument("--overview", action="store_true",
+                        help="Also render the overview (English) of the SQLite register, "
+                             "with max_forest_plots 40 and with a plot per outcome.")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="evaltools-register-"))
     t0 = time.perf_counter()
@@ -132,6 +150,8 @@ def main() -> None:
           f"{time.perf_counter() - t0:.1f} s")
     print("SQLite:")
     bench(f"sqlite:///{folder / 'register.sqlite'}", rows, folder)
+    if args.overview:
+        overview(f"sqlite:///{folder / 'register.sqlite'}", folder, len(rows))
     if args.postgres:
         import sqlalchemy as sa
 
