@@ -39,23 +39,37 @@ def _tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
     return max(0.0, (q - (len(y) - 1)) / c)
 
 
-def _tau2_reml(y: np.ndarray, v: np.ndarray, tol: float = 1e-12, max_iter: int = 1000
+def _reml_score(tau2: float, y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """Twice the REML score of tau², and the expected information (times 2), for an
+    intercept-only model: ``y'PPy - tr(P)`` and ``tr(PP)`` with ``P = W - w w'/sum(w)``."""
+    w = 1 / (v + tau2)
+    p = np.diag(w) - np.outer(w, w) / np.sum(w)
+    py = p @ y
+    return py @ py - np.trace(p), np.sum(p * p)
+
+
+def _tau2_reml(y: np.ndarray, v: np.ndarray, tol: float = 1e-12, max_iter: int = 100
                ) -> float:
-    """REML tau² by Fisher scoring, stepping back to stay non-negative (as metafor does)."""
+    """REML tau²: Fisher scoring from the DL estimate (as metafor), stepping back to stay
+    non-negative. Where Fisher scoring oscillates without converging (metafor then stops with
+    "did not converge"), the root of the REML score is found by Brent's method instead."""
+    from scipy.optimize import brentq
+
     tau2 = _tau2_dl(y, v)
     for _ in range(max_iter):
-        w = 1 / (v + tau2)
-        # P = W - w w' / sum(w) for an intercept-only model
-        p = np.diag(w) - np.outer(w, w) / np.sum(w)
-        py = p @ y
-        step = (py @ py - np.trace(p)) / np.sum(p * p)
+        score, information = _reml_score(tau2, y, v)
+        step = score / information
         while tau2 + step < 0:
             step /= 2
         tau2 += step
         if abs(step) <= tol:
             return max(tau2, 0.0)
-    raise AnalysisError(f"REML estimate of tau² did not converge in {max_iter} iterations; "
-                        "use method='DL'")
+    if _reml_score(0.0, y, v)[0] <= 0:
+        return 0.0
+    upper = max(np.var(y, ddof=1), np.max(v), 1e-8)
+    while _reml_score(upper, y, v)[0] > 0:
+        upper *= 2
+    return brentq(lambda t: _reml_score(t, y, v)[0], 0.0, upper, xtol=1e-15, rtol=1e-14)
 
 
 def _compute_random_effects(y: np.ndarray, v: np.ndarray, method: str, test: str,
@@ -73,6 +87,8 @@ def _compute_random_effects(y: np.ndarray, v: np.ndarray, method: str, test: str
     if test == "knha":
         df = k - 1
         se = np.sqrt(np.sum(w * (y - mu) ** 2) / ((k - 1) * np.sum(w)))
+        if se <= 1e-12 * (1 + abs(mu)):  # identical estimates: no spread to scale by
+            se = 0.0
         crit = stats.t.ppf(0.5 + ci_level / 2, df)
         p_value = 2 * stats.t.sf(abs(mu / se), df) if se > 0 else np.nan
     else:
@@ -163,7 +179,9 @@ def meta_analysis(data: pd.DataFrame, *, estimate: str = "effect_size", se: str 
     Checked against R ``metafor::rma(yi, vi, method=, test=)`` and ``predict()`` (metafor
     3.8.1) on ``dat.bcg`` and ``dat.normand1999`` to 1e-6 (tests/reference/meta_metafor.R).
     As in metafor, the prediction interval uses the normal quantile under ``test="z"`` and
-    t(k - 1) under ``"knha"``.
+    t(k - 1) under ``"knha"``. Where metafor's Fisher scoring does not converge (it can
+    oscillate), the REML estimate is the root of the REML score found by Brent's method. Under
+    ``"knha"``, identical estimates give ``se = 0`` and no test (``p_value`` NaN).
 
     Examples
     --------

@@ -182,3 +182,24 @@ def test_meta_analysis_invariances(rows, method, test, scale, shift, rnd):
     assert_allclose([scaled["i2"], scaled["q"]], [fit["i2"], fit["q"]], rtol=1e-6, atol=1e-8)
     assert fit["tau2"] >= 0 and 0 <= fit["i2"] < 100
     assert fit["pi_low"] <= fit["ci_low"] <= fit["estimate"] <= fit["ci_high"] <= fit["pi_high"]
+
+
+def test_reml_where_fisher_scoring_oscillates_maximises_the_likelihood():
+    """metafor 3.8.1 stops here with "Fisher scoring algorithm did not converge"; evaltools
+    finds the root of the REML score instead: the maximum of the restricted likelihood."""
+    from scipy.optimize import minimize_scalar
+
+    from evaltools.synthesis import _tau2_reml
+
+    y, v = np.array([0, 0, 0, 0, 1.0]), np.array([1, 1, 1, 1, 0.0625])
+
+    def minus_loglik(t):
+        w = 1 / (v + t)
+        mu = np.sum(w * y) / np.sum(w)
+        return 0.5 * (np.sum(np.log(v + t)) + np.log(np.sum(w)) + np.sum(w * (y - mu) ** 2))
+
+    best = minimize_scalar(minus_loglik, bounds=(0, 5), method="bounded",
+                           options={"xatol": 1e-12}).x
+    assert_allclose(_tau2_reml(y, v), best, atol=1e-7)
+    fit = meta_analysis(pd.DataFrame({"effect_size": y, "se": np.sqrt(v)})).iloc[0]
+    assert_allclose(fit["tau2"], best, atol=1e-7)
