@@ -6,24 +6,11 @@ that the report module stays readable.
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
 from evaltools.i18n import interval, number, t
 
-__all__ = ["show_site_synthesis", "evidence_html", "png", "forest_figure"]
-
-
-def png(fig):
-    """A matplotlib figure as an embedded PNG (closed afterwards)."""
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    plt.close(fig)
-    return Image(data=buffer.getvalue(), format="png")
+__all__ = ["show_site_synthesis", "evidence_html", "forest_figure"]
 
 
 def forest_figure(rows: pd.DataFrame, pooled, *, label: str, title: str, xlabel: str,
@@ -45,7 +32,7 @@ def show_site_synthesis(report) -> None:
     leave-one-out influence."""
     from IPython.display import HTML, display
 
-    from evaltools.reporting import _e, _table
+    from evaltools.reporting import _e, _table, png
     from evaltools.synthesis import leave_one_out, site_synthesis
 
     lang = report.language

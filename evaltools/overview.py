@@ -149,8 +149,8 @@ class Overview:
         """Per protective factor: the pooled effects with their levels, and forest plots."""
         from IPython.display import HTML, display
 
-        from evaltools._evidence_sections import forest_figure, png
-        from evaltools.reporting import _e, _table
+        from evaltools._evidence_sections import forest_figure
+        from evaltools.reporting import _e, _table, png
 
         inputs, pooled = self.pooled()
         levels = self.levels().set_index(["intervention", "protective_factor", "scale"])

@@ -258,18 +258,12 @@ class Report:
 
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
-        import io
-
-        from IPython.display import Image
-
         from evaltools.plots import change_distribution
 
         fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
                                   language=self.language, title=self._scale_label(scale),
                                   caption=self._t("txt.fig_change"))
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=96)
-        return Image(data=buffer.getvalue(), format="png")
+        return png(fig, bbox_inches=None)  # its layout already leaves room for the caption
 
     def comparison(self):
         """Intervention versus comparison: difference in differences and ANCOVA."""
@@ -495,6 +489,20 @@ def _check_parameters(study: Study, template: str, site: str, wave: str, languag
     if language not in ("nl", "en"):
         bad("language", language, ["nl", "en"])
     return template, site, wave, language
+
+
+def png(fig, bbox_inches: str | None = "tight"):
+    """A matplotlib figure as an embedded PNG (96 dpi), whatever the plotting backend; the
+    figure is closed afterwards."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
+    plt.close(fig)
+    return Image(data=buffer.getvalue(), format="png")
 
 
 def _e(text) -> str:
