@@ -37,6 +37,7 @@ class Overview:
     headline: str = ""
     _pooled: tuple | None = None
     _levels: pd.DataFrame | None = None
+    _labels: dict[str, str] | None = None
 
     @classmethod
     def open(cls, register_file: str, *, language: str = "nl", method: str = "REML",
@@ -114,13 +115,13 @@ class Overview:
 
         _, pooled = self.pooled()
         levels = self.levels().set_index(["intervention", "protective_factor", "scale"])
+        directions = self.rows.drop_duplicates("scale").set_index("scale")["direction"]
         items, favourable = [], 0
         for factor, part in pooled.groupby("protective_factor", sort=True):
             good = []
             for r in part.itertuples():
-                direction = self.rows.loc[self.rows["scale"] == r.scale, "direction"].iloc[0]
                 if (r.ci_low > 0 or r.ci_high < 0) and (r.estimate > 0) == (
-                        direction == "higher_is_better"):
+                        directions[r.scale] == "higher_is_better"):
                     good.append(r)
             favourable += len(good)
             if good:
@@ -246,14 +247,17 @@ class Overview:
                                            self.language, "headline": self.headline})
 
     def _scale_label(self, scale: str) -> str:
-        from evaltools.instruments import find_instruments
+        """The scale's label from the instrument library (newest version first), else its id;
+        the library is read once per overview."""
+        if self._labels is None:
+            from evaltools.instruments import find_instruments
 
-        for versions in find_instruments().values():
-            for inst in reversed(versions):
-                for s in inst.scales:
-                    if s.id == scale:
-                        return s.label.get(self.language)
-        return scale
+            self._labels = {}
+            for versions in find_instruments().values():
+                for inst in reversed(versions):
+                    for sc in inst.scales:
+                        self._labels.setdefault(sc.id, sc.label.get(self.language))
+        return self._labels.get(scale, scale)
 
 
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
