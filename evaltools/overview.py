@@ -56,9 +56,10 @@ class Overview:
         if method not in METHODS or test not in TESTS:
             raise ReportParameterError(f"method={method!r}, test={test!r}: expected method "
                                        f"in {METHODS} and test in {TESTS}")
+        from evaltools.register.exchange import read_export
+
         path = Path(register_file)
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-        rows = current_rows(check_rows(frame, source=path.name))
+        rows = current_rows(check_rows(read_export(path), source=path.name))
         return cls(rows, language, method, test, max_forest_plots)
 
     # ------------------------------------------------------------------ helpers

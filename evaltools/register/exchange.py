@@ -20,7 +20,8 @@ from evaltools._io import atomic_write_bytes, atomic_write_text
 from evaltools.register import CELL_FLOOR, Register, RegisterError
 from evaltools.register.columns import COLUMNS, KEY_COLUMNS
 
-__all__ = ["export_register", "import_register", "json_schema", "SCHEMA_VERSION", "FORMATS"]
+__all__ = ["export_register", "import_register", "read_export", "json_schema",
+           "SCHEMA_VERSION", "FORMATS"]
 
 #: Version of the exchange format (the row schema); bumped with every register migration
 #: that changes the columns.
@@ -124,6 +125,20 @@ def import_register(register: Register, path: str | Path, *, fmt: str | None = N
         rules (every problem is listed with row, column, value and rule); nothing is added.
     """
     path = Path(path)
+    return register.add(read_export(path, fmt=fmt), source=path.name)
+
+
+def read_export(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
+    """The rows of an export as written (unchecked: :func:`evaltools.register.check_rows`
+    checks them). A CSV re-saved by a Dutch spreadsheet (semicolons, decimal commas) is read
+    too.
+
+    Raises
+    ------
+    RegisterError
+        The file is missing, of an unknown format or a newer exchange version, or unreadable.
+    """
+    path = Path(path)
     fmt = _format(path, fmt)
     if not path.is_file():
         raise RegisterError(f"{path}: no such file")
@@ -137,27 +152,24 @@ def import_register(register: Register, path: str | Path, *, fmt: str | None = N
             raise RegisterError(f"{path.name} uses register exchange format {version}; this "
                                 f"evaltools reads up to {SCHEMA_VERSION}: upgrade evaltools")
     try:
-        if fmt == "csv":
-            with open(path, encoding="utf-8-sig") as handle:
-                header = handle.readline()
-            # re-saved by a Dutch spreadsheet: semicolons and decimal commas
-            dutch = ";" in header and "," not in header
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                sep=";" if dutch else ",")
-            if dutch:
-                numeric = [c.name for c in COLUMNS if c.kind in ("integer", "number")]
-                frame[[c for c in numeric if c in frame.columns]] = frame[
-                    [c for c in numeric if c in frame.columns]].apply(
-                    lambda col: col.str.replace(",", ".", regex=False))
-            frame = frame.replace("", None)
-        else:
-            frame = pd.read_parquet(path)
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline()
+        dutch = ";" in header and "," not in header
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                            sep=";" if dutch else ",")
+        if dutch:
+            numeric = [c.name for c in COLUMNS if c.kind in ("integer", "number")
+                       and c.name in frame.columns]
+            frame[numeric] = frame[numeric].apply(
+                lambda col: col.str.replace(",", ".", regex=False))
+        return frame.replace("", None)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise RegisterError(f"{path.name}: cannot be read as {fmt} ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - pyarrow raises its own error types
         raise RegisterError(f"{path.name}: cannot be read as {fmt} "
                             f"({type(exc).__name__}: {exc})") from None
-    return register.add(frame, source=path.name)
 
 
 def committed_schema() -> Path:
