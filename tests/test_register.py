@@ -191,6 +191,15 @@ def test_register_url_order(ingested_demo, tmp_path, monkeypatch):
     monkeypatch.setenv("EVALTOOLS_REGISTER", "sqlite:///from-env.sqlite")
     assert register_url(study) == "sqlite:///from-env.sqlite"
     assert register_url(study, url="postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+    from dataclasses import replace
+
+    own = replace(study, evidence=replace(study.evidence, register="shared/evidence.sqlite"))
+    assert register_url(own) == "sqlite:///from-env.sqlite"  # the environment wins
+    monkeypatch.delenv("EVALTOOLS_REGISTER")
+    assert register_url(own) == \
+        f"sqlite:///{(study.folder / 'shared' / 'evidence.sqlite').resolve()}"
+    monkeypatch.setenv("EVALTOOLS_REGISTER", "here.sqlite")  # a path: relative to the cwd
+    assert register_url(own) == f"sqlite:///{(Path.cwd() / 'here.sqlite').resolve()}"
 
 
 def test_exported_files_hold_no_private_path(demo_rows, tmp_path):

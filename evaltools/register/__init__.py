@@ -44,10 +44,11 @@ def register_url(study=None, *, url: str | None = None,
     A value without ``://`` is a file path (relative to the study folder when it comes from
     study.yml) and means an SQLite database there.
     """
-    chosen = url or os.environ.get(REGISTER_ENV) or (
-        study.evidence.register if study is not None else None)
-    base = Path(study.folder) if (study is not None and not url
-                                  and not os.environ.get(REGISTER_ENV)) else Path.cwd()
+    # each source with the folder a relative file path in it is relative to
+    sources = [(url, Path.cwd()), (os.environ.get(REGISTER_ENV), Path.cwd())]
+    if study is not None:
+        sources.append((study.evidence.register, Path(study.folder)))
+    chosen, base = next(((value, base) for value, base in sources if value), (None, None))
     if not chosen:
         return f"sqlite:///{Path(reports_dir).resolve() / 'register.sqlite'}"
     if "://" not in chosen:
