@@ -283,6 +283,7 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         effects = site_effects(panel.assign(site="all"), _one_site(study), post=post)
     equivalence = (baseline_equivalence(panel, study, post=post).set_index("scale")
                    if study.has_comparison else None)
+    months = _follow_up_months(study, post)
     rows = []
     for r in effects.itertuples():
         direction = scale_info(study, r.scale)[1].direction
@@ -295,7 +296,7 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         facts = pd.DataFrame([{"study": study.id, "design": study.design,
                                "wwc_rating": rating["rating"], "effect_size": r.effect_size,
                                "p_value": r.p_value, "direction": direction,
-                               "follow_up_months": _follow_up_months(study, post)}])
+                               "follow_up_months": months}])
         ladder = recognition_level(facts, well_described=study.evidence.well_described,
                                    well_founded=study.evidence.well_founded,
                                    relevant_effect=study.evidence.relevant_effect,
@@ -303,7 +304,7 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         rows.append(dict(scale=r.scale, wave=post, design=study.design,
                          effect_size=r.effect_size, effect_size_type=r.effect_size_type,
                          p_value=r.p_value, direction=direction,
-                         follow_up_months=facts["follow_up_months"].iloc[0],
+                         follow_up_months=months,
                          baseline_effect=base, wwc_rating=rating["rating"],
                          attrition=rating["attrition"],
                          overall_attrition=rating["overall_attrition"],
