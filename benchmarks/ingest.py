@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaltools.instruments import get_instrument
+from evaltools.instruments.library import get_instrument
 
 INSTRUMENTS = ("brs", "who5", "mspss", "umics", "djg6", "cohesion", "digres_example")
 WAVES = (("t0", "baseline"), ("t1", "post"), ("t2", "follow_up"))

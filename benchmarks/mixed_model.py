@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--keep", type=Path, help="keep the generated data in this folder")
     args = parser.parse_args()
-    from evaltools.simulate import generate_demo_study
+    from evaltools.demo.files import generate_demo_study
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="evaltools-lmm-"))
     study_dir = base / "study"

@@ -26,9 +26,9 @@ BIN = Path(sys.executable).parent
 
 
 def _study(base: Path, n_sites: int) -> Path:
-    from evaltools.pseudonym import create_key
-    from evaltools.simulate import generate_demo_study
-    from evaltools.study import load_study
+    from evaltools.data.pseudonym import create_key
+    from evaltools.demo.files import generate_demo_study
+    from evaltools.study.load import load_study
 
     folder = base / "study"
     generate_demo_study(folder, seed=7, n_sites=n_sites, size=(60, 90))
@@ -51,7 +51,7 @@ def _run(args: list[str]) -> float:
 
 def _naive(folder: Path, jobs: list[tuple[str, str, str]], out: Path) -> float:
     """papermill CLI + nbconvert CLI per report, one after another."""
-    from evaltools.report import notebooks_dir
+    from evaltools.reports.render import notebooks_dir
 
     out.mkdir()
     os.symlink(folder, out / "study")
@@ -76,9 +76,9 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="evaltools-pipeline-"))
     os.environ["EVALTOOLS_HOME"] = str(base / "home")
-    from evaltools.pipeline import run_study
-    from evaltools.report import declared_reports
-    from evaltools.study import load_study
+    from evaltools.pipeline.run import run_study
+    from evaltools.reports.render import declared_reports
+    from evaltools.study.load import load_study
 
     folder = _study(base, args.sites)
     study = load_study(folder)

@@ -32,13 +32,13 @@ _STUDY = None
 
 def _init(folder: str) -> None:
     global _STUDY
-    from evaltools.study import load_study
+    from evaltools.study.load import load_study
 
     _STUDY = load_study(folder)
 
 
 def _panel(sim) -> pd.DataFrame:
-    from evaltools.scoring import score_table
+    from evaltools.instruments.scoring import score_table
 
     responses = (sim.responses.sort_values("submitted_at", kind="stable")
                  .drop_duplicates(["respondent_id", "wave"], keep="last"))
@@ -49,8 +49,8 @@ def _panel(sim) -> pd.DataFrame:
 
 def one_study(args: tuple[int, str]) -> list[dict]:
     seed, design = args
-    from evaltools.effects import ancova, diff_in_diff, mixed_model, within_change
-    from evaltools.simulate import simulate_study
+    from evaltools.analysis.effects import ancova, diff_in_diff, mixed_model, within_change
+    from evaltools.demo.simulate import simulate_study
 
     study = _STUDY
     sim = simulate_study(seed=seed, design=design)
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--design", choices=["controlled", "randomised"], default="controlled")
     parser.add_argument("--first-seed", type=int, default=1000)
     args = parser.parse_args()
-    from evaltools.simulate import generate_demo_study
+    from evaltools.demo.files import generate_demo_study
 
     folder = Path(tempfile.mkdtemp(prefix="evaltools-recovery-")) / "study"
     generate_demo_study(folder, seed=1, size=(5, 5))  # only its study.yml is used

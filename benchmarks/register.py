@@ -71,9 +71,9 @@ def _time(label: str, func):
 
 
 def bench(url: str, rows: pd.DataFrame, folder: Path) -> None:
+    from evaltools.analysis.synthesis import register_synthesis
     from evaltools.register import Register
     from evaltools.register.exchange import export_register, import_register
-    from evaltools.synthesis import register_synthesis
 
     with Register(url) as register:
         _time("add all rows", lambda: register.add(rows))
@@ -118,8 +118,8 @@ def _drop(url: str) -> None:
 
 
 def overview(url: str, folder: Path, n_rows: int) -> None:
-    from evaltools.overview import render_overview
     from evaltools.register import Register
+    from evaltools.reports.overview import render_overview
 
     with Register(url) as register:
         for limit in (40, 10**6):

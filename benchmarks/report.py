@@ -29,11 +29,11 @@ def main() -> None:
     from nbclient import NotebookClient
     from papermill.parameterize import parameterize_notebook
 
-    from evaltools.ingest import ingest
-    from evaltools.pseudonym import create_key
-    from evaltools.report import _html, notebooks_dir, render_report
-    from evaltools.simulate import generate_demo_study
-    from evaltools.study import load_study
+    from evaltools.data.ingest import ingest
+    from evaltools.data.pseudonym import create_key
+    from evaltools.demo.files import generate_demo_study
+    from evaltools.reports.render import notebook_html, notebooks_dir, render_report
+    from evaltools.study.load import load_study
 
     folder = base / "study"
     generate_demo_study(folder)
@@ -59,7 +59,7 @@ def main() -> None:
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
             t2 = time.perf_counter()
-        _html(nb, study, "prepost", "nl", work)
+        notebook_html(nb, study, "prepost", "nl", work)
         t3 = time.perf_counter()
         phases["kernel start"].append(t1 - t0)
         phases["execution"].append(t2 - t1)

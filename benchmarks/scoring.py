@@ -19,9 +19,9 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from evaltools.instruments import get_instrument
-from evaltools.reliability import reliability
-from evaltools.scoring import flag_inconsistent, score_scales, score_table
+from evaltools.instruments.library import get_instrument
+from evaltools.instruments.reliability import reliability
+from evaltools.instruments.scoring import flag_inconsistent, score_scales, score_table
 
 INSTRUMENTS = ("brs", "who5", "mspss", "umics", "djg6", "cohesion", "digres_example")
 TARGET = 10_000_000

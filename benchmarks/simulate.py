@@ -16,7 +16,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from evaltools.simulate import generate_demo_study, simulate_study
+from evaltools.demo.files import generate_demo_study
+from evaltools.demo.simulate import simulate_study
 
 
 def main() -> None:

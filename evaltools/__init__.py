@@ -1,127 +1,48 @@
 """evaltools: evaluate social interventions with pre- and post-intervention survey waves.
 
-The public API is re-exported here; each concept lives in its own module.
+The package is layered along the data flow; each layer imports only from the layers before it::
+
+    core -> instruments -> study -> data -> demo -> analysis -> register -> reports
+         -> pipeline -> cli
+
+The public API below is loaded on first use, so that ``import evaltools`` (and every command)
+starts without pulling in the statistics and plotting libraries it does not need.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from evaltools._compat import install_moved_modules, lazy_api
+from evaltools.core.version import __version__
 
-try:
-    __version__ = version("evaltools")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+#: Public name -> the module that defines it.
+_API = {
+    **dict.fromkeys(
+        ["AnalysisError", "adjust_by_domain", "adjust_pvalues", "ancova", "baseline_equivalence",
+         "cluster_robust", "diff_in_diff", "hedges_g_wwc", "mixed_model", "morris_dppc2",
+         "multiple_imputation", "paired_change", "reliable_change", "reliable_change_summary",
+         "rubin_pool", "sensitivity", "subgroup_effects", "within_change", "wwc_attrition"],
+        "evaltools.analysis.effects"),
+    **dict.fromkeys(["check_data", "ingest"], "evaltools.data.ingest"),
+    **dict.fromkeys(["attrition", "load_panel", "load_responses", "participant_flow"],
+                    "evaltools.data.panel"),
+    **dict.fromkeys(["EvaltoolsError", "InstrumentDefinitionError", "OutputLocationError",
+                     "Problem", "ProblemsError", "StudyDefinitionError"], "evaltools.core.errors"),
+    "Instrument": "evaltools.instruments.model",
+    **dict.fromkeys(["find_instruments", "get_instrument", "load_instrument"],
+                    "evaltools.instruments.library"),
+    **dict.fromkeys(["render_codebook", "write_codebook"], "evaltools.instruments.codebook"),
+    **dict.fromkeys(["cronbach_alpha", "omega_total", "reliability", "item_analysis"],
+                    "evaltools.instruments.reliability"),
+    **dict.fromkeys(["ScoringError", "score_scales", "score_table", "scored_items",
+                     "flag_inconsistent"], "evaltools.instruments.scoring"),
+    **dict.fromkeys(["SimulatedStudy", "SimulationSettings", "simulate_study"],
+                    "evaltools.demo.simulate"),
+    "generate_demo_study": "evaltools.demo.files",
+    "Study": "evaltools.study.model",
+    **dict.fromkeys(["check_study", "load_study"], "evaltools.study.load"),
+    **dict.fromkeys(["meta_analysis", "leave_one_out", "site_effects", "site_synthesis"],
+                    "evaltools.analysis.synthesis"),
+}
 
-from evaltools.codebook import render_codebook, write_codebook
-from evaltools.effects import (
-    AnalysisError,
-    adjust_by_domain,
-    adjust_pvalues,
-    ancova,
-    baseline_equivalence,
-    cluster_robust,
-    diff_in_diff,
-    hedges_g_wwc,
-    mixed_model,
-    morris_dppc2,
-    multiple_imputation,
-    paired_change,
-    reliable_change,
-    reliable_change_summary,
-    rubin_pool,
-    sensitivity,
-    subgroup_effects,
-    within_change,
-    wwc_attrition,
-)
-from evaltools.errors import (
-    EvaltoolsError,
-    InstrumentDefinitionError,
-    OutputLocationError,
-    Problem,
-    ProblemsError,
-    StudyDefinitionError,
-)
-from evaltools.ingest import check_data, ingest
-from evaltools.instruments import (
-    Instrument,
-    find_instruments,
-    get_instrument,
-    load_instrument,
-)
-from evaltools.panel import attrition, load_panel, load_responses, participant_flow
-from evaltools.reliability import cronbach_alpha, item_analysis, omega_total, reliability
-from evaltools.scoring import (
-    ScoringError,
-    flag_inconsistent,
-    score_scales,
-    score_table,
-    scored_items,
-)
-from evaltools.simulate import (
-    SimulatedStudy,
-    SimulationSettings,
-    generate_demo_study,
-    simulate_study,
-)
-from evaltools.study import Study, check_study, load_study
-from evaltools.synthesis import leave_one_out, meta_analysis, site_effects, site_synthesis
+__all__ = ["__version__", *_API]
 
-__all__ = [
-    "__version__",
-    "AnalysisError",
-    "adjust_by_domain",
-    "adjust_pvalues",
-    "ancova",
-    "baseline_equivalence",
-    "cluster_robust",
-    "diff_in_diff",
-    "hedges_g_wwc",
-    "mixed_model",
-    "morris_dppc2",
-    "multiple_imputation",
-    "paired_change",
-    "reliable_change",
-    "reliable_change_summary",
-    "rubin_pool",
-    "sensitivity",
-    "subgroup_effects",
-    "within_change",
-    "wwc_attrition",
-    "check_data",
-    "ingest",
-    "attrition",
-    "load_panel",
-    "load_responses",
-    "participant_flow",
-    "EvaltoolsError",
-    "InstrumentDefinitionError",
-    "OutputLocationError",
-    "Problem",
-    "ProblemsError",
-    "StudyDefinitionError",
-    "Instrument",
-    "find_instruments",
-    "get_instrument",
-    "load_instrument",
-    "render_codebook",
-    "write_codebook",
-    "cronbach_alpha",
-    "omega_total",
-    "reliability",
-    "item_analysis",
-    "ScoringError",
-    "score_scales",
-    "score_table",
-    "scored_items",
-    "flag_inconsistent",
-    "SimulatedStudy",
-    "SimulationSettings",
-    "generate_demo_study",
-    "simulate_study",
-    "Study",
-    "check_study",
-    "load_study",
-    "meta_analysis",
-    "leave_one_out",
-    "site_effects",
-    "site_synthesis",
-]
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())
+install_moved_modules()

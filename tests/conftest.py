@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evaltools.simulate import generate_demo_study
+from evaltools.demo.files import generate_demo_study
 
 #: Small enough to be quick, large enough to contain every kind of mess.
 SMALL = dict(seed=11, n_sites=3, size=(60, 90))
@@ -65,10 +65,10 @@ def edit_study(study_copy: Path) -> Callable[[Callable[[dict], None]], Path]:
 @pytest.fixture(scope="session")
 def ingested_demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """A private, ingested copy of the demo study and its panel; treat as read-only."""
-    from evaltools.ingest import ingest
-    from evaltools.panel import load_panel
-    from evaltools.pseudonym import create_key, default_key_file
-    from evaltools.study import load_study
+    from evaltools.data.ingest import ingest
+    from evaltools.data.panel import load_panel
+    from evaltools.data.pseudonym import create_key, default_key_file
+    from evaltools.study.load import load_study
 
     folder = tmp_path_factory.mktemp("ingested") / "study"
     shutil.copytree(demo_dir, folder)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaltools import load_study
-from evaltools.panel import ATTRITION_COLUMNS, attrition
+from evaltools.data.panel import ATTRITION_COLUMNS, attrition
 
 REF = Path(__file__).parent / "reference"
 TOL = 1e-9  # closed forms: agreement to rounding

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from evaltools import __version__
-from evaltools.cli import cli
+from evaltools.cli.main import cli
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evaltools.cli import cli
-from evaltools.codebook import render_codebook, write_codebook
-from evaltools.instruments import find_instruments, get_instrument, library_dir
+from evaltools.cli.main import cli
+from evaltools.instruments.codebook import render_codebook, write_codebook
+from evaltools.instruments.library import find_instruments, get_instrument, library_dir
 
 
 class _Collect(HTMLParser):

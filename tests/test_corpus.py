@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaltools.cli import cli
-from evaltools.ingest import check_data, ingest
-from evaltools.pseudonym import create_key
-from evaltools.study import load_study
+from evaltools.cli.main import cli
+from evaltools.data.ingest import check_data, ingest
+from evaltools.data.pseudonym import create_key
+from evaltools.study.load import load_study
 
 CORPUS = Path(__file__).parent / "corpus"
 

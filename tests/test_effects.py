@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaltools.effects import (
+from evaltools.analysis.effects import (
     AnalysisError,
     adjust_by_domain,
     adjust_pvalues,
@@ -32,7 +32,7 @@ from evaltools.effects import (
     within_change,
     wwc_attrition,
 )
-from evaltools.study import load_study
+from evaltools.study.load import load_study
 
 REF = Path(__file__).parent / "reference"
 # Tolerances per quantity. Closed forms (t, lm, p.adjust, Rubin) agree to rounding. The

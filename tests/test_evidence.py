@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltools.effects import AnalysisError
-from evaltools.evidence import (
+from evaltools.analysis.effects import AnalysisError
+from evaltools.analysis.evidence import (
     LADDER,
     classify_register,
     recognition_level,

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from evaltools.cli import cli
-from evaltools.ingest import check_data, ingest
-from evaltools.panel import (
+from evaltools.cli.main import cli
+from evaltools.data.ingest import check_data, ingest
+from evaltools.data.panel import (
     FLOW_COLUMNS,
     NothingIngestedError,
     attrition,
@@ -22,15 +22,15 @@ from evaltools.panel import (
     load_responses,
     participant_flow,
 )
-from evaltools.pseudonym import (
+from evaltools.data.pseudonym import (
     StudyKeyError,
     create_key,
     default_key_file,
     key_env_name,
     load_key,
 )
-from evaltools.store import StoreError
-from evaltools.study import load_study
+from evaltools.data.store import StoreError
+from evaltools.study.load import load_study
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -238,7 +238,7 @@ def test_key_file_mode_and_study_setting(tmp_path: Path, edit_study) -> None:
 
 
 def test_pseudonyms_are_keyed_and_stable() -> None:
-    from evaltools.pseudonym import StudyKey, pseudonymise
+    from evaltools.data.pseudonym import StudyKey, pseudonymise
 
     a, b = StudyKey(b"a" * 32, "test"), StudyKey(b"b" * 32, "test")
     ids = pd.Series(["100234", "100235", "100234"], dtype="string")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from evaltools import InstrumentDefinitionError, find_instruments, load_instrument
-from evaltools.instruments import get_instrument, library_dir
+from evaltools.instruments.library import get_instrument, library_dir
 
 LIBRARY = sorted(library_dir().glob("*.yml"))
 #: The agenda's protective factors, and the instruments that must cover them (issue 3).

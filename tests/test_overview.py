@@ -9,14 +9,14 @@ import yaml
 from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from evaltools.cli import cli
-from evaltools.ingest import ingest
-from evaltools.pseudonym import create_key, default_key_file
+from evaltools.analysis.synthesis import meta_analysis, register_synthesis
+from evaltools.cli.main import cli
+from evaltools.data.ingest import ingest
+from evaltools.data.pseudonym import create_key, default_key_file
+from evaltools.demo.files import generate_demo_study
 from evaltools.register import Register
 from evaltools.register.collect import collect
-from evaltools.simulate import generate_demo_study
-from evaltools.study import load_study
-from evaltools.synthesis import meta_analysis, register_synthesis
+from evaltools.study.load import load_study
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_bad_register_calls_exit_1_with_a_message(tmp_path):
 
 
 def test_many_outcomes_get_one_summary_plot_per_factor(two_studies):
-    from evaltools.overview import render_overview
+    from evaltools.reports.overview import render_overview
 
     base, rows = two_studies
     with Register(f"sqlite:///{base / 'summary.sqlite'}") as register:

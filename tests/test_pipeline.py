@@ -15,13 +15,13 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from evaltools.cli import cli
-from evaltools.ledger import Ledger
-from evaltools.pipeline import RunLockedError, _Lock, plan_reports, report_status, run_study
-from evaltools.pseudonym import create_key, default_key_file
-from evaltools.report import notebooks_dir
-from evaltools.simulate import generate_demo_study
-from evaltools.study import load_study
+from evaltools.cli.main import cli
+from evaltools.data.pseudonym import create_key, default_key_file
+from evaltools.demo.files import generate_demo_study
+from evaltools.pipeline.ledger import Ledger
+from evaltools.pipeline.run import RunLockedError, _Lock, plan_reports, report_status, run_study
+from evaltools.reports.render import notebooks_dir
+from evaltools.study.load import load_study
 
 
 @pytest.fixture(scope="module")

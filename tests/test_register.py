@@ -225,7 +225,7 @@ def test_a_changed_declaration_is_a_new_version_of_the_results(ingested_demo, de
     import shutil
 
     from evaltools.register.collect import inputs_fingerprint
-    from evaltools.study import load_study
+    from evaltools.study.load import load_study
 
     study, panel = ingested_demo
     copy = tmp_path / "study"
@@ -272,7 +272,7 @@ def test_a_register_at_schema_1_is_upgraded_and_keeps_its_rows(register_url, dem
     from alembic import command
     from alembic.config import Config
 
-    from evaltools.register import _MIGRATIONS
+    from evaltools.register.database import _MIGRATIONS
 
     engine = sa.create_engine(register_url)
     config = Config()

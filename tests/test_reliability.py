@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltools.instruments import load_instrument
-from evaltools.reliability import (
+from evaltools.instruments.library import load_instrument
+from evaltools.instruments.reliability import (
     ITEM_COLUMNS,
     RELIABILITY_COLUMNS,
     cronbach_alpha,

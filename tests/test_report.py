@@ -14,20 +14,20 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from evaltools.cli import cli
-from evaltools.i18n import TEXTS
-from evaltools.ingest import ingest
-from evaltools.pseudonym import create_key, default_key_file
-from evaltools.report import (
+from evaltools.cli.main import cli
+from evaltools.core.i18n import TEXTS
+from evaltools.data.ingest import ingest
+from evaltools.data.pseudonym import create_key, default_key_file
+from evaltools.demo.files import generate_demo_study
+from evaltools.reports.notebook import ReportParameterError
+from evaltools.reports.render import (
     ReportError,
     _check_against_template,
     notebooks_dir,
     render_report,
     write_index,
 )
-from evaltools.reporting import ReportParameterError
-from evaltools.simulate import generate_demo_study
-from evaltools.study import load_study
+from evaltools.study.load import load_study
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 REPORT_TEMPLATES = ("prepost", "controlled", "data_quality", "site_overview", "site_synthesis")
@@ -75,9 +75,9 @@ def small_study(tmp_path_factory) -> Path:
 def rendered(small_study: Path, tmp_path_factory) -> Path:
     """Every template rendered once in Dutch, the prepost report in English, and the
     register's overview in both."""
-    from evaltools.overview import render_overview
     from evaltools.register import Register
     from evaltools.register.collect import collect
+    from evaltools.reports.overview import render_overview
 
     reports = tmp_path_factory.mktemp("reports")
     for template in REPORT_TEMPLATES:
@@ -144,7 +144,7 @@ def test_evidence_statement_is_indicative(rendered: Path) -> None:
 
 def test_no_personal_data_paths_or_secret_in_any_output(rendered: Path, small_study: Path
                                                         ) -> None:
-    from evaltools.panel import load_responses
+    from evaltools.data.panel import load_responses
 
     study = load_study(small_study)
     pseudonyms = set(load_responses(study)["respondent_id"])
@@ -197,7 +197,7 @@ def test_a_failing_template_keeps_the_previous_report(small_study: Path, tmp_pat
     nb = nbformat.read(broken / "site_overview.ipynb", as_version=4)
     nb.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('kapotte cel')"))
     nbformat.write(nb, broken / "site_overview.ipynb")
-    monkeypatch.setattr("evaltools.report.notebooks_dir", lambda: broken)
+    monkeypatch.setattr("evaltools.reports.render.notebooks_dir", lambda: broken)
     with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: kapotte cel"):
         render_report(small_study, "site_overview", wave="t1", reports_dir=reports)
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest()

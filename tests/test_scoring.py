@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaltools.instruments import get_instrument
-from evaltools.scoring import (
+from evaltools.instruments.library import get_instrument
+from evaltools.instruments.scoring import (
     INCONSISTENCY_COLUMNS,
     SCORE_COLUMNS,
     ScoringError,

@@ -12,9 +12,10 @@ import pyreadstat
 import pytest
 
 from evaltools import OutputLocationError, generate_demo_study, load_study, simulate_study
-from evaltools._demo_files import FILE_COLUMNS, is_demo_study
-from evaltools.scoring import score_scales
-from evaltools.simulate import DEMO_EFFECTS, SimulationSettings
+from evaltools.demo.files import is_demo_study
+from evaltools.demo.layout import FILE_COLUMNS
+from evaltools.demo.simulate import DEMO_EFFECTS, SimulationSettings
+from evaltools.instruments.scoring import score_scales
 
 from .conftest import SMALL
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evaltools import StudyDefinitionError, check_study, load_study
-from evaltools.study import TEMPLATES
+from evaltools.study.model import TEMPLATES
 
 
 def test_demo_study_loads_with_its_parts(demo_dir: Path) -> None:

@@ -6,10 +6,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from evaltools.effects import AnalysisError
-from evaltools.synthesis import leave_one_out, meta_analysis, site_synthesis
+from evaltools.analysis.effects import AnalysisError
+from evaltools.analysis.synthesis import leave_one_out, meta_analysis, site_synthesis
 
 REF = json.loads((Path(__file__).parent / "reference" / "meta_metafor.json").read_text())
 CASES = [(data, fit) for data in ("bcg", "normand", "bcg4")
@@ -102,7 +104,7 @@ def test_site_synthesis_on_the_demo_covers_the_true_effects(ingested_demo):
                for s in pooled.index]
     assert np.mean(covered) >= 0.75, pooled[["estimate", "ci_low", "ci_high"]].join(truth)
     # each site's own d_ppc2 is the one diff_in_diff reports for that site alone
-    from evaltools.effects import diff_in_diff
+    from evaltools.analysis.effects import diff_in_diff
 
     one = sites[sites.site == study.sites[0].id].set_index("scale")["effect_size"]
     alone = diff_in_diff(panel[panel.site == study.sites[0].id], study, post="t1")
@@ -113,7 +115,7 @@ def test_forest_plot_draws_a_row_per_site_and_the_pooled_diamond():
     import matplotlib
 
     matplotlib.use("Agg")
-    from evaltools.plots import forest_plot
+    from evaltools.reports.plots import forest_plot
 
     data = _data("bcg").assign(se=lambda d: np.sqrt(d["vi"]))
     data["ci_low"], data["ci_high"] = data["yi"] - 1.96 * data["se"], data["yi"] + 1.96 * data["se"]
@@ -129,7 +131,7 @@ def test_forest_plot_draws_a_row_per_site_and_the_pooled_diamond():
 def test_pre_post_study_pools_g_av_of_the_intervention_group(ingested_demo):
     from dataclasses import replace
 
-    from evaltools.effects import within_change
+    from evaltools.analysis.effects import within_change
     from evaltools.register import check_rows
     from evaltools.register.collect import collect
 
@@ -152,9 +154,6 @@ def test_pre_post_study_pools_g_av_of_the_intervention_group(ingested_demo):
     assert set(whole["evidence_level"]) <= {"goed_onderbouwd", "eerste_aanwijzingen"}
     assert "eerste_aanwijzingen" in set(whole["evidence_level"])
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _studies = st.lists(st.tuples(st.floats(-2, 2), st.floats(0.05, 1.0)), min_size=3, max_size=12)
 
@@ -189,7 +188,7 @@ def test_reml_where_fisher_scoring_oscillates_maximises_the_likelihood():
     finds the root of the REML score instead: the maximum of the restricted likelihood."""
     from scipy.optimize import minimize_scalar
 
-    from evaltools.synthesis import _tau2_reml
+    from evaltools.analysis.synthesis import _tau2_reml
 
     y, v = np.array([0, 0, 0, 0, 1.0]), np.array([1, 1, 1, 1, 0.0625])
 

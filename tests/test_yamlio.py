@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaltools._yamlio import format_path, read_yaml
+from evaltools.core.yamlio import format_path, read_yaml
 
 
 def _doc(tmp_path: Path, text: str):

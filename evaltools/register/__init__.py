@@ -1,305 +1,66 @@
-"""The evidence register: an aggregate-only store of results, shared across studies.
+"""The evidence register: aggregate results of every study in one database table
+(:mod:`~evaltools.register.database`), its columns, collecting a study's rows, and exchange files.
 
-Each pipeline run adds its study's results (per site and for the whole study, per scale and
-later wave: n, standardised effect with CI and p, the indicative evidence rating). The
-register lives in any database SQLAlchemy reaches: an SQLite file by default, PostgreSQL for a
-register that many organisations share. Its schema is versioned with Alembic migrations, which
-run when a register is opened. Exchange between registers goes through files
-(:mod:`evaltools.register.exchange`), so organisations pool results without sharing microdata.
+May import from core, instruments, study, data and analysis.
 """
 
-from __future__ import annotations
+from evaltools.register.collect import collect, inputs_fingerprint
+from evaltools.register.columns import (
+    COLUMN_NAMES,
+    COLUMNS,
+    DESIGNS,
+    KEY_COLUMNS,
+    LEVELS,
+    TABLE,
+    WWC,
+    Column,
+    metadata,
+    results,
+)
+from evaltools.register.database import (
+    CELL_FLOOR,
+    REGISTER_ENV,
+    Register,
+    RegisterError,
+    check_rows,
+    current_rows,
+    register_url,
+    result_id,
+)
+from evaltools.register.exchange import (
+    FORMATS,
+    SCHEMA_VERSION,
+    export_register,
+    import_register,
+    json_schema,
+    read_export,
+)
 
-import hashlib
-import os
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import sqlalchemy as sa
-
-from evaltools.errors import EvaltoolsError
-from evaltools.register.columns import COLUMN_NAMES, COLUMNS, KEY_COLUMNS, results
-
-__all__ = ["Register", "RegisterError", "register_url", "check_rows", "result_id",
-           "current_rows", "REGISTER_ENV", "CELL_FLOOR"]
-
-REGISTER_ENV = "EVALTOOLS_REGISTER"
-#: No study's minimum cell size below this is accepted into a register.
-CELL_FLOOR = 5
-_MIGRATIONS = Path(__file__).with_name("migrations")
-_BOOLEANS = {True: True, False: False, "true": True, "false": False, "True": True,
-             "False": False}  # 1 and 0 equal True and False as keys
-
-
-class RegisterError(EvaltoolsError):
-    """The register cannot be opened, or rows offered to it break its rules."""
-
-
-def register_url(study=None, *, url: str | None = None,
-                 reports_dir: str | Path = "reports") -> str:
-    """Which register to use: ``url``, else ``$EVALTOOLS_REGISTER``, else study.yml
-    ``evidence: register``, else an SQLite file ``<reports_dir>/register.sqlite``.
-
-    A value without ``://`` is a file path (relative to the study folder when it comes from
-    study.yml) and means an SQLite database there.
-    """
-    # each source with the folder a relative file path in it is relative to
-    sources = [(url, Path.cwd()), (os.environ.get(REGISTER_ENV), Path.cwd())]
-    if study is not None:
-        sources.append((study.evidence.register, Path(study.folder)))
-    chosen, base = next(((value, base) for value, base in sources if value), (None, None))
-    if not chosen:
-        return f"sqlite:///{Path(reports_dir).resolve() / 'register.sqlite'}"
-    if "://" not in chosen:
-        return f"sqlite:///{(base / Path(chosen).expanduser()).resolve()}"
-    return chosen
-
-
-def result_id(row: dict) -> str:
-    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F."""
-    return _hash("" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS)
-
-
-def _hash(values) -> str:
-    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
-
-
-def _problem(source: str, row: int, column: str, value, rule: str) -> str:
-    if hasattr(value, "item"):  # a numpy scalar: show it as the number it is
-        value = value.item()
-    return f"{source}: row {row}, column {column!r}, value {value!r}: {rule}"
-
-
-def check_rows(frame: pd.DataFrame, *, source: str = "rows") -> pd.DataFrame:
-    """Check rows against the register's rules and return them in its column order and types.
-
-    Rules: exactly the register's columns (anything else, such as a respondent id, is
-    refused); required values present; numbers and booleans readable; values from the allowed
-    sets; every count at least the row's ``min_cell_size``, which is at least
-    :data:`CELL_FLOOR`; ``ci_low <= effect_size <= ci_high``; ``se > 0``; ``p_value`` in
-    [0, 1]; ``result_id`` equal to the hash of the key columns.
-
-    Raises
-    ------
-    RegisterError
-        Listing every problem (source, row number counting the header as row 1, column,
-        value, rule).
-    """
-    unknown = [c for c in frame.columns if c not in COLUMN_NAMES]
-    missing = [c.name for c in COLUMNS if c.required and c.name not in frame.columns]
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append(f"columns not in the register schema: {', '.join(map(str, unknown))}"
-                         " (the register holds aggregate results only)")
-        if missing:
-            parts.append(f"required columns missing: {', '.join(missing)}")
-        raise RegisterError(f"{source}: " + "; ".join(parts))
-    out = frame.reindex(columns=COLUMN_NAMES).copy()
-    problems = []
-    for col in COLUMNS:
-        values = out[col.name]
-        if col.kind in ("integer", "number"):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
-            for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(_problem(source, i + 2, col.name, values.iloc[i], "not a number"))
-            if col.kind == "integer":
-                frac = numbers.notna() & (numbers != np.round(numbers))
-                for i in np.flatnonzero(frac.to_numpy()):
-                    problems.append(_problem(source, i + 2, col.name, values.iloc[i],
-                                             "not a whole number"))
-                numbers = numbers.round().astype("Int64")
-            out[col.name] = numbers
-        elif col.kind == "boolean":
-            mapped = values.map(lambda v: None if pd.isna(v) else _BOOLEANS.get(v))
-            for i in np.flatnonzero((mapped.isna() & values.notna()).to_numpy()):
-                problems.append(_problem(source, i + 2, col.name, values.iloc[i],
-                                         "expected true or false"))
-            out[col.name] = mapped.astype("boolean")
-        else:
-            out[col.name] = values.astype(object).where(values.notna(), "").astype(str)
-        empty = out[col.name].isna() | (out[col.name].astype(str) == "")
-        if col.required and col.name != "organisation":
-            for i in np.flatnonzero(empty.to_numpy()):
-                problems.append(_problem(source, i + 2, col.name, frame[col.name].iloc[i],
-                                         "a value is required"))
-        if col.enum:
-            allowed = set(col.enum)
-            for i in np.flatnonzero((~empty & ~out[col.name].isin(allowed)).to_numpy()):
-                problems.append(_problem(source, i + 2, col.name, out[col.name].iloc[i],
-                                         "expected one of " + ", ".join(e for e in col.enum
-                                                                        if e)))
-    problems += _row_rules(out, source)
-    if problems:
-        shown = problems[:50]
-        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        raise RegisterError(f"{len(problems)} problem(s) in {source}:\n" + "\n".join(shown)
-                            + more)
-    return out
-
-
-def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
-    """The rules between columns, checked column-wise over all rows."""
-    problems: list[str] = []
-
-    def report(mask: pd.Series, column: str, rule) -> None:
-        for i in np.flatnonzero(mask.fillna(False).to_numpy(bool)):
-            problems.append(_problem(source, i + 2, column, out[column].iloc[i], rule(i)))
-
-    floor = out["min_cell_size"].astype("Float64")
-    report(floor < CELL_FLOOR, "min_cell_size",
-           lambda i: f"must be at least {CELL_FLOOR} in a register")
-    for name in ("n", "n_intervention", "n_comparison"):
-        report(out[name].astype("Float64") < floor, name,
-               lambda i: f"below the minimum cell size {floor.iloc[i]:g}: small cells never "
-                         "enter the register")
-    low, mid, high = (out[c].astype("Float64") for c in ("ci_low", "effect_size", "ci_high"))
-    report(~((low <= mid) & (mid <= high)) & low.notna() & mid.notna() & high.notna(),
-           "effect_size", lambda i: f"outside its interval [{low.iloc[i]}, {high.iloc[i]}]")
-    report(out["se"].astype("Float64") <= 0, "se", lambda i: "must be positive")
-    p = out["p_value"].astype("Float64")
-    report((p < 0) | (p > 1), "p_value", lambda i: "must be between 0 and 1")
-    level = out["ci_level"].astype("Float64")
-    report((level <= 0) | (level >= 1), "ci_level",
-           lambda i: "must be a share between 0 and 1, e.g. 0.95")
-    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS), strict=True)
-    expected = pd.Series([_hash(values) for values in keys], index=out.index)
-    report((out["result_id"] != "") & (out["result_id"] != expected), "result_id",
-           lambda i: "does not match the key columns (" + ", ".join(KEY_COLUMNS)
-           + "): was the row edited after it was exported?")
-    return problems
-
-
-def current_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The newest row per result (the same key but an older data version is dropped)."""
-    key = [c for c in KEY_COLUMNS if c != "inputs_fingerprint"]
-    if frame.empty:
-        return frame
-    newest = frame.sort_values("recorded_at").groupby(key, sort=False).tail(1)
-    return newest.sort_values(["intervention", "study", "scale", "wave_post", "site"]
-                              ).reset_index(drop=True)
-
-
-class Register:
-    """An open evidence register.
-
-    Parameters
-    ----------
-    url : str
-        An SQLAlchemy URL: ``sqlite:////path/register.sqlite`` or
-        ``postgresql+psycopg://user@host/dbname``. The schema is created or upgraded (Alembic)
-        on opening.
-    """
-
-    def __init__(self, url: str):
-        self.url = url
-        try:
-            parsed = sa.engine.make_url(url)
-        except sa.exc.ArgumentError:
-            raise RegisterError(f"register URL {url!r} is not an SQLAlchemy URL, e.g. "
-                                "sqlite:///register.sqlite or "
-                                "postgresql+psycopg://user@host/db") from None
-        self.display = parsed.render_as_string(hide_password=True)
-        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "",
-                                                                              ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine = sa.create_engine(parsed)
-            self.upgrade()
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise RegisterError(f"cannot open the register at {self.display}: {reason}") \
-                from None
-        except ModuleNotFoundError as exc:
-            raise RegisterError(f"register {self.display} needs the database driver "
-                                f"{exc.name!r}: pip install 'evaltools[postgres]'") from None
-
-    def upgrade(self) -> None:
-        """Bring the schema to the newest version (a no-op when it is current)."""
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-
-    @property
-    def revision(self) -> str:
-        """The schema version the database is at."""
-        with self.engine.connect() as connection:
-            return connection.execute(sa.text(
-                "SELECT version_num FROM evaltools_register_version")).scalar_one()
-
-    def add(self, rows: pd.DataFrame, *, source: str = "rows") -> tuple[int, int]:
-        """Check ``rows`` and store those not yet present.
-
-        Returns
-        -------
-        (added, already_present)
-        """
-        checked = check_rows(rows, source=source)
-        if checked.empty:
-            return 0, 0
-        records = [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
-                    for k, v in r.items()} for r in checked.to_dict("records")]
-        ids = [r["result_id"] for r in records]
-        studies = sorted({r["study"] for r in records})
-        with self.engine.begin() as connection:
-            # the ids already stored for these studies: one indexed query, whatever the size
-            present = set(connection.execute(sa.select(results.c.result_id).where(
-                results.c.study.in_(studies))).scalars()) & set(ids)
-            new, seen = [], set()
-            for r in records:
-                if r["result_id"] not in present and r["result_id"] not in seen:
-                    new.append(r)
-                    seen.add(r["result_id"])
-            if new:
-                connection.execute(_insert_ignoring_duplicates(self.engine), new)
-        return len(new), len(records) - len(new)
-
-    def holds(self, organisation: str, study: str, fingerprint: str) -> int:
-        """How many rows of this study were computed from inputs with this fingerprint."""
-        query = sa.select(sa.func.count()).select_from(results).where(
-            results.c.organisation == organisation, results.c.study == study,
-            results.c.inputs_fingerprint == fingerprint)
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
-
-    def read(self, *, current: bool = True) -> pd.DataFrame:
-        """All rows (``current``: only the newest row per result), register columns."""
-        with self.engine.connect() as connection:
-            frame = pd.read_sql(sa.select(results), connection)
-        frame = frame.reindex(columns=COLUMN_NAMES)
-        for col in COLUMNS:
-            if col.kind == "integer":
-                frame[col.name] = frame[col.name].astype("Int64")
-            elif col.kind == "boolean":
-                frame[col.name] = frame[col.name].astype("boolean")
-        return current_rows(frame) if current else frame.sort_values("result_id").reset_index(
-            drop=True)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> Register:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def _insert_ignoring_duplicates(engine):
-    """INSERT that skips rows another writer added meanwhile (same result_id)."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-
-        return insert(results).on_conflict_do_nothing(index_elements=["result_id"])
-    if engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-
-        return insert(results).on_conflict_do_nothing(index_elements=["result_id"])
-    return sa.insert(results)
+__all__ = [
+    "Register",
+    "RegisterError",
+    "register_url",
+    "check_rows",
+    "result_id",
+    "current_rows",
+    "REGISTER_ENV",
+    "CELL_FLOOR",
+    "Column",
+    "COLUMNS",
+    "COLUMN_NAMES",
+    "KEY_COLUMNS",
+    "TABLE",
+    "metadata",
+    "results",
+    "DESIGNS",
+    "WWC",
+    "LEVELS",
+    "collect",
+    "inputs_fingerprint",
+    "export_register",
+    "import_register",
+    "read_export",
+    "json_schema",
+    "SCHEMA_VERSION",
+    "FORMATS",
+]

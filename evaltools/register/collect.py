@@ -8,8 +8,14 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from evaltools.register import result_id
+from evaltools.analysis.effects.common import later_waves, scale_info
+from evaltools.analysis.evidence import as_one_site, study_evidence
+from evaltools.analysis.synthesis import site_effects
+from evaltools.core.version import __version__
+from evaltools.data.panel import load_panel
+from evaltools.data.store import Manifest
 from evaltools.register.columns import COLUMN_NAMES
+from evaltools.register.database import result_id
 
 __all__ = ["collect", "inputs_fingerprint"]
 
@@ -19,9 +25,6 @@ def inputs_fingerprint(study) -> str:
     (path and content hash), ``study.yml`` (declarations, design, minimum cell size) and the
     evaltools version. A change in any of them makes new rows, a new version of the results.
     """
-    from evaltools import __version__
-    from evaltools.store import Manifest
-
     manifest = Manifest.load(study.store_dir, study.id)
     digest = hashlib.sha256()
     for record in sorted(manifest.files.values(), key=lambda r: r.path):
@@ -45,12 +48,6 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     DataFrame
         The register's columns (:data:`evaltools.register.columns.COLUMN_NAMES`).
     """
-    from evaltools import __version__
-    from evaltools.effects._common import later_waves, scale_info
-    from evaltools.evidence import _one_site, study_evidence
-    from evaltools.panel import load_panel
-    from evaltools.synthesis import site_effects
-
     panel = load_panel(study) if panel is None else panel
     fingerprint = inputs_fingerprint(study)
     stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -61,7 +58,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
         if post not in waves_with_data:
             continue
         per_site = site_effects(panel, study, post=post, ci_level=ci_level)
-        whole = site_effects(panel.assign(site="all"), _one_site(study), post=post,
+        whole = site_effects(panel.assign(site="all"), as_one_site(study), post=post,
                              ci_level=ci_level)
         rating = study_evidence(panel, study, post=post, effects=whole).set_index("scale")
         for frame, is_study in ((per_site, False), (whole, True)):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import io
 import json
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from evaltools._io import atomic_write_bytes, atomic_write_text
-from evaltools.register import CELL_FLOOR, Register, RegisterError
+from evaltools.core.io import atomic_write_bytes, atomic_write_text
 from evaltools.register.columns import COLUMNS, KEY_COLUMNS
+from evaltools.register.database import CELL_FLOOR, Register, RegisterError
 
 __all__ = ["export_register", "import_register", "read_export", "json_schema",
            "SCHEMA_VERSION", "FORMATS"]
@@ -174,5 +175,5 @@ def read_export(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
 
 def committed_schema() -> Path:
     """The schema as shipped in evaltools/schemas/ (documentation; a test keeps it current)."""
-    return Path(__file__).resolve().parent.parent / "schemas" / "register.schema.json"
+    return Path(str(resources.files("evaltools.schemas").joinpath("register.schema.json")))
 

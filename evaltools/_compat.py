@@ -1,0 +1,109 @@
+"""Loading the public API on demand, and the module paths of evaltools 0.1 that have moved.
+
+Until the 0.2 re-layout every module sat side by side in ``evaltools/``; scripts and notebooks
+that import the old paths (``evaltools.reporting``, ``evaltools.effects``, ...) keep working for
+one release, with a :class:`DeprecationWarning` that names the new path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+import warnings
+
+__all__ = ["MOVED", "lazy_api", "install_moved_modules"]
+
+#: Old module path -> where it lives now.
+MOVED = {
+    "evaltools.errors": "evaltools.core.errors",
+    "evaltools.text": "evaltools.core.text",
+    "evaltools.i18n": "evaltools.core.i18n",
+    "evaltools.scoring": "evaltools.instruments.scoring",
+    "evaltools.reliability": "evaltools.instruments.reliability",
+    "evaltools.codebook": "evaltools.instruments.codebook",
+    "evaltools.readers": "evaltools.data.readers",
+    "evaltools.validation": "evaltools.data.validation",
+    "evaltools.ingest": "evaltools.data.ingest",
+    "evaltools.store": "evaltools.data.store",
+    "evaltools.pseudonym": "evaltools.data.pseudonym",
+    "evaltools.panel": "evaltools.data.panel",
+    "evaltools.effects": "evaltools.analysis.effects",
+    **{f"evaltools.effects.{m}": f"evaltools.analysis.effects.{m}"
+       for m in ("change", "controlled", "missing", "mixed", "multiplicity", "subgroups")},
+    "evaltools.synthesis": "evaltools.analysis.synthesis",
+    "evaltools.evidence": "evaltools.analysis.evidence",
+    "evaltools.reporting": "evaltools.reports.notebook",
+    "evaltools.report": "evaltools.reports.render",
+    "evaltools.overview": "evaltools.reports.overview",
+    "evaltools.plots": "evaltools.reports.plots",
+    "evaltools.ledger": "evaltools.pipeline.ledger",
+    "evaltools.kernels": "evaltools.pipeline.kernels",
+    "evaltools.simulate": "evaltools.demo",
+}
+
+
+def lazy_api(package: str, api: dict[str, str], namespace: dict):
+    """Module ``__getattr__`` and ``__dir__`` that import a public name's module on first use."""
+
+    def __getattr__(name: str):
+        module = api.get(name)
+        if module is None and f"{package}.{name}" in MOVED:  # evaltools.effects and the like
+            return importlib.import_module(f"{package}.{name}")
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def __dir__():
+        return sorted(set(namespace) | set(api))
+
+    return __getattr__, __dir__
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Answers an import of an old path with the module at its new path."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in MOVED:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        new = MOVED[spec.name]
+        warnings.warn(f"{spec.name} has moved to {new}; import it from there (the old path "
+                      "goes away in evaltools 0.3)", DeprecationWarning,
+                      stacklevel=_caller_level())
+        return importlib.import_module(new)
+
+    def exec_module(self, module) -> None:
+        """Nothing to run: the module at the new path is already loaded."""
+
+
+class _Package(types.ModuleType):
+    """The ``evaltools`` module: an old module path whose last part is also a public function
+    (``evaltools.ingest``, ``evaltools.reliability``) never replaces the function."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and name in getattr(self, "__all__", ()):
+            return
+        super().__setattr__(name, value)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the line with the import statement."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                 or frame.f_code.co_filename == __file__):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def install_moved_modules() -> None:
+    """Make the old module paths importable (once per process)."""
+    if not any(isinstance(f, _MovedModules) for f in sys.meta_path):
+        sys.meta_path.insert(0, _MovedModules())
+    sys.modules["evaltools"].__class__ = _Package

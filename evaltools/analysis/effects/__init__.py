@@ -1,0 +1,32 @@
+"""Effect analyses: within-group change, controlled comparisons, mixed models, missing data,
+multiplicity and subgroups. Every function takes the panel (``evaltools.load_panel``) and the
+study, and returns a tidy DataFrame with fixed columns.
+
+Part of the analysis layer: may import from core, instruments, study and data.
+"""
+
+from evaltools.analysis.effects.change import (
+    paired_change,
+    reliable_change,
+    reliable_change_summary,
+    within_change,
+)
+from evaltools.analysis.effects.common import AnalysisError
+from evaltools.analysis.effects.controlled import (
+    ancova,
+    baseline_equivalence,
+    diff_in_diff,
+    hedges_g_wwc,
+    morris_dppc2,
+    wwc_attrition,
+)
+from evaltools.analysis.effects.missing import multiple_imputation, rubin_pool, sensitivity
+from evaltools.analysis.effects.mixed import cluster_robust, mixed_model
+from evaltools.analysis.effects.multiplicity import adjust_by_domain, adjust_pvalues
+from evaltools.analysis.effects.subgroups import subgroup_effects
+
+__all__ = ["AnalysisError", "paired_change", "reliable_change", "reliable_change_summary",
+           "within_change", "ancova", "baseline_equivalence", "diff_in_diff", "hedges_g_wwc",
+           "morris_dppc2", "wwc_attrition", "multiple_imputation", "rubin_pool", "sensitivity",
+           "cluster_robust", "mixed_model", "adjust_by_domain", "adjust_pvalues",
+           "subgroup_effects"]

@@ -1,0 +1,331 @@
+"""Within-group change between two waves, and Jacobson-Truax reliable change.
+
+For designs without a comparison group this is the whole analysis; in controlled designs it
+describes each arm. Effect sizes follow Lakens (2013): ``d_z`` standardises the mean change by
+the SD of the change scores, ``d_av`` by the average of the two waves' SDs (comparable with
+between-group d), and ``g_av`` is ``d_av`` with Hedges' correction ``J = 1 - 3/(4 df - 1)``,
+``df = 2(n - 1)``. Never compare ``d_z`` with a between-groups d.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaltools.analysis.effects.common import (
+    ALL,
+    AnalysisError,
+    check_panel,
+    check_scales,
+    check_wave,
+    hedges_j,
+    later_waves,
+    noncentral_t_interval,
+    paired,
+    scale_info,
+    t_interval,
+    too_small,
+)
+from evaltools.data.panel import load_responses
+from evaltools.instruments.reliability import reliability as alpha_table
+
+__all__ = ["within_change", "paired_change", "reliable_change", "reliable_change_summary",
+           "CHANGE_COLUMNS", "RC_COLUMNS", "RC_SUMMARY_COLUMNS"]
+
+CHANGE_COLUMNS = [
+    "scale", "direction", "group", "site", "subgroup", "subgroup_value", "wave_pre", "wave_post",
+    "n", "mean_pre", "sd_pre", "mean_post", "sd_post", "r_pre_post", "mean_change", "sd_change",
+    "se", "ci_low", "ci_high", "ci_level", "statistic", "df", "p_value", "wilcoxon_statistic",
+    "wilcoxon_p_value", "d_z", "d_z_ci_low", "d_z_ci_high", "d_av", "d_av_ci_low",
+    "d_av_ci_high", "g_av", "g_av_ci_low", "g_av_ci_high", "note"]
+
+_STATS = CHANGE_COLUMNS[CHANGE_COLUMNS.index("n"):-1]
+
+
+def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> dict:
+    """Change statistics of paired scores (the numbers behind :func:`within_change`).
+
+    Parameters
+    ----------
+    pre, post : array
+        Scores of the same respondents at two waves (no missing values).
+    ci_level : float
+
+    Returns
+    -------
+    dict
+        ``n, mean_pre, sd_pre, mean_post, sd_post, r_pre_post, mean_change, sd_change, se,
+        ci_low, ci_high, ci_level, statistic, df, p_value, wilcoxon_statistic,
+        wilcoxon_p_value, d_z (+ CI), d_av (+ CI), g_av (+ CI)``.
+
+    Notes
+    -----
+    Paired t-test as R ``t.test(post, pre, paired = TRUE)``; Wilcoxon signed-rank as R
+    ``wilcox.test(post, pre, paired = TRUE)`` (V = sum of the ranks of positive changes; exact
+    p-value below 50 pairs without ties or zeros, otherwise the normal approximation with
+    continuity and tie correction); ``d_z`` and its noncentral-t interval as R
+    ``effectsize::cohens_d(post, pre, paired = TRUE)``. The interval of ``d_av`` rescales that of
+    ``d_z`` by ``sd_change / sd_av`` (Algina & Keselman 2003); ``g_av``'s by ``J``. ``d_av`` and
+    ``g_av`` reproduce the worked example of Lakens (2013).
+
+    Examples
+    --------
+    >>> pre = np.array([9, 7, 8, 9, 8, 9, 9, 10, 9, 9.0])    # Lakens (2013), movie 1
+    >>> post = np.array([9, 6, 7, 8, 7, 9, 8, 8, 8, 7.0])    # movie 2
+    >>> r = paired_change(pre, post)
+    >>> [round(float(r[k]), 2) for k in ("d_z", "d_av", "g_av")]
+    [-1.5, -1.13, -1.08]
+    """
+    pre, post = np.asarray(pre, float), np.asarray(post, float)
+    if pre.shape != post.shape or pre.ndim != 1:
+        raise AnalysisError(f"pre and post must be paired: shapes {pre.shape} and {post.shape}")
+    if np.isnan(pre).any() or np.isnan(post).any():
+        raise AnalysisError("pre and post contain missing values; pass complete pairs only")
+    n = len(pre)
+    if n < 2:
+        raise AnalysisError(f"{n} complete pair(s): paired change needs at least 2")
+    diff = post - pre
+    sd_pre, sd_post, sd_change = pre.std(ddof=1), post.std(ddof=1), diff.std(ddof=1)
+    if sd_change <= 1e-12 * max(1.0, abs(diff.mean())):
+        raise AnalysisError("every respondent changed by the same amount (a constant "
+                            "outcome): the t-test and d are undefined")
+    out = dict.fromkeys(_STATS, np.nan)
+    out.update(n=n, ci_level=ci_level, mean_pre=pre.mean(), mean_post=post.mean(),
+               mean_change=diff.mean(), sd_pre=sd_pre, sd_post=sd_post, sd_change=sd_change,
+               df=n - 1)
+    if sd_pre > 0 and sd_post > 0:
+        out["r_pre_post"] = float(np.corrcoef(pre, post)[0, 1])
+    se = sd_change / np.sqrt(n)
+    t = diff.mean() / se
+    low, high = t_interval(diff.mean(), se, n - 1, ci_level)
+    out.update(se=se, ci_low=low, ci_high=high, statistic=t,
+               p_value=2 * stats.t.sf(abs(t), n - 1))
+    nonzero = diff[diff != 0]
+    if len(nonzero):
+        ranks = stats.rankdata(np.abs(nonzero))
+        out["wilcoxon_statistic"] = float(ranks[nonzero > 0].sum())
+        exact = len(nonzero) < 50 and len(np.unique(np.abs(nonzero))) == len(nonzero) \
+            and len(nonzero) == n
+        res = stats.wilcoxon(post, pre, zero_method="wilcox", correction=not exact,
+                             method="exact" if exact else "approx")
+        out["wilcoxon_p_value"] = float(res.pvalue)
+    ncp_low, ncp_high = noncentral_t_interval(t, n - 1, ci_level)
+    d_z = t / np.sqrt(n)
+    out.update(d_z=d_z, d_z_ci_low=ncp_low / np.sqrt(n), d_z_ci_high=ncp_high / np.sqrt(n))
+    sd_av = (sd_pre + sd_post) / 2
+    if sd_av > 0:
+        scale = sd_change / sd_av
+        j = hedges_j(2 * (n - 1))
+        out.update(d_av=diff.mean() / sd_av, d_av_ci_low=out["d_z_ci_low"] * scale,
+                   d_av_ci_high=out["d_z_ci_high"] * scale)
+        out.update(g_av=out["d_av"] * j, g_av_ci_low=out["d_av_ci_low"] * j,
+                   g_av_ci_high=out["d_av_ci_high"] * j)
+    return out
+
+
+def _cells(pairs: pd.DataFrame, by_site: bool, subgroup: str | None):
+    yield ALL, ALL, pairs
+    if by_site:
+        for site, block in pairs.groupby("site", sort=False):
+            yield site, ALL, block
+    if subgroup:
+        for value, block in pairs.groupby(subgroup, sort=True):
+            yield ALL, str(value), block
+
+
+def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
+                  pre: str | None = None, post: str | Sequence[str] | None = None,
+                  by_site: bool = True, subgroup: str | None = None,
+                  ci_level: float = 0.95) -> pd.DataFrame:
+    """Change from one wave to another, per scale, group, site and subgroup.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`evaltools.panel.load_panel`.
+    study : Study
+    scales : str or list of str, optional
+        Default: every scale.
+    pre : str, optional
+        The earlier wave (default: the baseline).
+    post : str or list of str, optional
+        The later wave(s) (default: every wave after the baseline).
+    by_site : bool
+        Also report each site (rows with ``site = "all"`` are always there).
+    subgroup : str, optional
+        A subgroup column declared in ``study.yml`` to break results down by.
+    ci_level : float
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`CHANGE_COLUMNS`: one row per scale, group, site or subgroup value and
+        wave pair, for respondents measured at both waves. ``direction`` says whether a higher
+        score is better. Cells with fewer respondents than the study's minimum cell size are not
+        estimated (statistics missing, ``note`` says why).
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown scale, wave or subgroup, or ``pre`` equal to ``post``.
+    """
+    scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    pre = check_wave(study, pre or study.baseline.id, role="earlier")
+    posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
+                                                     else list(post))
+    for wave in posts:
+        check_wave(study, wave, role="later")
+        if wave == pre:
+            raise AnalysisError(f"pre and post are the same wave ({pre!r})")
+    if subgroup is not None and subgroup not in [s.column for s in study.subgroups]:
+        raise AnalysisError(f"unknown subgroup {subgroup!r}; subgroups of study {study.id!r}: "
+                            + ", ".join(s.column for s in study.subgroups))
+    rows = []
+    for scale in scales:
+        _, meta = scale_info(study, scale)
+        for wave in posts:
+            pairs = paired(panel, scale, pre, wave, extra=[subgroup] if subgroup else [])
+            for group in [g.id for g in study.groups]:
+                block = pairs[pairs["group"] == group]
+                for site, value, cell in _cells(block, by_site, subgroup):
+                    note = too_small(len(cell), study)
+                    values = {**dict.fromkeys(_STATS, np.nan), "n": len(cell),
+                              "ci_level": ci_level}
+                    if not note:
+                        try:
+                            values = paired_change(cell["pre"].to_numpy(),
+                                                   cell["post"].to_numpy(), ci_level)
+                        except AnalysisError as exc:
+                            note = f"not estimated: {exc}"
+                    rows.append({"scale": scale, "direction": meta.direction, "group": group,
+                                 "site": site, "subgroup": subgroup or ALL,
+                                 "subgroup_value": value, "wave_pre": pre, "wave_post": wave,
+                                 **values, "note": note})
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+RC_COLUMNS = ["respondent_id", "site", "group", "scale", "wave_pre", "wave_post", "score_pre",
+              "score_post", "change", "rci", "category"]
+RC_SUMMARY_COLUMNS = ["scale", "group", "site", "wave_pre", "wave_post", "n", "share_recovered",
+                      "share_improved", "share_unchanged", "share_deteriorated", "sd",
+                      "reliability", "cutoff", "source", "note"]
+CATEGORIES = ("recovered", "improved", "unchanged", "deteriorated")
+
+
+def _rc_parameters(study, scale: str, pairs: pd.DataFrame, sd, reliability, cutoff):
+    inst, meta = scale_info(study, scale)
+    sources = []
+    if sd is None and meta.reliable_change is not None:
+        sd, reliability = meta.reliable_change.sd, reliability or \
+            meta.reliable_change.reliability
+        sources.append(f"SD and reliability from the instrument ({meta.reliable_change.source})")
+    if sd is None:
+        sd = float(pairs["pre"].std(ddof=1))
+        sources.append("SD of the baseline scores in this study")
+    if reliability is None:
+        responses = load_responses(study)
+        base = responses[responses["wave"] == study.baseline.id]
+        table = alpha_table(base, inst)
+        reliability = float(table.loc[table["scale"] == scale, "alpha"].iloc[0])
+        sources.append("Cronbach's alpha of the baseline answers in this study")
+    if cutoff is None and meta.cutoffs is not None and meta.cutoffs.on == "raw" \
+            and meta.conversion is None:
+        cutoff = meta.cutoffs.categories[1].lower
+        sources.append(f"cut-off {cutoff:g}: the lower bound of the instrument's second "
+                       f"category ({meta.cutoffs.categories[1].label.en})")
+    if not np.isfinite(reliability) or not 0 < reliability < 1:
+        raise AnalysisError(f"reliability {reliability!r} for scale {scale!r} is not between "
+                            "0 and 1; pass reliability=")
+    return float(sd), float(reliability), cutoff, meta.direction, "; ".join(sources)
+
+
+def reliable_change(panel: pd.DataFrame, study, *, scale: str, pre: str | None = None,
+                    post: str | None = None, sd: float | None = None,
+                    reliability: float | None = None, cutoff: float | None = None
+                    ) -> pd.DataFrame:
+    """Jacobson-Truax reliable change per respondent.
+
+    ``SE = sd * sqrt(1 - reliability)``, ``S_diff = sqrt(2) * SE``, ``RCI = (post - pre) /
+    S_diff``; ``|RCI| > 1.96`` is reliable change. Improvement follows the scale's direction.
+    A reliably improved respondent who also moved from the problem side of the cut-off to the
+    other side is *recovered*.
+
+    Parameters
+    ----------
+    panel : DataFrame
+    study : Study
+    scale : str
+    pre, post : str, optional
+        Waves (default: baseline and the first later wave).
+    sd, reliability : float, optional
+        Default: the instrument's reliable-change values, else the study's own baseline SD and
+        Cronbach's alpha of the baseline answers.
+    cutoff : float, optional
+        Default: the instrument's first cut-off on the raw score (e.g. BRS 3.00: below is low
+        resilience); without one, nobody is classed recovered.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`RC_COLUMNS` (respondent level: for analysis, never for reports).
+    """
+    pre = check_wave(study, pre or study.baseline.id, role="earlier")
+    post = check_wave(study, post or later_waves(study)[0], role="later")
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale], study)
+    pairs = paired(panel, scale, pre, post)
+    if len(pairs) < 2:
+        raise AnalysisError(f"fewer than 2 respondents with {scale!r} at both {pre} and {post}")
+    sd, rel, cut, direction, _ = _rc_parameters(study, scale, pairs, sd, reliability, cutoff)
+    s_diff = np.sqrt(2.0) * sd * np.sqrt(1.0 - rel)
+    sign = 1.0 if direction == "higher_is_better" else -1.0
+    change = pairs["post"] - pairs["pre"]
+    rci = change / s_diff
+    better, worse = sign * rci > 1.96, sign * rci < -1.96
+    category = np.where(better, "improved", np.where(worse, "deteriorated", "unchanged"))
+    if cut is not None:
+        was_problem = sign * (pairs["pre"] - cut) < 0
+        now_fine = sign * (pairs["post"] - cut) >= 0
+        category = np.where(better & was_problem & now_fine, "recovered", category)
+    return pd.DataFrame({"respondent_id": pairs["respondent_id"], "site": pairs["site"],
+                         "group": pairs["group"], "scale": scale, "wave_pre": pre,
+                         "wave_post": post, "score_pre": pairs["pre"],
+                         "score_post": pairs["post"], "change": change, "rci": rci,
+                         "category": category}, columns=RC_COLUMNS)
+
+
+def reliable_change_summary(panel: pd.DataFrame, study, *, scale: str, pre: str | None = None,
+                            post: str | None = None, sd: float | None = None,
+                            reliability: float | None = None, cutoff: float | None = None,
+                            by_site: bool = True) -> pd.DataFrame:
+    """Shares recovered, improved, unchanged and deteriorated, per group (and site).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`RC_SUMMARY_COLUMNS`; ``sd``, ``reliability`` and ``cutoff`` are the
+        values used and ``source`` says where they came from. Cells below the minimum cell size
+        are not estimated.
+    """
+    pre_w = check_wave(study, pre or study.baseline.id, role="earlier")
+    post_w = check_wave(study, post or later_waves(study)[0], role="later")
+    pairs = paired(panel, scale, pre_w, post_w)
+    sd_, rel, cut, _, source = _rc_parameters(study, scale, pairs, sd, reliability, cutoff)
+    people = reliable_change(panel, study, scale=scale, pre=pre_w, post=post_w, sd=sd_,
+                             reliability=rel, cutoff=cut if cut is not None else None)
+    rows = []
+    for group in [g.id for g in study.groups]:
+        block = people[people["group"] == group]
+        cells = [(ALL, block)] + (list(block.groupby("site", sort=False)) if by_site else [])
+        for site, cell in cells:
+            note = too_small(len(cell), study)
+            shares = cell["category"].value_counts(normalize=True)
+            values = [np.nan] * 4 if note else [float(shares.get(c, 0.0)) for c in CATEGORIES]
+            if cut is None and not note:
+                values[0] = np.nan
+            rows.append([scale, group, site, pre_w, post_w, len(cell), *values, sd_, rel,
+                         np.nan if cut is None else cut, source, note])
+    return pd.DataFrame(rows, columns=RC_SUMMARY_COLUMNS)

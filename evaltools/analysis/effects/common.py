@@ -1,0 +1,137 @@
+"""Shared pieces of the effect analyses: argument checks, paired data, interval helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from evaltools.core.errors import EvaltoolsError
+
+ALL = "all"
+
+
+class AnalysisError(EvaltoolsError):
+    """An analysis cannot be run as asked (unknown wave, scale or group; too little data)."""
+
+
+def scales_of(study) -> list[str]:
+    """Every scale id of the study's instruments, in order."""
+    return [s.id for inst in study.instruments for s in inst.scales]
+
+
+def scale_info(study, scale: str):
+    """(instrument, scale) for a scale id."""
+    for inst in study.instruments:
+        for s in inst.scales:
+            if s.id == scale:
+                return inst, s
+    raise AnalysisError(f"unknown scale {scale!r}; scales of study {study.id!r}: "
+                        + ", ".join(scales_of(study)))
+
+
+def check_scales(study, scales: Sequence[str] | str | None) -> list[str]:
+    if scales is None:
+        return scales_of(study)
+    scales = [scales] if isinstance(scales, str) else list(scales)
+    for scale in scales:
+        scale_info(study, scale)
+    return scales
+
+
+def check_wave(study, wave: str | None, *, role: str) -> str:
+    """A wave id that exists (``role`` says what it is for, in the message)."""
+    ids = [w.id for w in study.waves]
+    if wave not in ids:
+        raise AnalysisError(f"unknown {role} wave {wave!r}; waves of study {study.id!r}: "
+                            + ", ".join(ids))
+    return wave
+
+
+def later_waves(study) -> list[str]:
+    return [w.id for w in study.waves if w.id != study.baseline.id]
+
+
+def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None:
+    """The panel has ``columns``; with ``study``, its groups and waves are the study's."""
+    missing = [c for c in columns if c not in panel.columns]
+    if missing:
+        raise AnalysisError(f"the panel lacks columns {missing}; build it with "
+                            "evaltools.load_panel")
+    if study is not None:
+        for column, known in (("group", [g.id for g in study.groups]),
+                              ("wave", [w.id for w in study.waves])):
+            odd = sorted({str(v) for v in pd.unique(panel[column].dropna())} - set(known))
+            if odd:
+                raise AnalysisError(f"the panel has {column} values {odd} that study "
+                                    f"{study.id!r} does not define ({', '.join(known)})")
+
+
+def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
+           extra: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per respondent with both waves: ``pre``, ``post`` and the respondent's keys.
+
+    Site, group and ``extra`` columns are taken from the pre wave.
+    """
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale, *extra])
+    keys = ["respondent_id", "site", "group", *extra]
+    wave = panel["wave"].to_numpy()
+    a = panel.loc[wave == pre, keys + [scale]].rename(columns={scale: "pre"})
+    later = panel.loc[wave == post, ["respondent_id", scale]].set_index("respondent_id")[scale]
+    both = a.assign(post=later.reindex(a["respondent_id"].to_numpy()).to_numpy())
+    return both.dropna(subset=["pre", "post"]).reset_index(drop=True)
+
+
+def t_interval(estimate: float, se: float, df: float, level: float) -> tuple[float, float]:
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return estimate - q * se, estimate + q * se
+
+
+def z_interval(estimate: float, se: float, level: float) -> tuple[float, float]:
+    q = stats.norm.ppf(0.5 + level / 2)
+    return estimate - q * se, estimate + q * se
+
+
+def noncentral_t_interval(t: float, df: float, level: float) -> tuple[float, float]:
+    """Interval for the noncentrality parameter of a t statistic (Steiger & Fouladi 1997).
+
+    The bounds are the noncentralities under which the observed ``t`` is the upper and the lower
+    ``(1 - level) / 2`` quantile; R ``effectsize`` uses the same inversion for d's intervals.
+    """
+    if not np.isfinite(t) or df <= 0:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+
+    def cdf(ncp: float) -> float:
+        value = stats.nct.cdf(t, df, ncp)
+        if np.isnan(value):  # far in a tail, where scipy gives up: the limit is known
+            return 1.0 if ncp < t else 0.0
+        return float(value)
+
+    spread = 10.0 * np.sqrt(1.0 + t * t / (2.0 * df))
+
+    def solve(prob: float) -> float:
+        f = lambda ncp: cdf(ncp) - prob  # noqa: E731
+        low, high = t - spread, t + spread
+        while f(low) < 0:
+            low -= spread
+        while f(high) > 0:
+            high += spread
+        return optimize.brentq(f, low, high, xtol=1e-12, rtol=1e-12, maxiter=500)
+
+    return solve(1 - tail), solve(tail)
+
+
+def hedges_j(df: float) -> float:
+    """Hedges' small-sample correction ``1 - 3 / (4 df - 1)``."""
+    return 1.0 - 3.0 / (4.0 * df - 1.0)
+
+
+def too_small(n: int, study) -> str:
+    """The note for a cell below the study's minimum cell size, or an empty string."""
+    if n < study.min_cell_size:
+        return ("not estimated: fewer respondents than the minimum cell size "
+                f"({study.min_cell_size})")
+    return ""

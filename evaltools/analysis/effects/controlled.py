@@ -1,0 +1,346 @@
+"""Controlled designs: intervention versus comparison.
+
+* :func:`ancova`: the post-test regressed on group and the baseline score (and declared
+  covariates), the standard estimator for randomised designs;
+* :func:`diff_in_diff`: the difference between the groups' mean changes, which relies on
+  parallel trends rather than on randomisation;
+* :func:`hedges_g_wwc` and :func:`morris_dppc2`: standardised effects;
+* :func:`baseline_equivalence` and :func:`wwc_attrition`: the What Works Clearinghouse checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from evaltools.analysis.effects.common import (
+    AnalysisError,
+    check_panel,
+    check_scales,
+    check_wave,
+    later_waves,
+    paired,
+    t_interval,
+    too_small,
+    z_interval,
+)
+
+__all__ = ["ancova", "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "baseline_equivalence",
+           "wwc_attrition", "COMPARISON_COLUMNS", "EQUIVALENCE_COLUMNS", "ATTRITION_COLUMNS",
+           "WWC_BOUNDARIES"]
+
+COMPARISON_COLUMNS = [
+    "scale", "wave", "method", "intervention", "comparison", "n", "n_intervention",
+    "n_comparison", "estimate", "se", "ci_low", "ci_high", "ci_level", "statistic", "df",
+    "p_value", "effect_size", "effect_size_ci_low", "effect_size_ci_high", "effect_size_type",
+    "note"]
+
+
+def _groups(study) -> tuple[str, list[str]]:
+    roles = {g.role: [] for g in study.groups}
+    for g in study.groups:
+        roles.setdefault(g.role, []).append(g.id)
+    if not roles.get("comparison"):
+        raise AnalysisError(f"study {study.id!r} has no comparison group (design "
+                            f"{study.design!r}); use within_change instead")
+    return roles["intervention"][0], roles["comparison"]
+
+
+def hedges_g_wwc(treated: np.ndarray, control: np.ndarray, difference: float | None = None,
+                 ci_level: float = 0.95) -> tuple[float, float, float, float]:
+    """Hedges' g as the What Works Clearinghouse computes it.
+
+    ``g = omega * (mean_T - mean_C) / S_pooled``, ``omega = 1 - 3 / (4N - 9)``, with the
+    pooled within-group SD (``n - 1`` weights); ``difference`` replaces the raw mean difference
+    by an adjusted one (e.g. from ANCOVA). ``se = sqrt(N / (n_T n_C) + g^2 / (2N))``.
+
+    Returns
+    -------
+    (g, se, ci_low, ci_high)
+
+    Notes
+    -----
+    Before the correction, ``g / omega`` equals R ``effectsize::cohens_d(treated, control)``.
+    """
+    t, c = np.asarray(treated, float), np.asarray(control, float)
+    nt, nc = len(t), len(c)
+    if nt < 2 or nc < 2:
+        return (np.nan,) * 4
+    pooled = np.sqrt(((nt - 1) * t.var(ddof=1) + (nc - 1) * c.var(ddof=1)) / (nt + nc - 2))
+    if pooled == 0:
+        return (np.nan,) * 4
+    n = nt + nc
+    diff = t.mean() - c.mean() if difference is None else difference
+    g = (1 - 3 / (4 * n - 9)) * diff / pooled
+    se = np.sqrt(n / (nt * nc) + g * g / (2 * n))
+    return (g, se, *z_interval(g, se, ci_level))
+
+
+def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
+                 ) -> tuple[float, float, float, float]:
+    """Morris's (2008) d_ppc2: difference in mean change over the pooled pre-test SD.
+
+    ``d = c_p [(M_post,T - M_pre,T) - (M_post,C - M_pre,C)] / SD_pre,pooled`` with
+    ``c_p = 1 - 3 / (4 (n_T + n_C - 2) - 1)``; variance (Morris 2008, eq. 25)
+    ``2 c_p^2 (1 - rho) (n_T + n_C)/(n_T n_C) (n_T + n_C - 2)/(n_T + n_C - 4)
+    (1 + d^2 / (2 (1 - rho) (n_T + n_C)/(n_T n_C))) - d^2`` with the pooled pre-post
+    correlation ``rho``.
+
+    Returns
+    -------
+    (d, se, ci_low, ci_high)
+    """
+    arrays = [np.asarray(a, float) for a in (pre_t, post_t, pre_c, post_c)]
+    pre_t, post_t, pre_c, post_c = arrays
+    nt, nc = len(pre_t), len(pre_c)
+    if nt < 3 or nc < 3:
+        return (np.nan,) * 4
+    sd_pre = np.sqrt(((nt - 1) * pre_t.var(ddof=1) + (nc - 1) * pre_c.var(ddof=1))
+                     / (nt + nc - 2))
+    if sd_pre == 0:
+        return (np.nan,) * 4
+    cp = 1 - 3 / (4 * (nt + nc - 2) - 1)
+    d = cp * ((post_t.mean() - pre_t.mean()) - (post_c.mean() - pre_c.mean())) / sd_pre
+    rho = (((nt - 1) * np.corrcoef(pre_t, post_t)[0, 1] + (nc - 1)
+            * np.corrcoef(pre_c, post_c)[0, 1]) / (nt + nc - 2))
+    k = (nt + nc) / (nt * nc)
+    var = (2 * cp**2 * (1 - rho) * k * (nt + nc - 2) / (nt + nc - 4)
+           * (1 + d * d / (2 * (1 - rho) * k)) - d * d)
+    se = np.sqrt(var) if var > 0 else np.nan
+    return (d, se, *z_interval(d, se, ci_level))
+
+
+def _prepare(panel, study, scales, post):
+    scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
+                                                     else list(post))
+    for wave in posts:
+        check_wave(study, wave, role="post")
+        if wave == study.baseline.id:
+            raise AnalysisError("the post wave cannot be the baseline")
+    return scales, posts
+
+
+def comparison_arms(panel, study, scales, post, extra: Sequence[str] = ()):
+    """(scale, wave, intervention, comparison, pairs of both arms) for every comparison."""
+    intervention, comparisons = _groups(study)
+    scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    for scale in scales:
+        for wave in posts:
+            pairs = paired(panel, scale, study.baseline.id, wave, extra=list(extra))
+            for comparison in comparisons:
+                both = pairs[pairs["group"].isin([intervention, comparison])]
+                yield scale, wave, intervention, comparison, both
+
+
+def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
+           post: str | Sequence[str] | None = None, covariates: Sequence[str] = (),
+           ci_level: float = 0.95) -> pd.DataFrame:
+    """ANCOVA: post-test on group, adjusted for the baseline score (and covariates).
+
+    Fits ``post ~ C(group) + pre (+ covariates)`` by least squares on respondents with both
+    waves, and reports the adjusted difference of each comparison group from the intervention
+    group, with a t-based interval, and Hedges' g (WWC) of that adjusted difference over the
+    pooled post-test SD.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COMPARISON_COLUMNS` (``method = "ancova"``), one row per scale, post
+        wave and comparison group; ``statistic`` is the t statistic of the group coefficient
+        (its square is the type II F of R ``car::Anova``).
+
+    Notes
+    -----
+    Checked against R ``lm(post ~ group + pre)`` and ``car::Anova(model, type = 2)``. In a
+    quasi-experiment where groups differ at baseline, ANCOVA under-adjusts for that difference
+    when the baseline score is measured with error (Lord's paradox); prefer
+    :func:`diff_in_diff` or the mixed model there, and report both.
+    """
+    covariates = list(covariates)
+    rows = []
+    for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post,
+                                                             covariates):
+        data = both.dropna(subset=covariates).copy()
+        data["treated"] = (data["group"] == intervention).astype(float)
+        nt, nc = int(data["treated"].sum()), int((1 - data["treated"]).sum())
+        note = too_small(min(nt, nc), study)
+        base = dict(scale=scale, wave=wave, method="ancova", intervention=intervention,
+                    comparison=comparison, n=nt + nc, n_intervention=nt,
+                    n_comparison=nc, ci_level=ci_level,
+                    effect_size_type="hedges_g_wwc", note=note)
+        if note:
+            rows.append(base)
+            continue
+        formula = "post ~ treated + pre" + "".join(f" + {c}" for c in covariates)
+        fit = smf.ols(formula, data=data).fit()
+        est, se = fit.params["treated"], fit.bse["treated"]
+        low, high = t_interval(est, se, fit.df_resid, ci_level)
+        g = hedges_g_wwc(data.loc[data.treated == 1, "post"],
+                         data.loc[data.treated == 0, "post"], est, ci_level)
+        rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
+                     "statistic": fit.tvalues["treated"], "df": fit.df_resid,
+                     "p_value": fit.pvalues["treated"], "effect_size": g[0],
+                     "effect_size_ci_low": g[2], "effect_size_ci_high": g[3]})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
+                 post: str | Sequence[str] | None = None, ci_level: float = 0.95
+                 ) -> pd.DataFrame:
+    """Difference in differences: intervention's mean change minus the comparison's.
+
+    Estimated as the group coefficient of ``(post - pre) ~ group`` on respondents with both
+    waves (pooled-variance t), with Morris's d_ppc2 as the standardised effect.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COMPARISON_COLUMNS` (``method = "diff_in_diff"``).
+
+    Notes
+    -----
+    Checked against R ``lm(I(post - pre) ~ group)``. Valid when, without the intervention,
+    both groups would have changed alike (parallel trends).
+    """
+    rows = []
+    for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
+        rows.append({"scale": scale, "wave": wave,
+                     **did_row(both, study, intervention, comparison, ci_level)})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
+            ci_level: float = 0.95) -> dict:
+    """One difference-in-differences estimate from the pairs (``pre``, ``post``, ``group``)
+    of two arms: the columns of :data:`COMPARISON_COLUMNS` but ``scale`` and ``wave``."""
+    t = both[both["group"] == intervention]
+    c = both[both["group"] == comparison]
+    note = too_small(min(len(t), len(c)), study)
+    base = dict(method="diff_in_diff", intervention=intervention, comparison=comparison,
+                n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
+                ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
+    if note:
+        return base
+    ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
+    est = ct.mean() - cc.mean()
+    df = len(t) + len(c) - 2
+    pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
+    se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+    low, high = t_interval(est, se, df, ci_level)
+    d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
+    return {**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
+            "statistic": est / se, "df": df, "p_value": 2 * stats.t.sf(abs(est / se), df),
+            "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
+
+
+EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",
+                       "mean_intervention", "sd_intervention", "n_comparison",
+                       "mean_comparison", "sd_comparison", "effect_size", "effect_size_type",
+                       "equivalence", "note"]
+
+
+def baseline_equivalence(panel: pd.DataFrame, study, *,
+                         scales: Sequence[str] | str | None = None,
+                         post: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """WWC baseline equivalence of the analytic sample, per scale.
+
+    The analytic sample is everyone measured at baseline and at ``post``. Hedges' g (WWC) of
+    the baseline difference decides: ``|g| <= 0.05`` satisfied; ``0.05 < |g| <= 0.25``
+    satisfied only if the analysis adjusts for the baseline (``adjustment_required``);
+    ``|g| > 0.25`` not satisfied.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EQUIVALENCE_COLUMNS`.
+    """
+    rows = []
+    for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
+        t = both.loc[both["group"] == intervention, "pre"]
+        c = both.loc[both["group"] == comparison, "pre"]
+        note = too_small(min(len(t), len(c)), study)
+        g = hedges_g_wwc(t, c)[0] if not note else np.nan
+        verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
+                   "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
+        rows.append([scale, wave, intervention, comparison, len(t),
+                     t.mean() if not note else np.nan,
+                     t.std(ddof=1) if not note else np.nan, len(c),
+                     c.mean() if not note else np.nan,
+                     c.std(ddof=1) if not note else np.nan, g, "hedges_g_wwc",
+                     verdict, note])
+    return pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS)
+
+
+#: WWC attrition boundaries: the highest differential attrition (percentage points) that is
+#: still "low" for overall attrition 0, 1, ..., 57 % (cautious) and 0, ..., 57 % (optimistic).
+#: What Works Clearinghouse Procedures and Standards Handbook, version 5.0 (2022), table II.1
+#: (figures as in ../shared/DOMAIN.md; the handbook rounds rates to whole percentages).
+WWC_BOUNDARIES = {
+    "cautious": [5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9,
+                 5.9, 5.8, 5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3, 4.1, 4.0,
+                 3.8, 3.6, 3.5, 3.3, 3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0, 1.8, 1.6, 1.5,
+                 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0],
+    "optimistic": [10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9,
+                   10.9, 10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4,
+                   9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3,
+                   6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8,
+                   2.6, 2.3],
+}
+ATTRITION_COLUMNS = ["group", "randomised_intervention", "analysed_intervention",
+                     "randomised_comparison", "analysed_comparison", "overall",
+                     "differential", "boundary_type", "boundary", "attrition", "note"]
+
+
+def wwc_attrition(randomised_intervention: int, analysed_intervention: int,
+                  randomised_comparison: int, analysed_comparison: int, *,
+                  boundary: str = "cautious", group: str = "all") -> pd.DataFrame:
+    """Overall and differential attrition against the WWC boundary.
+
+    Overall attrition is ``(randomised - analysed) / randomised`` over both groups;
+    differential attrition is the absolute difference between the groups' rates, in
+    percentage points. Attrition is ``low`` when the differential, rounded to one decimal, is
+    at most the boundary for the overall rate rounded to a whole percentage; ``high`` beyond
+    the table (overall above 57 %).
+
+    Returns
+    -------
+    DataFrame
+        One row, columns :data:`ATTRITION_COLUMNS` (rates in percent).
+
+    Examples
+    --------
+    >>> row = wwc_attrition(100, 80, 100, 75).iloc[0]
+    >>> [float(row["overall"]), float(row["differential"]), float(row["boundary"])]
+    [22.5, 5.0, 5.1]
+    >>> row["attrition"]
+    'low'
+    """
+    if boundary not in WWC_BOUNDARIES:
+        raise AnalysisError(f"boundary={boundary!r}: expected 'cautious' or 'optimistic'")
+    counts = [randomised_intervention, analysed_intervention, randomised_comparison,
+              analysed_comparison]
+    if any(int(c) != c or c < 0 for c in counts) or randomised_intervention == 0 \
+            or randomised_comparison == 0 or analysed_intervention > randomised_intervention \
+            or analysed_comparison > randomised_comparison:
+        raise AnalysisError(f"attrition counts {counts} are not possible: expected whole "
+                            "numbers with 0 <= analysed <= randomised and randomised > 0")
+    rate_t = 100 * (1 - analysed_intervention / randomised_intervention)
+    rate_c = 100 * (1 - analysed_comparison / randomised_comparison)
+    overall = 100 * (1 - (analysed_intervention + analysed_comparison)
+                     / (randomised_intervention + randomised_comparison))
+    overall, differential = round(overall, 9), round(abs(rate_t - rate_c), 9)
+    table = WWC_BOUNDARIES[boundary]
+    index = int(np.floor(overall + 0.5))
+    limit = table[index] if index < len(table) else np.nan
+    low = index < len(table) and round(differential, 1) <= limit + 1e-9
+    note = "" if index < len(table) else "overall attrition beyond the WWC table"
+    return pd.DataFrame([[group, *counts, float(round(overall, 4)), float(round(differential, 4)),
+                          boundary, limit, "low" if low else "high", note]],
+                        columns=ATTRITION_COLUMNS)

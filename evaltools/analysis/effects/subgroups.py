@@ -1,0 +1,107 @@
+"""Subgroups and moderators: the intervention effect within each subgroup, and whether it
+differs between them (the group x subgroup interaction)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import statsmodels.formula.api as smf
+from statsmodels.stats.anova import anova_lm
+
+from evaltools.analysis.effects.common import (
+    AnalysisError,
+    check_panel,
+    check_wave,
+    later_waves,
+    paired,
+    scale_info,
+    t_interval,
+    too_small,
+)
+
+__all__ = ["subgroup_effects", "SUBGROUP_COLUMNS"]
+
+SUBGROUP_COLUMNS = ["scale", "wave", "subgroup", "subgroup_value", "n", "n_intervention",
+                    "n_comparison", "estimate", "se", "ci_low", "ci_high", "ci_level",
+                    "statistic", "df", "df_residual", "p_value", "note"]
+
+
+def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
+                     post: str | None = None, ci_level: float = 0.95) -> pd.DataFrame:
+    """ANCOVA effect per subgroup value, and the interaction test.
+
+    Parameters
+    ----------
+    panel : DataFrame
+    study : Study
+        Must have a comparison group.
+    scale : str
+    subgroup : str
+        A subgroup column declared in ``study.yml``.
+    post : str, optional
+        Default: the first wave after the baseline.
+    ci_level : float
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SUBGROUP_COLUMNS`: a row per subgroup value (ANCOVA adjusted difference
+        within that subgroup), then a row ``subgroup_value = "interaction"`` with the F test of
+        ``intervention x subgroup`` in ``post ~ intervention * subgroup + pre`` (``df`` and
+        ``df_residual`` its degrees of freedom). Subgroup values where either arm has fewer
+        respondents than the minimum cell size are not estimated, are marked, and are left out
+        of the interaction test.
+
+    Notes
+    -----
+    The interaction F equals the type II test of R ``car::Anova(lm(post ~ treated * subgroup
+    + pre), type = 2)``.
+    """
+    scale_info(study, scale)
+    if subgroup not in [s.column for s in study.subgroups]:
+        raise AnalysisError(f"unknown subgroup {subgroup!r}; subgroups of study {study.id!r}: "
+                            + ", ".join(s.column for s in study.subgroups) or "(none)")
+    if not study.has_comparison:
+        raise AnalysisError("subgroup effects need a comparison group; use within_change "
+                            "with subgroup= instead")
+    post = check_wave(study, post or later_waves(study)[0], role="post")
+    check_panel(panel, ["respondent_id", "site", "group", "wave", scale, subgroup], study)
+    interventions = [g.id for g in study.groups if g.role == "intervention"]
+    data = paired(panel, scale, study.baseline.id, post, extra=[subgroup])
+    data = data.dropna(subset=[subgroup]).copy()
+    data["treated"] = data["group"].isin(interventions).astype(float)
+    data["sub"] = data[subgroup].astype(str)
+    rows, usable = [], []
+    for value, cell in data.groupby("sub", sort=True):
+        nt, nc = int(cell["treated"].sum()), int((1 - cell["treated"]).sum())
+        note = too_small(min(nt, nc), study)
+        row = dict(scale=scale, wave=post, subgroup=subgroup, subgroup_value=value,
+                   n=len(cell), n_intervention=nt, n_comparison=nc, ci_level=ci_level,
+                   note=note)
+        if not note:
+            fit = smf.ols("post ~ treated + pre", cell).fit()
+            est, se = fit.params["treated"], fit.bse["treated"]
+            low, high = t_interval(est, se, fit.df_resid, ci_level)
+            row.update(estimate=est, se=se, ci_low=low, ci_high=high,
+                       statistic=fit.tvalues["treated"], df=fit.df_resid,
+                       df_residual=fit.df_resid, p_value=fit.pvalues["treated"])
+            usable.append(value)
+        rows.append(row)
+    inter = dict(scale=scale, wave=post, subgroup=subgroup, subgroup_value="interaction",
+                 ci_level=ci_level)
+    kept = data[data["sub"].isin(usable)]
+    if len(usable) >= 2:
+        fit = smf.ols("post ~ treated * C(sub) + pre", kept).fit()
+        table = anova_lm(fit, typ=2)
+        term = "treated:C(sub)"
+        inter.update(n=len(kept), n_intervention=int(kept["treated"].sum()),
+                     n_comparison=int((1 - kept["treated"]).sum()),
+                     statistic=float(table.loc[term, "F"]), df=float(table.loc[term, "df"]),
+                     df_residual=float(fit.df_resid), p_value=float(table.loc[term, "PR(>F)"]),
+                     note="" if len(usable) == len(rows) else
+                     "subgroups below the minimum cell size left out")
+    else:
+        inter.update(n=len(kept), note="not estimated: fewer than 2 subgroups large enough")
+    rows.append(inter)
+    out = pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
+    out["note"] = out["note"].fillna("")
+    return out.astype({"estimate": float, "se": float, "p_value": float})

@@ -1,0 +1,153 @@
+"""Reading YAML definitions with line numbers, strictly.
+
+Definitions (``study.yml``, instruments) are read with three departures from PyYAML's defaults,
+each one to avoid a silent surprise:
+
+* dates stay strings (``2024-09-01`` is validated and parsed by evaltools, not by the YAML parser);
+* only ``true`` and ``false`` are booleans (YAML 1.2), so a site called ``no`` or ``on`` stays text;
+* a key given twice in one mapping is reported instead of the last one silently winning.
+
+Alongside the data, :func:`read_yaml` returns a map from key paths to line numbers so that
+every problem can say where in the file it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evaltools.core.errors import Problem
+
+PathKey = tuple[str | int, ...]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without timestamp resolution and with YAML 1.2 booleans."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: its data, where each key stands, and problems met while reading."""
+
+    file: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """1-based line of ``path`` or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+def format_path(path: PathKey) -> str:
+    """Render a key path for people.
+
+    Examples
+    --------
+    >>> format_path(("waves", 1, "role"))
+    'waves[1].role'
+    >>> format_path(())
+    '(top level)'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
+    """Read a YAML file strictly, with line numbers.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    display : str, optional
+        How to name the file in problems (defaults to ``str(path)``).
+
+    Returns
+    -------
+    YamlDocument
+        ``data`` is ``None`` when the file could not be read or parsed; ``problems`` then says why.
+    """
+    name = display or str(path)
+    doc = YamlDocument(file=name, data=None)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        doc.problems.append(Problem(name, "", "file not found"))
+        return doc
+    except OSError as exc:
+        doc.problems.append(Problem(name, "", f"file cannot be read ({exc.strerror})"))
+        return doc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        doc.problems.append(
+            Problem(name, "", "file is not UTF-8 text", found=f"byte {raw[exc.start]:#04x} at "
+                    f"offset {exc.start}", expected="a UTF-8 encoded YAML file")
+        )
+        return doc
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        doc.problems.append(
+            Problem(name, f"column {mark.column + 1}" if mark else "",
+                    f"not valid YAML: {reason}", line=mark.line + 1 if mark else None)
+        )
+        return doc
+    if node is None:
+        doc.problems.append(Problem(name, "", "file is empty", expected="a YAML mapping"))
+        return doc
+    _walk(node, (), doc)
+    doc.data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict safe loader
+    return doc
+
+
+def _walk(node: yaml.Node, path: PathKey, doc: YamlDocument) -> None:
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                doc.problems.append(
+                    Problem(doc.file, format_path(path + (key,)),
+                            f"key given twice (first on line {seen[key]})", line=line)
+                )
+                continue
+            seen[key] = line
+            doc.lines[path + (key,)] = line
+            _walk(value_node, path + (key,), doc)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            doc.lines[path + (index,)] = item.start_mark.line + 1
+            _walk(item, path + (index,), doc)

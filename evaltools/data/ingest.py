@@ -1,0 +1,242 @@
+"""Ingesting wave files: find, read, validate, pseudonymise and store them, file by file.
+
+:func:`ingest` is safe to run again and again (for instance on a schedule): a file whose content
+hash is already in the store is left alone, a changed file is checked again, a file with errors
+is quarantined (recorded with its problem table, and skipped) while the other files still go
+through. Raw files are only ever read. :func:`check_data` runs the same checks without writing
+anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaltools.core.errors import Problem
+from evaltools.data.pseudonym import load_key, pseudonymise
+from evaltools.data.readers import read_table
+from evaltools.data.store import (
+    FileRecord,
+    Manifest,
+    StoreError,
+    file_hash,
+    now,
+    write_part,
+    write_problem_tables,
+)
+from evaltools.data.validation import validate_table
+from evaltools.study.load import load_study
+from evaltools.study.model import Study
+
+__all__ = ["ingest", "check_data", "discover_files", "FileOutcome", "IngestResult"]
+
+OUTCOME_COLUMNS = ["file", "wave", "status", "rows", "errors", "warnings", "report"]
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one raw file."""
+
+    file: str
+    wave: str | None
+    status: str  # accepted | quarantined | unchanged | duplicate | removed | checked
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    report: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == "warning" for p in self.problems)
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one ingest (or check) over a study's wave files."""
+
+    study: Study
+    outcomes: list[FileOutcome]
+    problems: list[Problem] = field(default_factory=list)  # not tied to one file
+
+    def summary(self) -> pd.DataFrame:
+        """One row per file: ``file, wave, status, rows, errors, warnings, report``."""
+        return pd.DataFrame([(o.file, o.wave, o.status, o.rows, o.errors, o.warnings, o.report)
+                             for o in self.outcomes], columns=OUTCOME_COLUMNS)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        """No file quarantined and no study-level error."""
+        return self.count("quarantined") == 0 and not any(
+            p.severity == "error" for p in self.problems) and not any(
+            o.status == "checked" and o.errors for o in self.outcomes)
+
+
+def _relative(study: Study, path: Path) -> str:
+    return path.relative_to(study.folder).as_posix()
+
+
+def discover_files(study: Study) -> tuple[list[tuple[Path, str | None, str | None, object]],
+                                          list[Problem]]:
+    """The raw files the study's ``data.files`` rules match: (path, wave, site, sheet).
+
+    Hidden files and Office lock files (``~$...``) are skipped; a file matched by two rules,
+    and a file that no rule matches, are reported.
+    """
+    raw = study.data.raw_dir
+    problems: list[Problem] = []
+    if not raw.is_dir():
+        return [], [Problem("study.yml", "data.raw_dir", "raw data folder does not exist",
+                            found=_relative(study, raw) if raw.is_relative_to(study.folder)
+                            else raw.name)]
+    matched: dict[Path, tuple] = {}
+    for rule in study.data.files:
+        for path in sorted(raw.glob(rule.pattern)):
+            if not path.is_file() or path.name.startswith((".", "~$")):
+                continue
+            if path in matched:
+                problems.append(Problem(_relative(study, path), "(file)", "matched by more than "
+                                        f"one data.files rule ({matched[path][3]!r} and "
+                                        f"{rule.pattern!r}); not ingested"))
+                matched[path] = (None, None, None, None, "ambiguous")
+                continue
+            matched[path] = (rule.wave, rule.site, rule.sheet, rule.pattern)
+    for path in sorted(p for p in raw.rglob("*") if p.is_file()):
+        if path not in matched and not path.name.startswith((".", "~$")):
+            problems.append(Problem(_relative(study, path), "(file)", "no data.files rule "
+                                    "matches this file; not ingested", severity="warning"))
+    files = [(p, v[0], v[1], v[2]) for p, v in sorted(matched.items())
+             if len(v) == 4]
+    return files, problems
+
+
+def _check_one(study: Study, path: Path, wave, site, sheet):
+    display = _relative(study, path)
+    table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
+                                 encoding=study.data.csv_encoding, sheet=sheet)
+    if table is None:
+        return None, problems
+    frame, more = validate_table(table, study, display, wave=wave, site=site)
+    return frame, problems + more
+
+
+def check_data(study: Study | str | Path) -> IngestResult:
+    """Read and validate every wave file without writing anything (``validate --data``).
+
+    Parameters
+    ----------
+    study : Study, str or Path
+
+    Returns
+    -------
+    IngestResult
+        Every file with status ``checked`` and its problems; ``ok`` is false if any file has
+        an error.
+    """
+    study = study if isinstance(study, Study) else load_study(study)
+    files, problems = discover_files(study)
+    outcomes = []
+    for path, wave, site, sheet in files:
+        frame, file_problems = _check_one(study, path, wave, site, sheet)
+        outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
+                                    0 if frame is None else len(frame), file_problems))
+    return IngestResult(study, outcomes, problems)
+
+
+def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
+    """Ingest new and changed wave files into the study store.
+
+    Parameters
+    ----------
+    study : Study, str or Path
+        A loaded study, or its folder.
+    rebuild : bool
+        Forget the store's record and ingest every file again (needed after a key change).
+
+    Returns
+    -------
+    IngestResult
+        Per file: accepted, quarantined, unchanged, duplicate (same content as another file) or
+        removed (no longer in the raw folder).
+
+    Raises
+    ------
+    StudyDefinitionError, StudyKeyError, StoreError
+        When the definition is invalid, the key is missing, or the store was built with another
+        key (then use ``rebuild``).
+    """
+    study = study if isinstance(study, Study) else load_study(study)
+    key = load_key(study)
+    store = study.store_dir
+    manifest = Manifest(study.id, None) if rebuild else Manifest.load(store, study.id)
+    if manifest.key_fingerprint not in (None, key.fingerprint()):
+        raise StoreError(f"the store of study {study.id!r} was built with another key; its "
+                         "pseudonyms would not match. Ingest again with --rebuild.")
+    manifest.key_fingerprint = key.fingerprint()
+    files, problems = discover_files(study)
+    outcomes: list[FileOutcome] = []
+    seen_paths = set()
+    for path, wave, site, sheet in files:
+        rel = _relative(study, path)
+        seen_paths.add(rel)
+        sha = file_hash(path)
+        old = manifest.files.get(rel)
+        if old is not None and old.sha256 == sha:
+            outcomes.append(FileOutcome(rel, old.wave, "unchanged", old.rows, report=old.report))
+            continue
+        twin = next((r for r in manifest.files.values() if r.sha256 == sha and r.path != rel
+                     and r.path in seen_paths | {p.path for p in manifest.files.values()}), None)
+        if twin is not None and twin.status == "accepted":
+            note = Problem(rel, "(file)", f"same content as {twin.path}; not ingested twice",
+                           severity="warning")
+            outcomes.append(FileOutcome(rel, wave, "duplicate", 0, [note]))
+            manifest.files[rel] = FileRecord(rel, sha, path.stat().st_size, "duplicate", wave,
+                                             warnings=1, ingested_at=now())
+            continue
+        frame, file_problems = _check_one(study, path, wave, site, sheet)
+        report = write_problem_tables(store, wave, path.name, file_problems) \
+            if file_problems else None
+        record = FileRecord(rel, sha, path.stat().st_size, "quarantined", wave,
+                            errors=sum(p.severity == "error" for p in file_problems),
+                            warnings=sum(p.severity == "warning" for p in file_problems),
+                            report=report, ingested_at=now())
+        if frame is not None:
+            stored = frame.assign(respondent_id=pseudonymise(frame["respondent_key"], key),
+                                  source_file=rel)
+            stored = stored.drop(columns="respondent_key")
+            stored = stored[["respondent_id"] + [c for c in stored.columns
+                                                 if c != "respondent_id"]]
+            record.part = write_part(store, frame["wave"].iloc[0] if wave is None else wave,
+                                     sha, stored)
+            record.status = "accepted"
+            record.rows = len(stored)
+            record.sites = sorted(stored["site"].dropna().unique().tolist())
+        manifest.files[rel] = record
+        outcomes.append(FileOutcome(rel, wave, record.status, record.rows, file_problems,
+                                    report))
+    for rel in sorted(set(manifest.files) - seen_paths):
+        gone = manifest.files.pop(rel)
+        outcomes.append(FileOutcome(rel, gone.wave, "removed", 0, [Problem(
+            rel, "(file)", "file is no longer in the raw folder; its rows leave the panel",
+            severity="warning")]))
+    manifest.save(store)
+    _remove_orphans(study, manifest)
+    return IngestResult(study, outcomes, problems)
+
+
+def _remove_orphans(study: Study, manifest: Manifest) -> None:
+    """Delete stored parts no manifest entry points to (never anything outside the store)."""
+    live = {r.part for r in manifest.files.values() if r.part}
+    responses = study.store_dir / "responses"
+    if not responses.is_dir():
+        return
+    for part in responses.rglob("*.parquet"):
+        if part.relative_to(study.folder).as_posix() not in live:
+            part.unlink()

@@ -1,0 +1,215 @@
+"""The panel: ingested waves matched by pseudonym, scored, with participant flow and attrition.
+
+Terms of Dutch routine outcome monitoring, for each wave *w* after the baseline:
+
+* **completer**: measured at the baseline and at *w*;
+* **dropout**: measured at the baseline, not at *w*;
+* **non-starter**: measured at *w*, not at the baseline.
+
+Someone who never took part appears in no file, so non-responders cannot be counted from the
+data; report them from the enrolment register.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaltools.core.errors import EvaltoolsError
+from evaltools.data.store import Manifest, read_part
+from evaltools.instruments.scoring import score_table
+from evaltools.study.load import load_study
+from evaltools.study.model import Study
+
+__all__ = ["load_responses", "load_panel", "participant_flow", "attrition",
+           "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError"]
+
+FLOW_COLUMNS = ["site", "group", "stage", "wave", "n"]
+ATTRITION_COLUMNS = ["group", "scale", "wave", "n_completers", "mean_completers",
+                     "sd_completers", "n_dropouts", "mean_dropouts", "sd_dropouts", "difference",
+                     "std_difference", "statistic", "df", "p_value"]
+
+
+class NothingIngestedError(EvaltoolsError):
+    """The study has no accepted wave files in its store yet."""
+
+
+def _study(study: Study | str) -> Study:
+    return study if isinstance(study, Study) else load_study(study)
+
+
+def load_responses(study: Study | str, *, sources: bool = False) -> pd.DataFrame:
+    """Every accepted, pseudonymised questionnaire of the study, one row per respondent and wave.
+
+    Parameters
+    ----------
+    study : Study or str
+    sources : bool
+        Keep ``source_file`` and ``source_row`` (where each row came from).
+
+    Returns
+    -------
+    DataFrame
+        ``respondent_id`` (the pseudonym), ``site, group, wave, submitted_at``, the subgroup
+        columns, one column per item (answers as given: missing codes kept), and with
+        ``sources`` the source columns. A respondent found in two files of one wave is kept
+        once, by the study's duplicates policy (latest submission for ``keep_last``).
+
+    Raises
+    ------
+    NothingIngestedError
+        If no wave file has been accepted yet.
+    """
+    study = _study(study)
+    manifest = Manifest.load(study.store_dir, study.id)
+    parts = [r.part for r in sorted(manifest.files.values(), key=lambda r: r.path)
+             if r.status == "accepted" and r.part]
+    if not parts:
+        raise NothingIngestedError(f"study {study.id!r} has no ingested wave files yet; run "
+                                   f"'evaltools ingest {study.folder.name}' first")
+    stamps = tuple((p, (study.folder / p).stat().st_mtime_ns) for p in parts)
+    frame = _read_parts(study.folder, stamps).copy()
+    keep = "first" if study.data.duplicates == "keep_first" else "last"
+    frame = (frame.sort_values(["submitted_at", "source_file", "source_row"],
+                               na_position="first", kind="stable")
+             .drop_duplicates(["respondent_id", "wave"], keep=keep))
+    order = {w.id: w.order for w in study.waves}
+    frame = frame.assign(_o=frame["wave"].map(order)).sort_values(
+        ["_o", "site", "respondent_id"], kind="stable").drop(columns="_o")
+    if not sources:
+        frame = frame.drop(columns=["source_file", "source_row"])
+    return frame.reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_parts(folder, stamps: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    """The stored parts, concatenated, cached by path and modification time (a part is
+    rewritten, never changed in place): a warm kernel re-uses them across reports."""
+    return pd.concat([read_part(folder, p) for p, _ in stamps], ignore_index=True)
+
+
+def load_panel(study: Study | str) -> pd.DataFrame:
+    """Scale scores per respondent and wave: the analysis panel.
+
+    Returns
+    -------
+    DataFrame
+        ``respondent_id, site, group, wave, wave_order, submitted_at``, the subgroup columns,
+        then one column per scale of the study's instruments (the score as defined by the
+        instrument: converted where it defines a conversion).
+    """
+    study = _study(study)
+    responses = load_responses(study)
+    keys = ["respondent_id", "site", "group", "wave", "submitted_at",
+            *[s.column for s in study.subgroups]]
+    panel = score_table(responses, study, keys=keys)
+    panel.insert(4, "wave_order", panel["wave"].map({w.id: w.order for w in study.waves}))
+    return panel
+
+
+def _presence(panel: pd.DataFrame, study: Study) -> pd.DataFrame:
+    flags = (panel.assign(_present=True)
+             .pivot_table(index=["respondent_id"], columns="wave", values="_present",
+                          aggfunc="any", fill_value=False))
+    for wave in study.waves:
+        if wave.id not in flags.columns:
+            flags[wave.id] = False
+    first = panel.sort_values("wave_order").drop_duplicates("respondent_id")
+    flags = flags.join(first.set_index("respondent_id")[["site", "group"]])
+    return flags.reset_index()
+
+
+def participant_flow(panel: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Participant flow per site and group, and for all sites together (``site = "all"``).
+
+    Returns
+    -------
+    DataFrame
+        ``site, group, stage, wave, n`` with stages ``enrolled`` (wave missing), ``measured``
+        (per wave), and per wave after the baseline ``completer``, ``dropout`` and
+        ``non_starter``. A respondent is counted in the site and group of their first wave.
+    """
+    flags = _presence(panel, study)
+    base = study.baseline.id
+    later = [w.id for w in study.waves if w.id != base]
+    rows = []
+    for site_key, site_block in [*flags.groupby("site", sort=False), ("all", flags)]:
+        for group in [g.id for g in study.groups]:
+            block = site_block[site_block["group"] == group]
+            rows.append((site_key, group, "enrolled", None, len(block)))
+            for wave in study.waves:
+                rows.append((site_key, group, "measured", wave.id, int(block[wave.id].sum())))
+            for wave in later:
+                b, w = block[base], block[wave]
+                rows += [(site_key, group, "completer", wave, int((b & w).sum())),
+                         (site_key, group, "dropout", wave, int((b & ~w).sum())),
+                         (site_key, group, "non_starter", wave, int((~b & w).sum()))]
+    out = pd.DataFrame(rows, columns=FLOW_COLUMNS)
+    out["wave"] = out["wave"].astype("string")
+    return out
+
+
+def attrition(panel: pd.DataFrame, study: Study, *, wave: str | None = None) -> pd.DataFrame:
+    """Do dropouts differ from completers at baseline? Per group and scale.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`load_panel`.
+    study : Study
+    wave : str, optional
+        The wave that defines completing (default: the first wave after the baseline).
+
+    Returns
+    -------
+    DataFrame
+        ``group, scale, wave, n_completers, mean_completers, sd_completers, n_dropouts,
+        mean_dropouts, sd_dropouts, difference, std_difference, statistic, df, p_value``:
+        baseline scores of those measured again at ``wave`` and of those who were not;
+        ``difference`` is dropouts minus completers, ``std_difference`` that difference over
+        the pooled SD (Cohen's d), and the test is Welch's t-test. Groups are the study's
+        groups and ``all``.
+
+    Notes
+    -----
+    Checked against R ``t.test(dropouts, completers)`` (Welch) and
+    ``effectsize::cohens_d(dropouts, completers)`` (values in ``tests/reference/``).
+    """
+    later = [w.id for w in study.waves if w.id != study.baseline.id]
+    wave = wave or later[0]
+    if wave not in later:
+        raise KeyError(f"wave {wave!r} is not a wave after the baseline; waves: {later}")
+    flags = _presence(panel, study).set_index("respondent_id")
+    baseline = panel[panel["wave"] == study.baseline.id].set_index("respondent_id")
+    completed = flags.loc[baseline.index, wave].to_numpy()
+    scales = [s.id for inst in study.instruments for s in inst.scales]
+    rows = []
+    for group in [g.id for g in study.groups] + ["all"]:
+        in_group = np.ones(len(baseline), bool) if group == "all" else \
+            (baseline["group"] == group).to_numpy()
+        for scale in scales:
+            values = baseline[scale].to_numpy(dtype=float)
+            comp = values[in_group & completed & ~np.isnan(values)]
+            drop = values[in_group & ~completed & ~np.isnan(values)]
+            rows.append((group, scale, wave, *_compare(comp, drop)))
+    return pd.DataFrame(rows, columns=ATTRITION_COLUMNS)
+
+
+def _compare(comp: np.ndarray, drop: np.ndarray) -> tuple:
+    n1, n2 = len(comp), len(drop)
+    m1 = comp.mean() if n1 else np.nan
+    m2 = drop.mean() if n2 else np.nan
+    s1 = comp.std(ddof=1) if n1 > 1 else np.nan
+    s2 = drop.std(ddof=1) if n2 > 1 else np.nan
+    diff = m2 - m1
+    if n1 > 1 and n2 > 1 and (s1 > 0 or s2 > 0):
+        pooled = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+        test = stats.ttest_ind(drop, comp, equal_var=False)
+        se2 = s1**2 / n1 + s2**2 / n2
+        df = se2**2 / ((s1**2 / n1) ** 2 / (n1 - 1) + (s2**2 / n2) ** 2 / (n2 - 1))
+        return (n1, m1, s1, n2, m2, s2, diff, diff / pooled, float(test.statistic), float(df),
+                float(test.pvalue))
+    return (n1, m1, s1, n2, m2, s2, diff, np.nan, np.nan, np.nan, np.nan)

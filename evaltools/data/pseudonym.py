@@ -1,0 +1,174 @@
+"""Pseudonymisation of respondent identifiers with a per-study secret key.
+
+A pseudonym is ``HMAC-SHA256(key, normalised respondent id)``, shortened to 20 hexadecimal
+characters (80 bits) and prefixed with ``p``. The same person gets the same pseudonym in every
+wave of a study; without the key, a pseudonym cannot be traced back or recomputed from a known
+identifier. The key never appears in any output.
+
+Where the key comes from, in order:
+
+1. the environment variable named by ``pseudonymisation.key_env`` in ``study.yml``, or
+   ``EVALTOOLS_KEY_<ID>`` (the study id in capitals, ``-`` as ``_``): 64 hexadecimal characters;
+2. the file named by ``pseudonymisation.key_file`` (outside the study folder);
+3. the default key file ``<EVALTOOLS_HOME>/keys/<study id>.key``, with ``EVALTOOLS_HOME``
+   defaulting to ``~/.config/evaltools``.
+
+``evaltools key create STUDY`` writes a new random key to the key file (readable by its owner
+only). Rotating or losing the key: see the README, section "Pseudonymisation".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evaltools.core.errors import EvaltoolsError
+from evaltools.core.io import atomic_write_bytes
+
+__all__ = ["StudyKeyError", "StudyKey", "load_key", "create_key", "pseudonymise", "key_env_name",
+           "default_key_file", "normalise_id"]
+
+_KEY_BYTES = 32
+PSEUDONYM_HEX = 20
+
+
+class StudyKeyError(EvaltoolsError):
+    """The study's pseudonymisation key is missing or unusable."""
+
+
+class StudyKey:
+    """A loaded key; its bytes never appear in ``repr`` or ``str``."""
+
+    def __init__(self, secret: bytes, source: str):
+        if len(secret) < 16:
+            raise StudyKeyError(f"the key from {source} is too short ({len(secret)} bytes); "
+                            f"expected {_KEY_BYTES}")
+        self._secret = secret
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"StudyKey(source={self.source!r})"
+
+    __str__ = __repr__
+
+    def fingerprint(self) -> str:
+        """A short, non-reversible identifier of the key (to tell keys apart in a manifest)."""
+        return hashlib.sha256(b"evaltools-key-fingerprint\x00" + self._secret).hexdigest()[:12]
+
+    def digest(self, value: str) -> str:
+        """The pseudonym of one normalised identifier."""
+        mac = hmac.new(self._secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return "p" + mac[:PSEUDONYM_HEX]
+
+
+def key_env_name(study_id: str) -> str:
+    """The default environment variable for a study's key.
+
+    Examples
+    --------
+    >>> key_env_name("veerkracht-demo")
+    'EVALTOOLS_KEY_VEERKRACHT_DEMO'
+    """
+    return "EVALTOOLS_KEY_" + study_id.upper().replace("-", "_")
+
+
+def default_key_file(study_id: str) -> Path:
+    """``<EVALTOOLS_HOME>/keys/<study id>.key``."""
+    home = os.environ.get("EVALTOOLS_HOME") or str(Path("~/.config/evaltools").expanduser())
+    return Path(home) / "keys" / f"{study_id}.key"
+
+
+def _key_file(study) -> Path:
+    return Path(study.key_file) if study.key_file is not None else default_key_file(study.id)
+
+
+def load_key(study) -> StudyKey:
+    """The study's key, from the environment or its key file.
+
+    Raises
+    ------
+    StudyKeyError
+        When no key is found (saying where evaltools looked and how to create one) or the key
+        is malformed.
+    """
+    env = study.key_env or key_env_name(study.id)
+    value = os.environ.get(env)
+    if value:
+        try:
+            return StudyKey(bytes.fromhex(value.strip()), f"environment variable {env}")
+        except ValueError:
+            raise StudyKeyError(f"environment variable {env} does not hold a hexadecimal key "
+                            f"(expected {2 * _KEY_BYTES} characters 0-9, a-f)") from None
+    path = _key_file(study)
+    if not path.is_file():
+        raise StudyKeyError(
+            f"no pseudonymisation key for study {study.id!r}: set {env} or create the key "
+            f"file {path} with 'evaltools key create {study.folder.name}'. Keep the key outside "
+            "the study folder and never share it with the data.")
+    text = path.read_text("ascii", errors="replace").strip()
+    try:
+        return StudyKey(bytes.fromhex(text), f"key file {path.name}")
+    except ValueError:
+        raise StudyKeyError(f"key file {path} does not hold a hexadecimal key") from None
+
+
+def create_key(study, overwrite: bool = False) -> Path:
+    """Write a new random key to the study's key file (mode 600) and return its path.
+
+    Raises
+    ------
+    StudyKeyError
+        If the key file exists (a new key changes every pseudonym: see the README) and
+        ``overwrite`` is false.
+    """
+    path = _key_file(study)
+    if path.exists() and not overwrite:
+        raise StudyKeyError(f"{path} already exists; a new key would change every pseudonym of "
+                        f"study {study.id!r}. Remove the file yourself if that is what you want.")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    atomic_write_bytes(path, (secrets.token_hex(_KEY_BYTES) + "\n").encode("ascii"), mode=0o600)
+    return path
+
+
+def normalise_id(values: pd.Series) -> pd.Series:
+    """Respondent ids as text: trimmed, and whole numbers without a decimal part.
+
+    Excel and SPSS deliver numeric ids as floats (``100234.0``); the same person must get the
+    same pseudonym whichever format a wave arrived in.
+
+    Examples
+    --------
+    >>> normalise_id(pd.Series([" 100234 ", 100234.0, "A-17", None])).tolist()
+    ['100234', '100234', 'A-17', <NA>]
+    """
+    def one(value) -> str | None:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return None
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        text = str(value).strip()
+        return text or None
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="string")
+
+
+def pseudonymise(ids: Iterable[str] | pd.Series, key: StudyKey) -> pd.Series:
+    """Pseudonyms for normalised respondent ids (missing ids stay missing)."""
+    series = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="string")
+    cache: dict[str, str] = {}
+    out = []
+    for value in series:
+        if value is None or value is pd.NA:
+            out.append(None)
+            continue
+        if value not in cache:
+            cache[value] = key.digest(value)
+        out.append(cache[value])
+    return pd.Series(out, index=series.index, dtype="string")

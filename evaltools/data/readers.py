@@ -1,0 +1,260 @@
+"""Reading wave files as delivered: CSV, Excel (.xlsx), SPSS (.sav) and Parquet.
+
+:func:`read_table` never changes the file. It checks that the content is what the extension
+says, reads every value as delivered (CSV as text, so that validation sees exactly what was
+written), and reports what stops a file from being read (empty, truncated, undecodable, not the
+format its name says) as located :class:`~evaltools.errors.Problem` records.
+
+Row numbers in problems are as a spreadsheet program shows them: the header is row 1, the first
+respondent row 2 (SPSS and Parquet files have no header row: their first case is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from evaltools.core.errors import Problem
+
+__all__ = ["RawTable", "read_table", "detect_kind", "EXTENSIONS"]
+
+#: File name endings evaltools reads, and the format each promises.
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".sav": "sav",
+              ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
+_KIND_NAMES = {"csv": "a text (CSV) file", "xlsx": "an Excel workbook (.xlsx)",
+               "sav": "an SPSS data file (.sav)", "parquet": "a Parquet file",
+               "xls": "an old Excel workbook (.xls)", "pdf": "a PDF document",
+               "binary": "a binary file"}
+_DELIMITERS = (";", ",", "\t", "|")
+
+
+@dataclass
+class RawTable:
+    """A wave file's contents as delivered."""
+
+    frame: pd.DataFrame
+    kind: str
+    first_row: int
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def detect_kind(head: bytes) -> str:
+    """The format of a file from its first bytes.
+
+    Examples
+    --------
+    >>> detect_kind(b"PK\\x03\\x04rest"), detect_kind(b"$FL2@(#)"), detect_kind(b"resp;x\\n")
+    ('xlsx', 'sav', 'csv')
+    """
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head[:4] in (b"$FL2", b"$FL3"):
+        return "sav"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if b"\x00" in head[:4096]:
+        return "binary"
+    return "csv"
+
+
+def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: str = "auto",
+               sheet: str | int | None = None) -> tuple[RawTable | None, list[Problem]]:
+    """Read one wave file.
+
+    Parameters
+    ----------
+    path : Path
+        The file; opened read-only.
+    display : str
+        How to name the file in problems (relative to the study folder).
+    delimiter, encoding : str
+        CSV settings from ``study.yml`` (``"auto"`` detects them).
+    sheet : str or int, optional
+        Excel sheet (default: the first).
+
+    Returns
+    -------
+    table : RawTable or None
+        None when the file cannot be read at all.
+    problems : list of Problem
+        Errors that make the file unreadable, and warnings about how it was read.
+    """
+    ext = path.suffix.lower()
+    if ext == ".xls":
+        return None, [Problem(display, "(file)", "old Excel format (.xls) is not read",
+                              expected="save the workbook as .xlsx (or CSV)")]
+    promised = EXTENSIONS.get(ext)
+    if promised is None:
+        return None, [Problem(display, "(file)", "unsupported file type", found=ext or "(none)",
+                              expected="one of " + ", ".join(sorted(EXTENSIONS)))]
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        return None, [Problem(display, "(file)", f"file cannot be opened ({exc.strerror})")]
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
+    actual = detect_kind(head)
+    if actual != promised:
+        return None, [Problem(display, "(file)", f"file is {_KIND_NAMES[actual]}, but its name "
+                              f"ends in {ext}", found=ext,
+                              expected=f"content matching the extension: {_KIND_NAMES[promised]}")]
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "sav": _read_sav,
+              "parquet": _read_parquet}[actual]
+    if actual == "csv":
+        return reader(path, display, delimiter, encoding)
+    if actual == "xlsx":
+        return reader(path, display, sheet)
+    return reader(path, display)
+
+
+def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, list[Problem]]:
+    if encoding == "auto":
+        if raw.startswith(b"\xef\xbb\xbf"):
+            candidates = ["utf-8-sig"]
+        else:
+            candidates = ["utf-8", "cp1252"]
+    else:
+        candidates = [encoding]
+    error = None
+    for name in candidates:
+        try:
+            return raw.decode(name), name, []
+        except UnicodeDecodeError as exc:
+            error = exc
+    line = raw[: error.start].count(b"\n") + 1
+    return None, candidates[-1], [Problem(
+        display, f"line {line}", "text cannot be decoded", found=f"byte {raw[error.start]:#04x}",
+        expected=" or ".join(candidates) + " text" + ("" if encoding != "auto" else
+                                                      " (set data.csv.encoding in study.yml)"))]
+
+
+def _sniff(text: str) -> str:
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", -1
+    for delim in _DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        if not counts or counts[0] < 2:
+            continue
+        score = sum(c == counts[0] for c in counts) * counts[0]
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
+    raw = path.read_bytes()
+    text, used, problems = _decode(raw, display, encoding)
+    if text is None:
+        return None, problems
+    delim = _sniff(text) if delimiter == "auto" else delimiter
+    problems += _field_counts(text, delim, display)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                            na_filter=False, engine="c", skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
+    except pd.errors.ParserError as exc:
+        return None, [Problem(display, "(file)", "not readable as CSV; the file may be "
+                              f"truncated ({str(exc).strip()})",
+                              expected=f"CSV with {delim!r} between fields")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        return None, [Problem(display, "(file)", "file has a header but no rows",
+                              expected="at least one respondent row")]
+    return RawTable(frame.astype("string"), "csv", 2, encoding=used, delimiter=delim), problems
+
+
+def _field_counts(text: str, delim: str, display: str) -> list[Problem]:
+    """Rows whose number of fields differs from the header's (truncated or shifted rows)."""
+    lines = text.splitlines()
+    if '"' in text:
+        try:
+            counts = [len(r) if any(c.strip() for c in r) else 0
+                      for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
+                                          strict=True)]
+        except csv.Error as exc:
+            return [Problem(display, "(file)", f"not readable as CSV ({exc}); the file may be "
+                            "truncated", expected=f"CSV with {delim!r} between fields")]
+    else:
+        counts = [line.count(delim) + 1 if line.strip() else 0 for line in lines]
+    numbered = [(row, n) for row, n in enumerate(counts, start=1) if n]
+    if not numbered:
+        return []
+    header = numbered[0][1]
+    header_cells = next(csv.reader([lines[numbered[0][0] - 1]], delimiter=delim))
+    names = [c.strip() for c in header_cells]
+    problems = [Problem(display, f"column {name}", "column name occurs more than once",
+                        found=name, expected="unique column names")
+                for name in sorted({n for n in names if names.count(n) > 1})]
+    bad = [(row, n) for row, n in numbered[1:] if n != header]
+    last_row = numbered[-1][0]
+    for row, n in bad[:20]:
+        truncated = row == last_row and n < header and not text.endswith(("\n", "\r"))
+        problems.append(Problem(
+            display, f"row {row}", f"row has {n} fields, the header has {header}"
+            + (" (the file looks truncated)" if truncated else ""),
+            expected=f"{header} fields separated by {delim!r}"))
+    if len(bad) > 20:
+        problems.append(Problem(display, "(file)", f"{len(bad) - 20} more rows with the wrong "
+                                "number of fields"))
+    return problems
+
+
+def _read_xlsx(path: Path, display: str, sheet):
+    try:
+        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
+                              engine="openpyxl")
+    except ValueError as exc:
+        if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
+            return None, [Problem(display, "(file)", "sheet not found in the workbook",
+                                  found=sheet, expected="a sheet name from the workbook")]
+        return None, [Problem(display, "(file)", f"workbook cannot be read ({exc})")]
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        return None, [Problem(display, "(file)", "workbook cannot be read; it may be damaged or "
+                              f"truncated ({type(exc).__name__})")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.dropna(how="all")
+    if frame.empty:
+        return None, [Problem(display, "(file)", "sheet has a header but no rows",
+                              expected="at least one respondent row")]
+    return RawTable(frame, "xlsx", 2), []
+
+
+def _read_sav(path: Path, display: str):
+    try:
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    except Exception as exc:  # noqa: BLE001 - pyreadstat raises its own and OS errors
+        return None, [Problem(display, "(file)", "SPSS file cannot be read; it may be damaged "
+                              f"or truncated ({type(exc).__name__}: {exc})")]
+    if frame.empty:
+        return None, [Problem(display, "(file)", "SPSS file has no cases",
+                              expected="at least one respondent")]
+    labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    return RawTable(frame, "sav", 1, value_labels=labels), []
+
+
+def _read_parquet(path: Path, display: str):
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds on broken files
+        return None, [Problem(display, "(file)", "Parquet file cannot be read; it may be "
+                              f"damaged or truncated ({type(exc).__name__})")]
+    if frame.empty:
+        return None, [Problem(display, "(file)", "Parquet file has no rows",
+                              expected="at least one respondent row")]
+    frame.columns = [str(c) for c in frame.columns]
+    return RawTable(frame.reset_index(drop=True), "parquet", 1), []

@@ -1,0 +1,156 @@
+"""The study store: pseudonymised, validated wave data and the record of what was ingested.
+
+Layout, inside the study folder (never inside ``data/raw``)::
+
+    store/
+      manifest.json                      one entry per raw file: content hash, status, counts
+      responses/<wave>/<hash>.parquet    the validated, pseudonymised rows of one accepted file
+      validation/<wave>/<file>.problems.csv|.html   the full problem table of each file
+
+Every file is written atomically (a temporary file, then one rename), and the manifest last,
+so an interrupted ingest leaves the previous state readable. Paths in the manifest are relative
+to the study folder. Nothing in the store holds an original identifier or the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaltools.core.errors import EvaltoolsError, Problem, problems_frame
+from evaltools.core.io import atomic_write_bytes, atomic_write_text
+
+__all__ = ["FileRecord", "Manifest", "StoreError", "file_hash", "write_part", "read_part",
+           "write_problem_tables"]
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+class StoreError(EvaltoolsError):
+    """The study store cannot be used as it is (damaged manifest, another key)."""
+
+
+@dataclass
+class FileRecord:
+    """What the store knows about one raw file."""
+
+    path: str
+    sha256: str
+    size: int
+    status: str  # accepted | quarantined
+    wave: str | None
+    rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+    part: str | None = None
+    report: str | None = None
+    ingested_at: str = ""
+    sites: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Manifest:
+    """The record of ingested files (``store/manifest.json``)."""
+
+    study_id: str
+    key_fingerprint: str | None
+    files: dict[str, FileRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, store: Path, study_id: str) -> Manifest:
+        path = store / MANIFEST
+        if not path.exists():
+            return cls(study_id, None)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            files = {k: FileRecord(**v) for k, v in data["files"].items()}
+            manifest = cls(data["study_id"], data.get("key_fingerprint"), files)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{path} is damaged ({exc}); move the store folder aside and "
+                             "ingest again with --rebuild (raw files are untouched)") from None
+        if manifest.study_id != study_id:
+            raise StoreError(f"{path} belongs to study {manifest.study_id!r}, not {study_id!r}")
+        return manifest
+
+    def save(self, store: Path) -> None:
+        """Write the manifest atomically, and only when its content changed."""
+        data = {"format": FORMAT, "study_id": self.study_id,
+                "key_fingerprint": self.key_fingerprint,
+                "files": {k: asdict(v) for k, v in sorted(self.files.items())}}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        path = store / MANIFEST
+        if path.exists() and path.read_text("utf-8") == text:
+            return
+        atomic_write_text(path, text)
+
+    def by_hash(self) -> dict[str, FileRecord]:
+        """Records by content hash."""
+        return {r.sha256: r for r in self.files.values()}
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in blocks; the file is not changed)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def now() -> str:
+    """The current time, UTC, to the second."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_part(store: Path, wave: str, sha256: str, frame: pd.DataFrame) -> str:
+    """Write an accepted file's rows as Parquet; returns the path relative to the study."""
+    relative = Path("store") / "responses" / wave / f"{sha256[:24]}.parquet"
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(store.parent / relative, buffer.getvalue())
+    return relative.as_posix()
+
+
+def read_part(study_folder: Path, relative: str) -> pd.DataFrame:
+    """Read one stored part."""
+    return pd.read_parquet(study_folder / relative)
+
+
+def write_problem_tables(store: Path, wave: str | None, name: str,
+                         problems: list[Problem]) -> str:
+    """Write a file's problems as CSV and HTML; returns the CSV path relative to the study."""
+    frame = problems_frame(problems)
+    folder = Path("store") / "validation" / (wave or "_unknown")
+    csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
+    atomic_write_text(store.parent / csv_path, frame.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(store.parent / html_path, _html(name, frame))
+    return csv_path.as_posix()
+
+
+def _html(name: str, frame: pd.DataFrame) -> str:
+    e = html.escape
+    n_err = int((frame["severity"] == "error").sum())
+    n_warn = int((frame["severity"] == "warning").sum())
+    rows = "".join(
+        "<tr class=\"{}\">{}</tr>\n".format(
+            e(str(r["severity"])),
+            "".join(f"<td>{e('' if pd.isna(v) else str(v))}</td>" for v in r.to_numpy()))
+        for _, r in frame.iterrows())
+    head = "".join(f"<th>{e(c)}</th>" for c in frame.columns)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>Problems in {e(name)}</title><style>"
+            "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
+            "tr.error td:first-child{color:#b00020;font-weight:bold}"
+            "tr.warning td:first-child{color:#8a6d00}</style></head><body>\n"
+            f"<h1>Problems in {e(name)}</h1>\n<p>{n_err} errors, {n_warn} warnings. Errors "
+            "keep the file out of the study (quarantined); warnings say what was done.</p>\n"
+            f"<table><tr>{head}</tr>\n{rows}</table>\n</body></html>\n")

@@ -1,0 +1,294 @@
+"""Checking one wave file against the study definition, and bringing it into canonical form.
+
+:func:`validate_table` collects every problem in a file before deciding, each located by file,
+row, column, value and rule, and classed as an *error* (the file cannot be used and is
+quarantined) or a *warning* (the file is used; the note says what was done):
+
+============================================  ========  =======================================
+rule                                          class     what happens
+============================================  ========  =======================================
+a required column is missing                  error     (respondent id, site, group, wave, items)
+a column is not in the definition             warning   it is not ingested
+an item value is not a number                 error
+an item value is off the response scale       error     (missing codes such as 9 are allowed)
+an unknown site, group or wave                error
+a row without respondent id                   warning   the row is not ingested
+the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
+                                                        submission time, then row) or
+                                                        keep_first; ``error`` makes it an error
+a submission time that cannot be read         warning   the time is left empty
+a submission outside the wave's window        warning
+a subgroup value not among its declared ones  warning   kept as given
+a declared subgroup column is absent          warning
+============================================  ========  =======================================
+
+Respondent identifiers never appear in a problem: rows are named by number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaltools.core.errors import Problem
+from evaltools.core.schema import suggest
+from evaltools.data.pseudonym import normalise_id
+from evaltools.data.readers import RawTable
+
+__all__ = ["validate_table", "canonical_columns"]
+
+_LISTED = 10  # problems listed per column and rule before summarising
+
+
+def canonical_columns(study) -> list[str]:
+    """Columns of a validated wave file, in order (``respondent_key`` is replaced on ingest)."""
+    return (["respondent_key", "site", "group", "wave", "submitted_at"]
+            + [s.column for s in study.subgroups] + list(study.item_ids) + ["source_row"])
+
+
+class _Collector:
+    def __init__(self, file: str, row_numbers: np.ndarray):
+        self.file = file
+        self.row_numbers = row_numbers  # position in the frame -> row number in the file
+        self.problems: list[Problem] = []
+
+    def add(self, where: str, message: str, found=None, expected: str = "",
+            severity: str = "error") -> None:
+        self.problems.append(Problem(self.file, where, message, found=found, expected=expected,
+                                     severity=severity))
+
+    def cells(self, mask: np.ndarray, column: str, values: pd.Series, message: str,
+              expected: str, severity: str = "error", show_values: bool = True) -> None:
+        rows = np.flatnonzero(mask)
+        for i in rows[:_LISTED]:
+            self.add(f"row {self.row_numbers[i]}, column {column}", message,
+                     found=_plain(values.iloc[i]) if show_values else None, expected=expected,
+                     severity=severity)
+        if len(rows) > _LISTED:
+            self.add(f"column {column}", f"{len(rows) - _LISTED} more rows: {message}",
+                     expected=expected, severity=severity)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _rename_map(study, wave: str | None) -> dict[str, str]:
+    mapping = dict(study.data.item_columns)
+    if wave is not None:
+        mapping.update(study.data.renames.get(wave, {}))
+    return mapping
+
+
+def _numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """Floats, and a mask of cells that hold something that is not a number."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), bool)
+    text = series.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if decimal == ",":
+        text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    parsed = pd.to_numeric(text.where(~empty), errors="coerce")
+    values = parsed.to_numpy(dtype=float, na_value=np.nan)
+    return values, (~empty.to_numpy()) & np.isnan(values)
+
+
+def _times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return pd.to_datetime(series), np.zeros(len(series), bool)
+    text = series.astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    retry = parsed.isna().to_numpy() & ~empty
+    if retry.any():
+        for fmt in ("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y", "%d/%m/%Y %H:%M",
+                    "%d/%m/%Y"):
+            again = pd.to_datetime(text[retry], errors="coerce", format=fmt)
+            parsed[retry] = again
+            retry = parsed.isna().to_numpy() & ~empty
+            if not retry.any():
+                break
+    return parsed, retry
+
+
+def _codes(series: pd.Series) -> pd.Series:
+    """Site, group or wave codes as trimmed text (whole numbers without '.0')."""
+    return normalise_id(series)
+
+
+def validate_table(table: RawTable, study, display: str, *, wave: str | None = None,
+                   site: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check one wave file and return it in canonical form.
+
+    Parameters
+    ----------
+    table : RawTable
+        As read by :func:`evaltools.readers.read_table`.
+    study : Study
+    display : str
+        The file's name in problems.
+    wave, site : str, optional
+        Wave and site given by the file rule in ``study.yml``.
+
+    Returns
+    -------
+    frame : DataFrame or None
+        Columns :func:`canonical_columns` (``respondent_key`` is the normalised original id,
+        which ingestion replaces by a pseudonym); None when there is an error.
+    problems : list of Problem
+    """
+    rows = table.frame.index.to_numpy(dtype=np.int64) + table.first_row
+    c = _Collector(display, rows)
+    data = study.data
+    frame = table.frame.rename(columns=_rename_map(study, wave)).reset_index(drop=True)
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    for name in duplicated:
+        c.add(f"column {name}", "column name occurs more than once (after renames)", found=name)
+    if duplicated:
+        return None, c.problems
+    present = set(frame.columns)
+    needed = {data.respondent_id: "respondent id"}
+    if data.site_column and site is None:
+        needed[data.site_column] = "site"
+    if data.group_column:
+        needed[data.group_column] = "group"
+    if data.wave_column and wave is None:
+        needed[data.wave_column] = "wave"
+    needed.update({item: "item" for item in study.item_ids})
+    for column, role in needed.items():
+        if column not in present:
+            c.add(f"column {column}", f"required {role} column is missing"
+                  + suggest(column, sorted(present - set(needed))), expected=f"a column "
+                  f"named {column!r}")
+    known = set(needed) | set(data.identifiers) | {s.column for s in study.subgroups}
+    known |= {x for x in (data.site_column, data.wave_column, data.submitted_at) if x}
+    known |= set(data.ignore)
+    for column in frame.columns:
+        if column not in known:
+            c.add(f"column {column}", "column is not in the study definition; not ingested",
+                  found=column, expected="a mapped column, an item, a subgroup or an "
+                  "identifier", severity="warning")
+    for sub in study.subgroups:
+        if sub.column not in present:
+            c.add(f"column {sub.column}", "subgroup column is absent from this file",
+                  severity="warning")
+    if any(p.severity == "error" for p in c.problems):
+        return None, c.problems
+
+    n = len(frame)
+    out = pd.DataFrame(index=range(n))
+    out["respondent_key"] = normalise_id(frame[data.respondent_id]).reset_index(drop=True)
+    missing_id = out["respondent_key"].isna().to_numpy()
+    c.cells(missing_id, data.respondent_id, out["respondent_key"], "row has no respondent id; "
+            "not ingested", "an id", severity="warning", show_values=False)
+    for role, column, fixed, allowed in (
+            ("site", data.site_column, site, [s.id for s in study.sites]),
+            ("group", data.group_column, None, [g.id for g in study.groups]),
+            ("wave", data.wave_column, wave, [w.id for w in study.waves])):
+        if column and column in present:
+            values = _codes(frame[column]).reset_index(drop=True)
+            unknown = ~values.isin(allowed).to_numpy() | values.isna().to_numpy()
+            if fixed is not None:
+                unknown |= (values != fixed).fillna(True).to_numpy()
+                allowed = [fixed]
+            for value in pd.unique(values[unknown])[:_LISTED]:
+                hits = np.flatnonzero(unknown & (values == value).fillna(False).to_numpy()
+                                      if value is not pd.NA else values.isna().to_numpy())
+                c.add(f"row {rows[hits[0]]}, column {column}"
+                      + (f" (and {len(hits) - 1} more rows)" if len(hits) > 1 else ""),
+                      f"unknown {role}" + suggest(value, allowed) if value is not pd.NA else
+                      f"no {role}", found=None if value is pd.NA else value,
+                      expected="one of " + ", ".join(map(repr, allowed)))
+            out[role] = values
+        else:
+            default = fixed if fixed is not None else (allowed[0] if len(allowed) == 1 else None)
+            out[role] = pd.Series([default] * n, dtype="string")
+    if data.submitted_at and data.submitted_at in present:
+        times, bad = _times(frame[data.submitted_at].reset_index(drop=True))
+        c.cells(bad, data.submitted_at, frame[data.submitted_at], "submission time cannot be "
+                "read; left empty", "a date and time such as 15-09-2024 14:32",
+                severity="warning")
+        out["submitted_at"] = times
+        _check_window(c, study, out, data.submitted_at)
+    else:
+        out["submitted_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    for sub in study.subgroups:
+        if sub.column in present:
+            values = _codes(frame[sub.column]).reset_index(drop=True)
+            if sub.values is not None:
+                allowed = [str(v) for v in sub.values]
+                odd = values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
+                for value in pd.unique(values[odd])[:_LISTED]:
+                    c.add(f"column {sub.column}", f"subgroup value not among the declared "
+                          f"ones ({int((values[odd] == value).sum())} rows); kept as given",
+                          found=value, expected="one of " + ", ".join(map(repr, allowed)),
+                          severity="warning")
+            out[sub.column] = values
+        else:
+            out[sub.column] = pd.Series([pd.NA] * n, dtype="string")
+    _check_items(c, study, frame, out)
+    out["source_row"] = rows
+    out = out.loc[~missing_id]
+    out = _resolve_duplicates(c, study, out)
+    if any(p.severity == "error" for p in c.problems):
+        return None, c.problems
+    return out[canonical_columns(study)].reset_index(drop=True), c.problems
+
+
+def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:
+    for wave in study.waves:
+        if wave.start is None:
+            continue
+        times = out["submitted_at"]
+        in_wave = (out["wave"] == wave.id).fillna(False).to_numpy() & times.notna().to_numpy()
+        start = pd.Timestamp(wave.start)
+        end = pd.Timestamp(wave.end) + pd.Timedelta(days=1)
+        outside = in_wave & ~((times >= start) & (times < end)).fillna(False).to_numpy()
+        if outside.any():
+            c.cells(outside, column, times.dt.strftime("%Y-%m-%d %H:%M"),
+                    f"submitted outside the window of wave {wave.id}",
+                    f"{wave.start} to {wave.end}", severity="warning")
+
+
+def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame) -> None:
+    columns = {}
+    for inst in study.instruments:
+        for item in inst.items:
+            rs = inst.response_scales[item.response_scale]
+            raw = frame[item.id].reset_index(drop=True)
+            values, not_number = _numbers(raw, study.data.csv_decimal)
+            allowed = list(rs.values) + list(rs.missing)
+            expected = (f"one of {list(rs.values)}" + (f" or missing code {list(rs.missing)}"
+                                                        if rs.missing else ""))
+            c.cells(not_number, item.id, raw, "not a number", expected)
+            off = ~np.isnan(values) & ~np.isin(values, allowed)
+            c.cells(off, item.id, pd.Series(values), "value outside the response scale",
+                    expected)
+            columns[item.id] = values
+    items = pd.DataFrame(columns, index=out.index)
+    for column in items.columns:
+        out[column] = items[column]
+
+
+def _resolve_duplicates(c: _Collector, study, out: pd.DataFrame) -> pd.DataFrame:
+    keys = ["respondent_key", "wave"]
+    dup = out.duplicated(keys, keep=False).to_numpy()
+    if not dup.any():
+        return out
+    policy = study.data.duplicates
+    order = out.sort_values(["submitted_at", "source_row"], na_position="first", kind="stable")
+    keep = "last" if policy == "keep_last" else "first"
+    kept = order.drop_duplicates(keys, keep=keep)
+    groups = out[dup].groupby(keys, sort=False)["source_row"].apply(list)
+    severity = "error" if policy == "error" else "warning"
+    for rows in list(groups)[:_LISTED]:
+        chosen = kept.loc[kept["source_row"].isin(rows), "source_row"].iloc[0]
+        c.add("rows " + ", ".join(map(str, rows)), "the same respondent more than once in "
+              "this wave" + ("" if policy == "error" else f"; kept row {chosen} ({policy})"),
+              expected="one row per respondent and wave", severity=severity)
+    if len(groups) > _LISTED:
+        c.add("(file)", f"{len(groups) - _LISTED} more respondents with more than one row",
+              severity=severity)
+    return kept.sort_values("source_row").copy()

@@ -1,0 +1,111 @@
+"""Report sections on evidence: the site synthesis and the indicative evidence statement.
+
+Called by :class:`evaltools.reporting.Report` (``synthesis()``, ``evidence()``); kept apart so
+that the report module stays readable.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, display
+
+from evaltools.analysis.evidence import LADDER, study_evidence
+from evaltools.analysis.synthesis import leave_one_out, site_synthesis
+from evaltools.core.i18n import interval, number, t
+from evaltools.reports.html import escape, png, table_html
+from evaltools.reports.plots import forest_plot
+
+__all__ = ["show_site_synthesis", "evidence_html", "forest_figure"]
+
+
+def forest_figure(rows: pd.DataFrame, pooled, *, label: str, title: str, xlabel: str,
+                  pooled_label: str, se: str | None = "se"):
+    """A forest plot figure for a report (rows: one per site or study)."""
+    fig, ax = plt.subplots(figsize=(6.4, 0.3 * (len(rows) + 2) + 1.0))
+    forest_plot(rows, pooled, label=label, pooled_label=pooled_label, xlabel=xlabel, se=se,
+                ax=ax)
+    ax.set_title(title, loc="left", fontsize=10)
+    return fig
+
+
+def show_site_synthesis(report) -> None:
+    """Per scale: the sites' effects pooled by a random-effects model, forest plots and
+    leave-one-out influence."""
+    lang = report.language
+    sites, pooled = site_synthesis(report.panel, report.study, post=report.wave)
+    report.keep("site_effects", sites)
+    report.keep("pooled", pooled)
+    names = {s.id: s.name for s in report.study.sites}
+    display(HTML(f"<h2>{escape(t('sec.synthesis', lang))}</h2>"
+                 f"<p>{escape(t('txt.synthesis_intro', lang, k=len(report.study.sites)))}</p>"))
+    rows, favourable = [], 0
+    for r in pooled.itertuples():
+        if r.note:
+            rows.append([report.scale_label(r.scale), str(r.k), t("txt.not_pooled", lang),
+                         "", "", "", ""])
+            continue
+        good = (r.ci_low > 0 or r.ci_high < 0) and (
+            (r.estimate > 0) == (report.direction(r.scale) == "higher_is_better"))
+        favourable += bool(good)
+        rows.append([report.scale_label(r.scale), str(r.k), number(r.estimate, lang),
+                     interval(r.ci_low, r.ci_high, lang), interval(r.pi_low, r.pi_high, lang),
+                     number(r.i2, lang, 0) + "%", number(r.p_value, lang, 3)])
+    report.headline = t("txt.headline_synthesis", lang, k=len(report.study.sites),
+                        n=favourable, m=int((pooled["note"] == "").sum()))
+    display(table_html("", [t("col.scale", lang), t("col.k_sites", lang), t("col.pooled", lang),
+                        t("col.ci", lang), t("col.pi", lang), "I²", t("col.p", lang)],
+                   rows, report, level=3))
+    display(HTML(f"<p class='note'>{escape(t('txt.synthesis_read', lang))}</p>"))
+    influence = []
+    for r in pooled.itertuples():
+        part = sites[(sites["scale"] == r.scale) & (sites["note"] == "")]
+        if r.note:
+            continue
+        shown = part.assign(label=part["site"].map(names))
+        display(png(forest_figure(shown, r._asdict(), label="label",
+                                  title=report.scale_label(r.scale),
+                                  xlabel=t(f"es.{r.effect_size_type}", lang),
+                                  pooled_label=t("txt.pooled_label", lang))))
+        if len(part) >= 3:
+            loo = leave_one_out(part, label="site", test="knha")
+            low, high = loo.loc[loo["estimate"].idxmin()], loo.loc[loo["estimate"].idxmax()]
+            influence.append({"scale": r.scale, "estimate": r.estimate,
+                              "min_estimate": low["estimate"], "min_omitted": low["omitted"],
+                              "max_estimate": high["estimate"], "max_omitted": high["omitted"]})
+    if influence:
+        table = pd.DataFrame(influence)
+        report.keep("leave_one_out", table)
+        display(table_html(t("sec.influence", lang), [
+            t("col.scale", lang), t("col.pooled", lang), t("col.loo_low", lang),
+            t("col.loo_high", lang)],
+            [[report.scale_label(r.scale), number(r.estimate, lang),
+              f"{number(r.min_estimate, lang)} ({names.get(r.min_omitted, r.min_omitted)})",
+              f"{number(r.max_estimate, lang)} ({names.get(r.max_omitted, r.max_omitted)})"]
+             for r in table.itertuples()], report, level=3))
+
+
+def evidence_html(report):
+    """The indicative evidence statement: WWC-style rating and ladder rung per scale."""
+    lang = report.language
+    table = study_evidence(report.panel, report.study, post=report.wave, language=lang)
+    report.keep("evidence", table)
+    rows = []
+    for r in table.itertuples():
+        if r.note:
+            rows.append([report.scale_label(r.scale), t("suppressed", lang), "", "", ""])
+            continue
+        rows.append([report.scale_label(r.scale), number(r.effect_size, lang),
+                     t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang), r.reasons])
+    best = list(table.loc[table["note"] == "", "level"])
+    top = max(best, key=LADDER.index) if best else "not_assessed"
+    intro = [t("txt.evidence_intro", lang, level=t(f"level.{top}", lang),
+               place=report.place()),
+             t("txt.limits", lang), t("txt.indicative", lang)]
+    body = table_html("", [t("col.scale", lang), t("col.effect", lang), t("col.wwc", lang),
+                       t("col.level", lang), t("col.reasons", lang)], rows, report, level=3)
+    return HTML(f"<h2>{escape(t('sec.evidence', lang))}</h2>"
+                + "".join(f"<p>{escape(p)}</p>" for p in intro) + body.data
+                + f"<p class='small'>{escape(t('txt.criteria', lang))}</p>")
+
+

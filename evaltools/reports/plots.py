@@ -1,0 +1,130 @@
+"""Figures for reports and notebooks. Plot functions compute nothing substantive: they take
+the panel or a result table, draw, and return the Axes (or the Figure for reports)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from evaltools.analysis.effects.common import paired
+
+__all__ = ["change_distribution", "estimates_plot", "forest_plot"]
+
+
+def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
+                        language: str = "nl", title: str = "", caption: str = "",
+                        ax=None):
+    """The spread of individual change (post minus pre) per group, as violins with the mean.
+
+    Groups with fewer respondents than the study's minimum cell size are left out: the figure
+    never shows individual values of small groups (a violin shows a smoothed density, not
+    points). Returns the Figure when it made one, else the Axes.
+    """
+    pairs = paired(panel, scale, study.baseline.id, post)
+    pairs["change"] = pairs["post"] - pairs["pre"]
+    labels = {g.id: g.label.get(language) for g in study.groups}
+    counts = pairs["group"].value_counts()
+    keep = [g.id for g in study.groups if counts.get(g.id, 0) >= study.min_cell_size]
+    data = pairs[pairs["group"].isin(keep)].assign(group=lambda d: d["group"].map(labels))
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6.4, 2.6), dpi=100)
+    if len(data):
+        order = [labels[g] for g in keep]
+        values = [data.loc[data["group"] == name, "change"].to_numpy() for name in order]
+        positions = np.arange(len(order))
+        parts = ax.violinplot(values, positions=positions, orientation="horizontal",
+                              showextrema=False, widths=0.8)
+        for body in parts["bodies"]:
+            body.set(facecolor="#c6dbef", edgecolor="#555555", linewidth=0.8, alpha=1.0)
+        ax.scatter([v.mean() for v in values], positions, color="#08519c", zorder=3,
+                   label="mean" if language == "en" else "gemiddelde")
+        ax.set_yticks(positions, order)
+        ax.invert_yaxis()
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    ax.set_ylabel("")
+    ax.set_xlabel("change (after - before)" if language == "en"
+                  else "verandering (na - voor)")
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    if own:
+        lines = textwrap.wrap(caption, 105) if caption else []
+        fig.tight_layout(rect=(0, 0.06 * len(lines), 1, 1))
+        if lines:
+            fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, ha="left", va="bottom")
+        plt.close(fig)
+        return fig
+    return ax
+
+
+def estimates_plot(table: pd.DataFrame, *, label: str = "scale", ax=None):
+    """Estimates with their intervals (a result table with ``estimate, ci_low, ci_high``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.4 * len(table) + 1))
+    y = np.arange(len(table))
+    ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["ci_low"],
+                                            table["ci_high"] - table["estimate"]],
+                fmt="o", color="#08519c", ecolor="#6baed6", capsize=3)
+    ax.set_yticks(y, table[label])
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    ax.invert_yaxis()
+    return ax
+
+
+def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *,
+                label: str = "site", estimate: str = "effect_size", ci_low: str = "ci_low",
+                ci_high: str = "ci_high", se: str | None = "se", pooled_label: str = "RE",
+                xlabel: str = "", ax=None):
+    """A forest plot: each row's estimate and interval, the pooled diamond, the prediction
+    interval as a line through the diamond.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        One row per site or study (rows with a missing estimate are drawn as labels only).
+    pooled : Series or dict, optional
+        A row of :func:`evaltools.synthesis.meta_analysis` (``estimate, ci_low, ci_high``,
+        ``pi_low, pi_high``).
+    se : str, optional
+        Column whose inverse square sizes the squares (the weight of a row); None: equal sizes.
+
+    Returns
+    -------
+    Axes
+    """
+    n = len(studies)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.32 * (n + 2) + 0.9))
+    y = np.arange(n, dtype=float)
+    est = studies[estimate].to_numpy(float)
+    low, high = studies[ci_low].to_numpy(float), studies[ci_high].to_numpy(float)
+    ok = np.isfinite(est)
+    ax.hlines(y[ok], low[ok], high[ok], color="#4d4d4d", linewidth=1.1)
+    if se is not None and ok.any():
+        weight = 1 / studies[se].to_numpy(float)[ok] ** 2
+        sizes = 25 + 150 * weight / weight.max()
+    else:
+        sizes = 60
+    ax.scatter(est[ok], y[ok], s=sizes, marker="s", color="#08519c", zorder=3)
+    labels = list(studies[label].astype(str))
+    if pooled is not None and np.isfinite(pooled.get("estimate", np.nan)):
+        yp = n + 0.6
+        mid, lo, hi = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
+        pi_low, pi_high = pooled.get("pi_low", np.nan), pooled.get("pi_high", np.nan)
+        if np.isfinite(pi_low) and np.isfinite(pi_high):
+            ax.hlines(yp, pi_low, pi_high, color="#b2182b", linewidth=1.2)
+        ax.fill([lo, mid, hi, mid], [yp, yp - 0.35, yp, yp + 0.35], color="#b2182b",
+                zorder=3)
+        y = np.append(y, yp)
+        labels.append(pooled_label)
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    ax.set_ylim(y.max() + 0.8, -0.8)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

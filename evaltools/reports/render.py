@@ -1,0 +1,383 @@
+"""Rendering one report from a template notebook, safely.
+
+:func:`render_report` checks the parameters against the template's ``parameters`` cell and
+against the study before anything runs (papermill alone would only warn), executes the template
+with papermill in an isolated working folder, exports a self-contained HTML page without code,
+and moves the result into place under ``<reports>/<study>/<wave>/<site>/<template>/`` in one
+step. A failing run keeps the failed notebook next to the report folder, names the cell and the
+error, and leaves the previous good report untouched. :func:`write_index` lists every report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+from papermill.inspection import inspect_notebook
+from papermill.parameterize import parameterize_notebook
+
+from evaltools.core.errors import EvaltoolsError
+from evaltools.core.i18n import t
+from evaltools.core.io import atomic_write_text
+from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
+from evaltools.study.load import load_study
+
+__all__ = ["render_report", "render_all", "declared_reports", "write_index",
+           "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"]
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+_REMOVE_TAGS = {"notebook-only", "parameters", "injected-parameters"}
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:62rem;margin:2rem auto;
+padding:0 1.2rem;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.3rem;margin-top:2.2rem;
+border-bottom:2px solid #08519c;padding-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
+.subtitle{color:#555;margin-top:0}.summary{background:#eef4fa;padding:.6rem 1rem;
+border-radius:6px}.note{font-size:.9rem;color:#444;font-style:italic}
+table.evaltools{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
+table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem;
+text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
+img{max-width:100%;height:auto}.small{font-size:.8rem}
+"""
+
+
+class ReportError(EvaltoolsError):
+    """A report could not be rendered; the message names the cell and the error."""
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """Where a rendered report is, and its one-line headline."""
+
+    folder: Path
+    html: Path
+    template: str
+    site: str
+    wave: str
+    headline: str
+
+
+def notebooks_dir() -> Path:
+    """The folder of report templates (the repository's ``notebooks/``).
+
+    ``EVALTOOLS_NOTEBOOKS`` names another folder (for custom or test templates).
+    """
+    if os.environ.get("EVALTOOLS_NOTEBOOKS"):
+        return Path(os.environ["EVALTOOLS_NOTEBOOKS"])
+    here = Path(__file__).resolve().parents[1]  # the evaltools package folder
+    for candidate in (here / "_library" / "notebooks", here.parent / "notebooks"):
+        if candidate.is_dir():
+            return candidate
+    raise ReportError("the report templates (notebooks/) are missing from this install")
+
+
+def template_parameters(template: str) -> dict[str, dict]:
+    """The parameters a template declares: name -> {type, default, help, required}."""
+    path = notebooks_dir() / f"{template}.ipynb"
+    if not path.is_file():
+        raise ReportParameterError(f"no report template {template!r} in notebooks/; "
+                                   "templates: " + ", ".join(sorted(TEMPLATE_TITLES)))
+    found = inspect_notebook(str(path))
+    return {name: {"type": spec["inferred_type_name"], "default": spec["default"],
+                   "help": spec["help"], "required": spec["help"].startswith("required")}
+            for name, spec in found.items()}
+
+
+def _check_against_template(template: str, parameters: dict) -> None:
+    declared = template_parameters(template)
+    problems = []
+    for name, value in parameters.items():
+        if name not in declared:
+            problems.append(f"unknown parameter {name!r} (the template declares "
+                            + ", ".join(sorted(declared)) + ")")
+            continue
+        wanted = _TYPES.get(declared[name]["type"])
+        if wanted is not None and not isinstance(value, wanted):
+            problems.append(f"parameter {name!r} must be {declared[name]['type']}, "
+                            f"got {type(value).__name__} {value!r}")
+    for name, spec in declared.items():
+        if spec["required"] and name not in parameters:
+            problems.append(f"required parameter {name!r} is missing ({spec['help']})")
+    if problems:
+        raise ReportParameterError(f"template {template!r}: " + "; ".join(problems))
+
+
+def report_folder(reports_dir: Path, study, template: str, site: str, wave: str) -> Path:
+    wave_part = "all-waves" if template == "data_quality" else wave
+    return Path(reports_dir) / study.id / wave_part / site / template
+
+
+def render_report(study_dir: str | Path, template: str, *, site: str = "all", wave: str = "",
+                  language: str = "", reports_dir: str | Path = "reports",
+                  extra: dict | None = None, kernel_name: str = "python3",
+                  timeout: int = 900, keep_previous: bool = False,
+                  index: bool = True, kernel=None) -> RenderedReport:
+    """Render one report and move it into place.
+
+    Parameters
+    ----------
+    study_dir : str or Path
+        The study folder (its data must have been ingested).
+    template : str
+        ``prepost``, ``controlled``, ``data_quality`` or ``site_overview``.
+    site, wave, language : str
+        As the template's parameters: a site id or ``"all"``; a later wave (default the first
+        after the baseline); ``"nl"`` or ``"en"`` (default: the study's).
+    reports_dir : str or Path
+        Reports go to ``<reports_dir>/<study id>/<wave>/<site>/<template>/``.
+    extra : dict, optional
+        Further template parameters; checked against the template's parameters cell.
+    keep_previous : bool
+        Keep the report this one replaces, renamed ``<template>.superseded-<time>``.
+    index : bool
+        Refresh the study's index page afterwards.
+    kernel : evaltools.kernels.WarmKernel, optional
+        Run in this warm kernel instead of a fresh one started by papermill.
+
+    Returns
+    -------
+    RenderedReport
+
+    Raises
+    ------
+    ReportParameterError
+        Unknown, missing or mistyped parameters, or values the study does not allow.
+    ReportError
+        The template failed; the message names the cell and the error and where the failed
+        notebook was kept. The previous report, if any, is unchanged.
+    """
+    study = load_study(study_dir)
+    template, site, wave, language = check_parameters(study, template, site, wave, language)
+    parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
+                  **(extra or {})}
+    _check_against_template(template, parameters)
+    final = report_folder(Path(reports_dir), study, template, site, wave)
+    work = Path(tempfile.mkdtemp(prefix="evaltools-report-"))
+    try:
+        os.symlink(Path(study.folder).resolve(), work / "study")
+        meta = execute_and_place(
+            template, parameters, final, work, title=study.title.get(language),
+            language=language, private=[str(Path(study.folder).resolve())],
+            what=f"report {template!r} for site {site!r}, wave {wave!r}", kernel=kernel,
+            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if index:
+        write_index(reports_dir, study.id)
+    return RenderedReport(final, final / "report.html", template, site, wave,
+                          meta.get("headline", ""))
+
+
+def execute_and_place(template: str, parameters: dict, final: Path, work: Path, *,
+                       title: str, language: str, private: list[str], what: str,
+                       kernel=None, kernel_name: str = "python3", timeout: int = 900,
+                       keep_previous: bool = False) -> dict:
+    """Run ``template`` in ``work`` and move the report into ``final`` in one step.
+
+    Returns the report's meta.json; on failure keeps ``<template>.failed.ipynb`` beside
+    ``final`` and raises :class:`ReportError` naming the cell and the error.
+    """
+    executed = work / "report.ipynb"
+    try:
+        if kernel is None:
+            pm.execute_notebook(str(notebooks_dir() / f"{template}.ipynb"), str(executed),
+                                parameters=parameters, cwd=str(work),
+                                kernel_name=kernel_name, progress_bar=False,
+                                log_output=False, execution_timeout=timeout,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        else:
+            _execute_warm(kernel, template, parameters, work, executed, timeout)
+    except (pm.PapermillExecutionError, _CellFailure) as exc:
+        failed = final.parent / f"{template}.failed.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if executed.exists():
+            atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work))
+        raise ReportError(
+            f"{what} failed in cell {exc.exec_count or exc.cell_index} ({exc.ename}: "
+            f"{exc.evalue}). The failed notebook is kept at {failed}; the previous report, "
+            "if any, is unchanged.") from None
+    notebook = nbformat.read(executed, as_version=4)
+    page = notebook_html(notebook, title, template, language, work, private)
+    staging = final.parent / f".{template}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    (staging / "report.html").write_text(page, "utf-8")
+    (staging / "report.ipynb").write_text(_clean(notebook, work), "utf-8")
+    if (work / "tables").is_dir():
+        shutil.copytree(work / "tables", staging / "tables")
+    meta = _read_meta(staging)
+    _swap(staging, final, keep_previous)
+    (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
+    return meta
+
+
+class _CellFailure(Exception):
+    """A cell failed in a warm kernel (the same fields as papermill's error)."""
+
+    def __init__(self, cell_index: int, exec_count, ename: str, evalue: str):
+        super().__init__(f"{ename}: {evalue}")
+        self.cell_index, self.exec_count, self.ename, self.evalue = (cell_index, exec_count,
+                                                                     ename, evalue)
+
+
+def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed: Path,
+                  timeout: int) -> None:
+    notebook = nbformat.read(notebooks_dir() / f"{template}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.setdefault("tags", [])
+    notebook.metadata.setdefault("papermill", {})
+    notebook = parameterize_notebook(notebook, parameters)
+    try:
+        kernel.execute(notebook, work, timeout)
+    except CellExecutionError as exc:
+        for index, cell in enumerate(notebook.cells):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                nbformat.write(notebook, executed)
+                raise _CellFailure(index, cell.get("execution_count"), errors[0]["ename"],
+                                   errors[0]["evalue"]) from None
+        raise _CellFailure(-1, None, exc.ename, exc.evalue) from None
+    nbformat.write(notebook, executed)
+
+
+def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
+    """Put ``staging`` in place of ``final``; the old version is removed or kept as superseded."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    old = final.with_name(f"{final.name}.superseded-{stamp}" if keep_previous
+                          else f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    if not keep_previous:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_meta(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "tables" / "meta.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _clean(notebook, work: Path) -> str:
+    """The executed notebook without papermill's paths or anything machine-specific."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    papermill = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path", "environment_variables"):
+        papermill.pop(key, None)
+    text = nbformat.writes(notebook)
+    for secret in (str(work), str(work.resolve()), str(Path.home())):
+        text = text.replace(secret, "<private>")
+    return text
+
+
+@functools.cache
+def _exporter():
+    """One HTML exporter per process: building it (templates, preprocessors) costs time."""
+    remover = TagRemovePreprocessor(remove_cell_tags=_REMOVE_TAGS, enabled=True)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(remover, enabled=True)
+    return exporter
+
+
+def notebook_html(notebook, title: str, template: str, language: str, work: Path,
+          private: list[str]) -> str:
+    body, _ = _exporter().from_notebook_node(notebook)
+    for path in (str(work), str(work.resolve()), str(Path.home()), *private):
+        if path in body:
+            raise ReportError(f"report {template!r} would contain a local path; not written")
+    title = html.escape(title)
+    return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
+            "</body>\n</html>\n")
+
+
+def declared_reports(study) -> list[tuple[str, str, str]]:
+    """Every report ``study.yml`` asks for, as (template, site, wave); ``data_quality`` covers
+    all waves and has wave ``""``."""
+    out = []
+    for spec in study.reports:
+        sites = ["all"] if spec.per == "study" else list(spec.sites)
+        waves = [""] if spec.template == "data_quality" else list(spec.waves)
+        out += [(spec.template, site, wave) for wave in waves for site in sites]
+    return out
+
+
+def render_all(study_dir: str | Path, *, reports_dir: str | Path = "reports",
+               language: str = "", on_result=None) -> list[RenderedReport | ReportError]:
+    """Render every report ``study.yml`` asks for (``reports.produce``), one after another.
+
+    A failing report does not stop the others; its :class:`ReportError` is in the list.
+    """
+    study = load_study(study_dir)
+    out: list[RenderedReport | ReportError] = []
+    for template, site, wave in declared_reports(study):
+        try:
+            result = render_report(study_dir, template, site=site, wave=wave,
+                                   language=language, reports_dir=reports_dir)
+        except ReportError as exc:
+            result = exc
+        out.append(result)
+        if on_result is not None:
+            on_result(result)
+    return out
+
+
+def _overview_link(reports_dir: Path, language: str) -> str:
+    """A link to the register's "Wat werkt" overview, when it has been rendered."""
+    page = reports_dir / "wat-werkt" / language / "report.html"
+    if not page.is_file():
+        return ""
+    return (f"<p><a href='../wat-werkt/{language}/report.html'>"
+            f"{html.escape(t('report.wat_werkt', language))}</a></p>\n")
+
+
+def write_index(reports_dir: str | Path, study_id: str) -> Path:
+    """Write ``<reports_dir>/<study>/index.html`` linking every report by wave and site."""
+    root = Path(reports_dir) / study_id
+    entries = []
+    for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
+        meta = json.loads(meta_path.read_text("utf-8"))
+        folder = meta_path.parent.parent
+        name, _, superseded = folder.name.partition(".superseded-")
+        entries.append((folder.parent.parent.name, folder.parent.name, name,
+                        "superseded" if superseded else "ok",
+                        meta.get("created", ""), meta.get("headline", ""),
+                        (folder / "report.html").relative_to(root).as_posix(),
+                        meta.get("language", "nl")))
+    for failed in sorted(root.glob("*/*/*.failed.ipynb")):
+        entries.append((failed.parent.parent.name, failed.parent.name,
+                        failed.name.removesuffix(".failed.ipynb"), "failed", "", "",
+                        failed.relative_to(root).as_posix(), "nl"))
+    language = entries[0][7] if entries else "nl"
+    e = html.escape
+    rows = "".join(
+        f"<tr class='{status}'><td>{e(wave)}</td><td>{e(site)}</td><td><a href='{e(link)}'>"
+        f"{e(t(TEMPLATE_TITLES.get(template, 'report.prepost'), lang))}</a></td>"
+        f"<td>{e(status)}</td><td>{e(date)}</td><td>{e(headline)}</td></tr>\n"
+        for wave, site, template, status, date, headline, link, lang in sorted(entries))
+    heads = ("Meting", "Locatie", "Rapport", "Status", "Datum", "Kern") if language == "nl" \
+        else ("Wave", "Site", "Report", "Status", "Date", "Headline")
+    page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+            f"<title>{e(study_id)}</title><style>{_CSS}"
+            "tr.failed td{color:#b00020}</style></head><body>\n"
+            f"<h1>{e(study_id)}</h1>\n{_overview_link(root.parent, language)}"
+            "<table class='evaltools'><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}"
+            "</tbody></table>\n</body></html>\n")
+    root.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(root / "index.html", page)

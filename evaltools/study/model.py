@@ -1,0 +1,182 @@
+"""The study as data: waves, sites, groups, the data layout, reports and the Study itself.
+
+Frozen dataclasses built by :mod:`evaltools.study.checks` from a checked ``study.yml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from evaltools.core.errors import Problem
+from evaltools.core.text import Language, LocalText
+from evaltools.instruments.model import Instrument
+
+__all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
+           "EvidenceSpec", "STUDY_FILE", "DEFAULT_MIN_CELL_SIZE", "TEMPLATES"]
+
+STUDY_FILE = "study.yml"
+DEFAULT_MIN_CELL_SIZE = 10
+#: Report templates a study may ask for, and whether each needs a comparison group.
+TEMPLATES: dict[str, bool] = {
+    "data_quality": False,
+    "prepost": False,
+    "controlled": True,
+    "site_overview": False,
+    "site_synthesis": False,
+}
+
+Design = Literal["pre_post", "controlled", "randomised"]
+WaveRole = Literal["baseline", "post", "follow_up"]
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A measurement occasion. ``order`` sorts waves; ``role`` says what it is for."""
+
+    id: str
+    order: int
+    role: WaveRole
+    label: LocalText
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where the intervention runs, e.g. a municipality or a focus area."""
+
+    id: str
+    name: str
+    municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A study arm: the intervention group or a comparison group."""
+
+    id: str
+    role: Literal["intervention", "comparison"]
+    label: LocalText
+
+
+@dataclass(frozen=True)
+class FileRule:
+    """Which raw files to read (a glob under ``raw_dir``) and what they hold."""
+
+    pattern: str
+    wave: str | None = None
+    site: str | None = None
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a study's wave files are and how their columns map onto the definition."""
+
+    raw_dir: Path
+    files: tuple[FileRule, ...]
+    respondent_id: str
+    site_column: str | None
+    group_column: str | None
+    wave_column: str | None
+    submitted_at: str | None
+    item_columns: dict[str, str]
+    renames: dict[str, dict[str, str]]
+    identifiers: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
+    csv_delimiter: str = "auto"
+    csv_decimal: str = ","
+    csv_encoding: str = "auto"
+    duplicates: Literal["keep_last", "keep_first", "error"] = "keep_last"
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """A variable to break results down by (e.g. gender, age band)."""
+
+    column: str
+    label: LocalText
+    values: tuple[str | int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One kind of report to produce: a template, per site or for the study, for some waves."""
+
+    template: str
+    per: Literal["site", "study"]
+    waves: tuple[str, ...]
+    sites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvidenceSpec:
+    """What the user declares for the evidence classification, and where results go.
+
+    evaltools cannot judge a description or a theory of change: the first two rungs of the
+    Dutch recognition ladder are declared here (see :mod:`evaltools.evidence`).
+    """
+
+    well_described: bool = False
+    well_founded: bool = False
+    relevant_effect: float = 0.2
+    attrition_boundary: Literal["cautious", "optimistic"] = "cautious"
+    randomised_counts: dict[str, int] | None = None
+    register: str | None = None
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study definition. Build it with :func:`load_study`."""
+
+    folder: Path
+    id: str
+    title: LocalText
+    intervention: str
+    protective_factors: tuple[str, ...]
+    design: Design
+    groups: tuple[Group, ...]
+    waves: tuple[Wave, ...]
+    sites: tuple[Site, ...]
+    instruments: tuple[Instrument, ...]
+    data: DataSpec
+    subgroups: tuple[Subgroup, ...]
+    min_cell_size: int
+    language: Language
+    reports: tuple[ReportSpec, ...]
+    key_env: str | None = None
+    key_file: Path | None = None
+    evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def store_dir(self) -> Path:
+        """Where ingested, pseudonymised data and ingestion reports are kept."""
+        return self.folder / "store"
+
+    @property
+    def baseline(self) -> Wave:
+        """The baseline wave."""
+        return next(w for w in self.waves if w.role == "baseline")
+
+    def wave(self, wave_id: str) -> Wave:
+        """The wave with id ``wave_id``."""
+        for wave in self.waves:
+            if wave.id == wave_id:
+                return wave
+        raise KeyError(f"study {self.id!r} has no wave {wave_id!r}; waves: "
+                       + ", ".join(w.id for w in self.waves))
+
+    @property
+    def has_comparison(self) -> bool:
+        """Whether the design has a comparison group."""
+        return any(g.role == "comparison" for g in self.groups)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """All item ids of the study's instruments, in order."""
+        return tuple(i for inst in self.instruments for i in inst.item_ids)
