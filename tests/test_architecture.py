@@ -181,3 +181,30 @@ def test_the_checker_sees_a_planted_violation(tmp_path):
     assert ("evaltools.reports", ("Report",), 2, True) in edges
     assert ("evaltools.cli.main", ("_private",), 3, False) in edges
     assert LAYERS[_layer("evaltools.cli.main")] > LAYERS[_layer("evaltools.core.x")]
+
+
+def test_a_command_loads_the_study_once(ingested_demo, tmp_path, monkeypatch):
+    """``evaltools report --all`` reads study.yml once and passes the Study on (notebook
+    execution itself, which runs in its own kernel, is replaced by a stub here)."""
+    import evaltools.reports.render as render
+    import evaltools.study.load as load
+    from evaltools.cli.main import cli
+
+    study_dir = ingested_demo[0].folder
+    reads = []
+    real = load.check_study
+    monkeypatch.setattr(load, "check_study", lambda path: reads.append(path) or real(path))
+
+    def fake_execute(template, parameters, final, work, **kwargs):
+        final.mkdir(parents=True, exist_ok=True)
+        (final / "report.html").write_text("<html></html>")
+        return {"headline": "stub"}
+
+    monkeypatch.setattr(render, "execute_and_place", fake_execute)
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["report", str(study_dir), "--all",
+                                      "--reports-dir", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    assert "  failed:" not in result.output and " 0 failed" in result.output
+    assert len(reads) == 1, f"study.yml read {len(reads)} times: {reads}"

@@ -39,6 +39,7 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
     """
     if everything == bool(template):
         raise click.UsageError("pass --template, or --all")
+    definition = load_study(study)
     if everything:
         def show(result) -> None:
             if isinstance(result, ReportError):
@@ -46,14 +47,14 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
             else:
                 click.echo(f"  ok      {result.html}  ({result.headline})")
 
-        results = render_all(study, reports_dir=reports_dir, language=language or "",
+        results = render_all(definition, reports_dir=reports_dir, language=language or "",
                              on_result=show)
         failed = sum(isinstance(r, ReportError) for r in results)
 
-        index = Path(reports_dir) / load_study(study).id / "index.html"
+        index = Path(reports_dir) / definition.id / "index.html"
         click.echo(f"{len(results) - failed} reports rendered, {failed} failed; index: {index}")
         sys.exit(EXIT_FAILED if failed else EXIT_OK)
-    result = render_report(study, template, site=site, wave=wave, language=language or "",
+    result = render_report(definition, template, site=site, wave=wave, language=language or "",
                            reports_dir=reports_dir)
     click.echo(f"report: {result.html} ({result.headline})")
 

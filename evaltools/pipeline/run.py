@@ -42,7 +42,7 @@ from evaltools.reports.render import (
     report_folder,
     write_index,
 )
-from evaltools.study.load import load_study
+from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
@@ -219,11 +219,11 @@ def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
 
     With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
     """
-    study_dir, template, site, wave, language, reports_dir, fresh = args
+    study, template, site, wave, language, reports_dir, fresh = args
 
     kernel = _kernel(fresh)
     try:
-        result = render_report(study_dir, template, site=site, wave=wave, language=language,
+        result = render_report(study, template, site=site, wave=wave, language=language,
                                reports_dir=reports_dir, keep_previous=True, index=False,
                                kernel=kernel)
     except ReportError as exc:
@@ -252,13 +252,16 @@ def _overview_job(args: tuple):
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = False,
+def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool = False,
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None,
               register: str | None = None, use_register: bool = True, on_event=None,
               on_plan=None) -> RunResult:
     """One scheduled run over a study (see the module docstring).
+
+    ``study`` is the loaded :class:`~evaltools.study.Study` or its folder; it is read once and
+    passed on to every report.
 
     After ingesting, the study's results are added to the evidence register (``register``:
     an SQLAlchemy URL; default :func:`evaltools.register.register_url`); when that added
@@ -279,7 +282,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
         raise ValueError(f"executor={executor!r}: expected 'local' or 'dask'")
     if executor == "dask" and not scheduler:
         raise ValueError("the dask executor needs --scheduler ADDRESS")
-    study = load_study(study_dir)
+    study = as_study(study)
     notify = on_event or (lambda *a: None)
     with _Lock(study):
         ledger = Ledger(study.store_dir / "ledger.sqlite")
@@ -300,7 +303,7 @@ def run_study(study_dir: str | Path, *, jobs: int | None = None, force: bool = F
                                            "skipped" if report.reason in idle else "planned")
             if report.reason in idle:
                 report.status = "skipped"
-        tasks = [(report, (str(study.folder), report.template, report.site, report.wave,
+        tasks = [(report, (study, report.template, report.site, report.wave,
                            language, str(reports_dir), fresh_kernels)) for report in todo]
         for report in todo:
             ledger.set_job(report.job_id, "running")
@@ -387,7 +390,7 @@ def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:
             done(futures[future], future.result())
 
 
-def report_status(study_dir: str | Path, *, reports_dir: str | Path = "reports"
+def report_status(study: Study | str | Path, *, reports_dir: str | Path = "reports"
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What is current, stale, failed or missing, and which files are quarantined.
 
@@ -399,7 +402,7 @@ def report_status(study_dir: str | Path, *, reports_dir: str | Path = "reports"
     quarantined : DataFrame
         ``file, wave, errors, report`` of quarantined raw files.
     """
-    study = load_study(study_dir)
+    study = as_study(study)
     ledger = Ledger(study.store_dir / "ledger.sqlite")
     rows = []
     for report in plan_reports(study, reports_dir=reports_dir):

@@ -32,7 +32,8 @@ from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
-from evaltools.study.load import load_study
+from evaltools.study.load import as_study
+from evaltools.study.model import Study
 
 __all__ = ["render_report", "render_all", "declared_reports", "write_index",
            "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"]
@@ -119,7 +120,7 @@ def report_folder(reports_dir: Path, study, template: str, site: str, wave: str)
     return Path(reports_dir) / study.id / wave_part / site / template
 
 
-def render_report(study_dir: str | Path, template: str, *, site: str = "all", wave: str = "",
+def render_report(study: Study | str | Path, template: str, *, site: str = "all", wave: str = "",
                   language: str = "", reports_dir: str | Path = "reports",
                   extra: dict | None = None, kernel_name: str = "python3",
                   timeout: int = 900, keep_previous: bool = False,
@@ -128,8 +129,8 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
 
     Parameters
     ----------
-    study_dir : str or Path
-        The study folder (its data must have been ingested).
+    study : Study, str or Path
+        The loaded study, or its folder (its data must have been ingested).
     template : str
         ``prepost``, ``controlled``, ``data_quality`` or ``site_overview``.
     site, wave, language : str
@@ -158,7 +159,7 @@ def render_report(study_dir: str | Path, template: str, *, site: str = "all", wa
         The template failed; the message names the cell and the error and where the failed
         notebook was kept. The previous report, if any, is unchanged.
     """
-    study = load_study(study_dir)
+    study = as_study(study)
     template, site, wave, language = check_parameters(study, template, site, wave, language)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
                   **(extra or {})}
@@ -317,17 +318,18 @@ def declared_reports(study) -> list[tuple[str, str, str]]:
     return out
 
 
-def render_all(study_dir: str | Path, *, reports_dir: str | Path = "reports",
+def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",
                language: str = "", on_result=None) -> list[RenderedReport | ReportError]:
     """Render every report ``study.yml`` asks for (``reports.produce``), one after another.
 
     A failing report does not stop the others; its :class:`ReportError` is in the list.
+    ``study`` is the loaded :class:`Study` or its folder; it is read once for all reports.
     """
-    study = load_study(study_dir)
+    study = as_study(study)
     out: list[RenderedReport | ReportError] = []
     for template, site, wave in declared_reports(study):
         try:
-            result = render_report(study_dir, template, site=site, wave=wave,
+            result = render_report(study, template, site=site, wave=wave,
                                    language=language, reports_dir=reports_dir)
         except ReportError as exc:
             result = exc
