@@ -76,7 +76,8 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         new = MOVED[spec.name]
         warnings.warn(f"{spec.name} has moved to {new}; import it from there (the old path "
                       "goes away in evaltools 0.3)", DeprecationWarning,
-                      stacklevel=_caller_level())
+                      # warnings skips importlib's own frames: 2 is the importing line
+                      stacklevel=2)
         return importlib.import_module(new)
 
     def exec_module(self, module) -> None:
@@ -91,15 +92,6 @@ class _Package(types.ModuleType):
         if isinstance(value, types.ModuleType) and name in getattr(self, "__all__", ()):
             return
         super().__setattr__(name, value)
-
-
-def _caller_level() -> int:
-    """The ``stacklevel`` that points a warning at the line with the import statement."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
-                                 or frame.f_code.co_filename == __file__):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def install_moved_modules() -> None:

@@ -7,7 +7,7 @@ to what it can see in the data, and spells out every reason so that a reader can
 Criteria used
 -------------
 - WWC: What Works Clearinghouse, *Procedures and Standards Handbook, Version 5.0* (2022):
-  attrition boundaries (table II.1, :data:`evaltools.effects.WWC_BOUNDARIES`), baseline
+  attrition boundaries (table II.1, :data:`evaltools.analysis.effects.WWC_BOUNDARIES`), baseline
   equivalence (|g| <= 0.05 satisfied; 0.05-0.25 satisfied only with statistical adjustment;
   > 0.25 not satisfied), and the ratings: a randomised study with low attrition can meet
   standards without reservations; a randomised study with high attrition, or a
@@ -275,7 +275,7 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
     The comparative effect is Morris's d_ppc2 from the difference in differences (adjusted
     for the baseline); a pre-post study uses g_av of the intervention group's change. For a
     randomised design, attrition counts come from :func:`_attrition_counts`. ``effects``:
-    the study-level :func:`evaltools.synthesis.site_effects` rows when already computed.
+    the study-level :func:`evaltools.analysis.synthesis.site_effects` rows when already computed.
 
     Returns
     -------

@@ -243,9 +243,9 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
     """Each site's standardised effect per scale: the input of :func:`site_synthesis`.
 
     With a comparison group: Morris's d_ppc2 of the difference in differences against the
-    (first) comparison group, as :func:`evaltools.effects.diff_in_diff` computes it for the
+    (first) comparison group, as :func:`evaltools.analysis.effects.diff_in_diff` computes it for the
     site alone; without one: g_av of the intervention group's change
-    (:func:`evaltools.effects.within_change`). The standard error is the half-width of the
+    (:func:`evaltools.analysis.effects.within_change`). The standard error is the half-width of the
     effect size's confidence interval over the normal quantile (exact for d_ppc2's normal
     interval, an approximation for g_av's noncentral-t interval). Sites below the minimum
     cell size keep their row with ``note`` set and no numbers.

@@ -14,7 +14,7 @@ from evaltools.core.text import Language
 __all__ = ["t", "number", "percent", "interval", "TEXTS"]
 
 TEXTS: dict[str, tuple[str, str]] = {
-    # codebooks (evaltools.codebook)
+    # codebooks (evaltools.instruments.codebook)
     "cb.codebook": ("Codeboek", "Codebook"),
     "cb.about": ("Over dit instrument", "About this instrument"),
     "cb.construct": ("Construct", "Construct"),
@@ -326,7 +326,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "The register holds aggregate results only (counts, effect sizes, "
                              "intervals), never data on persons, and no cell smaller than the "
                              "study's minimum cell size."),
-    # evidence classification (evaltools.evidence): reasons
+    # evidence classification (evaltools.analysis.evidence): reasons
     "ev.pre_post": ("geen vergelijkingsgroep: de WWC-standaarden beoordelen alleen opzetten "
                     "met groepen", "no comparison group: the WWC standards rate only group "
                     "designs"),

@@ -1,7 +1,7 @@
 """JSON Schema checks that speak the user's language.
 
 :func:`schema_problems` runs a Draft 2020-12 validator over a parsed YAML document and turns each
-failure into a :class:`~evaltools.errors.Problem` that names the key path, the line, the value
+failure into a :class:`~evaltools.core.errors.Problem` that names the key path, the line, the value
 found and what is allowed, with a "did you mean" for misspelt keys and values.
 """
 

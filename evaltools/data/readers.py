@@ -3,7 +3,7 @@
 :func:`read_table` never changes the file. It checks that the content is what the extension
 says, reads every value as delivered (CSV as text, so that validation sees exactly what was
 written), and reports what stops a file from being read (empty, truncated, undecodable, not the
-format its name says) as located :class:`~evaltools.errors.Problem` records.
+format its name says) as located :class:`~evaltools.core.errors.Problem` records.
 
 Row numbers in problems are as a spreadsheet program shows them: the header is row 1, the first
 respondent row 2 (SPSS and Parquet files have no header row: their first case is row 1).

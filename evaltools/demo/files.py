@@ -83,7 +83,7 @@ def generate_demo_study(folder: str | Path, seed: int = SimulationSettings.seed,
     force : bool
         Replace an earlier generated demo study in ``folder``.
     **overrides
-        Further :class:`~evaltools.simulate.SimulationSettings` fields (``n_sites``, ``size``...).
+        Further :class:`~evaltools.demo.SimulationSettings` fields (``n_sites``, ``size``...).
 
     Returns
     -------

@@ -22,8 +22,8 @@ __all__ = ["WarmKernel", "PREIMPORT"]
 
 PREIMPORT = ("import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport numpy\n"
              "import scipy.stats\nimport statsmodels.formula.api\n"
-             "import evaltools.reporting\nimport evaltools.effects\nimport evaltools.plots\n"
-             "import evaltools.panel\n")
+             "import evaltools.reports\nimport evaltools.analysis.effects\n"
+             "import evaltools.reports.plots\nimport evaltools.data.panel\n")
 
 
 class WarmKernel:

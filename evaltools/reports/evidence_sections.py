@@ -1,6 +1,6 @@
 """Report sections on evidence: the site synthesis and the indicative evidence statement.
 
-Called by :class:`evaltools.reporting.Report` (``synthesis()``, ``evidence()``); kept apart so
+Called by :class:`evaltools.reports.Report` (``synthesis()``, ``evidence()``); kept apart so
 that the report module stays readable.
 """
 

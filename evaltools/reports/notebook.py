@@ -1,7 +1,8 @@
 """The building blocks of a report notebook: one call per cell, text in the report's language.
 
 A template notebook opens a :class:`Report` from its parameters (checked before anything runs),
-then calls one method per cell. Each method computes with :mod:`evaltools.effects` and friends,
+then calls one method per cell. Each method computes with :mod:`evaltools.analysis.effects` and
+friends,
 applies disclosure control (cells with fewer respondents than the study's minimum are
 suppressed and marked), shows a formatted table or figure, and keeps the underlying table so
 that :meth:`Report.save_tables` can write every table of the report as CSV and JSON.
@@ -291,7 +292,7 @@ class Report:
 
     def evidence(self):
         """The indicative evidence statement: WWC-style rating and recognition-ladder rung per
-        scale, with the reasons (see :mod:`evaltools.evidence`)."""
+        scale, with the reasons (see :mod:`evaltools.analysis.evidence`)."""
         return evidence_html(self)
 
     def synthesis(self):

@@ -81,7 +81,7 @@ class Overview:
         self.tables.append(Shown(name, frame.reset_index(drop=True)))
 
     def pooled(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(inputs, pooled) of :func:`evaltools.synthesis.register_synthesis`, computed once."""
+        """(inputs, pooled) of :func:`~evaltools.analysis.synthesis.register_synthesis`, once."""
         if self._pooled is None:
             self._pooled = register_synthesis(self.rows, method=self.method, test=self.test)
         return self._pooled
@@ -244,7 +244,7 @@ def render_overview(register, *, reports_dir: str | Path = "reports", language: 
 
     Returns
     -------
-    evaltools.report.RenderedReport
+    evaltools.reports.RenderedReport
     """
     final = Path(reports_dir) / OVERVIEW_FOLDER / language
     work = Path(tempfile.mkdtemp(prefix="evaltools-overview-"))

@@ -87,7 +87,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *
     studies : DataFrame
         One row per site or study (rows with a missing estimate are drawn as labels only).
     pooled : Series or dict, optional
-        A row of :func:`evaltools.synthesis.meta_analysis` (``estimate, ci_low, ci_high``,
+        A row of :func:`evaltools.analysis.synthesis.meta_analysis` (``estimate, ci_low, ci_high``,
         ``pi_low, pi_high``).
     se : str, optional
         Column whose inverse square sizes the squares (the weight of a row); None: equal sizes.

@@ -3,8 +3,8 @@
 :func:`load_study` reads a study folder's ``study.yml``, checks it in two passes (the JSON Schema
 in ``evaltools/schemas/study.schema.json`` for its shape, then the rules that tie its sections
 together) and returns a frozen :class:`Study`. Every problem in the file is collected first and
-reported at once in a :class:`~evaltools.errors.StudyDefinitionError`, each naming the file, the
-line, the key path, the value found and what is allowed.
+reported at once in a :class:`~evaltools.core.errors.StudyDefinitionError`, each naming the
+file, the line, the key path, the value found and what is allowed.
 
 The README documents the format with a full example; ``evaltools demo`` writes one.
 """

@@ -117,7 +117,7 @@ class EvidenceSpec:
     """What the user declares for the evidence classification, and where results go.
 
     evaltools cannot judge a description or a theory of change: the first two rungs of the
-    Dutch recognition ladder are declared here (see :mod:`evaltools.evidence`).
+    Dutch recognition ladder are declared here (see :mod:`evaltools.analysis.evidence`).
     """
 
     well_described: bool = False

@@ -145,7 +145,7 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
     Parameters
     ----------
     panel : DataFrame
-        From :func:`evaltools.panel.load_panel`.
+        From :func:`evaltools.data.panel.load_panel`.
     study : Study
     scales : str or list of str, optional
         Default: every scale.

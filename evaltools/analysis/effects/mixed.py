@@ -69,7 +69,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     Parameters
     ----------
     panel : DataFrame
-        From :func:`evaltools.panel.load_panel`.
+        From :func:`evaltools.data.panel.load_panel`.
     study : Study
     scales : str or list of str, optional
     site_effect : bool
