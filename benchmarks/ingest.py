@@ -81,9 +81,9 @@ def write_study(folder: Path, n: int, n_sites: int, seed: int = 1) -> int:
 CHILD = textwrap.dedent("""
     import json, sys, time, resource
     t0 = time.perf_counter()
-    from evaltools.ingest import ingest
-    from evaltools.panel import load_panel
-    from evaltools.pseudonym import create_key
+    from evaltools.data.ingest import ingest
+    from evaltools.data.panel import load_panel
+    from evaltools.data.pseudonym import create_key
     from evaltools.study import load_study
     study = load_study(sys.argv[1])
     create_key(study)

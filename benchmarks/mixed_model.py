@@ -3,7 +3,7 @@
 Usage: .venv/bin/python benchmarks/mixed_model.py [--sizes 10000 100000]
 
 Model: a scale score on intervention x wave (three waves), random intercept per respondent,
-REML (evaltools.effects.mixed_model, statsmodels MixedLM). Each size is fitted in a fresh
+REML (evaltools.analysis.effects.mixed_model, statsmodels MixedLM). Each size is fitted in a fresh
 process; prints seconds and the peak memory of that process. The figures are to be compared
 with R lme4::lmer on the same data (the script writes the data with --keep DIR for that).
 """
@@ -27,7 +27,7 @@ CHILD = textwrap.dedent("""
     import json, resource, sys, time
     import pandas as pd
     t0 = time.perf_counter()
-    from evaltools.effects import mixed_model
+    from evaltools.analysis.effects import mixed_model
     from evaltools.study import load_study
     study = load_study(sys.argv[1])
     panel = pd.read_parquet(sys.argv[2])

@@ -14,8 +14,10 @@ from evaltools.pipeline.run import (
     report_status,
     run_study,
 )
+from evaltools.reports.inputs import data_slice  # here before 0.2; it belongs to reports
 
 __all__ = [
+    "data_slice",
     "run_study",
     "plan_reports",
     "report_status",
