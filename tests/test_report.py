@@ -253,10 +253,12 @@ def test_every_image_is_an_embedded_valid_png(rendered: Path) -> None:
 
 def test_prepost_report_has_every_section(rendered: Path) -> None:
     page = _html(rendered, "t1/all/prepost")
-    order = [page.index(h) for h in ("Samenvatting", "Opzet en deelname", "Datakwaliteit",
+    # the findings first; the detailed data-quality tables and the method in the appendix
+    order = [page.index(h) for h in ("Samenvatting", "Opzet en deelname",
                                      "Resultaten per beschermende factor",
                                      "Vergelijking met de vergelijkingsgroep",
                                      "Wat zegt dit over de werkzaamheid?",
+                                     "Bijlage: gegevens en methode", "Datakwaliteit",
                                      "Verantwoording (methode)")]
     assert order == sorted(order)
     for citation in ("Smith, B. W.", "De Jong Gierveld", "Sampson"):

@@ -79,8 +79,12 @@ def _compute_random_effects(y: np.ndarray, v: np.ndarray, method: str, test: str
     w_fe = 1 / v
     mu_fe = np.sum(w_fe * y) / np.sum(w_fe)
     q = float(np.sum(w_fe * (y - mu_fe) ** 2))
-    if k == 1:
-        return dict(k=1, estimate=y[0], se=np.sqrt(v[0]), ci_level=ci_level, q=0.0, q_df=0,
+    if k == 1:  # nothing to pool: the one estimate with its own (Wald) interval
+        se1 = float(np.sqrt(v[0]))
+        z1 = stats.norm.ppf(0.5 + ci_level / 2)
+        return dict(k=1, estimate=y[0], se=se1, ci_low=y[0] - z1 * se1,
+                    ci_high=y[0] + z1 * se1, ci_level=ci_level, statistic=y[0] / se1,
+                    p_value=2 * stats.norm.sf(abs(y[0] / se1)), q=0.0, q_df=0,
                     method=method, test=test, note="one estimate: nothing to pool")
     tau2 = _tau2_reml(y, v) if method == "REML" else _tau2_dl(y, v)
     w = 1 / (v + tau2)

@@ -267,6 +267,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "es.morris_dppc2": ("effectgrootte d_ppc2 (verschil in verandering)",
                         "effect size d_ppc2 (difference in differences)"),
     "es.g_av": ("effectgrootte g_av (verandering)", "effect size g_av (change)"),
+    "es.hedges_g_wwc": ("effectgrootte g (WWC, ANCOVA)", "effect size g (WWC, ANCOVA)"),
+    "es.short.morris_dppc2": ("d_ppc2", "d_ppc2"),
+    "es.short.g_av": ("g_av", "g_av"),
+    "es.short.hedges_g_wwc": ("g (WWC)", "g (WWC)"),
     "txt.evidence_intro": ("Hoogste indicatieve niveau op grond van de gegevens van {place}: "
                            "{level}. Per schaal staan hieronder het indicatieve WWC-oordeel en "
                            "de redenen.", "Highest indicative level on the data of {place}: "
@@ -292,6 +296,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "{factor}: favourable pooled effect for {what}."),
     "txt.overview_factor_none": ("{factor}: nog geen gunstig samengenomen effect.",
                                  "{factor}: no favourable pooled effect yet."),
+    "txt.overview_factor_unfavourable": ("{factor}: ongunstig samengenomen effect bij {what}.",
+                                         "{factor}: unfavourable pooled effect for {what}."),
+    "col.verdict": ("Beoordeling", "Verdict"),
     "txt.overview_headline": ("{n} van {m} uitkomsten gunstig", "{n} of {m} outcomes "
                               "favourable"),
     "txt.overview_summary_plots": ("Het register bevat {n} samengenomen uitkomsten (meer dan "
@@ -419,7 +426,88 @@ TEXTS: dict[str, tuple[str, str]] = {
                                  "good indications of effectiveness (goede aanwijzingen)"),
     "level.sterke_aanwijzingen": ("sterke aanwijzingen voor effectiviteit",
                                   "strong indications of effectiveness (sterke aanwijzingen)"),
-    "txt.headline_sites": ("{k} locaties vergeleken", "{k} sites compared"),
+    "txt.headline_sites": ("{k} locaties vergeleken: {n_fav} van {n} uitkomsten per locatie "
+                           "gunstig", "{k} sites compared: {n_fav} of {n} outcomes per site "
+                           "favourable"),
+    # findings: what the design supports saying (evaltools.analysis.findings)
+    "verdict.compare.favourable": ("gunstiger dan de vergelijkingsgroep",
+                                   "more favourable than the comparison group"),
+    "verdict.compare.unfavourable": ("ongunstiger dan de vergelijkingsgroep",
+                                     "less favourable than the comparison group"),
+    "verdict.compare.unclear": ("geen duidelijk verschil met de vergelijkingsgroep",
+                                "no clear difference from the comparison group"),
+    "verdict.change.favourable": ("gunstige verandering", "favourable change"),
+    "verdict.change.unfavourable": ("ongunstige verandering", "unfavourable change"),
+    "verdict.change.unclear": ("geen duidelijke verandering", "no clear change"),
+    "verdict.short.favourable": ("gunstig", "favourable"),
+    "verdict.short.unfavourable": ("ongunstig", "unfavourable"),
+    "verdict.short.unclear": ("geen duidelijk verschil", "no clear difference"),
+    "txt.headline_compare": ("{n_fav} van {n} schalen gunstiger dan de vergelijkingsgroep",
+                             "{n_fav} of {n} scales more favourable than the comparison group"),
+    "txt.headline_unfavourable": ("{k} ongunstiger", "{k} less favourable"),
+    "txt.headline_change": ("{n_fav} van {n} schalen gunstig veranderd (zonder "
+                            "vergelijkingsgroep)", "{n_fav} of {n} scales changed favourably "
+                            "(no comparison group)"),
+    "txt.headline_none": ("geen schalen met genoeg deelnemers", "no scales with enough "
+                          "respondents"),
+    "txt.finding_compare": ("{scale}: {verdict} (verschil {estimate}; 95%-interval {ci}; "
+                            "effectgrootte {es}).", "{scale}: {verdict} (difference {estimate};"
+                            " 95% interval {ci}; effect size {es})."),
+    "txt.finding_change": ("{scale}: {verdict} (gemiddelde verandering {estimate}; "
+                           "95%-interval {ci}).", "{scale}: {verdict} (mean change {estimate}; "
+                           "95% interval {ci})."),
+    "txt.finding_suppressed": ("{scale}: niet getoond (te weinig deelnemers).",
+                               "{scale}: not shown (too few respondents)."),
+    "method.lead.ancova": ("Per schaal is het verschil tussen de groepen bij de nameting "
+                           "berekend, rekening houdend met de voormeting (ANCOVA).",
+                           "For each scale, the difference between the groups at the later "
+                           "wave, adjusted for the baseline (ANCOVA)."),
+    "method.lead.diff_in_diff": ("Per schaal is berekend hoeveel meer de interventiegroep "
+                                 "veranderde dan de vergelijkingsgroep (verschil in "
+                                 "verandering).", "For each scale, how much more the "
+                                 "intervention group changed than the comparison group "
+                                 "(difference in differences)."),
+    "method.lead.within_change": ("Per schaal is de verandering in de interventiegroep tussen "
+                                  "de twee metingen berekend. Dat is verandering, geen effect.",
+                                  "For each scale, the intervention group's change between "
+                                  "the two waves. This is change, not an effect."),
+    "caveat.pre_post": ("Er is geen vergelijkingsgroep: veranderingen kunnen ook andere "
+                        "oorzaken hebben dan de interventie, zoals regressie naar het "
+                        "gemiddelde of wat mensen ook zonder interventie doormaken.",
+                        "There is no comparison group: changes may have other causes than the "
+                        "intervention, such as regression to the mean or what people go "
+                        "through without an intervention."),
+    "caveat.controlled": ("De groepen zijn niet door loting ingedeeld en kunnen al vooraf "
+                          "verschillen; de vergelijking houdt rekening met de voormeting, "
+                          "niet met andere verschillen.", "The groups were not assigned by "
+                          "lot and may have differed beforehand; the comparison takes the "
+                          "baseline into account, not other differences."),
+    "caveat.randomised": ("De groepen zijn door loting ingedeeld. Verschillen zijn daardoor aan "
+                          "de interventie toe te schrijven, zolang de uitval beperkt en in "
+                          "beide groepen gelijk is (zie de bijlage).", "The groups were "
+                          "assigned by lot, so differences can be attributed to the "
+                          "intervention, as long as dropout is limited and similar in both "
+                          "groups (see the appendix)."),
+    "fig.key_x": ("Effectgrootte (gestandaardiseerd) met 95%-interval",
+                  "Effect size (standardised) with 95% interval"),
+    "fig.key_left": ("← ongunstiger", "← less favourable"),
+    "fig.key_right": ("gunstiger →", "more favourable →"),
+    "fig.key_alt": ("Figuur: per schaal {what} met 95%-interval, gegroepeerd per beschermende "
+                    "factor; rechts van de nullijn is gunstig. {n_fav} gunstig, {n_unfav} "
+                    "ongunstig, {n_unclear} zonder duidelijk verschil.",
+                    "Figure: for each scale {what} with its 95% interval, grouped by "
+                    "protective factor; right of the zero line is favourable. {n_fav} "
+                    "favourable, {n_unfav} unfavourable, {n_unclear} without a clear "
+                    "difference."),
+    "fig.key_what_compare": ("het verschil met de vergelijkingsgroep",
+                             "the difference from the comparison group"),
+    "fig.key_what_change": ("de verandering in de interventiegroep",
+                            "the change in the intervention group"),
+    "txt.no_dropouts": ("0 uitvallers: niets te vergelijken", "0 dropouts: nothing to compare"),
+    "txt.all_waves": ("alle metingen", "all waves"),
+    "sec.appendix": ("Bijlage: gegevens en methode", "Appendix: data and method"),
+    "txt.appendix": ("De tabellen hieronder zijn voor wie de uitkomsten wil controleren.",
+                     "The tables below are for readers who want to check the results."),
     "txt.headline": ("{n_better} van {n_scales} schalen gunstiger", "{n_better} of {n_scales} "
                      "scales better"),
 }

@@ -25,7 +25,7 @@ from evaltools.study.load import load_study
 from evaltools.study.model import Study
 
 __all__ = ["load_responses", "load_panel", "participant_flow", "attrition",
-           "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError"]
+           "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError", "measured"]
 
 FLOW_COLUMNS = ["site", "group", "stage", "wave", "n"]
 ATTRITION_COLUMNS = ["group", "scale", "wave", "n_completers", "mean_completers",
@@ -110,7 +110,22 @@ def load_panel(study: Study | str) -> pd.DataFrame:
     return panel
 
 
+def measured(panel: pd.DataFrame, study: Study) -> pd.Series:
+    """Whether each panel row counts as measured: at least one scale has a score.
+
+    The one definition of "measured" that the participant flow, attrition and every analysis
+    share: a row whose answers were all missing (blank, or declared missing codes such as
+    "weet niet") scores no scale and does not count, so the flow's completers equal the
+    respondents the analyses can use.
+    """
+    scales = [s.id for inst in study.instruments for s in inst.scales if s.id in panel.columns]
+    if not scales:
+        return pd.Series(False, index=panel.index)
+    return panel[scales].notna().any(axis=1)
+
+
 def _presence(panel: pd.DataFrame, study: Study) -> pd.DataFrame:
+    panel = panel[measured(panel, study)]
     flags = (panel.assign(_present=True)
              .pivot_table(index=["respondent_id"], columns="wave", values="_present",
                           aggfunc="any", fill_value=False))

@@ -86,26 +86,30 @@ def show_site_synthesis(report) -> None:
 
 
 def evidence_html(report):
-    """The indicative evidence statement: WWC-style rating and ladder rung per scale."""
+    """The indicative evidence statement: WWC-style rating and ladder rung per scale; each
+    distinct set of reasons is stated once, with the scales it applies to."""
     lang = report.language
     table = study_evidence(report.panel, report.study, post=report.wave, language=lang)
     report.keep("evidence", table)
     rows = []
+    reasons: dict[str, list[str]] = {}
     for r in table.itertuples():
         if r.note:
-            rows.append([report.scale_label(r.scale), t("suppressed", lang), "", "", ""])
+            rows.append([report.scale_label(r.scale), t("suppressed", lang), "", ""])
             continue
         rows.append([report.scale_label(r.scale), number(r.effect_size, lang),
-                     t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang), r.reasons])
+                     t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang)])
+        reasons.setdefault(r.reasons, []).append(report.scale_label(r.scale))
     best = list(table.loc[table["note"] == "", "level"])
     top = max(best, key=LADDER.index) if best else "not_assessed"
     intro = [t("txt.evidence_intro", lang, level=t(f"level.{top}", lang),
                place=report.place()),
-             t("txt.limits", lang), t("txt.indicative", lang)]
+             t(f"caveat.{report.study.design}", lang), t("txt.indicative", lang)]
     body = table_html("", [t("col.scale", lang), t("col.effect", lang), t("col.wwc", lang),
-                       t("col.level", lang), t("col.reasons", lang)], rows, report, level=3)
+                           t("col.level", lang)], rows, report, level=3)
+    why = "".join(f"<p><strong>{escape(', '.join(scales))}</strong>: {escape(text)}</p>"
+                  for text, scales in reasons.items())
     return HTML(f"<h2>{escape(t('sec.evidence', lang))}</h2>"
                 + "".join(f"<p>{escape(p)}</p>" for p in intro) + body.data
+                + (f"<h3>{escape(t('col.reasons', lang))}</h3>{why}" if why else "")
                 + f"<p class='small'>{escape(t('txt.criteria', lang))}</p>")
-
-

@@ -6,6 +6,7 @@ the "Wat werkt" overview) builds its HTML and its published tables with these he
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import io
@@ -22,7 +23,7 @@ from evaltools.core.i18n import number
 from evaltools.core.version import __version__
 
 __all__ = ["Shown", "write_tables", "png", "escape", "suppress_count", "count_text",
-           "table_html"]
+           "table_html", "figure_html"]
 
 
 @dataclass
@@ -54,6 +55,17 @@ def png(fig, bbox_inches: str | None = "tight"):
     fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
     plt.close(fig)
     return Image(data=buffer.getvalue(), format="png")
+
+
+def figure_html(fig, alt: str, bbox_inches: str | None = "tight") -> HTML:
+    """A matplotlib figure as an embedded PNG ``<img>`` with an alt text (the figure is closed
+    afterwards). ``alt`` says in words what the figure shows, in the report's language."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return HTML(f"<figure class='evaltools'><img src='data:image/png;base64,{data}' "
+                f"alt='{escape(alt)}'></figure>")
 
 
 def escape(text) -> str:

@@ -27,25 +27,27 @@ from evaltools.analysis.effects import (
     within_change,
 )
 from evaltools.analysis.effects.common import scale_info
+from evaltools.analysis.findings import primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
 from evaltools.core.version import __version__
 from evaltools.data.panel import attrition, load_panel, load_responses, participant_flow
 from evaltools.data.store import Manifest
 from evaltools.instruments.reliability import reliability
-from evaltools.instruments.scoring import flag_inconsistent
+from evaltools.instruments.scoring import flag_inconsistent, scored_items
 from evaltools.reports.evidence_sections import evidence_html, show_site_synthesis
 from evaltools.reports.html import (
     Shown,
     count_text,
     escape,
+    figure_html,
     png,
     suppress_count,
     table_html,
     write_tables,
 )
 from evaltools.reports.inputs import data_slice
-from evaltools.reports.plots import change_distribution
+from evaltools.reports.plots import change_distribution, key_figure
 from evaltools.study.load import load_study
 from evaltools.study.model import TEMPLATES, Study
 
@@ -76,6 +78,7 @@ class Report:
     _panel: pd.DataFrame | None = None
     _responses: pd.DataFrame | None = None
     _change_table: pd.DataFrame | None = None
+    _findings: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -144,36 +147,72 @@ class Report:
             sub += f" · {self.wave_label(self.study.baseline.id)} → {self.wave_label(self.wave)}"
         return HTML(f"<h1>{escape(what)}</h1><p class='subtitle'>{escape(sub)}</p>")
 
+    def findings(self) -> pd.DataFrame:
+        """The estimate the design supports per scale, with its verdict (computed once)."""
+        if self._findings is None:
+            self._findings = primary_estimates(self.panel, self.study, post=self.wave)
+        return self._findings
+
+    def _completers(self) -> int:
+        """Respondents measured (a scored scale) at the baseline and at this report's wave."""
+        flow = participant_flow(self.panel, self.study)
+        done = flow[(flow["site"] == "all") & (flow["stage"] == "completer")
+                    & (flow["wave"] == self.wave)]
+        return int(done["n"].sum())
+
     def summary(self):
-        """A plain-language summary for policy staff."""
-        change = self._change()
-        mine = change[(change["group"] == self._intervention()) & (change["site"] == "all")]
-        n = int(mine["n"].max()) if len(mine) else 0
-        lines = [self.tr("txt.summary_intro", intervention=self.study.intervention,
-                         place=self.place(), pre=self.wave_label(self.study.baseline.id),
-                         post=self.wave_label(self.wave), n=count_text(n, self))]
-        design = self.tr(f"design.{self.study.design}")
-        lines.append(self.tr("txt.summary_compare", design=design)
-                     if self.study.has_comparison else self.tr("txt.summary_no_compare"))
-        items = []
-        better = 0
-        for row in mine.itertuples():
-            if row.note:
-                continue
-            sign = 1 if row.direction == "higher_is_better" else -1
-            clear = row.ci_low > 0 or row.ci_high < 0
-            word = ("word.better" if sign * row.mean_change > 0 else "word.worse") if clear \
-                else "word.unclear"
-            better += clear and sign * row.mean_change > 0
-            items.append(self.tr("txt.improved", scale=self.scale_label(row.scale),
-                                 direction_word=self.tr(word),
-                                 change=self.num(row.mean_change),
-                                 ci=interval(row.ci_low, row.ci_high, self.language)))
-        self.headline = self.tr("txt.headline", n_better=better, n_scales=len(items))
-        body = "".join(f"<p>{escape(x)}</p>" for x in lines)
-        body += "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul>"
-        return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'>{body}</div>"
-                    f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>")
+        """The page policy staff read first: what the design supports saying, per scale,
+        grouped by protective factor, with one key figure and the design's caveats."""
+        found = self.findings()
+        kind = "compare" if self.study.has_comparison else "change"
+        shown = found[~found["suppressed"]]
+        count = shown["verdict"].value_counts()
+        n_fav, n_unfav = int(count.get("favourable", 0)), int(count.get("unfavourable", 0))
+        if not len(shown):
+            self.headline = self.tr("txt.headline_none")
+        else:
+            self.headline = self.tr(f"txt.headline_{kind}", n_fav=n_fav, n=len(shown))
+            if n_unfav:
+                self.headline += "; " + self.tr("txt.headline_unfavourable", k=n_unfav)
+        intro = self.tr("txt.summary_intro", intervention=self.study.intervention,
+                        place=self.place(), pre=self.wave_label(self.study.baseline.id),
+                        post=self.wave_label(self.wave),
+                        n=count_text(self._completers(), self))
+        lead = self.tr(f"method.lead.{self.study.primary_method}")
+        caveat = self.tr(f"caveat.{self.study.design}")
+        blocks = []
+        for factor, block in found.groupby("protective_factor", sort=False):
+            items = []
+            for r in block.itertuples():
+                label = self.scale_label(r.scale)
+                if r.suppressed:
+                    items.append(self.tr("txt.finding_suppressed", scale=label))
+                    continue
+                items.append(self.tr(
+                    f"txt.finding_{kind}", scale=label,
+                    verdict=self.tr(f"verdict.{kind}.{r.verdict}"),
+                    estimate=self.num(r.estimate),
+                    ci=interval(r.ci_low, r.ci_high, self.language),
+                    es=f"{self.num(r.effect_size)} "
+                       f"({self.tr(f'es.short.{r.effect_size_type}')})"))
+            blocks.append(f"<li><strong>{escape(self.tr(f'factor.{factor}'))}</strong><ul>"
+                          + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul></li>")
+        self.keep("findings", found)
+        display(HTML(f"<h2>{escape(self.tr('sec.summary'))}</h2><div class='summary'>"
+                     f"<p>{escape(intro)} {escape(lead)}</p>"
+                     f"<p class='headline'><strong>{escape(self.headline)}</strong></p></div>"))
+        if len(shown):
+            fig = key_figure(found, labels={s: self.scale_label(s) for s in found["scale"]},
+                             groups={f: self.tr(f"factor.{f}")
+                                     for f in found["protective_factor"]},
+                             xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
+                             right=self.tr("fig.key_right"))
+            display(figure_html(fig, self.tr(
+                "fig.key_alt", what=self.tr(f"fig.key_what_{kind}"), n_fav=n_fav,
+                n_unfav=n_unfav, n_unclear=int(count.get("unclear", 0)))))
+        display(HTML("<ul class='findings'>" + "".join(blocks) + "</ul>"
+                     f"<p>{escape(caveat)}</p>"
+                     f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>"))
 
     def flow(self):
         """Participant flow per group (counts below the minimum cell size suppressed)."""
@@ -313,13 +352,18 @@ class Report:
         """Dropouts compared with completers on their baseline scores."""
         table = attrition(self.panel, self.study, wave=self.wave)
         table = table[table["group"] == "all"]
-        small = (table["n_completers"] < self.study.min_cell_size) | (
-            table["n_dropouts"] < self.study.min_cell_size)
+        k = self.study.min_cell_size
+        small = table["n_completers"].between(1, k - 1) | table["n_dropouts"].between(1, k - 1)
+        none = table["n_dropouts"] == 0
         self.keep("attrition", table.assign(suppressed=small))
-        rows = [[self.scale_label(r.scale), self.tr("suppressed") if bad else
-                 self.num(r.difference), "" if bad else self.num(r.std_difference),
-                 "" if bad else self.num(r.p_value, 3)]
-                for r, bad in zip(table.itertuples(), small, strict=True)]
+        rows = []
+        for r, bad, nobody in zip(table.itertuples(), small, none, strict=True):
+            if bad or nobody:
+                rows.append([self.scale_label(r.scale), self.tr("suppressed") if bad
+                             else self.tr("txt.no_dropouts"), "", ""])
+                continue
+            rows.append([self.scale_label(r.scale), self.num(r.difference),
+                         self.num(r.std_difference), self.num(r.p_value, 3)])
         return table_html(self.tr("sec.attrition"), [self.tr("col.scale"),
                                                  self.tr("col.difference"), "d",
                                                  self.tr("col.p")], rows, self)
@@ -343,11 +387,15 @@ class Report:
             self.tr("col.scale"), self.tr("col.wave"), self.tr("col.n"), self.tr("col.alpha"),
             self.tr("col.omega")], rows, self, level=3))
         items = list(self.study.item_ids)
-        missing = responses.groupby("wave")[items].apply(lambda b: b.isna().mean().mean())
+        # declared missing codes ("weet niet", 99) count as missing, like blanks
+        scored = pd.concat([scored_items(responses, inst) for inst in self.study.instruments],
+                           axis=1)[items]
+        missing = scored.isna().groupby(responses["wave"]).mean().mean(axis=1)
         alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
-        self.headline = self.tr("txt.headline_quality", low=self.num(alphas.min()),
-                                high=self.num(alphas.max()),
-                                missing=percent(missing.mean(), self.language, 1))
+        if self.template == "data_quality":  # other reports lead with their findings
+            self.headline = self.tr("txt.headline_quality", low=self.num(alphas.min()),
+                                    high=self.num(alphas.max()),
+                                    missing=percent(missing.mean(), self.language, 1))
         self.keep("missing_answers", missing.rename("share_missing").reset_index())
         display(table_html(self.tr("sec.missing"), [self.tr("col.wave"), self.tr("col.missing")],
                        [[self.wave_label(w), percent(v, self.language, 1)]
@@ -375,19 +423,31 @@ class Report:
                 table = table[table["site"] == "all"]
                 est = table.rename(columns={"mean_change": "value"})
             for r in est.itertuples():
+                said = "unclear" if r.note else verdict(r.value, r.ci_low, r.ci_high,
+                                                        self.direction(r.scale))
                 kept.append({"site": site.id, "scale": r.scale, "n": r.n if not r.note
                              else np.nan, "value": r.value, "ci_low": r.ci_low,
-                             "ci_high": r.ci_high, "suppressed": bool(r.note)})
+                             "ci_high": r.ci_high, "verdict": said,
+                             "suppressed": bool(r.note)})
                 rows.append([site.name, self.scale_label(r.scale),
                              self.tr("suppressed") if r.note else count_text(r.n, self),
                              "" if r.note else self.num(r.value),
                              "" if r.note else interval(r.ci_low, r.ci_high, self.language)])
         self.keep("sites", pd.DataFrame(kept))
-        self.headline = self.tr("txt.headline_sites", k=len(self.study.sites))
+        said = pd.DataFrame(kept)
+        shown = said[~said["suppressed"]] if len(said) else said
+        self.headline = self.tr("txt.headline_sites", k=len(self.study.sites),
+                                n_fav=int((shown["verdict"] == "favourable").sum())
+                                if len(shown) else 0, n=len(shown))
         display(table_html("", [self.tr("col.site"), self.tr("col.scale"), self.tr("col.n"),
                             self.tr("col.estimate" if self.study.has_comparison
                                     else "col.change"), self.tr("col.ci")], rows, self,
                        level=3))
+
+    def appendix(self):
+        """The heading of the appendix: the detailed tables for readers who check the work."""
+        return HTML(f"<h2 class='appendix'>{escape(self.tr('sec.appendix'))}</h2>"
+                    f"<p>{escape(self.tr('txt.appendix'))}</p>")
 
     def methods(self):
         """Methods appendix: versions, instruments with citations and licences, data."""
@@ -419,7 +479,11 @@ class Report:
         """Write every table shown as CSV and all of them as one JSON file, plus meta.json."""
         write_tables(self.tables, folder, {
             "study": self.study.id, "template": self.template, "site": self.site,
-            "wave": self.wave, "language": self.language, "headline": self.headline})
+            "wave": self.wave, "language": self.language, "headline": self.headline,
+            # labels for the index page, in the report's language
+            "study_title": self.study.title.get(self.language), "site_name": self.place(),
+            "wave_label": (self.wave_label(self.wave) if self.template != "data_quality"
+                           else self.tr("txt.all_waves"))})
 
 
 def check_parameters(study: Study, template: str, site: str, wave: str, language: str):

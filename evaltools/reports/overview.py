@@ -19,6 +19,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from evaltools.analysis.evidence import LADDER, classify_register
+from evaltools.analysis.findings import verdict
 from evaltools.analysis.synthesis import METHODS, TESTS, register_synthesis
 from evaltools.core.i18n import interval, number, t
 from evaltools.core.version import __version__
@@ -30,7 +31,7 @@ from evaltools.reports.html import Shown, escape, png, table_html, write_tables
 from evaltools.reports.notebook import ReportParameterError
 from evaltools.reports.render import RenderedReport, ReportError, execute_and_place
 
-__all__ = ["Overview", "render_overview", "OVERVIEW_FOLDER"]
+__all__ = ["Overview", "render_overview", "shown_level", "OVERVIEW_FOLDER"]
 
 #: Where the overview goes under the reports folder: ``<reports>/wat-werkt/<language>/``.
 OVERVIEW_FOLDER = "wat-werkt"
@@ -111,11 +112,11 @@ class Overview:
         directions = self.rows.drop_duplicates("scale").set_index("scale")["direction"]
         items, favourable = [], 0
         for factor, part in pooled.groupby("protective_factor", sort=True):
-            good = []
-            for r in part.itertuples():
-                if (r.ci_low > 0 or r.ci_high < 0) and (r.estimate > 0) == (
-                        directions[r.scale] == "higher_is_better"):
-                    good.append(r)
+            said = [verdict(r.estimate, r.ci_low, r.ci_high, directions[r.scale])
+                    for r in part.itertuples()]
+            good = [r for r, v in zip(part.itertuples(), said, strict=True) if v == "favourable"]
+            bad = [r for r, v in zip(part.itertuples(), said, strict=True)
+                   if v == "unfavourable"]
             favourable += len(good)
             if good:
                 best = {}
@@ -134,6 +135,10 @@ class Overview:
             else:
                 items.append(self.tr("txt.overview_factor_none",
                                      factor=self.tr(f"factor.{factor}")))
+            if bad:
+                what = "; ".join(f"{r.intervention} ({self.scale_label(r.scale)})" for r in bad)
+                items.append(self.tr("txt.overview_factor_unfavourable",
+                                     factor=self.tr(f"factor.{factor}"), what=what))
         self.headline = self.tr("txt.overview_headline", n=favourable, m=len(pooled))
         return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'><ul>"
                     + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul></div>"
@@ -143,6 +148,7 @@ class Overview:
         """Per protective factor: the pooled effects with their levels, and forest plots."""
         inputs, pooled = self.pooled()
         levels = self.levels().set_index(["intervention", "protective_factor", "scale"])
+        directions = self.rows.drop_duplicates("scale").set_index("scale")["direction"]
         kept = []
         if len(pooled) > self.max_forest_plots:
             note = self.tr("txt.overview_summary_plots", n=len(pooled), m=self.max_forest_plots)
@@ -152,18 +158,23 @@ class Overview:
             rows = []
             for r in part.itertuples():
                 level = levels.loc[(r.intervention, factor, r.scale)]
+                said = verdict(r.estimate, r.ci_low, r.ci_high, directions[r.scale])
+                shown = shown_level(level["level"], said)
                 unit = self.tr("col.k_studies" if r.unit == "study" else "col.k_sites")
                 rows.append([r.intervention, self.scale_label(r.scale), f"{r.k} {unit.lower()}",
                              self.num(r.estimate), interval(r.ci_low, r.ci_high, self.language),
                              interval(r.pi_low, r.pi_high, self.language),
                              self.num(r.i2, 0) + "%" if r.k > 1 else "–",
                              self.num(r.tau2, 3) if r.k > 1 else "–",
-                             self.tr(f"level.{level['level']}")])
-                kept.append({**r._asdict(), "level": level["level"],
+                             self.tr(f"verdict.short.{said}"), self.tr(f"level.{shown}")])
+                kept.append({**r._asdict(), "direction": directions[r.scale],
+                             "verdict": said, "level": shown,
+                             "level_from_studies": level["level"],
                              "reasons": level["reasons"]})
             display(table_html("", [self.tr("col.intervention"), self.tr("col.scale"), "k",
                                 self.tr("col.pooled"), self.tr("col.ci"), self.tr("col.pi"),
-                                "I²", "tau²", self.tr("col.level")], rows, self, level=3))
+                                "I²", "tau²", self.tr("col.verdict"), self.tr("col.level")],
+                                rows, self, level=3))
             if len(pooled) > self.max_forest_plots:
                 display(png(self._summary_figure(factor, part)))
                 continue
@@ -229,6 +240,17 @@ class Overview:
                     for sc in inst.scales:
                         self._labels.setdefault(sc.id, sc.label.get(self.language))
         return self._labels.get(scale, scale)
+
+
+def shown_level(level: str, said: str) -> str:
+    """The recognition level shown beside a pooled effect: an effectiveness level
+    (eerste/goede/sterke aanwijzingen) only where the pooled effect itself is favourable;
+    otherwise at most "goed onderbouwd", so that a level never contradicts the effect beside
+    it."""
+    cap = LADDER.index("goed_onderbouwd")
+    if said == "favourable" or LADDER.index(level) <= cap:
+        return level
+    return LADDER[cap]
 
 
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evaltools.analysis.effects.common import paired
 
-__all__ = ["change_distribution", "estimates_plot", "forest_plot"]
+__all__ = ["change_distribution", "estimates_plot", "forest_plot", "key_figure"]
 
 
 def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
@@ -19,9 +19,10 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
                         ax=None):
     """The spread of individual change (post minus pre) per group, as violins with the mean.
 
-    Groups with fewer respondents than the study's minimum cell size are left out: the figure
-    never shows individual values of small groups (a violin shows a smoothed density, not
-    points). Returns the Figure when it made one, else the Axes.
+    Groups with fewer respondents than the study's minimum cell size are left out, and each
+    violin is drawn from the middle 90 % of its group's changes (5th to 95th percentile), so that
+    its ends never show an individual's extreme change; the dot is the mean of all. Returns the
+    Figure when it made one, else the Axes.
     """
     pairs = paired(panel, scale, study.baseline.id, post)
     pairs["change"] = pairs["post"] - pairs["pre"]
@@ -36,15 +37,15 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
         order = [labels[g] for g in keep]
         values = [data.loc[data["group"] == name, "change"].to_numpy() for name in order]
         positions = np.arange(len(order))
-        parts = ax.violinplot(values, positions=positions, orientation="horizontal",
-                              showextrema=False, widths=0.8)
+        parts = ax.violinplot([_middle(v) for v in values], positions=positions,
+                              orientation="horizontal", showextrema=False, widths=0.8)
         for body in parts["bodies"]:
             body.set(facecolor="#c6dbef", edgecolor="#555555", linewidth=0.8, alpha=1.0)
         ax.scatter([v.mean() for v in values], positions, color="#08519c", zorder=3,
                    label="mean" if language == "en" else "gemiddelde")
         ax.set_yticks(positions, order)
         ax.invert_yaxis()
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
     ax.set_ylabel("")
     ax.set_xlabel("change (after - before)" if language == "en"
@@ -61,6 +62,13 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
     return ax
 
 
+def _middle(values: np.ndarray, share: float = 0.90) -> np.ndarray:
+    """The values between the (1 - share)/2 and (1 + share)/2 quantiles."""
+    low, high = np.quantile(values, [(1 - share) / 2, (1 + share) / 2])
+    kept = values[(values >= low) & (values <= high)]
+    return kept if len(kept) >= 2 else values
+
+
 def estimates_plot(table: pd.DataFrame, *, label: str = "scale", ax=None):
     """Estimates with their intervals (a result table with ``estimate, ci_low, ci_high``)."""
     if ax is None:
@@ -72,6 +80,62 @@ def estimates_plot(table: pd.DataFrame, *, label: str = "scale", ax=None):
     ax.set_yticks(y, table[label])
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
     ax.invert_yaxis()
+    return ax
+
+
+#: Colours per verdict (colour-blind safe, with enough contrast on white).
+VERDICT_COLOURS = {"favourable": "#1b7837", "unfavourable": "#b2182b", "unclear": "#4d4d4d"}
+
+
+def key_figure(findings: pd.DataFrame, *, labels: dict[str, str], groups: dict[str, str],
+               xlabel: str, left: str, right: str, ax=None):
+    """The one figure policy staff read first: each scale's primary effect with its interval.
+
+    ``findings`` is :func:`evaltools.analysis.findings.primary_estimates` output. Effects are
+    turned so that right is favourable whatever the scale's direction, and grouped by
+    protective factor (``groups``: factor id -> heading); ``labels`` maps scale ids to names.
+    Suppressed rows are left out. Returns the Figure when it made one, else the Axes.
+    """
+    shown = findings[~findings["suppressed"].astype(bool)]
+    rows: list[tuple[str, object]] = []  # ("factor", heading) or ("scale", row)
+    for factor, block in shown.groupby("protective_factor", sort=False):
+        rows.append(("factor", groups.get(factor, factor)))
+        rows += [("scale", r) for r in block.itertuples()]
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(rows) + 1.1), dpi=100)
+    ticks, names = [], []
+    for y, (kind, item) in enumerate(rows):
+        if kind == "factor":
+            ax.text(0.0, y, item, transform=ax.get_yaxis_transform(), ha="right",
+                    va="center", fontsize=8, fontweight="bold", color="#222222",
+                    clip_on=False)
+            continue
+        sign = -1.0 if item.direction == "higher_is_worse" else 1.0
+        est = sign * item.effect_size
+        lo, hi = sorted((sign * item.effect_size_ci_low, sign * item.effect_size_ci_high))
+        colour = VERDICT_COLOURS[item.verdict]
+        ax.plot([lo, hi], [y, y], color=colour, linewidth=1.6)
+        ax.plot([est], [y], marker="o", color=colour, markersize=5)
+        ticks.append(y)
+        names.append("   " + labels.get(item.scale, item.scale))
+    ax.axvline(0, color="#333333", linewidth=0.9)
+    ax.set_yticks(ticks, names, fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.8)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.text(0.0, 1.0, left, transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
+            color=VERDICT_COLOURS["unfavourable"])
+    ax.text(1.0, 1.0, right, transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+            color=VERDICT_COLOURS["favourable"])
+    low, high = ax.get_xlim()
+    reach = max(abs(low), abs(high), 0.3)
+    ax.set_xlim(-reach, reach)
+    ax.spines[["top", "right"]].set_visible(False)
+    if own:
+        fig.tight_layout()
+        plt.close(fig)
+        return fig
     return ax
 
 

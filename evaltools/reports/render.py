@@ -349,37 +349,51 @@ def _overview_link(reports_dir: Path, language: str) -> str:
 
 
 def write_index(reports_dir: str | Path, study_id: str) -> Path:
-    """Write ``<reports_dir>/<study>/index.html`` linking every report by wave and site."""
+    """Write ``<reports_dir>/<study>/index.html`` linking every report by wave and site.
+
+    The page shows labels, not ids: the study's title, each report's wave and site names and
+    its headline finding (from the report's ``tables/meta.json``), in the reports' language.
+    """
     root = Path(reports_dir) / study_id
     entries = []
+    titles = []
     for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
         meta = json.loads(meta_path.read_text("utf-8"))
         folder = meta_path.parent.parent
         name, _, superseded = folder.name.partition(".superseded-")
-        entries.append((folder.parent.parent.name, folder.parent.name, name,
-                        "superseded" if superseded else "ok",
+        wave, site = folder.parent.parent.name, folder.parent.name
+        titles.append(meta.get("study_title") or "")
+        entries.append(((meta.get("wave_label") or wave), (meta.get("site_name") or site),
+                        name, "superseded" if superseded else "ok",
                         meta.get("created", ""), meta.get("headline", ""),
                         (folder / "report.html").relative_to(root).as_posix(),
-                        meta.get("language", "nl")))
+                        meta.get("language", "nl"), wave, site))
     for failed in sorted(root.glob("*/*/*.failed.ipynb")):
-        entries.append((failed.parent.parent.name, failed.parent.name,
-                        failed.name.removesuffix(".failed.ipynb"), "failed", "", "",
-                        failed.relative_to(root).as_posix(), "nl"))
+        wave, site = failed.parent.parent.name, failed.parent.name
+        entries.append((wave, site, failed.name.removesuffix(".failed.ipynb"), "failed", "",
+                        "", failed.relative_to(root).as_posix(), "nl", wave, site))
     language = entries[0][7] if entries else "nl"
+    title = next((x for x in titles if x), study_id)
     e = html.escape
+    status_words = {"nl": {"ok": "actueel", "superseded": "vervangen", "failed": "mislukt"},
+                    "en": {"ok": "current", "superseded": "superseded", "failed": "failed"}}
+    order = sorted(entries, key=lambda x: (x[8] if x[8] != "all-waves" else "", x[9] != "all",
+                                           x[1], x[2], x[3]))
     rows = "".join(
         f"<tr class='{status}'><td>{e(wave)}</td><td>{e(site)}</td><td><a href='{e(link)}'>"
         f"{e(t(TEMPLATE_TITLES.get(template, 'report.prepost'), lang))}</a></td>"
-        f"<td>{e(status)}</td><td>{e(date)}</td><td>{e(headline)}</td></tr>\n"
-        for wave, site, template, status, date, headline, link, lang in sorted(entries))
-    heads = ("Meting", "Locatie", "Rapport", "Status", "Datum", "Kern") if language == "nl" \
-        else ("Wave", "Site", "Report", "Status", "Date", "Headline")
+        f"<td>{e(headline)}</td><td>{e(status_words[language].get(status, status))}</td>"
+        f"<td>{e(date)}</td></tr>\n"
+        for wave, site, template, status, date, headline, link, lang, _, _ in order)
+    heads = ("Meting", "Locatie", "Rapport", "Belangrijkste uitkomst", "Status", "Datum") \
+        if language == "nl" else ("Wave", "Site", "Report", "Main finding", "Status", "Date")
     page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
-            f"<title>{e(study_id)}</title><style>{_CSS}"
-            "tr.failed td{color:#b00020}</style></head><body>\n"
-            f"<h1>{e(study_id)}</h1>\n{_overview_link(root.parent, language)}"
+            f"<title>{e(title)}</title><style>{_CSS}"
+            "tr.failed td{color:#b00020}</style></head><body><main>\n"
+            f"<h1>{e(title)}</h1>\n{_overview_link(root.parent, language)}"
             "<table class='evaltools'><thead><tr>"
-            + "".join(f"<th>{h}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}"
-            "</tbody></table>\n</body></html>\n")
+            + "".join(f"<th scope='col'>{h}</th>" for h in heads)
+            + f"</tr></thead><tbody>\n{rows}"
+            "</tbody></table>\n</main></body></html>\n")
     root.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(root / "index.html", page)

@@ -20,6 +20,7 @@ from evaltools.instruments.model import Instrument
 from evaltools.study.model import (
     DEFAULT_MIN_CELL_SIZE,
     TEMPLATES,
+    AnalysisSpec,
     DataSpec,
     EvidenceSpec,
     FileRule,
@@ -84,7 +85,8 @@ def check_semantics(doc: YamlDocument, folder: Path, schema_problems: list[Probl
     c = _Checker(doc)
     ctx: dict[str, Any] = {"folder": folder}
     checks = (_waves_section, _sites_section, _groups_section, _instruments_section,
-              _data_section, _disclosure_section, _reports_section, _pseudonym_section)
+              _data_section, _disclosure_section, _analysis_section, _reports_section,
+              _pseudonym_section)
     for check in checks:
         try:
             check(c, doc.data, ctx)
@@ -202,6 +204,14 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
               found=data["raw_dir"], severity="warning")
 
 
+def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
+    primary = (d.get("analysis") or {}).get("primary")
+    if primary is not None and not ctx.get("has_comparison", True):
+        c.add(("analysis", "primary"), "a between-group estimator needs a comparison group; "
+              "this design reports within-group change", found=primary,
+              expected="no analysis.primary, or a comparison group in groups")
+
+
 def _disclosure_section(c: _Checker, d: dict, ctx: dict) -> None:
     min_cell = (d.get("disclosure") or {}).get("min_cell_size", DEFAULT_MIN_CELL_SIZE)
     if isinstance(min_cell, int) and min_cell < 5:
@@ -289,6 +299,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),
+        analysis=AnalysisSpec(**(d.get("analysis") or {})),
         warnings=tuple(warnings),
     )
 

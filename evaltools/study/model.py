@@ -15,7 +15,8 @@ from evaltools.core.text import Language, LocalText
 from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
-           "EvidenceSpec", "STUDY_FILE", "DEFAULT_MIN_CELL_SIZE", "TEMPLATES"]
+           "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
+           "DEFAULT_MIN_CELL_SIZE", "TEMPLATES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10
@@ -129,6 +130,19 @@ class EvidenceSpec:
     organisation: str | None = None
 
 
+#: The between-group estimator a design's reports lead with, unless study.yml says otherwise.
+PRIMARY_DEFAULT: dict[str, str] = {"randomised": "ancova", "controlled": "diff_in_diff",
+                                   "pre_post": "within_change"}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """How results are estimated: ``primary`` is the estimator reports lead with (None: the
+    design's default, :data:`PRIMARY_DEFAULT`)."""
+
+    primary: Literal["ancova", "diff_in_diff"] | None = None
+
+
 @dataclass(frozen=True)
 class Study:
     """A validated study definition. Build it with :func:`load_study`."""
@@ -151,6 +165,7 @@ class Study:
     key_env: str | None = None
     key_file: Path | None = None
     evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
+    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
@@ -170,6 +185,15 @@ class Study:
                 return wave
         raise KeyError(f"study {self.id!r} has no wave {wave_id!r}; waves: "
                        + ", ".join(w.id for w in self.waves))
+
+    @property
+    def primary_method(self) -> str:
+        """The estimator that reports lead with: ``ancova`` or ``diff_in_diff`` where there is a
+        comparison group (``analysis.primary``, else the design's default), ``within_change``
+        for a pre-post design."""
+        if not self.has_comparison:
+            return "within_change"
+        return self.analysis.primary or PRIMARY_DEFAULT.get(self.design, "diff_in_diff")
 
     @property
     def has_comparison(self) -> bool:
