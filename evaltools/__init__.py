@@ -39,7 +39,8 @@ _API = {
     "Study": "evaltools.study.model",
     **dict.fromkeys(["check_study", "load_study"], "evaltools.study.load"),
     **dict.fromkeys(["PlanDesign", "PlanningError", "plan_power", "plan_mdes",
-                     "plan_sample_size", "plan_grid"], "evaltools.analysis.planning"),
+                     "plan_sample_size", "plan_grid", "SimulationPlan", "simulate_power"],
+                    "evaltools.analysis.planning"),
     **dict.fromkeys(["meta_analysis", "leave_one_out", "site_effects", "site_synthesis"],
                     "evaltools.analysis.synthesis"),
 }

@@ -21,8 +21,16 @@ from evaltools.analysis.planning.design import (
     DESIGNS,
     PlanDesign,
     PlanningError,
+)from evaltools.analysis.planning.simulation import (
+    DEFAULT_ESTIMATOR,
+    ESTIMATORS,
+    SIMULATION_COLUMNS,
+    SimulationPlan,
+    simulate_power,
+    simulate_replication,
 )
 
 __all__ = ["PlanDesign", "PlanningError", "DESIGNS", "CLUSTER_DESIGNS", "ADJUSTMENTS",
            "plan_power", "plan_mdes", "plan_sample_size", "plan_grid", "standard_error",
-           "PLAN_COLUMNS"]
+           "PLAN_COLUMNS", "SimulationPlan", "simulate_power", "simulate_replication",
+           "ESTIMATORS", "DEFAULT_ESTIMATOR", "SIMULATION_COLUMNS"]
