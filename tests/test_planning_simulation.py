@@ -77,7 +77,7 @@ def test_seed_reproduces_and_workers_do_not_change_the_result():
     two: list[dict] = []
     a = simulate_power(plan, n_sims=12, seed=9, replications=one, chunk_size=3)
     b = simulate_power(plan, n_sims=12, seed=9, workers=2, replications=two, chunk_size=3)
-    assert a.iloc[0]["waves"] == 3
+    assert a.iloc[0]["waves"] == 3 and b.iloc[0]["workers"] == 2
     pd.testing.assert_frame_equal(pd.DataFrame(one), pd.DataFrame(two))
     other = simulate_power(plan, n_sims=12, seed=10).iloc[0]
     assert other["mean_estimate"] != a.iloc[0]["mean_estimate"]

@@ -21,7 +21,8 @@ from evaltools.analysis.planning.design import (
     DESIGNS,
     PlanDesign,
     PlanningError,
-)from evaltools.analysis.planning.simulation import (
+)
+from evaltools.analysis.planning.simulation import (
     DEFAULT_ESTIMATOR,
     ESTIMATORS,
     SIMULATION_COLUMNS,
