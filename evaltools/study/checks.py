@@ -289,6 +289,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),
+        planning=dict(d["planning"]) if d.get("planning") else None,
         warnings=tuple(warnings),
     )
 

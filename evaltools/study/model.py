@@ -151,6 +151,8 @@ class Study:
     key_env: str | None = None
     key_file: Path | None = None
     evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
+    #: The ``planning:`` section as written (checked by ``evaltools plan``).
+    planning: dict | None = field(default=None, compare=False)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property

@@ -22,6 +22,18 @@ from evaltools.analysis.planning.design import (
     PlanDesign,
     PlanningError,
 )
+from evaltools.analysis.planning.inputs import (
+    INPUT_COLUMNS,
+    anova_icc,
+    design_from_inputs,
+    planning_inputs,
+)
+from evaltools.analysis.planning.question import (
+    CHOICE_COLUMNS,
+    CURVE_COLUMNS,
+    PlanningQuestion,
+    answer_question,
+)
 from evaltools.analysis.planning.simulation import (
     DEFAULT_ESTIMATOR,
     ESTIMATORS,
@@ -34,4 +46,6 @@ from evaltools.analysis.planning.simulation import (
 __all__ = ["PlanDesign", "PlanningError", "DESIGNS", "CLUSTER_DESIGNS", "ADJUSTMENTS",
            "plan_power", "plan_mdes", "plan_sample_size", "plan_grid", "standard_error",
            "PLAN_COLUMNS", "SimulationPlan", "simulate_power", "simulate_replication",
-           "ESTIMATORS", "DEFAULT_ESTIMATOR", "SIMULATION_COLUMNS"]
+           "ESTIMATORS", "DEFAULT_ESTIMATOR", "SIMULATION_COLUMNS", "planning_inputs",
+           "anova_icc", "design_from_inputs", "INPUT_COLUMNS", "PlanningQuestion",
+           "answer_question", "CURVE_COLUMNS", "CHOICE_COLUMNS"]
