@@ -38,6 +38,9 @@ _API = {
     "generate_demo_study": "evaltools.demo.files",
     "Study": "evaltools.study.model",
     **dict.fromkeys(["check_study", "load_study"], "evaltools.study.load"),
+    **dict.fromkeys(["PlanDesign", "PlanningError", "plan_power", "plan_mdes",
+                     "plan_sample_size", "plan_grid", "SimulationPlan", "simulate_power"],
+                    "evaltools.analysis.planning"),
     **dict.fromkeys(["meta_analysis", "leave_one_out", "site_effects", "site_synthesis"],
                     "evaltools.analysis.synthesis"),
 }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import types
 import warnings
 
-__all__ = ["MOVED", "lazy_api", "install_moved_modules"]
+__all__ = ["MOVED", "ALIASES", "lazy_api", "install_moved_modules"]
 
 #: Old module path -> where it lives now.
 MOVED = {
@@ -44,13 +45,21 @@ MOVED = {
     "evaltools.simulate": "evaltools.demo",
 }
 
+#: Short public module paths -> the module they name (no warning: these paths are meant to stay).
+ALIASES = {
+    "evaltools.planning": "evaltools.analysis.planning",
+}
+
+_ALIAS_SPECS: dict[str, importlib.machinery.ModuleSpec] = {}
+
 
 def lazy_api(package: str, api: dict[str, str], namespace: dict):
     """Module ``__getattr__`` and ``__dir__`` that import a public name's module on first use."""
 
     def __getattr__(name: str):
         module = api.get(name)
-        if module is None and f"{package}.{name}" in MOVED:  # evaltools.effects and the like
+        if module is None and (f"{package}.{name}" in MOVED  # evaltools.effects and the like
+                               or f"{package}.{name}" in ALIASES):
             return importlib.import_module(f"{package}.{name}")
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
@@ -65,14 +74,18 @@ def lazy_api(package: str, api: dict[str, str], namespace: dict):
 
 
 class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Answers an import of an old path with the module at its new path."""
+    """Answers an import of an old path (or of an alias) with the module at its new path."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in MOVED:
+        if fullname in MOVED or fullname in ALIASES:
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
     def create_module(self, spec):
+        if spec.name in ALIASES:
+            module = importlib.import_module(ALIASES[spec.name])
+            _ALIAS_SPECS[spec.name] = module.__spec__  # given back in exec_module
+            return module
         new = MOVED[spec.name]
         warnings.warn(f"{spec.name} has moved to {new}; import it from there (the old path "
                       "goes away in evaltools 0.3)", DeprecationWarning,
@@ -81,7 +94,10 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.import_module(new)
 
     def exec_module(self, module) -> None:
-        """Nothing to run: the module at the new path is already loaded."""
+        """Nothing to run: the module at the new path is already loaded. An alias gives the
+        module back its own spec, which the import system replaced by the alias's."""
+        if module.__spec__.name in _ALIAS_SPECS:
+            module.__spec__ = _ALIAS_SPECS[module.__spec__.name]
 
 
 class _Package(types.ModuleType):

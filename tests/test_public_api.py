@@ -134,3 +134,19 @@ def test_new_paths_import_without_warnings():
             "evaltools.load_study, evaltools.mixed_model\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_planning_alias_imports_without_a_warning_and_keeps_the_module_spec():
+    """``import evaltools.planning`` (the issue's name) is the analysis.planning package."""
+    code = """
+import warnings
+warnings.simplefilter("error")
+import evaltools.planning as p
+import evaltools.analysis.planning as a
+from evaltools.planning import plan_power
+assert p is a and a.__spec__.name == "evaltools.analysis.planning", a.__spec__.name
+assert plan_power is a.plan_power
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -34,6 +34,7 @@ COMMANDS = {
     "instruments": "evaltools.cli.instruments:instruments",
     "register": "evaltools.cli.register:register",
     "overview": "evaltools.cli.register:overview",
+    "plan": "evaltools.cli.plan:plan",
 }
 
 

@@ -14,6 +14,76 @@ from evaltools.core.text import Language
 __all__ = ["t", "number", "percent", "interval", "TEXTS"]
 
 TEXTS: dict[str, tuple[str, str]] = {
+    # planning report (evaltools.reports.planning)
+    "plan.title": ("Planning: steekproefgrootte en onderscheidend vermogen",
+                   "Planning: sample size and power"),
+    "plan.question": ("De vraag", "The question"),
+    "plan.question_text": (
+        "Hoeveel deelnemers{clusters} zijn nodig om een effect van {effect} standaarddeviatie "
+        "met een kans van {power} te vinden (onderscheidend vermogen), in een {design}?",
+        "How many participants{clusters} are needed to find an effect of {effect} standard "
+        "deviations with a probability of {power} (power), in a {design}?"),
+    "plan.clusters_part": (" en clusters (wijken, locaties)", " and clusters (neighbourhoods, "
+                                                              "sites)"),
+    "plan.answer": ("Het antwoord", "The answer"),
+    "plan.answer_individual": (
+        "Werf {n} deelnemers; na uitval blijven er naar verwachting {analysed} over.",
+        "Enrol {n} participants; after dropout about {analysed} are expected to remain."),
+    "plan.answer_cluster": (
+        "Werf {clusters} clusters van {size} deelnemers ({n} deelnemers in totaal).",
+        "Enrol {clusters} clusters of {size} participants ({n} participants in all)."),
+    "plan.answer_planned": (
+        "Met de geplande omvang ({n} deelnemers) is het onderscheidend vermogen {power} en "
+        "het kleinste aantoonbare effect (MDES) {mdes} standaarddeviatie.",
+        "With the planned size ({n} participants) the power is {power} and the minimum "
+        "detectable effect size (MDES) is {mdes} standard deviations."),
+    "plan.assumptions": ("Aannames", "Assumptions"),
+    "plan.assumption": ("Aanname", "Assumption"),
+    "plan.value": ("Waarde", "Value"),
+    "plan.curve": ("Onderscheidend vermogen naar steekproefgrootte",
+                   "Power by sample size"),
+    "plan.curve_note": ("De stippellijn is het gewenste onderscheidend vermogen.",
+                        "The dotted line is the power wanted."),
+    "plan.size_persons": ("Deelnemers (geworven)", "Participants (enrolled)"),
+    "plan.size_clusters": ("Clusters (geworven)", "Clusters (enrolled)"),
+    "plan.power": ("Onderscheidend vermogen", "Power"),
+    "plan.choices": ("Kleinste aantoonbaar effect per ontwerpkeuze",
+                     "Minimum detectable effect per design choice"),
+    "plan.choice": ("Keuze", "Choice"),
+    "plan.design": ("Ontwerp", "Design"),
+    "plan.mdes": ("MDES", "MDES"),
+    "plan.inputs": ("Aannames uit eerdere gegevens", "Assumptions from earlier data"),
+    "plan.inputs_text": (
+        "Geschat uit een eerder onderzoek: ICC tussen locaties (one-way ANOVA), correlatie "
+        "voor-nameting en uitval per meting.",
+        "Estimated from an earlier study: ICC between sites (one-way ANOVA), pre-post "
+        "correlation and dropout per wave."),
+    "plan.simulation": ("Controle door simulatie", "Check by simulation"),
+    "plan.simulation_text": (
+        "{n_sims} gesimuleerde onderzoeken, geanalyseerd met {estimator}: onderscheidend "
+        "vermogen {power} (Monte-Carlo-SE {power_se}), dekking van het 95%-interval {coverage}, "
+        "bias {bias}.",
+        "{n_sims} simulated studies, analysed with {estimator}: power {power} (Monte Carlo SE "
+        "{power_se}), coverage of the 95% interval {coverage}, bias {bias}."),
+    "plan.method": ("Methode", "Method"),
+    "plan.method_text": (
+        "Onderscheidend vermogen met de niet-centrale t-verdeling (zoals R pwr); clusterontwerpen "
+        "volgens Bloom (2006) en PowerUp! (Dong & Maynard, 2013). Effecten in "
+        "standaarddeviaties van de uitkomst. Dit is een planning onder aannames, geen belofte.",
+        "Power from the noncentral t distribution (as R pwr); cluster designs after Bloom (2006) "
+        "and PowerUp! (Dong & Maynard, 2013). Effects in standard deviations of the outcome. "
+        "This is a plan under assumptions, not a promise."),
+    "plan.headline": ("Nodig: {n} deelnemers", "Needed: {n} participants"),
+    "plan.kind.pre_post": ("voor-nameting zonder vergelijkingsgroep",
+                           "pre-post design without a comparison group"),
+    "plan.kind.ancova": ("vergelijking van twee groepen, gecorrigeerd voor de voormeting (ANCOVA)",
+                         "two-group comparison adjusted for the baseline (ANCOVA)"),
+    "plan.kind.diff_in_diff": ("verschil-in-verschillen tussen twee groepen",
+                               "difference in differences between two groups"),
+    "plan.kind.cluster_randomised": ("ontwerp met clusters die als geheel worden toegewezen",
+                                     "design with clusters assigned as a whole"),
+    "plan.kind.multisite": ("ontwerp met toewijzing binnen locaties",
+                            "design with assignment within sites"),
     # codebooks (evaltools.instruments.codebook)
     "cb.codebook": ("Codeboek", "Codebook"),
     "cb.about": ("Over dit instrument", "About this instrument"),

@@ -192,3 +192,27 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *
         ax.set_xlabel(xlabel)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def power_curve(curve: pd.DataFrame, *, target: float | None = None, xlabel: str = "n",
+                ylabel: str = "power", ax=None):
+    """Power over sample size (a planning curve), one line per design.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``design, size, power`` (from :func:`evaltools.analysis.planning.answer_question`).
+    target : float, optional
+        The power wanted, drawn as a dotted line.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.6))
+    for design, block in curve.groupby("design", sort=False):
+        ax.plot(block["size"], block["power"], marker="o", markersize=3, label=design)
+    if target is not None:
+        ax.axhline(target, linestyle=":", color="grey")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return ax

@@ -300,6 +300,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
         reports=tuple(reports),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),
         analysis=AnalysisSpec(**(d.get("analysis") or {})),
+        planning=dict(d["planning"]) if d.get("planning") else None,
         warnings=tuple(warnings),
     )
 

@@ -166,6 +166,8 @@ class Study:
     key_file: Path | None = None
     evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
+    #: The ``planning:`` section as written (checked by ``evaltools plan``).
+    planning: dict | None = field(default=None, compare=False)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
