@@ -8,6 +8,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from evaltools.analysis.disclosure import hidden_cells
 from evaltools.analysis.effects.common import later_waves, scale_info
 from evaltools.analysis.evidence import as_one_site, study_evidence
 from evaltools.analysis.synthesis import site_effects
@@ -57,13 +58,17 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     for post in later_waves(study):
         if post not in waves_with_data:
             continue
+        # the cells disclosure control hides (primary and complementary) are never stored
+        hidden = hidden_cells(panel, study, post=post)
+        hidden = set(zip(hidden.loc[hidden["hidden"], "scale"],
+                         hidden.loc[hidden["hidden"], "site"], strict=True))
         per_site = site_effects(panel, study, post=post, ci_level=ci_level)
         whole = site_effects(panel.assign(site="all"), as_one_site(study), post=post,
                              ci_level=ci_level)
         rating = study_evidence(panel, study, post=post, effects=whole).set_index("scale")
         for frame, is_study in ((per_site, False), (whole, True)):
             for r in frame.itertuples():
-                if r.note or not np.isfinite(r.se) or r.se <= 0:
+                if r.note or not np.isfinite(r.se) or r.se <= 0 or (r.scale, r.site) in hidden:
                     continue
                 inst, scale = scale_info(study, r.scale)
                 ev = rating.loc[r.scale] if is_study else None

@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Image
 
+from evaltools.analysis.disclosure import suppress_frame
 from evaltools.core.i18n import number
+from evaltools.core.io import atomic_write_text
 from evaltools.core.version import __version__
 
 __all__ = ["Shown", "write_tables", "png", "escape", "suppress_count", "count_text",
@@ -34,18 +36,26 @@ class Shown:
     frame: pd.DataFrame
 
 
-def write_tables(tables: list[Shown], folder: str | Path, meta: dict) -> None:
-    """Each table as CSV, all as ``tables.json``, and ``meta.json`` (with date and version)."""
+def write_tables(tables: list[Shown], folder: str | Path, meta: dict, *,
+                 min_cell_size: int | None) -> None:
+    """Each table as CSV, all as ``tables.json``, and ``meta.json`` (with date and version).
+
+    Every table passes :func:`evaltools.analysis.disclosure.suppress_frame` with
+    ``min_cell_size`` on its way out (the one gate before published files); ``None`` only for
+    tables that describe no respondents (a planning report's assumptions).
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     payload = {}
     for shown in tables:
-        shown.frame.to_csv(out / f"{shown.name}.csv", index=False, lineterminator="\n")
-        payload[shown.name] = json.loads(shown.frame.to_json(orient="records"))
-    (out / "tables.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False),
-                                     "utf-8")
+        frame = shown.frame if min_cell_size is None else suppress_frame(shown.frame,
+                                                                         min_cell_size)
+        atomic_write_text(out / f"{shown.name}.csv",
+                          frame.to_csv(index=False, lineterminator="\n"))
+        payload[shown.name] = json.loads(frame.to_json(orient="records"))
+    atomic_write_text(out / "tables.json", json.dumps(payload, indent=1, ensure_ascii=False))
     meta = {**meta, "created": dt.date.today().isoformat(), "evaltools_version": __version__}
-    (out / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+    atomic_write_text(out / "meta.json", json.dumps(meta, indent=1, ensure_ascii=False))
 
 
 def png(fig, bbox_inches: str | None = "tight"):

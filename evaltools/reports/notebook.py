@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 
+from evaltools.analysis.disclosure import flow_hidden, hidden_cells, suppress_frame
 from evaltools.analysis.effects import (
     adjust_by_domain,
     ancova,
@@ -79,6 +80,9 @@ class Report:
     _responses: pd.DataFrame | None = None
     _change_table: pd.DataFrame | None = None
     _findings: pd.DataFrame | None = None
+    _hidden: pd.DataFrame | None = None
+    _study_panel: pd.DataFrame | None = None
+    _flow_hidden: set | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -96,10 +100,17 @@ class Report:
         return cls(study, *check_parameters(study, template, site, wave, language))
 
     @property
+    def study_panel(self) -> pd.DataFrame:
+        """The whole study's panel (every site): disclosure control decides on all of it."""
+        if self._study_panel is None:
+            self._study_panel = load_panel(self.study)
+        return self._study_panel
+
+    @property
     def panel(self) -> pd.DataFrame:
         """The study panel, restricted to the report's site."""
         if self._panel is None:
-            panel = load_panel(self.study)
+            panel = self.study_panel
             self._panel = panel if self.site == "all" else panel[panel["site"] == self.site]
         return self._panel
 
@@ -135,7 +146,34 @@ class Report:
         return next(g.label.get(self.language) for g in self.study.groups if g.id == group)
 
     def keep(self, name: str, frame: pd.DataFrame) -> None:
-        self.tables.append(Shown(name, frame.reset_index(drop=True)))
+        """Keep a table for publication, through the disclosure-control step."""
+        self.tables.append(Shown(name, suppress_frame(frame.reset_index(drop=True),
+                                                      self.study.min_cell_size)))
+
+    # ------------------------------------------------------------------ disclosure control
+
+    @property
+    def site_key(self) -> str:
+        return "all" if self.site == "all" else self.site
+
+    def hidden(self, scale: str, group: str | None = None, site: str | None = None) -> bool:
+        """Whether disclosure control hides this scale's cell (for ``group``, or for any
+        group) at ``site`` (default: the report's), decided once for the whole study."""
+        if self._hidden is None:
+            cells = hidden_cells(self.study_panel, self.study, post=self.wave)
+            self._hidden = cells[cells["hidden"]]
+        rows = self._hidden[(self._hidden["scale"] == scale)
+                            & (self._hidden["site"] == (site or self.site_key))]
+        if group is not None:
+            rows = rows[rows["group"] == group]
+        return len(rows) > 0
+
+    def flow_hidden(self, group: str, wave: str, site: str | None = None) -> bool:
+        """Whether the flow's counts of ``wave`` for ``group`` are hidden at ``site``."""
+        if self._flow_hidden is None:
+            whole = participant_flow(self.study_panel, self.study)
+            self._flow_hidden = flow_hidden(whole, self.study.min_cell_size)
+        return (site or self.site_key, group, wave) in self._flow_hidden
 
     # ------------------------------------------------------------------ sections
 
@@ -150,7 +188,15 @@ class Report:
     def findings(self) -> pd.DataFrame:
         """The estimate the design supports per scale, with its verdict (computed once)."""
         if self._findings is None:
-            self._findings = primary_estimates(self.panel, self.study, post=self.wave)
+            found = primary_estimates(self.panel, self.study, post=self.wave)
+            hide = [self.hidden(r.scale) if r.comparative else
+                    self.hidden(r.scale, r.intervention) for r in found.itertuples()]
+            found.loc[hide, "suppressed"] = True
+            stats = ["n", "estimate", "ci_low", "ci_high", "effect_size",
+                     "effect_size_ci_low", "effect_size_ci_high", "p_value"]
+            found.loc[hide, stats] = np.nan
+            found.loc[hide, "verdict"] = "unclear"
+            self._findings = found
         return self._findings
 
     def _completers(self) -> int:
@@ -220,7 +266,10 @@ class Report:
         flow = flow[flow["site"] == ("all" if self.site == "all" else self.site)]
         flow = flow[(flow["wave"].isna()) | (flow["wave"] == self.wave)
                     | ((flow["stage"] == "measured") & (flow["wave"] == self.study.baseline.id))]
-        shown = flow.assign(n=[suppress_count(v, self.study) for v in flow["n"]])
+        base = self.study.baseline.id
+        shown = flow.assign(n=[np.nan if isinstance(r.wave, str) and r.wave != base
+                               and self.flow_hidden(r.group, r.wave)
+                               else suppress_count(r.n, self.study) for r in flow.itertuples()])
         self.keep("participant_flow", shown.assign(
             suppressed=shown["n"].isna()).drop(columns="site"))
         rows = [[self.tr(f"stage.{r.stage}") + (f" ({self.wave_label(r.wave)})"
@@ -253,6 +302,8 @@ class Report:
             rows = []
             for r in block.itertuples():
                 shares = {"share_improved": np.nan, "share_deteriorated": np.nan}
+                if self.hidden(r.scale, r.group):
+                    r = r._replace(note="suppressed by disclosure control")
                 if not r.note:
                     try:
                         rc = reliable_change_summary(self.panel, self.study, scale=r.scale,
@@ -313,6 +364,8 @@ class Report:
         table = pd.concat([diff_in_diff(self.panel, self.study, post=self.wave),
                            ancova(self.panel, self.study, post=self.wave)], ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])
+        hide = [self.hidden(s) for s in table["scale"]]
+        table.loc[hide, "note"] = "suppressed by disclosure control"
         self.keep("comparison", table.drop(columns=["intervention", "comparison"]))
         rows = []
         for r in table.itertuples():
@@ -396,18 +449,25 @@ class Report:
             self.headline = self.tr("txt.headline_quality", low=self.num(alphas.min()),
                                     high=self.num(alphas.max()),
                                     missing=percent(missing.mean(), self.language, 1))
-        self.keep("missing_answers", missing.rename("share_missing").reset_index())
+        k = self.study.min_cell_size
+        # shares of fewer than k respondents are suppressed like any other statistic
+        missing_table = suppress_frame(pd.DataFrame({
+            "wave": missing.index, "n": responses.groupby("wave").size().reindex(
+                missing.index).to_numpy(), "share_missing": missing.to_numpy()}), k)
+        self.keep("missing_answers", missing_table)
         display(table_html(self.tr("sec.missing"), [self.tr("col.wave"), self.tr("col.missing")],
-                       [[self.wave_label(w), percent(v, self.language, 1)]
-                        for w, v in missing.items()], self, level=3))
+                           [[self.wave_label(r.wave), self.tr("suppressed") if r.suppressed
+                             else percent(r.share_missing, self.language, 1)]
+                            for r in missing_table.itertuples()], self, level=3))
         flags = flag_inconsistent(responses, self.study)
-        share = flags.groupby(["wave", "scale"])["inconsistent"].mean().reset_index()
+        share = suppress_frame(flags.groupby(["wave", "scale"])["inconsistent"].agg(
+            inconsistent="mean", n="count").reset_index(), k)
         self.keep("contradictory_answering", share)
         display(table_html(self.tr("sec.consistency"), [
             self.tr("col.wave"), self.tr("col.scale"), self.tr("col.flagged")],
-            [[self.wave_label(r.wave), self.scale_label(r.scale),
-              percent(r.inconsistent, self.language, 1)] for r in share.itertuples()], self,
-            level=3))
+            [[self.wave_label(r.wave), self.scale_label(r.scale), self.tr("suppressed")
+              if r.suppressed else percent(r.inconsistent, self.language, 1)]
+             for r in share.itertuples()], self, level=3))
 
     def site_overview(self):
         """Each site's difference in differences (or change), side by side."""
@@ -423,6 +483,8 @@ class Report:
                 table = table[table["site"] == "all"]
                 est = table.rename(columns={"mean_change": "value"})
             for r in est.itertuples():
+                if self.hidden(r.scale, site=site.id):
+                    r = r._replace(note="suppressed by disclosure control")
                 said = "unclear" if r.note else verdict(r.value, r.ci_low, r.ci_high,
                                                         self.direction(r.scale))
                 kept.append({"site": site.id, "scale": r.scale, "n": r.n if not r.note
@@ -483,7 +545,8 @@ class Report:
             # labels for the index page, in the report's language
             "study_title": self.study.title.get(self.language), "site_name": self.place(),
             "wave_label": (self.wave_label(self.wave) if self.template != "data_quality"
-                           else self.tr("txt.all_waves"))})
+                           else self.tr("txt.all_waves"))},
+            min_cell_size=self.study.min_cell_size)
 
 
 def check_parameters(study: Study, template: str, site: str, wave: str, language: str):

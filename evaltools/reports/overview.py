@@ -24,7 +24,7 @@ from evaltools.analysis.synthesis import METHODS, TESTS, register_synthesis
 from evaltools.core.i18n import interval, number, t
 from evaltools.core.version import __version__
 from evaltools.instruments.library import find_instruments
-from evaltools.register import check_rows, current_rows
+from evaltools.register import CELL_FLOOR, check_rows, current_rows
 from evaltools.register.exchange import export_register, read_export
 from evaltools.reports.evidence_sections import forest_figure
 from evaltools.reports.html import Shown, escape, png, table_html, write_tables
@@ -228,7 +228,8 @@ class Overview:
         """Write every table shown, plus meta.json."""
         write_tables(self.tables, folder, {"study": OVERVIEW_FOLDER, "template": "wat_werkt",
                                            "site": "all", "wave": "", "language":
-                                           self.language, "headline": self.headline})
+                                           self.language, "headline": self.headline},
+                     min_cell_size=CELL_FLOOR)
 
     def scale_label(self, scale: str) -> str:
         """The scale's label from the instrument library (newest version first), else its id;

@@ -164,4 +164,5 @@ class PlanningReport:
     def save_tables(self, folder: str = "tables") -> None:
         """Every table shown as CSV, all as JSON, and meta.json."""
         write_tables(self.tables, folder, {"template": "planning", "language": self.language,
-                                           "headline": self.headline})
+                                           "headline": self.headline},
+                     min_cell_size=None)  # planned sizes and assumptions: no respondents

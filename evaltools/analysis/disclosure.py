@@ -1,0 +1,160 @@
+"""Disclosure control: which cells may be published, for every artefact alike.
+
+Two rules, applied before anything leaves evaltools (report HTML and tables, register rows):
+
+* **Primary suppression**: a cell counting 1 to (minimum cell size - 1) respondents is not
+  published, nor any statistic computed from it (a count of 0 is published: it discloses
+  nobody).
+* **Complementary (secondary) suppression**: results are published per site and for all sites
+  together, so a suppressed site could be recovered by subtraction (the "all sites" count or
+  mean minus the other sites'). Whenever a site's cell is suppressed, further sites are
+  suppressed with it, smallest first, until the suppressed sites together count at least the
+  minimum cell size; if even all sites together do not, the "all sites" cell goes too. The
+  decision is made once per study from the whole panel, so that every report (one per site,
+  and one for all sites) suppresses the same cells.
+
+:func:`suppress_frame` applies the primary rule to any published table by its count columns
+(``n`` and ``n_*``), blanking every statistic in a suppressed row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaltools.analysis.effects.common import paired
+from evaltools.study.model import Study
+
+__all__ = ["complementary", "hidden_cells", "flow_hidden", "suppress_frame",
+           "count_columns", "KEEP_COLUMNS", "HIDDEN_COLUMNS"]
+
+#: Numeric columns that describe a row rather than measure respondents (never blanked).
+KEEP_COLUMNS = frozenset({"ci_level", "min_cell_size", "follow_up_months", "wave_order", "k",
+                          "q_df", "order", "rows", "alpha_level"})
+HIDDEN_COLUMNS = ["scale", "group", "site", "n", "primary", "hidden"]
+
+
+def complementary(counts: pd.Series, k: int) -> set:
+    """The labels of ``counts`` (one per site) to suppress, primary and complementary.
+
+    Parameters
+    ----------
+    counts : Series
+        Count per site (index: site ids), for one cell (scale x group, or a flow stage).
+    k : int
+        The minimum cell size.
+
+    Returns
+    -------
+    set
+        Sites with 1 to k-1, plus the smallest further sites (with a count above 0) until the
+        suppressed total reaches ``k``; ``"all"`` is added when even every site together stays
+        below ``k``.
+
+    Examples
+    --------
+    >>> sorted(complementary(pd.Series({"a": 3, "b": 40, "c": 25}), 10))
+    ['a', 'c']
+    >>> sorted(complementary(pd.Series({"a": 12, "b": 40}), 10))
+    []
+    >>> sorted(complementary(pd.Series({"a": 3, "b": 4}), 10))
+    ['a', 'all', 'b']
+    """
+    counts = counts.astype(float)
+    small = set(counts.index[(counts >= 1) & (counts < k)])
+    if not small:
+        return set()
+    total = float(counts[list(small)].sum())
+    for site in counts[(counts > 0) & ~counts.index.isin(list(small))].sort_values().index:
+        if total >= k:
+            break
+        small.add(site)
+        total += float(counts[site])
+    if total < k:
+        small.add("all")
+    return small
+
+
+def hidden_cells(panel: pd.DataFrame, study: Study, *, post: str) -> pd.DataFrame:
+    """Per scale, group and site: respondents with both waves, and whether the cell is hidden.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The whole study's panel (all sites): the decision must be the same in every report.
+    study : Study
+    post : str
+        The later wave.
+
+    Returns
+    -------
+    DataFrame
+        :data:`HIDDEN_COLUMNS`; ``primary`` for 1 to k-1 respondents, ``hidden`` for primary
+        and complementary suppression (``site = "all"`` rows only where the total is hidden).
+    """
+    k = study.min_cell_size
+    sites = [s.id for s in study.sites]
+    rows = []
+    for inst in study.instruments:
+        for scale in inst.scales:
+            pairs = paired(panel, scale.id, study.baseline.id, post)
+            for group in [g.id for g in study.groups]:
+                counts = (pairs[pairs["group"] == group]["site"].value_counts()
+                          .reindex(sites, fill_value=0))
+                hide = complementary(counts, k)
+                rows += [(scale.id, group, site, int(n), 1 <= n < k, site in hide)
+                         for site, n in counts.items()]
+                total = int(counts.sum())
+                rows.append((scale.id, group, "all", total, 1 <= total < k, "all" in hide))
+    return pd.DataFrame(rows, columns=HIDDEN_COLUMNS)
+
+
+def flow_hidden(flow: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
+    """(site, group, wave) blocks of a participant flow whose wave-specific counts are hidden.
+
+    Within a block, enrolled minus completers gives the dropouts, and completers plus
+    non-starters the measured; so when one of a wave's counts is suppressed, all of that
+    wave's counts in the block are. Across sites, the same complementary rule as for means.
+    """
+    waves = flow.dropna(subset=["wave"])
+    stages = waves[waves["stage"].isin(["completer", "dropout", "non_starter"])]
+    hidden: set[tuple[str, str, str]] = set()
+    for (group, wave, _stage), part in stages.groupby(["group", "wave", "stage"]):
+        per_site = part[part["site"] != "all"].set_index("site")["n"]
+        for site in complementary(per_site, k):
+            hidden.add((site, group, wave))
+    return hidden
+
+
+def count_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns that count respondents: ``n`` and ``n_*``."""
+    return [c for c in frame.columns if (c == "n" or c.startswith("n_"))
+            and pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def suppress_frame(frame: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
+    """``frame`` with every row that counts 1 to k-1 respondents blanked (primary rule).
+
+    In such a row the small counts and every numeric statistic (all numeric columns except
+    :data:`KEEP_COLUMNS`) become NaN, and ``suppressed`` is True (the column is added when
+    missing). Rows already marked ``suppressed`` are blanked as well. A frame without count
+    columns is returned unchanged apart from honouring ``suppressed``.
+    """
+    out = frame.copy()
+    counts = count_columns(out)
+    small = pd.Series(False, index=out.index)
+    for c in counts:
+        values = pd.to_numeric(out[c], errors="coerce")
+        small |= (values >= 1) & (values < min_cell_size)
+    if "suppressed" in out.columns:
+        small |= out["suppressed"].fillna(False).astype(bool)
+    if not counts and "suppressed" not in out.columns:
+        return out
+    stats = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])
+             and not pd.api.types.is_bool_dtype(out[c]) and c not in KEEP_COLUMNS]
+    if small.any():
+        for c in stats:
+            out[c] = out[c].astype(float)
+        out.loc[small, stats] = np.nan
+    out["suppressed"] = small.to_numpy()
+    return out

@@ -1,0 +1,134 @@
+"""Disclosure control: nothing published describes fewer than the minimum cell size, directly
+or by subtraction, in the HTML or in the tables beside it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltools.analysis.disclosure import (
+    complementary,
+    flow_hidden,
+    hidden_cells,
+    suppress_frame,
+)
+from evaltools.data.panel import participant_flow
+from evaltools.reports import notebook
+from evaltools.reports.html import Shown, write_tables
+from evaltools.reports.notebook import Report
+
+K = 10
+
+
+def test_suppress_frame_blanks_small_rows_and_keeps_zero_and_descriptors():
+    frame = pd.DataFrame({"scale": ["a", "b", "c"], "n_completers": [40, 40, 40],
+                          "n_dropouts": [3, 0, 25], "mean_dropouts": [2.5, np.nan, 3.1],
+                          "p_value": [0.2, np.nan, 0.5], "ci_level": [0.95] * 3})
+    out = suppress_frame(frame, K)
+    assert list(out["suppressed"]) == [True, False, False]
+    assert out.loc[0, ["n_completers", "n_dropouts", "mean_dropouts", "p_value"]].isna().all()
+    assert out.loc[0, "ci_level"] == 0.95 and out.loc[0, "scale"] == "a"
+    assert out.loc[1, "n_dropouts"] == 0 and out.loc[2, "mean_dropouts"] == 3.1
+    assert frame.loc[0, "n_dropouts"] == 3  # the caller's frame is untouched
+
+
+@pytest.mark.parametrize(("counts", "hidden"), [
+    ({"a": 3, "b": 40, "c": 25}, {"a", "c"}),
+    ({"a": 3, "b": 4, "c": 25}, {"a", "b", "c"}),  # 3 + 4 < 10: the next site goes too
+    ({"a": 3, "b": 9, "c": 25}, {"a", "b"}),
+    ({"a": 0, "b": 40}, set()),
+    ({"a": 2, "b": 3}, {"a", "b", "all"}),
+])
+def test_complementary_suppression_leaves_no_cell_recoverable(counts, hidden):
+    got = complementary(pd.Series(counts), K)
+    assert got == hidden
+    sites = got - {"all"}
+    # what subtraction from the total recovers is the hidden sites together: >= K people
+    assert not sites or sum(counts[s] for s in sites) >= K or "all" in got
+
+
+@pytest.fixture(scope="module")
+def small_site(ingested_demo):
+    """The demo with one site's comparison group cut to 3 respondents."""
+    study, panel = ingested_demo
+    site = study.sites[0].id
+    ids = panel.loc[(panel["site"] == site) & (panel["group"] == "controle"),
+                    "respondent_id"].drop_duplicates()
+    drop = set(ids.iloc[3:])
+    return study, panel[~panel["respondent_id"].isin(drop)].reset_index(drop=True), site
+
+
+def _report(study, panel, site, template="controlled"):
+    part = panel if site == "all" else panel[panel["site"] == site]
+    return Report(study, template, site, "t1", "nl", _panel=part, _study_panel=panel)
+
+
+def test_hidden_cells_hide_the_small_site_and_a_complement(small_site):
+    study, panel, site = small_site
+    cells = hidden_cells(panel, study, post="t1")
+    comp = cells[(cells["group"] == "controle") & (cells["site"] != "all")]
+    for _scale, part in comp.groupby("scale"):
+        hidden = part[part["hidden"]]
+        assert site in set(hidden["site"])
+        assert len(hidden) >= 2 and hidden["n"].sum() >= study.min_cell_size
+
+
+def test_subtraction_recovers_no_suppressed_mean(small_site, monkeypatch, tmp_path):
+    """Publish the results tables of the all-sites report and of every site report, then try
+    the attack: all-sites total minus the published sites' totals. What remains is always the
+    sum over at least the minimum cell size."""
+    study, panel, small = small_site
+    monkeypatch.setattr(notebook, "display", lambda obj: None)
+    published = {}
+    for site in ["all", *(s.id for s in study.sites)]:
+        report = _report(study, panel, site, template="prepost")
+        report.results()
+        folder = tmp_path / site
+        report.save_tables(str(folder))
+        published[site] = pd.read_csv(folder / "results.csv")
+    whole = published["all"]
+    for r in whole[whole["group"] == "controle"].itertuples():
+        visible = [published[s.id] for s in study.sites]
+        rows = [t[(t["scale"] == r.scale) & (t["group"] == "controle")].iloc[0]
+                for t in visible]
+        shown_n = sum(row["n"] for row in rows if not np.isnan(row["n"]))
+        assert r.n - shown_n >= study.min_cell_size, (r.scale, r.n, shown_n)
+    small_rows = published[small]
+    assert small_rows.loc[small_rows["group"] == "controle", "mean_pre"].isna().all()
+    assert small_rows.loc[small_rows["group"] == "controle", "suppressed"].all()
+
+
+def test_flow_of_a_site_with_few_dropouts_hides_the_whole_wave(ingested_demo):
+    study, panel = ingested_demo
+    site = study.sites[0].id
+    base = set(panel.loc[(panel["site"] == site) & (panel["wave"] == "t0"), "respondent_id"])
+    later = panel[(panel["wave"] == "t1") & (panel["site"] == site)]
+    dropouts = set(base) - set(later["respondent_id"])
+    # bring this site's t1 dropouts down to 2 by copying their baseline rows to t1
+    keep = sorted(dropouts)[:2]
+    back = panel[panel["respondent_id"].isin(dropouts - set(keep))
+                 & (panel["wave"] == "t0")].assign(wave="t1", wave_order=1)
+    changed = pd.concat([panel, back], ignore_index=True)
+    flow = participant_flow(changed, study)
+    hidden = flow_hidden(flow, study.min_cell_size)
+    small = flow[(flow["site"] == site) & (flow["stage"] == "dropout") & (flow["wave"] == "t1")
+                 & flow["n"].between(1, study.min_cell_size - 1)]
+    assert len(small)
+    for r in small.itertuples():
+        assert (site, r.group, "t1") in hidden
+        # a second site is hidden with it, so the all-sites count does not give it away
+        others = {s for s, g, w in hidden if g == r.group and w == "t1" and s not in (site,)}
+        assert others
+
+
+def test_every_published_table_passes_the_gate(tmp_path):
+    table = pd.DataFrame({"site": ["a", "b"], "n": [4, 30], "mean": [2.0, 3.0]})
+    write_tables([Shown("cells", table)], tmp_path, {"study": "x"}, min_cell_size=K)
+    written = pd.read_csv(tmp_path / "cells.csv")
+    assert np.isnan(written.loc[0, "mean"]) and np.isnan(written.loc[0, "n"])
+    assert written.loc[1, "mean"] == 3.0
+    as_json = json.loads((tmp_path / "tables.json").read_text())["cells"]
+    assert as_json[0]["mean"] is None and as_json[0]["suppressed"] is True
