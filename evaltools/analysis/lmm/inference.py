@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from evaltools.analysis.lmm.fit import LmmFit, derivatives, fit_lmm, profile, sufficient_stats
 from evaltools.analysis.lmm.model import LmmError
@@ -74,7 +75,8 @@ def satterthwaite(fit: LmmFit, contrasts: np.ndarray) -> np.ndarray:
     Softw. 82(13)).
     """
     L = np.atleast_2d(np.asarray(contrasts, dtype=float))
-    A, jac = _varpar_information(fit)
+    with threadpool_limits(limits=1, user_api="blas"):
+        A, jac = _varpar_information(fit)
     out = []
     for row in L:
         var = row @ fit.vcov @ row
