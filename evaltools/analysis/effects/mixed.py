@@ -8,7 +8,9 @@ with a random intercept per respondent ``u_i`` (and optionally per site ``v_s``)
 interaction ``c_w`` is the intervention's effect at wave *w* relative to the baseline (a
 difference in differences that uses every available wave, so respondents who missed a wave still
 count: valid when data are missing at random given the observed waves). In a design without a
-comparison group the model has only the wave terms and ``b_w`` is the mean change.
+comparison group the model has only the wave terms and ``b_w`` is the mean change. With
+``time`` the waves become a continuous time since baseline (optionally with a random slope per
+respondent). The fit is :mod:`evaltools.analysis.lmm` (profiled REML/ML as lme4).
 """
 
 from __future__ import annotations
