@@ -20,6 +20,8 @@ _API = {
          "multiple_imputation", "paired_change", "reliable_change", "reliable_change_summary",
          "rubin_pool", "sensitivity", "subgroup_effects", "within_change", "wwc_attrition"],
         "evaltools.analysis.effects"),
+    **dict.fromkeys(["LmmError", "RandomEffect", "build_model", "fit_lmm",
+                     "likelihood_ratio_test", "variance_components"], "evaltools.analysis.lmm"),
     **dict.fromkeys(["check_data", "ingest"], "evaltools.data.ingest"),
     **dict.fromkeys(["attrition", "load_panel", "load_responses", "participant_flow"],
                     "evaltools.data.panel"),

@@ -8,25 +8,33 @@ with a random intercept per respondent ``u_i`` (and optionally per site ``v_s``)
 interaction ``c_w`` is the intervention's effect at wave *w* relative to the baseline (a
 difference in differences that uses every available wave, so respondents who missed a wave still
 count: valid when data are missing at random given the observed waves). In a design without a
-comparison group the model has only the wave terms and ``b_w`` is the mean change.
+comparison group the model has only the wave terms and ``b_w`` is the mean change. With
+``time`` the waves become a continuous time since baseline (optionally with a random slope per
+respondent). The fit is :mod:`evaltools.analysis.lmm` (profiled REML/ML as lme4).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from evaltools.analysis.effects.common import (
     AnalysisError,
     check_panel,
     check_scales,
     t_interval,
-    z_interval,
+)
+from evaltools.analysis.lmm import (
+    LmmError,
+    RandomEffect,
+    build_model,
+    fit_lmm,
+    fixed_effects,
+    variance_components,
 )
 
 __all__ = ["mixed_model", "cluster_robust", "MODEL_COLUMNS"]
@@ -36,9 +44,11 @@ MODEL_COLUMNS = ["scale", "term", "wave", "estimate", "se", "ci_low", "ci_high",
                  "note"]
 
 
-def _long(panel: pd.DataFrame, study, scale: str) -> tuple[pd.DataFrame, str, list[str]]:
+def _long(panel: pd.DataFrame, study, scale: str,
+          extra: Sequence[str] = ()) -> tuple[pd.DataFrame, str, list[str]]:
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale])
-    data = panel.loc[panel[scale].notna(), ["respondent_id", "site", "group", "wave", scale]]
+    columns = list(dict.fromkeys(["respondent_id", "site", "group", "wave", scale, *extra]))
+    data = panel.loc[panel[scale].notna(), columns]
     data = data.rename(columns={scale: "y"}).reset_index(drop=True)
     base = study.baseline.id
     later = [w.id for w in study.waves if w.id != base and (data["wave"] == w.id).any()]
@@ -63,8 +73,11 @@ def _contrast_terms(study, later: list[str]) -> list[tuple[str, str, str]]:
 
 
 def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
-                site_effect: bool = False, ci_level: float = 0.95) -> pd.DataFrame:
-    """Linear mixed model per scale: group x wave contrasts and variance components.
+                site_effect: bool = False, time: str | None = None,
+                random_slope: bool = False, covariates: Sequence[str] = (),
+                reml: bool = True, df_method: str = "satterthwaite",
+                ci_level: float = 0.95) -> pd.DataFrame:
+    """Linear mixed model per scale: group x wave (or x time) contrasts and variance components.
 
     Parameters
     ----------
@@ -73,61 +86,142 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     study : Study
     scales : str or list of str, optional
     site_effect : bool
-        Add a random intercept per site (respondents nested in sites). With few sites (fewer
-        than about 10) a site variance is poorly estimated: prefer :func:`cluster_robust`.
+        Add a random intercept per site, with respondents nested in sites (lme4
+        ``(1 | site) + (1 | site:respondent_id)``). With few sites (fewer than about 10) a site
+        variance is poorly estimated: prefer :func:`cluster_robust`.
+    time : str, optional
+        Numeric panel column with the time since baseline (e.g. months). Then the fixed
+        effects are ``time * intervention`` and the contrast is the difference in slopes;
+        by default waves are categories (``wave * intervention``).
+    random_slope : bool
+        A random slope for ``time`` per respondent, correlated with the intercept (needs
+        ``time``).
+    covariates : list of str
+        Numeric panel columns added as fixed effects (e.g. age, a baseline score); rows
+        missing one are left out.
+    reml : bool
+        REML (default) or maximum likelihood (for likelihood-ratio tests of fixed effects).
+    df_method : {"satterthwaite", "normal"}
+        t tests and intervals on Satterthwaite's degrees of freedom (as lmerTest), or z.
     ci_level : float
 
     Returns
     -------
     DataFrame
         Columns :data:`MODEL_COLUMNS`: per scale, one row per contrast (``intervention x
-        <wave>``, or ``change to <wave>`` without a comparison group) with a Wald z interval and
-        test, then rows ``var_respondent``, (``var_site``,) ``var_residual`` holding the REML
-        variance components in ``estimate``.
+        <wave>``, ``change to <wave>`` without a comparison group, or ``intervention x time``
+        / ``change per time`` with ``time``) with a Wald interval and test, then the variance
+        components in ``estimate``: ``var_respondent``, (``var_respondent_slope``,
+        ``cov_respondent_slope``,) (``var_site``,) ``var_residual``, and the intraclass
+        correlations ``icc_respondent`` (and ``icc_site``). ``method`` is ``lmm_reml`` or
+        ``lmm_ml``; ``note`` names a boundary fit (a variance estimated as 0), a
+        non-converged fit, a dropped term or dropped rows.
+
+    Raises
+    ------
+    AnalysisError
+        Unknown columns, ``random_slope`` without ``time``, or a model that cannot be fitted.
 
     Notes
     -----
-    Fitted by REML with statsmodels ``MixedLM``; checked against R
-    ``lme4::lmer(y ~ wave * treated + (1 | respondent), REML = TRUE)`` (fixed effects, standard
-    errors and variance components; values in ``tests/reference/``).
+    Fitted with :mod:`evaltools.analysis.lmm` (profiled REML/ML and penalised least squares as
+    lme4). Checked against R ``lmerTest::lmer(y ~ wave * treated + (1 | respondent))`` and
+    ``(1 | site) + (1 | site:respondent)`` (fixed effects, standard errors, Satterthwaite df,
+    variance components; ``tests/reference/``). Respondents observed once (dropouts after
+    baseline) count in the fixed effects and inform the residual variance. If *every*
+    respondent has one observation the respondent variance cannot be told from the residual:
+    the term is dropped (with a note) and the standard errors are those of OLS.
     """
+    if random_slope and time is None:
+        raise AnalysisError("random_slope=True needs time=<numeric column with the time since "
+                            "baseline>")
+    if df_method not in ("satterthwaite", "normal"):
+        raise AnalysisError(f"df_method={df_method!r}: expected 'satterthwaite' or 'normal'")
     scales = check_scales(study, scales)
-    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    extra = [c for c in [time, *covariates] if c]
+    check_panel(panel, ["respondent_id", "site", "group", "wave", *extra], study)
     rows = []
     for scale in scales:
-        data, rhs, later = _long(panel, study, scale)
+        data, rhs, later = _long(panel, study, scale, extra)
         n_resp, n_sites = data["respondent_id"].nunique(), data["site"].nunique()
         base = dict(scale=scale, ci_level=ci_level, n_obs=len(data), n_respondents=n_resp,
-                    n_clusters=n_sites if site_effect else n_resp, method="lmm_reml")
+                    n_clusters=n_sites if site_effect else n_resp,
+                    method="lmm_reml" if reml else "lmm_ml")
         if not later or n_resp < study.min_cell_size:
             rows.append({**base, "term": "(model)", "note": "not estimated: too few "
                          "respondents or no wave after the baseline"})
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if site_effect:
-                model = smf.mixedlm(f"y ~ {rhs}", data, groups="site", re_formula="1",
-                                    vc_formula={"respondent": "0 + C(respondent_id)"})
-            else:
-                model = smf.mixedlm(f"y ~ {rhs}", data, groups="respondent_id")
-            fit = model.fit(reml=True, method=["lbfgs", "bfgs", "cg"])
-        note = "" if fit.converged else "the optimiser did not report convergence"
-        for name, label, wave in _contrast_terms(study, later):
-            est, se = float(fit.fe_params[name]), float(fit.bse_fe[name])
-            low, high = z_interval(est, se, ci_level)
-            rows.append({**base, "term": label, "wave": wave, "estimate": est, "se": se,
-                         "ci_low": low, "ci_high": high, "statistic": est / se,
-                         "p_value": 2 * stats.norm.sf(abs(est / se)), "note": note})
+        fixed, contrasts = _design(data, study, later, time, covariates)
+        random = [RandomEffect(("site", "respondent_id") if site_effect else "respondent_id",
+                               time if random_slope else None)]
         if site_effect:
-            components = {"var_site": float(fit.cov_re.iloc[0, 0]),
-                          "var_respondent": float(fit.vcomp[0])}
-        else:
-            components = {"var_respondent": float(fit.cov_re.iloc[0, 0])}
-        components["var_residual"] = float(fit.scale)
-        for term, value in components.items():
+            random.append(RandomEffect("site"))
+        try:
+            fit = fit_lmm(build_model(data, "y", fixed, random), reml=reml)
+            table = fixed_effects(fit, ci_level=ci_level, df_method=df_method)
+        except LmmError as err:
+            raise AnalysisError(f"scale {scale!r}: {err}") from err
+        notes = list(fit.notes)
+        if fit.model.n_dropped:
+            notes.append(f"{fit.model.n_dropped} observations without a covariate left out")
+        note = "; ".join(notes)
+        base["n_obs"] = fit.model.n_obs
+        table = table.set_index("term")
+        for name, label, wave in contrasts:
+            r = table.loc[name]
+            rows.append({**base, "term": label, "wave": wave, "estimate": r["estimate"],
+                         "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "statistic": r["statistic"], "df": r["df"], "p_value": r["p_value"],
+                         "note": note})
+        for term, value in _components(fit, site_effect).items():
             rows.append({**base, "term": term, "estimate": value, "note": note})
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def _design(data: pd.DataFrame, study, later: list[str], time: str | None,
+            covariates: Sequence[str]) -> tuple[list[str], list[tuple[str, str, str | None]]]:
+    """Fixed-effect columns (added to ``data``) and the reported contrasts."""
+    if time is None:
+        fixed = [f"w_{w}" for w in later]
+        if study.has_comparison:
+            for w in later:
+                data[f"treated:w_{w}"] = data["treated"] * data[f"w_{w}"]
+            fixed += ["treated"] + [f"treated:w_{w}" for w in later]
+        contrasts = _contrast_terms(study, later)
+    else:
+        data["time"] = data[time].astype(float)
+        fixed = ["time"]
+        if study.has_comparison:
+            data["treated:time"] = data["treated"] * data["time"]
+            fixed += ["treated", "treated:time"]
+            contrasts = [("treated:time", "intervention x time", None)]
+        else:
+            contrasts = [("time", "change per time", None)]
+    return fixed + list(covariates), contrasts
+
+
+def _components(fit, site_effect: bool) -> dict[str, float]:
+    """Variance components and ICCs of a fitted evaluation model, by row name."""
+    vc = variance_components(fit)
+    out = {"var_respondent": np.nan}
+    for row in vc.itertuples():
+        if row.level == "residual":
+            continue
+        who = "site" if row.level == "site" else "respondent"
+        if row.term2:
+            out[f"cov_{who}_slope"] = row.variance
+        elif row.term == "(Intercept)":
+            out[f"var_{who}"] = row.variance
+        else:
+            out[f"var_{who}_slope"] = row.variance
+    if site_effect and "var_site" not in out:
+        out["var_site"] = np.nan
+    out["var_residual"] = fit.sigma ** 2
+    icc = dict(zip(vc["level"], vc["icc"], strict=True))
+    out["icc_respondent"] = next((v for k, v in icc.items() if "respondent" in k), np.nan)
+    if site_effect:
+        out["icc_site"] = icc.get("site", np.nan)
+    return out
 
 
 def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
