@@ -31,10 +31,9 @@ bootstrap: $(STAMP)  ## create .venv (if missing) and install evaltools with loc
 demo: bootstrap  ## generate the synthetic demo study and run the main job on it
 	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --force
 	$(BIN)/evaltools validate $(DEMO_DIR)
-	$(BIN)/evaltools ingest $(DEMO_DIR)
-	$(BIN)/evaltools report $(DEMO_DIR) --all --reports-dir reports
-	$(BIN)/evaltools register add $(DEMO_DIR) --register $(DEMO_REGISTER)
-	$(BIN)/evaltools overview --register $(DEMO_REGISTER) --reports-dir reports
+	@# one scheduled-style run: ingest, every declared report in warm kernels, the register and
+	@# the "Wat werkt" overview (a rerun keeps one superseded copy per report, never more)
+	$(BIN)/evaltools run $(DEMO_DIR) --reports-dir reports --register $(DEMO_REGISTER)
 	@echo
 	@echo "Demo study:        $(DEMO_DIR)/study.yml"
 	@echo "Wave files:        $(DEMO_DIR)/data/raw/"

@@ -74,6 +74,11 @@ def test_one_estimate_is_returned_unpooled_with_a_note():
     fit = meta_analysis(pd.DataFrame({"effect_size": [0.3], "se": [0.1]})).iloc[0]
     assert fit["k"] == 1 and fit["estimate"] == 0.3 and "nothing to pool" in fit["note"]
     assert np.isnan(fit["tau2"])
+    # the one estimate keeps its own (Wald) interval, so the overview never shows an empty row:
+    # R metafor::rma(yi = 0.3, sei = 0.1, method = "FE") gives ci.lb 0.10400, ci.ub 0.49600
+    assert_allclose([fit["ci_low"], fit["ci_high"]], [0.3 - 1.959964 * 0.1, 0.3 + 1.959964 * 0.1],
+                    rtol=1e-6)
+    assert_allclose(fit["p_value"], 0.002699796, rtol=1e-6)
 
 
 def test_bad_input_is_named():

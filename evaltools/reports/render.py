@@ -254,7 +254,8 @@ def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed:
 
 
 def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
-    """Put ``staging`` in place of ``final``; the old version is removed or kept as superseded."""
+    """Put ``staging`` in place of ``final``; the old version is removed, or kept as the one
+    superseded copy (older superseded copies are removed)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     old = final.with_name(f"{final.name}.superseded-{stamp}" if keep_previous
                           else f".{final.name}.old-{os.getpid()}")
@@ -263,6 +264,12 @@ def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
     staging.rename(final)
     if not keep_previous:
         shutil.rmtree(old, ignore_errors=True)
+        return
+    # one superseded copy is kept (the report this one replaced); older ones go, so reruns
+    # never pile them up
+    for earlier in final.parent.glob(f"{final.name}.superseded-*"):
+        if earlier != old:
+            shutil.rmtree(earlier, ignore_errors=True)
 
 
 def _read_meta(folder: Path) -> dict:
