@@ -222,7 +222,7 @@ def test_baseline_equivalence_categories(tmp_path: Path, ref) -> None:
     ((100, 90, 100, 90), "cautious", 10.0, 0.0, 6.3, "low"),
     ((100, 80, 100, 75), "cautious", 22.5, 5.0, 5.1, "low"),
     ((100, 80, 100, 74), "cautious", 23.0, 6.0, 5.1, "high"),
-    ((100, 80, 100, 74), "optimistic", 23.0, 6.0, 9.7, "low"),
+    ((100, 80, 100, 74), "optimistic", 23.0, 6.0, 9.5, "low"),
     ((100, 40, 100, 38), "cautious", 61.0, 2.0, np.nan, "high"),
     ((200, 200, 100, 100), "cautious", 0.0, 0.0, 5.7, "low"),
 ])

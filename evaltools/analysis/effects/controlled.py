@@ -279,19 +279,26 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
 
 
 #: WWC attrition boundaries: the highest differential attrition (percentage points) that is
-#: still "low" for overall attrition 0, 1, ..., 57 % (cautious) and 0, ..., 57 % (optimistic).
-#: What Works Clearinghouse Procedures and Standards Handbook, version 5.0 (2022), table II.1
-#: (figures as in ../shared/DOMAIN.md; the handbook rounds rates to whole percentages).
+#: still "low" for overall attrition 0, 1, ..., 65 % (Standards Handbook v4.1/v5.0, table II.1).
+#: The cautious boundary ends at 57 % (0.0): from 58 % on every differential is high (``None``).
+#: Transcribed from the R package baselinr 0.6.0 (``R/attrition_boundary.R``,
+#: ``.wwc_attrition_table()``); every row is tested against
+#: ``tests/reference/wwc_attrition_boundaries.csv``. Corrected (issue 18): the earlier table had
+#: six 10.9 entries in the optimistic column (8-13 % instead of 8-12 %), which shifted every
+#: optimistic value from 13 % on by one row, and stopped at 57 %. The RWWC v4.0 calculator
+#: (HaiwenChu/RWWC-v.4-Group-Designs, 2019) has the old optimistic column for 13-57 %, so the
+#: optimistic values from 13 % on rest on baselinr alone until checked against the handbook.
 WWC_BOUNDARIES = {
     "cautious": [5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9,
                  5.9, 5.8, 5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3, 4.1, 4.0,
                  3.8, 3.6, 3.5, 3.3, 3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0, 1.8, 1.6, 1.5,
-                 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0],
+                 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0,
+                 None, None, None, None, None, None, None, None],
     "optimistic": [10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9,
-                   10.9, 10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4,
-                   9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3,
-                   6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8,
-                   2.6, 2.3],
+                   10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4, 9.2,
+                   9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0,
+                   5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8, 2.6,
+                   2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3],
 }
 ATTRITION_COLUMNS = ["group", "randomised_intervention", "analysed_intervention",
                      "randomised_comparison", "analysed_comparison", "overall",
@@ -306,8 +313,10 @@ def wwc_attrition(randomised_intervention: int, analysed_intervention: int,
     Overall attrition is ``(randomised - analysed) / randomised`` over both groups;
     differential attrition is the absolute difference between the groups' rates, in
     percentage points. Attrition is ``low`` when the differential, rounded to one decimal, is
-    at most the boundary for the overall rate rounded to a whole percentage; ``high`` beyond
-    the table (overall above 57 %).
+    at most the boundary for the overall rate rounded to a whole percentage (table
+    :data:`WWC_BOUNDARIES`); ``high`` where the table has no boundary: the cautious one ends at
+    57 % overall attrition, the optimistic one at 65 % (``boundary`` is then NaN and ``note``
+    says why).
 
     Returns
     -------
@@ -338,9 +347,12 @@ def wwc_attrition(randomised_intervention: int, analysed_intervention: int,
     overall, differential = round(overall, 9), round(abs(rate_t - rate_c), 9)
     table = WWC_BOUNDARIES[boundary]
     index = int(np.floor(overall + 0.5))
-    limit = table[index] if index < len(table) else np.nan
-    low = index < len(table) and round(differential, 1) <= limit + 1e-9
-    note = "" if index < len(table) else "overall attrition beyond the WWC table"
+    limit = table[index] if index < len(table) else None
+    low = limit is not None and round(differential, 1) <= limit + 1e-9
+    note = "" if limit is not None else (
+        f"overall attrition {index} % is beyond the WWC {boundary} boundary (last row: "
+        f"{max(i for i, v in enumerate(table) if v is not None)} %): attrition is high")
+    limit = np.nan if limit is None else limit
     return pd.DataFrame([[group, *counts, float(round(overall, 4)), float(round(differential, 4)),
                           boundary, limit, "low" if low else "high", note]],
                         columns=ATTRITION_COLUMNS)
