@@ -31,6 +31,7 @@ _API = {
     **dict.fromkeys(["render_codebook", "write_codebook"], "evaltools.instruments.codebook"),
     **dict.fromkeys(["cronbach_alpha", "omega_total", "reliability", "item_analysis"],
                     "evaltools.instruments.reliability"),
+    **dict.fromkeys(["icc", "IccError"], "evaltools.instruments.agreement"),
     **dict.fromkeys(["ScoringError", "score_scales", "score_table", "scored_items",
                      "flag_inconsistent"], "evaltools.instruments.scoring"),
     **dict.fromkeys(["SimulatedStudy", "SimulationSettings", "simulate_study"],
