@@ -31,7 +31,7 @@ from evaltools.analysis.effects.common import (
 
 __all__ = ["ancova", "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "baseline_equivalence",
            "wwc_attrition", "COMPARISON_COLUMNS", "EQUIVALENCE_COLUMNS", "ATTRITION_COLUMNS",
-           "WWC_BOUNDARIES"]
+           "EFFECT_SIZE_COLUMNS", "WWC_BOUNDARIES"]
 
 COMPARISON_COLUMNS = [
     "scale", "wave", "method", "intervention", "comparison", "n", "n_intervention",
@@ -50,23 +50,14 @@ def _groups(study) -> tuple[str, list[str]]:
     return roles["intervention"][0], roles["comparison"]
 
 
-def hedges_g_wwc(treated: np.ndarray, control: np.ndarray, difference: float | None = None,
-                 ci_level: float = 0.95) -> tuple[float, float, float, float]:
-    """Hedges' g as the What Works Clearinghouse computes it.
+#: Columns of :func:`hedges_g_wwc` and :func:`morris_dppc2` (one row).
+EFFECT_SIZE_COLUMNS = ["effect_size_type", "effect_size", "se", "ci_low", "ci_high", "ci_level",
+                       "n_intervention", "n_comparison", "r_pre_post", "note"]
 
-    ``g = omega * (mean_T - mean_C) / S_pooled``, ``omega = 1 - 3 / (4N - 9)``, with the
-    pooled within-group SD (``n - 1`` weights); ``difference`` replaces the raw mean difference
-    by an adjusted one (e.g. from ANCOVA). ``se = sqrt(N / (n_T n_C) + g^2 / (2N))``.
 
-    Returns
-    -------
-    (g, se, ci_low, ci_high)
-
-    Notes
-    -----
-    Before the correction, ``g / omega`` equals R ``effectsize::cohens_d(treated, control)``.
-    """
-    t, c = np.asarray(treated, float), np.asarray(control, float)
+def _compute_hedges_g(t: np.ndarray, c: np.ndarray, difference: float | None,
+                      ci_level: float) -> tuple[float, float, float, float]:
+    """(g, se, ci_low, ci_high) of WWC Hedges' g; NaN where it is undefined."""
     nt, nc = len(t), len(c)
     if nt < 2 or nc < 2:
         return (np.nan,) * 4
@@ -80,29 +71,73 @@ def hedges_g_wwc(treated: np.ndarray, control: np.ndarray, difference: float | N
     return (g, se, *z_interval(g, se, ci_level))
 
 
-def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
-                 ) -> tuple[float, float, float, float]:
-    """Morris's (2008) d_ppc2: difference in mean change over the pooled pre-test SD.
+def _effect_frame(kind: str, values, ci_level: float, nt: int, nc: int, rho: float,
+                  note: str) -> pd.DataFrame:
+    return pd.DataFrame([[kind, *(float(v) for v in values), ci_level, nt, nc, rho, note]],
+                        columns=EFFECT_SIZE_COLUMNS)
 
-    ``d = c_p [(M_post,T - M_pre,T) - (M_post,C - M_pre,C)] / SD_pre,pooled`` with
-    ``c_p = 1 - 3 / (4 (n_T + n_C - 2) - 1)``; variance (Morris 2008, eq. 25)
-    ``2 c_p^2 (1 - rho) (n_T + n_C)/(n_T n_C) (n_T + n_C - 2)/(n_T + n_C - 4)
-    (1 + d^2 / (2 (1 - rho) (n_T + n_C)/(n_T n_C))) - d^2`` with the pooled pre-post
-    correlation ``rho``.
+
+def _arrays(*arrays) -> list[np.ndarray]:
+    out = [np.asarray(a, float) for a in arrays]
+    for a in out:
+        if a.ndim != 1:
+            raise AnalysisError(f"expected one-dimensional scores; got shape {a.shape}")
+        if np.isnan(a).any():
+            raise AnalysisError("the scores contain missing values; pass complete cases only")
+    return out
+
+
+def hedges_g_wwc(treated, control, *, difference: float | None = None,
+                 ci_level: float = 0.95) -> pd.DataFrame:
+    """Hedges' g as the What Works Clearinghouse computes it.
+
+    Parameters
+    ----------
+    treated, control : array-like
+        Outcome scores of the intervention and the comparison group (no missing values).
+    difference : float, optional
+        An adjusted mean difference (e.g. from ANCOVA) to use instead of the raw one.
+    ci_level : float
 
     Returns
     -------
-    (d, se, ci_low, ci_high)
+    DataFrame
+        One row, columns :data:`EFFECT_SIZE_COLUMNS`: ``effect_size_type = "hedges_g_wwc"``,
+        ``effect_size`` (g), ``se``, the normal interval ``ci_low``-``ci_high`` at
+        ``ci_level``, ``n_intervention``, ``n_comparison``, ``r_pre_post`` (NaN: not used) and
+        ``note`` (why g is missing: fewer than 2 per group, or no variance).
+
+    Notes
+    -----
+    ``g = omega * (mean_T - mean_C) / S_pooled``, ``omega = 1 - 3 / (4N - 9)``, with the
+    pooled within-group SD (``n - 1`` weights); ``se = sqrt(N / (n_T n_C) + g^2 / (2N))``
+    (WWC Procedures Handbook v5.0, appendix E). Before the correction, ``g / omega`` equals R
+    ``effectsize::cohens_d(treated, control)`` (tests/reference/effects_r.json).
+
+    Examples
+    --------
+    >>> row = hedges_g_wwc([5, 6, 7, 8.0], [4, 5, 6, 6.0]).iloc[0]
+    >>> round(float(row["effect_size"]), 3), row["effect_size_type"]
+    (0.956, 'hedges_g_wwc')
     """
-    arrays = [np.asarray(a, float) for a in (pre_t, post_t, pre_c, post_c)]
-    pre_t, post_t, pre_c, post_c = arrays
+    t, c = _arrays(treated, control)
+    values = _compute_hedges_g(t, c, difference, ci_level)
+    note = "" if np.isfinite(values[0]) else (
+        "not estimated: fewer than 2 respondents in a group" if min(len(t), len(c)) < 2
+        else "not estimated: no variance within the groups")
+    return _effect_frame("hedges_g_wwc", values, ci_level, len(t), len(c), np.nan, note)
+
+
+def _compute_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float
+                   ) -> tuple[float, float, float, float, float]:
+    """(d, se, ci_low, ci_high, pooled pre-post r) of Morris's d_ppc2; NaN where undefined."""
     nt, nc = len(pre_t), len(pre_c)
     if nt < 3 or nc < 3:
-        return (np.nan,) * 4
+        return (np.nan,) * 5
     sd_pre = np.sqrt(((nt - 1) * pre_t.var(ddof=1) + (nc - 1) * pre_c.var(ddof=1))
                      / (nt + nc - 2))
     if sd_pre == 0:
-        return (np.nan,) * 4
+        return (np.nan,) * 5
     cp = 1 - 3 / (4 * (nt + nc - 2) - 1)
     d = cp * ((post_t.mean() - pre_t.mean()) - (post_c.mean() - pre_c.mean())) / sd_pre
     rho = (((nt - 1) * np.corrcoef(pre_t, post_t)[0, 1] + (nc - 1)
@@ -111,7 +146,48 @@ def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
     var = (2 * cp**2 * (1 - rho) * k * (nt + nc - 2) / (nt + nc - 4)
            * (1 + d * d / (2 * (1 - rho) * k)) - d * d)
     se = np.sqrt(var) if var > 0 else np.nan
-    return (d, se, *z_interval(d, se, ci_level))
+    return (d, se, *z_interval(d, se, ci_level), rho)
+
+
+def morris_dppc2(pre_t, post_t, pre_c, post_c, *, ci_level: float = 0.95) -> pd.DataFrame:
+    """Morris's (2008) d_ppc2: difference in mean change over the pooled pre-test SD.
+
+    Parameters
+    ----------
+    pre_t, post_t, pre_c, post_c : array-like
+        Paired scores (same respondents, same order) of the intervention (``_t``) and the
+        comparison group (``_c``) before and after; no missing values.
+    ci_level : float
+
+    Returns
+    -------
+    DataFrame
+        One row, columns :data:`EFFECT_SIZE_COLUMNS`: ``effect_size_type = "morris_dppc2"``,
+        ``effect_size`` (d), ``se``, the normal interval, the group sizes, ``r_pre_post``
+        (the pooled pre-post correlation the standard error used) and ``note``.
+
+    Notes
+    -----
+    ``d = c_p [(M_post,T - M_pre,T) - (M_post,C - M_pre,C)] / SD_pre,pooled`` with
+    ``c_p = 1 - 3 / (4 (n_T + n_C - 2) - 1)``; variance (Morris 2008, eq. 25)
+    ``2 c_p^2 (1 - rho) (n_T + n_C)/(n_T n_C) (n_T + n_C - 2)/(n_T + n_C - 4)
+    (1 + d^2 / (2 (1 - rho) (n_T + n_C)/(n_T n_C))) - d^2`` with the pre-post correlation
+    pooled over both groups, ``rho = ((n_T - 1) r_T + (n_C - 1) r_C) / (n_T + n_C - 2)``.
+
+    References
+    ----------
+    Morris, S. B. (2008). Estimating effect sizes from pretest-posttest-control group designs.
+    Organizational Research Methods, 11, 364-386.
+    """
+    pre_t, post_t, pre_c, post_c = _arrays(pre_t, post_t, pre_c, post_c)
+    if len(pre_t) != len(post_t) or len(pre_c) != len(post_c):
+        raise AnalysisError(f"pre and post must be paired: {len(pre_t)} and {len(post_t)} "
+                            f"intervention, {len(pre_c)} and {len(post_c)} comparison scores")
+    *values, rho = _compute_dppc2(pre_t, post_t, pre_c, post_c, ci_level)
+    note = "" if np.isfinite(values[0]) else (
+        "not estimated: fewer than 3 respondents in a group"
+        if min(len(pre_t), len(pre_c)) < 3 else "not estimated: no pre-test variance")
+    return _effect_frame("morris_dppc2", values, ci_level, len(pre_t), len(pre_c), rho, note)
 
 
 def _prepare(panel, study, scales, post):
@@ -182,8 +258,8 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
         fit = smf.ols(formula, data=data).fit()
         est, se = fit.params["treated"], fit.bse["treated"]
         low, high = t_interval(est, se, fit.df_resid, ci_level)
-        g = hedges_g_wwc(data.loc[data.treated == 1, "post"],
-                         data.loc[data.treated == 0, "post"], est, ci_level)
+        g = _compute_hedges_g(data.loc[data.treated == 1, "post"].to_numpy(float),
+                              data.loc[data.treated == 0, "post"].to_numpy(float), est, ci_level)
         rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
                      "statistic": fit.tvalues["treated"], "df": fit.df_resid,
                      "p_value": fit.pvalues["treated"], "effect_size": g[0],
@@ -234,7 +310,8 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
     pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
     se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
     low, high = t_interval(est, se, df, ci_level)
-    d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
+    d = _compute_dppc2(*(x.to_numpy(float) for x in (t["pre"], t["post"], c["pre"], c["post"])),
+                       ci_level)
     return {**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
             "statistic": est / se, "df": df, "p_value": 2 * stats.t.sf(abs(est / se), df),
             "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
@@ -266,7 +343,8 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
         t = both.loc[both["group"] == intervention, "pre"]
         c = both.loc[both["group"] == comparison, "pre"]
         note = too_small(min(len(t), len(c)), study)
-        g = hedges_g_wwc(t, c)[0] if not note else np.nan
+        g = _compute_hedges_g(t.to_numpy(float), c.to_numpy(float), None, 0.95)[0] \
+            if not note else np.nan
         verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
                    "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
         rows.append([scale, wave, intervention, comparison, len(t),
