@@ -283,7 +283,8 @@ class Report:
                 continue
             rows.append([self.scale_label(r.scale), self.tr(f"method.{r.method}"),
                          count_text(r.n, self), self.num(r.estimate),
-                         interval(r.ci_low, r.ci_high, self.language), self.num(r.effect_size),
+                         interval(r.ci_low, r.ci_high, self.language),
+                         f"{self.num(r.effect_size)} ({r.effect_size_type})",
                          self.num(r.p_bh, 3)])
         return table_html(self.tr("sec.comparison"), [
             self.tr("col.scale"), self.tr("col.method"), self.tr("col.n"),
@@ -342,6 +343,9 @@ class Report:
         display(table_html(self.tr("sec.reliability"), [
             self.tr("col.scale"), self.tr("col.wave"), self.tr("col.n"), self.tr("col.alpha"),
             self.tr("col.omega")], rows, self, level=3))
+        uses = sorted(set(rel["alpha_use"]))
+        display(HTML("<p class='small'>" + escape(self.tr(
+            "txt.alpha_use", use=", ".join(self.tr(f"use.{u}") for u in uses))) + "</p>"))
         items = list(self.study.item_ids)
         missing = responses.groupby("wave")[items].apply(lambda b: b.isna().mean().mean())
         alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
@@ -395,7 +399,8 @@ class Report:
                              ("pandas", "numpy", "scipy", "statsmodels", "pingouin"))
         parts = [self.tr("txt.methods_change")]
         if self.study.has_comparison:
-            parts.append(self.tr("txt.methods_compare"))
+            parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
+        parts.append(self.tr("txt.methods_alpha"))
         parts.append(self.tr("txt.suppression", k=self.study.min_cell_size))
         parts.append(self.tr("txt.versions", version=__version__, packages=packages))
         inst = "".join(f"<li>{escape(i.title.get(self.language))} "
