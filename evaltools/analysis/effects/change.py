@@ -29,7 +29,7 @@ from evaltools.analysis.effects.common import (
     t_interval,
     too_small,
 )
-from evaltools.data.panel import load_responses
+from evaltools.data.panel import NothingIngestedError, load_responses
 from evaltools.instruments.reliability import reliability as alpha_table
 
 __all__ = ["within_change", "paired_change", "reliable_change", "reliable_change_summary",
@@ -142,9 +142,9 @@ def _compute_paired_change(pre, post, ci_level: float) -> dict:
     return out
 
 
-def _cells(pairs: pd.DataFrame, by_site: bool, subgroup: str | None):
+def _cells(pairs: pd.DataFrame, by_site: bool | None, subgroup: str | None):
     yield ALL, ALL, pairs
-    if by_site:
+    if by_site or (by_site is None and pairs["site"].nunique() > 1):
         for site, block in pairs.groupby("site", sort=False):
             yield site, ALL, block
     if subgroup:
@@ -154,7 +154,7 @@ def _cells(pairs: pd.DataFrame, by_site: bool, subgroup: str | None):
 
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
                   pre: str | None = None, post: str | Sequence[str] | None = None,
-                  by_site: bool = True, subgroup: str | None = None,
+                  by_site: bool | None = None, subgroup: str | None = None,
                   ci_level: float = 0.95) -> pd.DataFrame:
     """Change from one wave to another, per scale, group, site and subgroup.
 
@@ -169,8 +169,11 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
         The earlier wave (default: the baseline).
     post : str or list of str, optional
         The later wave(s) (default: every wave after the baseline).
-    by_site : bool
-        Also report each site (rows with ``site = "all"`` are always there).
+    by_site : bool, optional
+        Also report each site (rows with ``site = "all"`` are always there). Default: only
+        for a group measured at more than one site, where a site's rows differ from the
+        ``all`` rows; ``True`` always (a single site then repeats the ``all`` rows),
+        ``False`` never.
     subgroup : str, optional
         A subgroup column declared in ``study.yml`` to break results down by.
     ci_level : float
@@ -243,7 +246,15 @@ def _rc_parameters(study, scale: str, pairs: pd.DataFrame, sd, reliability, cuto
         sd = float(pairs["pre"].std(ddof=1))
         sources.append("SD of the baseline scores in this study")
     if reliability is None:
-        responses = load_responses(study)
+        try:
+            responses = load_responses(study)
+        except NothingIngestedError:
+            raise AnalysisError(
+                f"scale {scale!r} needs a reliability for reliable change, and study "
+                f"{study.id!r} has no ingested answers to compute Cronbach's alpha from (a "
+                "hand-built panel?): pass reliability= (e.g. alpha from "
+                "evaltools.reliability on the baseline answers, or the instrument's "
+                "published value)") from None
         base = responses[responses["wave"] == study.baseline.id]
         table = alpha_table(base, inst)
         reliability = float(table.loc[table["scale"] == scale, "alpha"].iloc[0])
@@ -279,7 +290,8 @@ def reliable_change(panel: pd.DataFrame, study, *, scale: str, pre: str | None =
         Waves (default: baseline and the first later wave).
     sd, reliability : float, optional
         Default: the instrument's reliable-change values, else the study's own baseline SD and
-        Cronbach's alpha of the baseline answers.
+        Cronbach's alpha of the study's ingested baseline answers; for a hand-built panel
+        (nothing ingested) pass ``reliability``.
     cutoff : float, optional
         Default: the instrument's first cut-off on the raw score (e.g. BRS 3.00: below is low
         resilience); without one, nobody is classed recovered.
