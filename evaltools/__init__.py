@@ -16,9 +16,10 @@ from evaltools.core.version import __version__
 _API = {
     **dict.fromkeys(
         ["AnalysisError", "adjust_by_domain", "adjust_pvalues", "ancova", "baseline_equivalence",
-         "cluster_robust", "diff_in_diff", "hedges_g_wwc", "mixed_model", "morris_dppc2",
-         "multiple_imputation", "paired_change", "reliable_change", "reliable_change_summary",
-         "rubin_pool", "sensitivity", "subgroup_effects", "within_change", "wwc_attrition"],
+         "cluster_icc", "cluster_robust", "diff_in_diff", "hedges_g_wwc", "mixed_model",
+         "morris_dppc2", "multiple_imputation", "paired_change", "reliable_change",
+         "reliable_change_summary", "rubin_pool", "sensitivity", "subgroup_effects",
+         "within_change", "wwc_attrition"],
         "evaltools.analysis.effects"),
     **dict.fromkeys(["check_data", "ingest"], "evaltools.data.ingest"),
     **dict.fromkeys(["attrition", "load_panel", "load_responses", "participant_flow"],

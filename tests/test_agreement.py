@@ -1,4 +1,5 @@
-"""Intraclass correlations against R ``psych::ICC(x, lmer = FALSE)`` (psych 2.2.9, R 4.2.2).
+"""Intraclass correlations (raters: ``icc``; sites: ``cluster_icc``) against R
+``psych::ICC(x, lmer = FALSE)`` (psych 2.2.9, R 4.2.2).
 
 Reference: tests/reference/adjust_icc_r.json, written by adjust_icc_r.R.
 """
@@ -11,8 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from evaltools.analysis.effects import cluster_icc
 from evaltools.instruments.agreement import ICC_COLUMNS, IccError, icc
+from evaltools.study.load import load_study
 
 REF = Path(__file__).parent / "reference" / "adjust_icc_r.json"
 # Estimates, F and p are closed forms of the ANOVA mean squares; the bounds add F quantiles
@@ -73,3 +77,66 @@ def test_perfect_agreement_and_bad_input() -> None:
         icc(long, targets="t", raters="r", ratings="y")
     with pytest.raises(IccError, match=r"columns \['score'\] are not in the data"):
         icc(long, targets="t", raters="r", ratings="score")
+
+
+# ---------------------------------------------------------------- clusters (sites)
+
+
+def _cluster_panel(matrix: np.ndarray, study) -> pd.DataFrame:
+    """Clusters as rows of ``matrix``: each cell one respondent's baseline score."""
+    rows = [{"respondent_id": f"c{i}m{j}", "site": f"s{i}", "group": "interventie",
+             "wave": "t0", "wave_order": 0, "brs": value}
+            for i, row in enumerate(matrix) for j, value in enumerate(row) if value == value]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def cluster_study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clusters") / "study"
+    (folder / "raw").mkdir(parents=True)
+    data = {"schema_version": 1, "id": "clu", "title": "Clusters",
+            "intervention": {"name": "clu", "protective_factors": ["resilience"]},
+            "design": "pre_post", "groups": [{"id": "interventie", "role": "intervention"}],
+            "waves": [{"id": "t0", "order": 0, "role": "baseline"},
+                      {"id": "t1", "order": 1, "role": "post"}],
+            "sites": [{"id": f"s{i}"} for i in range(15)], "instruments": ["brs"],
+            "data": {"raw_dir": "raw", "files": [{"pattern": "*", "wave": "t0"}],
+                     "columns": {"respondent_id": "id", "site": "site", "group": "group"}}}
+    (folder / "study.yml").write_text(yaml.safe_dump(data), "utf-8")
+    return load_study(folder)
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_cluster_icc_with_equal_clusters_is_psych_icc1(name, cluster_study) -> None:
+    x = np.array(DATASETS[name]["data"], dtype=float)
+    row = cluster_icc(_cluster_panel(x, cluster_study), cluster_study, scales="brs").iloc[0]
+    ref = next(r for r in DATASETS[name]["results"] if r["type"] == "ICC1")
+    np.testing.assert_allclose(
+        row[["estimate", "statistic", "df1", "df2", "p_value"]].to_numpy(float),
+        [ref["ICC"], ref["F"], ref["df1"], ref["df2"], ref["p"]], rtol=TOL_ICC)
+    np.testing.assert_allclose(row[["ci_low", "ci_high"]].to_numpy(float),
+                               [ref["lower_bound"], ref["upper_bound"]], rtol=TOL_BOUNDS)
+    assert row["n0"] == x.shape[1] and row["n_clusters"] == x.shape[0]
+    np.testing.assert_allclose(row["design_effect"], 1 + (x.shape[1] - 1) * ref["ICC"])
+
+
+def test_cluster_icc_unequal_clusters_by_hand(cluster_study) -> None:
+    x = np.array(DATASETS["simulated"]["data"], dtype=float)
+    x[::2, 2] = np.nan        # every other cluster loses a member: sizes 2 and 3
+    panel = _cluster_panel(x, cluster_study)
+    row = cluster_icc(panel, cluster_study, scales="brs").iloc[0]
+    groups = [r[~np.isnan(r)] for r in x]
+    sizes = np.array([len(g) for g in groups])
+    big_n, j = sizes.sum(), len(groups)
+    grand = np.concatenate(groups).mean()
+    msb = sum(len(g) * (g.mean() - grand) ** 2 for g in groups) / (j - 1)
+    msw = sum(((g - g.mean()) ** 2).sum() for g in groups) / (big_n - j)
+    n0 = (big_n - (sizes**2).sum() / big_n) / (j - 1)
+    np.testing.assert_allclose(row["n0"], n0)
+    np.testing.assert_allclose(row["estimate"], (msb - msw) / (msb + (n0 - 1) * msw))
+    np.testing.assert_allclose(row["design_effect"],
+                               1 + (big_n / j - 1) * row["estimate"])
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    one = panel[panel["site"] == "s0"]
+    assert cluster_icc(one, cluster_study, scales="brs").iloc[0]["note"].startswith(
+        "not estimated: 1 site(s)")

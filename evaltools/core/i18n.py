@@ -246,6 +246,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "\"pairwise\"); n is the smallest number of respondents who answered a pair of items."),
     "txt.alpha_use": ("Alfa en omega uit {use} gegevens (zie verantwoording).",
                       "Alpha and omega from {use} data (see the methods appendix)."),
+    "sec.site_icc": ("Samenhang binnen locaties (voormeting)",
+                     "Clustering within sites (baseline)"),
+    "col.sites": ("Locaties", "Sites"),
+    "col.design_effect": ("Design-effect", "Design effect"),
+    "txt.site_icc": ("ICC(1): het deel van de verschillen in de voormeting dat tussen locaties "
+                     "ligt (eenweg-ANOVA). Het design-effect 1 + (m − 1) · ICC, met m de "
+                     "gemiddelde locatiegrootte, is de factor waarmee clustering de variantie "
+                     "van een gemiddelde vergroot; reken ermee bij het plannen van een "
+                     "vervolgonderzoek.",
+                     "ICC(1): the share of the baseline differences that lies between sites "
+                     "(one-way ANOVA). The design effect 1 + (m − 1) · ICC, with m the mean "
+                     "site size, is the factor by which clustering inflates the variance of a "
+                     "mean; use it when planning a follow-up study."),
     "use.pairwise": ("paarsgewijs volledige", "pairwise-complete"),
     "use.complete": ("volledige (alle items beantwoord)", "complete (every item answered)"),
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),

@@ -95,7 +95,8 @@ def evidence_html(report):
         if r.note:
             rows.append([report.scale_label(r.scale), t("suppressed", lang), "", "", ""])
             continue
-        rows.append([report.scale_label(r.scale), number(r.effect_size, lang),
+        rows.append([report.scale_label(r.scale),
+                     f"{number(r.effect_size, lang)} ({r.effect_size_type})",
                      t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang), r.reasons])
     best = list(table.loc[table["note"] == "", "level"])
     top = max(best, key=LADDER.index) if best else "not_assessed"

@@ -22,6 +22,7 @@ from evaltools.analysis.effects import (
     adjust_by_domain,
     ancova,
     baseline_equivalence,
+    cluster_icc,
     diff_in_diff,
     reliable_change_summary,
     within_change,
@@ -325,6 +326,19 @@ class Report:
                                                  self.tr("col.difference"), "d",
                                                  self.tr("col.p")], rows, self)
 
+    def _site_clustering(self):
+        """ICC of the baseline scores within sites and the design effect (clustered design)."""
+        table = cluster_icc(self.panel, self.study)
+        self.keep("site_icc", table)
+        rows = [[self.scale_label(r.scale), count_text(r.n, self), str(r.n_clusters),
+                 self.num(r.estimate, 3) if not r.note else "–",
+                 interval(r.ci_low, r.ci_high, self.language, 3) if not r.note else "",
+                 self.num(r.design_effect) if not r.note else "–"] for r in table.itertuples()]
+        return HTML(table_html(self.tr("sec.site_icc"), [
+            self.tr("col.scale"), self.tr("col.n"), self.tr("col.sites"), "ICC(1)",
+            self.tr("col.ci"), self.tr("col.design_effect")], rows, self, level=3).data
+            + f"<p class='small'>{escape(self.tr('txt.site_icc'))}</p>")
+
     def direction(self, scale: str) -> str:
         return scale_info(self.study, scale)[1].direction
 
@@ -346,6 +360,8 @@ class Report:
         uses = sorted(set(rel["alpha_use"]))
         display(HTML("<p class='small'>" + escape(self.tr(
             "txt.alpha_use", use=", ".join(self.tr(f"use.{u}") for u in uses))) + "</p>"))
+        if self.site == "all" and len(self.study.sites) > 1:
+            display(self._site_clustering())
         items = list(self.study.item_ids)
         missing = responses.groupby("wave")[items].apply(lambda b: b.isna().mean().mean())
         alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
