@@ -16,9 +16,10 @@ from evaltools.core.version import __version__
 _API = {
     **dict.fromkeys(
         ["AnalysisError", "adjust_by_domain", "adjust_pvalues", "ancova", "baseline_equivalence",
-         "cluster_robust", "diff_in_diff", "hedges_g_wwc", "mixed_model", "morris_dppc2",
-         "multiple_imputation", "paired_change", "reliable_change", "reliable_change_summary",
-         "rubin_pool", "sensitivity", "subgroup_effects", "within_change", "wwc_attrition"],
+         "cluster_icc", "cluster_robust", "diff_in_diff", "hedges_g_wwc", "mixed_model",
+         "morris_dppc2", "multiple_imputation", "paired_change", "reliable_change",
+         "reliable_change_summary", "rubin_pool", "sensitivity", "subgroup_effects",
+         "within_change", "wwc_attrition"],
         "evaltools.analysis.effects"),
     **dict.fromkeys(["LmmError", "RandomEffect", "build_model", "fit_lmm",
                      "likelihood_ratio_test", "variance_components"], "evaltools.analysis.lmm"),
@@ -33,6 +34,7 @@ _API = {
     **dict.fromkeys(["render_codebook", "write_codebook"], "evaltools.instruments.codebook"),
     **dict.fromkeys(["cronbach_alpha", "omega_total", "reliability", "item_analysis"],
                     "evaltools.instruments.reliability"),
+    **dict.fromkeys(["icc", "IccError"], "evaltools.instruments.agreement"),
     **dict.fromkeys(["ScoringError", "score_scales", "score_table", "scored_items",
                      "flag_inconsistent"], "evaltools.instruments.scoring"),
     **dict.fromkeys(["SimulatedStudy", "SimulationSettings", "simulate_study"],

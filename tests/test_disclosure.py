@@ -55,9 +55,10 @@ def small_site(ingested_demo):
     """The demo with one site's comparison group cut to 3 respondents."""
     study, panel = ingested_demo
     site = study.sites[0].id
-    ids = panel.loc[(panel["site"] == site) & (panel["group"] == "controle"),
-                    "respondent_id"].drop_duplicates()
-    drop = set(ids.iloc[3:])
+    mine = panel[(panel["site"] == site) & (panel["group"] == "controle")]
+    waves = mine.groupby("respondent_id")["wave"].agg(lambda w: {"t0", "t1"} <= set(w))
+    keep = set(waves[waves].index[:3])
+    drop = set(mine["respondent_id"]) - keep
     return study, panel[~panel["respondent_id"].isin(drop)].reset_index(drop=True), site
 
 

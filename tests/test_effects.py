@@ -32,6 +32,9 @@ from evaltools.analysis.effects import (
     within_change,
     wwc_attrition,
 )
+from evaltools.analysis.effects.change import PAIRED_COLUMNS
+from evaltools.analysis.effects.controlled import EFFECT_SIZE_COLUMNS
+from evaltools.analysis.effects.missing import RUBIN_COLUMNS
 from evaltools.study.load import load_study
 
 REF = Path(__file__).parent / "reference"
@@ -83,7 +86,9 @@ def panel_from(rows: pd.DataFrame, study) -> pd.DataFrame:
 @pytest.mark.parametrize("case", ["paired_sleep", "paired_anorexia_ft"])
 def test_paired_change_matches_t_wilcox_and_effectsize(ref, case: str) -> None:
     r = ref[case]
-    out = paired_change(np.array(r["pre"]), np.array(r["post"]))
+    table = paired_change(np.array(r["pre"]), np.array(r["post"]))
+    assert len(table) == 1 and list(table.columns) == PAIRED_COLUMNS
+    out = table.iloc[0]
     for key in ("n", "mean_change", "statistic", "df", "p_value", "ci_low", "ci_high",
                 "wilcoxon_statistic", "wilcoxon_p_value", "d_z", "r_pre_post"):
         np.testing.assert_allclose(out[key], r[key], rtol=TOL_CLOSED, atol=TOL_CLOSED,
@@ -96,7 +101,7 @@ def test_d_av_and_g_av_reproduce_lakens_2013() -> None:
     """Lakens (2013), Frontiers in Psychology 4:863, worked example: d_av 1.13, g_av 1.08."""
     movie1 = np.array([9, 7, 8, 9, 8, 9, 9, 10, 9, 9.0])
     movie2 = np.array([9, 6, 7, 8, 7, 9, 8, 8, 8, 7.0])
-    out = paired_change(movie2, movie1)
+    out = paired_change(movie2, movie1).iloc[0]
     assert round(out["d_av"], 2) == 1.13 and round(out["g_av"], 2) == 1.08
     assert round(out["d_z"], 2) == 1.50 and round(out["statistic"], 2) == 4.74
     assert round(out["r_pre_post"], 3) == 0.726
@@ -114,14 +119,14 @@ def test_change_invariants(pairs, scale: float, shift: float) -> None:
         with pytest.raises(AnalysisError, match="constant outcome"):
             paired_change(pre, post)
         return
-    base = paired_change(pre, post)
+    base = paired_change(pre, post).iloc[0]
     if not np.isfinite(base["d_z"]) or abs(base["d_z"]) > 50:
         return
-    swapped = paired_change(post, pre)
+    swapped = paired_change(post, pre).iloc[0]
     np.testing.assert_allclose(swapped["d_z"], -base["d_z"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(swapped["d_av"], -base["d_av"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(swapped["mean_change"], -base["mean_change"], atol=1e-9)
-    moved = paired_change(pre * scale + shift, post * scale + shift)
+    moved = paired_change(pre * scale + shift, post * scale + shift).iloc[0]
     for key in ("d_z", "d_av", "g_av", "statistic", "p_value", "r_pre_post"):
         np.testing.assert_allclose(moved[key], base[key], rtol=1e-7, atol=1e-9, err_msg=key)
     np.testing.assert_allclose(moved["mean_change"], base["mean_change"] * scale, rtol=1e-7,
@@ -178,7 +183,11 @@ def test_ancova_and_did_match_lm_and_car(tmp_path: Path, ref) -> None:
 
 def test_hedges_g_wwc_is_cohens_d_times_omega(ref) -> None:
     r = ref["anorexia"]
-    g, se, low, high = hedges_g_wwc(r["post_t"], r["post_c"])
+    table = hedges_g_wwc(r["post_t"], r["post_c"])
+    assert list(table.columns) == EFFECT_SIZE_COLUMNS and len(table) == 1
+    row = table.iloc[0]
+    g, se, low, high = row[["effect_size", "se", "ci_low", "ci_high"]]
+    assert row["effect_size_type"] == "hedges_g_wwc" and row["note"] == ""
     n = len(r["post_t"]) + len(r["post_c"])
     np.testing.assert_allclose(g, r["cohens_d_post"] * (1 - 3 / (4 * n - 9)), rtol=TOL_CLOSED)
     nt, nc = len(r["post_t"]), len(r["post_c"])
@@ -194,10 +203,18 @@ def test_morris_dppc2_by_hand(ref) -> None:
     sd = np.sqrt(((nt - 1) * pre_t.var(ddof=1) + (nc - 1) * pre_c.var(ddof=1)) / (nt + nc - 2))
     cp = 1 - 3 / (4 * (nt + nc - 2) - 1)
     expected = cp * ((post_t.mean() - pre_t.mean()) - (post_c.mean() - pre_c.mean())) / sd
-    d, se, low, high = morris_dppc2(pre_t, post_t, pre_c, post_c)
+    row = morris_dppc2(pre_t, post_t, pre_c, post_c).iloc[0]
+    d, se, low, high = row[["effect_size", "se", "ci_low", "ci_high"]]
     np.testing.assert_allclose(d, expected, rtol=1e-12)
-    assert se > 0 and low < d < high
-    flipped = morris_dppc2(pre_c, post_c, pre_t, post_t)[0]
+    assert se > 0 and low < d < high and row["effect_size_type"] == "morris_dppc2"
+    rho = ((nt - 1) * np.corrcoef(pre_t, post_t)[0, 1]
+           + (nc - 1) * np.corrcoef(pre_c, post_c)[0, 1]) / (nt + nc - 2)
+    np.testing.assert_allclose(row["r_pre_post"], rho, rtol=1e-12)
+    k = (nt + nc) / (nt * nc)
+    var = (2 * cp**2 * (1 - rho) * k * (nt + nc - 2) / (nt + nc - 4)
+           * (1 + d * d / (2 * (1 - rho) * k)) - d * d)            # Morris (2008), eq. 25
+    np.testing.assert_allclose(se, np.sqrt(var), rtol=1e-12)
+    flipped = morris_dppc2(pre_c, post_c, pre_t, post_t).iloc[0]["effect_size"]
     np.testing.assert_allclose(flipped, -d, rtol=1e-12)
 
 
@@ -205,7 +222,7 @@ def test_baseline_equivalence_categories(tmp_path: Path, ref) -> None:
     study = make_study(tmp_path, ["t0", "t1"])
     panel = _anorexia_panel(ref, study)
     row = baseline_equivalence(panel, study, scales="brs").iloc[0]
-    g = hedges_g_wwc(ref["anorexia"]["pre_t"], ref["anorexia"]["pre_c"])[0]
+    g = hedges_g_wwc(ref["anorexia"]["pre_t"], ref["anorexia"]["pre_c"]).iloc[0]["effect_size"]
     np.testing.assert_allclose(row["effect_size"], g)
     expected = ("satisfied" if abs(g) <= 0.05 else "adjustment_required" if abs(g) <= 0.25
                 else "not_satisfied")
@@ -222,7 +239,7 @@ def test_baseline_equivalence_categories(tmp_path: Path, ref) -> None:
     ((100, 90, 100, 90), "cautious", 10.0, 0.0, 6.3, "low"),
     ((100, 80, 100, 75), "cautious", 22.5, 5.0, 5.1, "low"),
     ((100, 80, 100, 74), "cautious", 23.0, 6.0, 5.1, "high"),
-    ((100, 80, 100, 74), "optimistic", 23.0, 6.0, 9.7, "low"),
+    ((100, 80, 100, 74), "optimistic", 23.0, 6.0, 9.5, "low"),
     ((100, 40, 100, 38), "cautious", 61.0, 2.0, np.nan, "high"),
     ((200, 200, 100, 100), "cautious", 0.0, 0.0, 5.7, "low"),
 ])
@@ -376,8 +393,8 @@ def test_p_adjust_matches_r(ref) -> None:
     r = ref["padjust"]
     np.testing.assert_allclose(adjust_pvalues(r["p"], "holm"), r["holm"], rtol=TOL_CLOSED)
     np.testing.assert_allclose(adjust_pvalues(r["p"], "bh"), r["bh"], rtol=TOL_CLOSED)
-    with pytest.raises(AnalysisError, match="method='bonferroni'"):
-        adjust_pvalues(r["p"], "bonferroni")
+    with pytest.raises(AnalysisError, match="method='sidak'"):
+        adjust_pvalues(r["p"], "sidak")
 
 
 def test_adjustment_runs_within_each_domain(demo_dir: Path) -> None:
@@ -393,12 +410,20 @@ def test_adjustment_runs_within_each_domain(demo_dir: Path) -> None:
 
 def test_rubin_pooling_matches_mice(ref) -> None:
     r = ref["rubin"]
-    pooled = rubin_pool(r["Q"], r["U"], df_complete=500 - 3)
+    table = rubin_pool(r["Q"], r["U"], df_complete=500 - 3)
+    assert list(table.columns) == RUBIN_COLUMNS and len(table) == 1
+    pooled = table.iloc[0]
     np.testing.assert_allclose([pooled["estimate"], pooled["within"], pooled["between"],
                                 pooled["total"], pooled["df"]],
                                [r["qbar"], r["ubar"], r["b"], r["t"], r["df"]], rtol=TOL_CLOSED)
-    large = rubin_pool(r["Q"], r["U"])
+    by_se = rubin_pool(r["Q"], se=np.sqrt(r["U"]), df_complete=500 - 3)
+    pd.testing.assert_frame_equal(by_se, table, rtol=1e-12)
+    large = rubin_pool(r["Q"], variances=r["U"]).iloc[0]
     np.testing.assert_allclose(large["df"], r["df_large_sample"], rtol=TOL_CLOSED)
+    with pytest.raises(AnalysisError, match="not both and not neither"):
+        rubin_pool(r["Q"], r["U"], se=np.sqrt(r["U"]))
+    with pytest.raises(AnalysisError, match="not both and not neither"):
+        rubin_pool(r["Q"])
     with pytest.raises(AnalysisError, match="at least 2"):
         rubin_pool([0.1], [0.01])
 
@@ -508,13 +533,17 @@ def test_standardised_between_group_effects_are_scale_free(seed: int, scale: flo
     rng = np.random.default_rng(seed)
     pre_t, pre_c = rng.normal(3, 1, 30), rng.normal(3.2, 1, 25)
     post_t, post_c = pre_t + rng.normal(0.4, 0.7, 30), pre_c + rng.normal(0, 0.7, 25)
-    g = hedges_g_wwc(post_t, post_c)
-    d = morris_dppc2(pre_t, post_t, pre_c, post_c)
-    g2 = hedges_g_wwc(post_t * scale + shift, post_c * scale + shift)
-    d2 = morris_dppc2(*(x * scale + shift for x in (pre_t, post_t, pre_c, post_c)))
+    numbers = ["effect_size", "se", "ci_low", "ci_high", "r_pre_post"]
+    g = hedges_g_wwc(post_t, post_c)[numbers[:4]].iloc[0].to_numpy(float)
+    d = morris_dppc2(pre_t, post_t, pre_c, post_c)[numbers].iloc[0].to_numpy(float)
+    g2 = hedges_g_wwc(post_t * scale + shift,
+                      post_c * scale + shift)[numbers[:4]].iloc[0].to_numpy(float)
+    d2 = morris_dppc2(*(x * scale + shift for x in (pre_t, post_t, pre_c, post_c))
+                      )[numbers].iloc[0].to_numpy(float)
     np.testing.assert_allclose(g2, g, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(d2, d, rtol=1e-8, atol=1e-10)
-    swapped = morris_dppc2(post_t, pre_t, post_c, pre_c)  # waves swapped: sign flips
+    swapped = morris_dppc2(post_t, pre_t, post_c, pre_c)[numbers].iloc[0].to_numpy(float)
+    # waves swapped: sign flips
     np.testing.assert_allclose(swapped[0] * np.sqrt((29 * post_t.var(ddof=1) + 24
                                                       * post_c.var(ddof=1)) / 53),
                                -d[0] * np.sqrt((29 * pre_t.var(ddof=1) + 24

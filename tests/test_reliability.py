@@ -81,6 +81,8 @@ def test_edge_cases_are_explained_not_crashed(bfi, instrument) -> None:
     assert np.isfinite(result.loc["pair", "alpha"]) and np.isnan(result.loc["pair", "omega_total"])
     assert result.loc["pair", "note"] == "two items: omega not identified"
     tiny = reliability(bfi.head(2), instrument).set_index("scale")
+    assert tiny.loc["agreeableness", "note"] == "fewer than 3 responses to some pair of items"
+    tiny = reliability(bfi.head(2), instrument, use="complete").set_index("scale")
     assert tiny.loc["agreeableness", "note"] == "fewer than 3 complete responses"
     constant = bfi.head(50).assign(a2=3)
     flat = reliability(constant, instrument).set_index("scale")
@@ -91,9 +93,42 @@ def test_edge_cases_are_explained_not_crashed(bfi, instrument) -> None:
 def test_listwise_deletion_and_missing_codes(bfi, instrument) -> None:
     holes = bfi.copy()
     holes.loc[:9, "a3"] = np.nan
-    result = reliability(holes, instrument).set_index("scale")
-    assert result.loc["agreeableness", "n"] == len(bfi) - 10
-    assert result.loc["conscientiousness", "n"] == len(bfi)
+    holes.loc[10:14, "a1"] = np.nan
+    holes.loc[20:24, "a5"] = np.nan
+    # pairwise: the smallest pair (a1, a3) lacks 15; complete cases lack 20
+    for use, n in (("pairwise", len(bfi) - 15), ("complete", len(bfi) - 20)):
+        result = reliability(holes, instrument, use=use).set_index("scale")
+        assert result.loc["agreeableness", "n"] == n
+        assert result.loc["agreeableness", "n_complete"] == len(bfi) - 20
+        assert result.loc["conscientiousness", "n"] == len(bfi)
+        assert (result["alpha_use"] == use).all()
+    with pytest.raises(ValueError, match="use='listwise': expected 'pairwise'"):
+        reliability(holes, instrument, use="listwise")
+
+
+@pytest.fixture(scope="module")
+def alpha_missing() -> dict:
+    """psych::alpha on 40 x 5 items with 12 missing answers (tests/reference/adjust_icc_r.R,
+    R 4.2.2, psych 2.2.9)."""
+    return json.loads((REF / "adjust_icc_r.json").read_text("utf-8"))["alpha"]
+
+
+def test_alpha_pairwise_and_complete_match_psych(alpha_missing) -> None:
+    items = np.array([[np.nan if v is None else v for v in row] for row in alpha_missing["data"]],
+                     dtype=float)
+    assert np.isnan(items).sum() == len(alpha_missing["na_cells_colmajor_1based"])
+    results = alpha_missing["results"]
+    np.testing.assert_allclose(cronbach_alpha(items), results["pairwise_default"]["raw_alpha"],
+                               rtol=TOL_CLOSED_FORM)
+    np.testing.assert_allclose(cronbach_alpha(items, use="complete"),
+                               results["complete_obs"]["raw_alpha"], rtol=TOL_CLOSED_FORM)
+    complete = items[~np.isnan(items).any(axis=1)]
+    assert len(complete) == alpha_missing["n_complete_rows"]
+    np.testing.assert_allclose(cronbach_alpha(complete), results["na_omit"]["raw_alpha"],
+                               rtol=TOL_CLOSED_FORM)
+    # the two differ on these data, so the choice matters and is reported
+    assert abs(results["pairwise_default"]["raw_alpha"]
+               - results["complete_obs"]["raw_alpha"]) > 0.01
 
 
 def test_by_group_equals_each_subset(bfi, instrument) -> None:

@@ -29,7 +29,7 @@ def _data(name):
 @pytest.mark.parametrize(("name", "fit"), CASES)
 def test_matches_metafor(name, fit):
     ref = REF[name][fit]
-    got = meta_analysis(_data(name), estimate="yi", se=None, variance="vi",
+    got = meta_analysis(_data(name), estimate="yi", variance="vi",
                         method=ref["method"], test=ref["test"], label="study").iloc[0]
     assert got["k"] == ref["k"]
     for column in ("estimate", "se", "ci_low", "ci_high", "statistic", "tau2", "i2", "h2", "q",
@@ -46,7 +46,7 @@ def test_matches_metafor(name, fit):
 @pytest.mark.parametrize(("name", "fit"), CASES)
 def test_leave_one_out_matches_metafor(name, fit):
     ref = REF[name][fit]
-    got = leave_one_out(_data(name), label="study", estimate="yi", se=None, variance="vi",
+    got = leave_one_out(_data(name), label="study", estimate="yi", variance="vi",
                         method=ref["method"], test=ref["test"])
     assert list(got["omitted"]) == [f"s{i + 1}" for i in range(ref["k"])]
     for column in ("estimate", "se", "ci_low", "ci_high", "q", "tau2", "i2"):
@@ -93,6 +93,8 @@ def test_bad_input_is_named():
         meta_analysis(data, test="t")
     with pytest.raises(AnalysisError, match="at least 3"):
         leave_one_out(data.iloc[:1], label="site")
+    with pytest.raises(AnalysisError, match="se='se' and variance='v': give the column"):
+        meta_analysis(data.assign(v=0.01), se="se", variance="v")
 
 
 def test_site_synthesis_on_the_demo_covers_the_true_effects(ingested_demo):

@@ -113,8 +113,11 @@ def _compute_random_effects(y: np.ndarray, v: np.ndarray, method: str, test: str
 
 def _inputs(data: pd.DataFrame, estimate: str, se: str | None, variance: str | None,
             label: str | None) -> tuple[np.ndarray, np.ndarray]:
-    if (se is None) == (variance is None):
-        raise ValueError("give exactly one of se= and variance=")
+    if se is not None and variance is not None:
+        raise AnalysisError(f"se={se!r} and variance={variance!r}: give the column of the "
+                            "standard errors or of the variances, not both")
+    if se is None and variance is None:
+        se = "se"
     spread = se if se is not None else variance
     for column in (estimate, spread, label):
         if column is not None and column not in data.columns:
@@ -144,7 +147,7 @@ def _check_options(method: str, test: str, ci_level: float) -> None:
         raise ValueError(f"ci_level={ci_level!r}: expected a share between 0 and 1, e.g. 0.95")
 
 
-def meta_analysis(data: pd.DataFrame, *, estimate: str = "effect_size", se: str | None = "se",
+def meta_analysis(data: pd.DataFrame, *, estimate: str = "effect_size", se: str | None = None,
                   variance: str | None = None, by: Sequence[str] | str | None = None,
                   method: str = "REML", test: str = "z", ci_level: float = 0.95,
                   label: str | None = None) -> pd.DataFrame:
@@ -155,8 +158,8 @@ def meta_analysis(data: pd.DataFrame, *, estimate: str = "effect_size", se: str 
     data : DataFrame
         One row per site or study, with an effect size and its standard error (or variance).
     estimate, se, variance : str
-        Column names; give ``se`` or ``variance``, not both (``variance`` wins over the default
-        ``se`` only when ``se=None``).
+        Column names: the estimate, and either its standard error (``se``) or its variance
+        (``variance``), not both; with neither, the column ``"se"``.
     by : str or list of str, optional
         Pool separately within each combination of these columns (e.g. ``"scale"``).
     method : {"REML", "DL"}
@@ -212,7 +215,7 @@ def meta_analysis(data: pd.DataFrame, *, estimate: str = "effect_size", se: str 
 
 
 def leave_one_out(data: pd.DataFrame, *, label: str, estimate: str = "effect_size",
-                  se: str | None = "se", variance: str | None = None, method: str = "REML",
+                  se: str | None = None, variance: str | None = None, method: str = "REML",
                   test: str = "z", ci_level: float = 0.95) -> pd.DataFrame:
     """The pooled result with each row left out in turn (influence of single sites/studies).
 

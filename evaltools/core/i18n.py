@@ -293,6 +293,44 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "Comparison: difference in differences (Morris's d_ppc2) and ANCOVA "
                             "(WWC Hedges' g); p-values adjusted by Benjamini-Hochberg within "
                             "each protective factor."),
+    "txt.methods_dppc2_se": (
+        "Standaardfout van d_ppc2: Morris (2008, vergelijking 25), var(d) = 2 c_p² (1 − ρ) "
+        "(n_T + n_C)/(n_T n_C) · (n_T + n_C − 2)/(n_T + n_C − 4) · (1 + d² / (2 (1 − ρ) "
+        "(n_T + n_C)/(n_T n_C))) − d², met c_p = 1 − 3/(4 (n_T + n_C − 2) − 1) en ρ de "
+        "voor- en nameting-correlatie, gepoold over beide groepen: ((n_T − 1) r_T + "
+        "(n_C − 1) r_C)/(n_T + n_C − 2). Hedges' g (WWC) bij ANCOVA: ω = 1 − 3/(4N − 9), "
+        "se = √(N/(n_T n_C) + g²/(2N)). Het type effectgrootte staat bij elke waarde.",
+        "Standard error of d_ppc2: Morris (2008, eq. 25), var(d) = 2 c_p² (1 − ρ) "
+        "(n_T + n_C)/(n_T n_C) · (n_T + n_C − 2)/(n_T + n_C − 4) · (1 + d² / (2 (1 − ρ) "
+        "(n_T + n_C)/(n_T n_C))) − d², with c_p = 1 − 3/(4 (n_T + n_C − 2) − 1) and ρ the "
+        "pre-post correlation pooled over both groups: ((n_T − 1) r_T + (n_C − 1) r_C)/"
+        "(n_T + n_C − 2). WWC Hedges' g with ANCOVA: ω = 1 − 3/(4N − 9), se = √(N/(n_T n_C) "
+        "+ g²/(2N)). The effect-size type is given beside every value."),
+    "txt.methods_alpha": (
+        "Betrouwbaarheid: Cronbachs alfa (met Feldt-interval) en omega totaal uit de "
+        "paarsgewijs volledige covarianties van de items (de standaard van R "
+        "psych::alpha, use = \"pairwise\"); n is het kleinste aantal deelnemers dat een paar "
+        "items beantwoordde.",
+        "Reliability: Cronbach's alpha (with Feldt interval) and omega total from the "
+        "pairwise-complete item covariances (the default of R psych::alpha, use = "
+        "\"pairwise\"); n is the smallest number of respondents who answered a pair of items."),
+    "txt.alpha_use": ("Alfa en omega uit {use} gegevens (zie verantwoording).",
+                      "Alpha and omega from {use} data (see the methods appendix)."),
+    "sec.site_icc": ("Samenhang binnen locaties (voormeting)",
+                     "Clustering within sites (baseline)"),
+    "col.sites": ("Locaties", "Sites"),
+    "col.design_effect": ("Design-effect", "Design effect"),
+    "txt.site_icc": ("ICC(1): het deel van de verschillen in de voormeting dat tussen locaties "
+                     "ligt (eenweg-ANOVA). Het design-effect 1 + (m − 1) · ICC, met m de "
+                     "gemiddelde locatiegrootte, is de factor waarmee clustering de variantie "
+                     "van een gemiddelde vergroot; reken ermee bij het plannen van een "
+                     "vervolgonderzoek.",
+                     "ICC(1): the share of the baseline differences that lies between sites "
+                     "(one-way ANOVA). The design effect 1 + (m − 1) · ICC, with m the mean "
+                     "site size, is the factor by which clustering inflates the variance of a "
+                     "mean; use it when planning a follow-up study."),
+    "use.pairwise": ("paarsgewijs volledige", "pairwise-complete"),
+    "use.complete": ("volledige (alle items beantwoord)", "complete (every item answered)"),
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
     "txt.headline_quality": ("betrouwbaarheid (alfa) {low} tot {high}; {missing} ontbrekend",
                              "reliability (alpha) {low} to {high}; {missing} missing"),

@@ -13,6 +13,7 @@ data; report them from the enrolment register.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,12 @@ from evaltools.instruments.scoring import score_table
 from evaltools.study.load import load_study
 from evaltools.study.model import Study
 
-__all__ = ["load_responses", "load_panel", "participant_flow", "attrition",
-           "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError", "measured"]
+__all__ = ["load_responses", "load_panel", "participant_flow", "attrition", "check_panel",
+           "PANEL_KEYS", "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError",
+           "PanelError", "measured"]
+
+#: The panel contract: the key columns every analysis needs (then one column per scale).
+PANEL_KEYS = ["respondent_id", "site", "group", "wave", "wave_order"]
 
 FLOW_COLUMNS = ["site", "group", "stage", "wave", "n"]
 ATTRITION_COLUMNS = ["group", "scale", "wave", "n_completers", "mean_completers",
@@ -35,6 +40,93 @@ ATTRITION_COLUMNS = ["group", "scale", "wave", "n_completers", "mean_completers"
 
 class NothingIngestedError(EvaltoolsError):
     """The study has no accepted wave files in its store yet."""
+
+
+class PanelError(EvaltoolsError):
+    """A panel (from :func:`load_panel` or built by hand) breaks the panel contract."""
+
+
+def check_panel(panel: pd.DataFrame, study: Study | None = None,
+                columns: Sequence[str] = ()) -> None:
+    """Check the panel contract; every problem is listed in one error.
+
+    A panel has one row per respondent and wave with the columns :data:`PANEL_KEYS`
+    (``respondent_id, site, group, wave, wave_order``), then one numeric column per scale.
+    With ``study``: groups and waves are the study's, ``wave_order`` is each wave's ``order``
+    in study.yml, and no respondent has two rows for one wave.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`load_panel`, or built by hand.
+    study : Study, optional
+    columns : list of str
+        Further columns the caller needs (scales, subgroups, covariates).
+
+    Raises
+    ------
+    PanelError
+        Naming each missing column, unknown group or wave value, wrong ``wave_order`` and
+        doubled respondent-wave row, and how to add ``wave_order`` to a hand-built panel.
+
+    Examples
+    --------
+    >>> hand_built = pd.DataFrame({"respondent_id": ["a"], "site": ["s"], "group": ["g"],
+    ...                            "wave": ["t0"]})
+    >>> check_panel(hand_built)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    evaltools.data.panel.PanelError: the panel breaks ...: it lacks the column(s) ['wave_order'] ...
+    """
+    if not isinstance(panel, pd.DataFrame):
+        raise PanelError(f"the panel must be a pandas DataFrame; got {type(panel).__name__}")
+    problems = []
+    missing = [c for c in dict.fromkeys([*PANEL_KEYS, *columns]) if c not in panel.columns]
+    if missing:
+        text = f"it lacks the column(s) {missing}"
+        if "wave_order" in missing:
+            text += (" (a hand-built panel can add it with panel['wave_order'] = "
+                     "panel['wave'].map({w.id: w.order for w in study.waves}))")
+        problems.append(text)
+    if study is not None:
+        for column, known in (("group", [g.id for g in study.groups]),
+                              ("wave", [w.id for w in study.waves])):
+            if column in panel.columns:
+                odd = sorted({str(v) for v in pd.unique(panel[column].dropna())} - set(known))
+                if odd:
+                    problems.append(f"it has {column} values {odd} that study {study.id!r} "
+                                    f"does not define ({', '.join(known)})")
+        if {"wave", "wave_order"} <= set(panel.columns):
+            order = panel["wave"].map({w.id: w.order for w in study.waves})
+            wrong = panel["wave_order"].notna() & order.notna() & (panel["wave_order"] != order)
+            if wrong.any():
+                row = panel.loc[wrong].iloc[0]
+                problems.append(f"wave_order {row['wave_order']} for wave {str(row['wave'])!r} "
+                                f"(row {panel.index[wrong][0]!r}; {int(wrong.sum())} row(s) in "
+                                f"all) is not that wave's order in study.yml "
+                                f"({int(order[wrong].iloc[0])})")
+    if {"respondent_id", "wave"} <= set(panel.columns):
+        twice = panel.duplicated(["respondent_id", "wave"])
+        if twice.any():
+            row = panel.loc[twice].iloc[0]
+            rows = int(((panel["respondent_id"] == row["respondent_id"])
+                        & (panel["wave"] == row["wave"])).sum())
+            problems.append(f"respondent {row['respondent_id']!r} has {rows} rows for wave "
+                            f"{row['wave']!r} ({int(twice.sum())} doubled row(s) in all); "
+                            "expected one row per respondent and wave")
+    for column in columns:
+        if column in panel.columns and column not in PANEL_KEYS \
+                and panel[column].dtype == object:
+            values = pd.to_numeric(panel[column], errors="coerce")
+            bad = values.isna() & panel[column].notna()
+            if bad.any():
+                problems.append(f"column {column!r} holds non-numeric values such as "
+                                f"{panel.loc[bad, column].iloc[0]!r} (row "
+                                f"{panel.index[bad][0]!r})")
+    if problems:
+        raise PanelError("the panel breaks the panel contract: " + "; ".join(problems)
+                         + ". Build it with evaltools.load_panel, or see the README section "
+                         "'The panel, participant flow and attrition'")
 
 
 def _study(study: Study | str) -> Study:
@@ -147,6 +239,7 @@ def participant_flow(panel: pd.DataFrame, study: Study) -> pd.DataFrame:
         (per wave), and per wave after the baseline ``completer``, ``dropout`` and
         ``non_starter``. A respondent is counted in the site and group of their first wave.
     """
+    check_panel(panel, study)
     flags = _presence(panel, study)
     base = study.baseline.id
     later = [w.id for w in study.waves if w.id != base]
@@ -197,10 +290,11 @@ def attrition(panel: pd.DataFrame, study: Study, *, wave: str | None = None) -> 
     wave = wave or later[0]
     if wave not in later:
         raise KeyError(f"wave {wave!r} is not a wave after the baseline; waves: {later}")
+    scales = [s.id for inst in study.instruments for s in inst.scales]
+    check_panel(panel, study, scales)
     flags = _presence(panel, study).set_index("respondent_id")
     baseline = panel[panel["wave"] == study.baseline.id].set_index("respondent_id")
     completed = flags.loc[baseline.index, wave].to_numpy()
-    scales = [s.id for inst in study.instruments for s in inst.scales]
     rows = []
     for group in [g.id for g in study.groups] + ["all"]:
         in_group = np.ones(len(baseline), bool) if group == "all" else \

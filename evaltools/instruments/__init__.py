@@ -1,9 +1,10 @@
 """Survey instruments as data: the library in ``surveys/``, its checks, scoring scales from
-items, reliability, and codebooks.
+items, reliability, rater and cluster agreement (intraclass correlations), and codebooks.
 
 May import from :mod:`evaltools.core` only.
 """
 
+from evaltools.instruments.agreement import ICC_COLUMNS, IccError, icc
 from evaltools.instruments.codebook import render_codebook, write_codebook
 from evaltools.instruments.library import (
     find_instruments,
@@ -69,6 +70,9 @@ __all__ = [
     "item_analysis",
     "RELIABILITY_COLUMNS",
     "ITEM_COLUMNS",
+    "icc",
+    "IccError",
+    "ICC_COLUMNS",
     "render_codebook",
     "write_codebook",
 ]

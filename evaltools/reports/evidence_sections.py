@@ -97,7 +97,9 @@ def evidence_html(report):
         if r.note:
             rows.append([report.scale_label(r.scale), t("suppressed", lang), "", ""])
             continue
-        rows.append([report.scale_label(r.scale), number(r.effect_size, lang),
+        rows.append([report.scale_label(r.scale),
+                     f"{number(r.effect_size, lang)} "
+                     f"({t(f'es.short.{r.effect_size_type}', lang)})",
                      t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang)])
         reasons.setdefault(r.reasons, []).append(report.scale_label(r.scale))
     best = list(table.loc[table["note"] == "", "level"])

@@ -23,6 +23,7 @@ from evaltools.analysis.effects import (
     adjust_by_domain,
     ancova,
     baseline_equivalence,
+    cluster_icc,
     diff_in_diff,
     reliable_change_summary,
     within_change,
@@ -375,7 +376,8 @@ class Report:
                 continue
             rows.append([self.scale_label(r.scale), self.tr(f"method.{r.method}"),
                          count_text(r.n, self), self.num(r.estimate),
-                         interval(r.ci_low, r.ci_high, self.language), self.num(r.effect_size),
+                         interval(r.ci_low, r.ci_high, self.language),
+                         f"{self.num(r.effect_size)} ({r.effect_size_type})",
                          self.num(r.p_bh, 3)])
         return table_html(self.tr("sec.comparison"), [
             self.tr("col.scale"), self.tr("col.method"), self.tr("col.n"),
@@ -421,6 +423,19 @@ class Report:
                                                  self.tr("col.difference"), "d",
                                                  self.tr("col.p")], rows, self)
 
+    def _site_clustering(self):
+        """ICC of the baseline scores within sites and the design effect (clustered design)."""
+        table = cluster_icc(self.panel, self.study)
+        self.keep("site_icc", table)
+        rows = [[self.scale_label(r.scale), count_text(r.n, self), str(r.n_clusters),
+                 self.num(r.estimate, 3) if not r.note else "–",
+                 interval(r.ci_low, r.ci_high, self.language, 3) if not r.note else "",
+                 self.num(r.design_effect) if not r.note else "–"] for r in table.itertuples()]
+        return HTML(table_html(self.tr("sec.site_icc"), [
+            self.tr("col.scale"), self.tr("col.n"), self.tr("col.sites"), "ICC(1)",
+            self.tr("col.ci"), self.tr("col.design_effect")], rows, self, level=3).data
+            + f"<p class='small'>{escape(self.tr('txt.site_icc'))}</p>")
+
     def direction(self, scale: str) -> str:
         return scale_info(self.study, scale)[1].direction
 
@@ -439,6 +454,11 @@ class Report:
         display(table_html(self.tr("sec.reliability"), [
             self.tr("col.scale"), self.tr("col.wave"), self.tr("col.n"), self.tr("col.alpha"),
             self.tr("col.omega")], rows, self, level=3))
+        uses = sorted(set(rel["alpha_use"]))
+        display(HTML("<p class='small'>" + escape(self.tr(
+            "txt.alpha_use", use=", ".join(self.tr(f"use.{u}") for u in uses))) + "</p>"))
+        if self.site == "all" and len(self.study.sites) > 1:
+            display(self._site_clustering())
         items = list(self.study.item_ids)
         # declared missing codes ("weet niet", 99) count as missing, like blanks
         scored = pd.concat([scored_items(responses, inst) for inst in self.study.instruments],
@@ -517,7 +537,8 @@ class Report:
                              ("pandas", "numpy", "scipy", "statsmodels", "pingouin"))
         parts = [self.tr("txt.methods_change")]
         if self.study.has_comparison:
-            parts.append(self.tr("txt.methods_compare"))
+            parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
+        parts.append(self.tr("txt.methods_alpha"))
         parts.append(self.tr("txt.suppression", k=self.study.min_cell_size))
         parts.append(self.tr("txt.versions", version=__version__, packages=packages))
         inst = "".join(f"<li>{escape(i.title.get(self.language))} "

@@ -141,8 +141,8 @@ def key_figure(findings: pd.DataFrame, *, labels: dict[str, str], groups: dict[s
 
 def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *,
                 label: str = "site", estimate: str = "effect_size", ci_low: str = "ci_low",
-                ci_high: str = "ci_high", se: str | None = "se", pooled_label: str = "RE",
-                xlabel: str = "", ax=None):
+                ci_high: str = "ci_high", se: str | None = "se", variance: str | None = None,
+                pooled_label: str = "RE", xlabel: str = "", ax=None):
     """A forest plot: each row's estimate and interval, the pooled diamond, the prediction
     interval as a line through the diamond.
 
@@ -153,8 +153,9 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *
     pooled : Series or dict, optional
         A row of :func:`evaltools.analysis.synthesis.meta_analysis` (``estimate, ci_low, ci_high``,
         ``pi_low, pi_high``).
-    se : str, optional
-        Column whose inverse square sizes the squares (the weight of a row); None: equal sizes.
+    se, variance : str, optional
+        Column whose inverse square (``se``) or inverse (``variance``) sizes the squares (the
+        weight of a row); ``variance`` takes precedence; both None: equal sizes.
 
     Returns
     -------
@@ -168,8 +169,9 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series | dict | None = None, *
     low, high = studies[ci_low].to_numpy(float), studies[ci_high].to_numpy(float)
     ok = np.isfinite(est)
     ax.hlines(y[ok], low[ok], high[ok], color="#4d4d4d", linewidth=1.1)
-    if se is not None and ok.any():
-        weight = 1 / studies[se].to_numpy(float)[ok] ** 2
+    if (se is not None or variance is not None) and ok.any():
+        weight = (1 / studies[variance].to_numpy(float)[ok] if variance is not None
+                  else 1 / studies[se].to_numpy(float)[ok] ** 2)
         sizes = 25 + 150 * weight / weight.max()
     else:
         sizes = 60

@@ -1,6 +1,7 @@
 """Effect analyses: within-group change, controlled comparisons, mixed models, missing data,
-multiplicity and subgroups. Every function takes the panel (``evaltools.load_panel``) and the
-study, and returns a tidy DataFrame with fixed columns.
+multiplicity, subgroups and clustering (the ICC and design effect of sites). Every function
+takes the panel (``evaltools.load_panel``) and the study, and returns a tidy DataFrame with
+fixed columns.
 
 Part of the analysis layer: may import from core, instruments, study and data.
 """
@@ -11,6 +12,7 @@ from evaltools.analysis.effects.change import (
     reliable_change_summary,
     within_change,
 )
+from evaltools.analysis.effects.clustering import cluster_icc
 from evaltools.analysis.effects.common import AnalysisError
 from evaltools.analysis.effects.controlled import (
     ancova,
@@ -29,4 +31,4 @@ __all__ = ["AnalysisError", "paired_change", "reliable_change", "reliable_change
            "within_change", "ancova", "baseline_equivalence", "diff_in_diff", "hedges_g_wwc",
            "morris_dppc2", "wwc_attrition", "multiple_imputation", "rubin_pool", "sensitivity",
            "cluster_robust", "mixed_model", "adjust_by_domain", "adjust_pvalues",
-           "subgroup_effects"]
+           "subgroup_effects", "cluster_icc"]

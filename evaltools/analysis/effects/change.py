@@ -29,11 +29,11 @@ from evaltools.analysis.effects.common import (
     t_interval,
     too_small,
 )
-from evaltools.data.panel import load_responses
+from evaltools.data.panel import NothingIngestedError, load_responses
 from evaltools.instruments.reliability import reliability as alpha_table
 
 __all__ = ["within_change", "paired_change", "reliable_change", "reliable_change_summary",
-           "CHANGE_COLUMNS", "RC_COLUMNS", "RC_SUMMARY_COLUMNS"]
+           "CHANGE_COLUMNS", "PAIRED_COLUMNS", "RC_COLUMNS", "RC_SUMMARY_COLUMNS"]
 
 CHANGE_COLUMNS = [
     "scale", "direction", "group", "site", "subgroup", "subgroup_value", "wave_pre", "wave_post",
@@ -45,7 +45,11 @@ CHANGE_COLUMNS = [
 _STATS = CHANGE_COLUMNS[CHANGE_COLUMNS.index("n"):-1]
 
 
-def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> dict:
+#: Columns of :func:`paired_change` (the statistics of :data:`CHANGE_COLUMNS`).
+PAIRED_COLUMNS = list(_STATS)
+
+
+def paired_change(pre, post, *, ci_level: float = 0.95) -> pd.DataFrame:
     """Change statistics of paired scores (the numbers behind :func:`within_change`).
 
     Parameters
@@ -56,10 +60,17 @@ def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> 
 
     Returns
     -------
-    dict
-        ``n, mean_pre, sd_pre, mean_post, sd_post, r_pre_post, mean_change, sd_change, se,
-        ci_low, ci_high, ci_level, statistic, df, p_value, wilcoxon_statistic,
-        wilcoxon_p_value, d_z (+ CI), d_av (+ CI), g_av (+ CI)``.
+    DataFrame
+        One row, columns :data:`PAIRED_COLUMNS`: ``n, mean_pre, sd_pre, mean_post, sd_post,
+        r_pre_post, mean_change, sd_change`` (post minus pre), ``se, ci_low, ci_high,
+        ci_level`` of the mean change, the paired t ``statistic`` with ``df`` and ``p_value``,
+        ``wilcoxon_statistic, wilcoxon_p_value``, and ``d_z, d_av, g_av`` each with
+        ``_ci_low`` and ``_ci_high``.
+
+    Raises
+    ------
+    AnalysisError
+        For unpaired shapes, missing values, fewer than 2 pairs or a constant change.
 
     Notes
     -----
@@ -75,10 +86,15 @@ def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> 
     --------
     >>> pre = np.array([9, 7, 8, 9, 8, 9, 9, 10, 9, 9.0])    # Lakens (2013), movie 1
     >>> post = np.array([9, 6, 7, 8, 7, 9, 8, 8, 8, 7.0])    # movie 2
-    >>> r = paired_change(pre, post)
+    >>> r = paired_change(pre, post).iloc[0]
     >>> [round(float(r[k]), 2) for k in ("d_z", "d_av", "g_av")]
     [-1.5, -1.13, -1.08]
     """
+    return pd.DataFrame([_compute_paired_change(pre, post, ci_level)], columns=PAIRED_COLUMNS)
+
+
+def _compute_paired_change(pre, post, ci_level: float) -> dict:
+    """The statistics of :func:`paired_change` as a dict (raises AnalysisError)."""
     pre, post = np.asarray(pre, float), np.asarray(post, float)
     if pre.shape != post.shape or pre.ndim != 1:
         raise AnalysisError(f"pre and post must be paired: shapes {pre.shape} and {post.shape}")
@@ -126,9 +142,9 @@ def paired_change(pre: np.ndarray, post: np.ndarray, ci_level: float = 0.95) -> 
     return out
 
 
-def _cells(pairs: pd.DataFrame, by_site: bool, subgroup: str | None):
+def _cells(pairs: pd.DataFrame, by_site: bool | None, subgroup: str | None):
     yield ALL, ALL, pairs
-    if by_site:
+    if by_site or (by_site is None and pairs["site"].nunique() > 1):
         for site, block in pairs.groupby("site", sort=False):
             yield site, ALL, block
     if subgroup:
@@ -138,7 +154,7 @@ def _cells(pairs: pd.DataFrame, by_site: bool, subgroup: str | None):
 
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
                   pre: str | None = None, post: str | Sequence[str] | None = None,
-                  by_site: bool = True, subgroup: str | None = None,
+                  by_site: bool | None = None, subgroup: str | None = None,
                   ci_level: float = 0.95) -> pd.DataFrame:
     """Change from one wave to another, per scale, group, site and subgroup.
 
@@ -153,8 +169,11 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
         The earlier wave (default: the baseline).
     post : str or list of str, optional
         The later wave(s) (default: every wave after the baseline).
-    by_site : bool
-        Also report each site (rows with ``site = "all"`` are always there).
+    by_site : bool, optional
+        Also report each site (rows with ``site = "all"`` are always there). Default: only
+        for a group measured at more than one site, where a site's rows differ from the
+        ``all`` rows; ``True`` always (a single site then repeats the ``all`` rows),
+        ``False`` never.
     subgroup : str, optional
         A subgroup column declared in ``study.yml`` to break results down by.
     ci_level : float
@@ -197,8 +216,8 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
                               "ci_level": ci_level}
                     if not note:
                         try:
-                            values = paired_change(cell["pre"].to_numpy(),
-                                                   cell["post"].to_numpy(), ci_level)
+                            values = _compute_paired_change(cell["pre"].to_numpy(),
+                                                            cell["post"].to_numpy(), ci_level)
                         except AnalysisError as exc:
                             note = f"not estimated: {exc}"
                     rows.append({"scale": scale, "direction": meta.direction, "group": group,
@@ -227,7 +246,15 @@ def _rc_parameters(study, scale: str, pairs: pd.DataFrame, sd, reliability, cuto
         sd = float(pairs["pre"].std(ddof=1))
         sources.append("SD of the baseline scores in this study")
     if reliability is None:
-        responses = load_responses(study)
+        try:
+            responses = load_responses(study)
+        except NothingIngestedError:
+            raise AnalysisError(
+                f"scale {scale!r} needs a reliability for reliable change, and study "
+                f"{study.id!r} has no ingested answers to compute Cronbach's alpha from (a "
+                "hand-built panel?): pass reliability= (e.g. alpha from "
+                "evaltools.reliability on the baseline answers, or the instrument's "
+                "published value)") from None
         base = responses[responses["wave"] == study.baseline.id]
         table = alpha_table(base, inst)
         reliability = float(table.loc[table["scale"] == scale, "alpha"].iloc[0])
@@ -263,7 +290,8 @@ def reliable_change(panel: pd.DataFrame, study, *, scale: str, pre: str | None =
         Waves (default: baseline and the first later wave).
     sd, reliability : float, optional
         Default: the instrument's reliable-change values, else the study's own baseline SD and
-        Cronbach's alpha of the baseline answers.
+        Cronbach's alpha of the study's ingested baseline answers; for a hand-built panel
+        (nothing ingested) pass ``reliability``.
     cutoff : float, optional
         Default: the instrument's first cut-off on the raw score (e.g. BRS 3.00: below is low
         resilience); without one, nobody is classed recovered.

@@ -9,6 +9,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from evaltools.core.errors import EvaltoolsError
+from evaltools.data.panel import PANEL_KEYS, PanelError
+from evaltools.data.panel import check_panel as check_panel_contract
 
 ALL = "all"
 
@@ -55,18 +57,13 @@ def later_waves(study) -> list[str]:
 
 
 def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None:
-    """The panel has ``columns``; with ``study``, its groups and waves are the study's."""
-    missing = [c for c in columns if c not in panel.columns]
-    if missing:
-        raise AnalysisError(f"the panel lacks columns {missing}; build it with "
-                            "evaltools.load_panel")
-    if study is not None:
-        for column, known in (("group", [g.id for g in study.groups]),
-                              ("wave", [w.id for w in study.waves])):
-            odd = sorted({str(v) for v in pd.unique(panel[column].dropna())} - set(known))
-            if odd:
-                raise AnalysisError(f"the panel has {column} values {odd} that study "
-                                    f"{study.id!r} does not define ({', '.join(known)})")
+    """The panel contract (:func:`evaltools.data.panel.check_panel`): the key columns
+    ``respondent_id, site, group, wave, wave_order``, the ``columns`` the analysis needs, and
+    with ``study`` its groups, waves and wave order; raised as an :class:`AnalysisError`."""
+    try:
+        check_panel_contract(panel, study, [c for c in columns if c not in PANEL_KEYS])
+    except PanelError as exc:
+        raise AnalysisError(str(exc)) from None
 
 
 def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,

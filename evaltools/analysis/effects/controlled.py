@@ -31,7 +31,7 @@ from evaltools.analysis.effects.common import (
 
 __all__ = ["ancova", "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "baseline_equivalence",
            "wwc_attrition", "COMPARISON_COLUMNS", "EQUIVALENCE_COLUMNS", "ATTRITION_COLUMNS",
-           "WWC_BOUNDARIES"]
+           "EFFECT_SIZE_COLUMNS", "WWC_BOUNDARIES"]
 
 COMPARISON_COLUMNS = [
     "scale", "wave", "method", "intervention", "comparison", "n", "n_intervention",
@@ -50,23 +50,14 @@ def _groups(study) -> tuple[str, list[str]]:
     return roles["intervention"][0], roles["comparison"]
 
 
-def hedges_g_wwc(treated: np.ndarray, control: np.ndarray, difference: float | None = None,
-                 ci_level: float = 0.95) -> tuple[float, float, float, float]:
-    """Hedges' g as the What Works Clearinghouse computes it.
+#: Columns of :func:`hedges_g_wwc` and :func:`morris_dppc2` (one row).
+EFFECT_SIZE_COLUMNS = ["effect_size_type", "effect_size", "se", "ci_low", "ci_high", "ci_level",
+                       "n_intervention", "n_comparison", "r_pre_post", "note"]
 
-    ``g = omega * (mean_T - mean_C) / S_pooled``, ``omega = 1 - 3 / (4N - 9)``, with the
-    pooled within-group SD (``n - 1`` weights); ``difference`` replaces the raw mean difference
-    by an adjusted one (e.g. from ANCOVA). ``se = sqrt(N / (n_T n_C) + g^2 / (2N))``.
 
-    Returns
-    -------
-    (g, se, ci_low, ci_high)
-
-    Notes
-    -----
-    Before the correction, ``g / omega`` equals R ``effectsize::cohens_d(treated, control)``.
-    """
-    t, c = np.asarray(treated, float), np.asarray(control, float)
+def _compute_hedges_g(t: np.ndarray, c: np.ndarray, difference: float | None,
+                      ci_level: float) -> tuple[float, float, float, float]:
+    """(g, se, ci_low, ci_high) of WWC Hedges' g; NaN where it is undefined."""
     nt, nc = len(t), len(c)
     if nt < 2 or nc < 2:
         return (np.nan,) * 4
@@ -80,29 +71,73 @@ def hedges_g_wwc(treated: np.ndarray, control: np.ndarray, difference: float | N
     return (g, se, *z_interval(g, se, ci_level))
 
 
-def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
-                 ) -> tuple[float, float, float, float]:
-    """Morris's (2008) d_ppc2: difference in mean change over the pooled pre-test SD.
+def _effect_frame(kind: str, values, ci_level: float, nt: int, nc: int, rho: float,
+                  note: str) -> pd.DataFrame:
+    return pd.DataFrame([[kind, *(float(v) for v in values), ci_level, nt, nc, rho, note]],
+                        columns=EFFECT_SIZE_COLUMNS)
 
-    ``d = c_p [(M_post,T - M_pre,T) - (M_post,C - M_pre,C)] / SD_pre,pooled`` with
-    ``c_p = 1 - 3 / (4 (n_T + n_C - 2) - 1)``; variance (Morris 2008, eq. 25)
-    ``2 c_p^2 (1 - rho) (n_T + n_C)/(n_T n_C) (n_T + n_C - 2)/(n_T + n_C - 4)
-    (1 + d^2 / (2 (1 - rho) (n_T + n_C)/(n_T n_C))) - d^2`` with the pooled pre-post
-    correlation ``rho``.
+
+def _arrays(*arrays) -> list[np.ndarray]:
+    out = [np.asarray(a, float) for a in arrays]
+    for a in out:
+        if a.ndim != 1:
+            raise AnalysisError(f"expected one-dimensional scores; got shape {a.shape}")
+        if np.isnan(a).any():
+            raise AnalysisError("the scores contain missing values; pass complete cases only")
+    return out
+
+
+def hedges_g_wwc(treated, control, *, difference: float | None = None,
+                 ci_level: float = 0.95) -> pd.DataFrame:
+    """Hedges' g as the What Works Clearinghouse computes it.
+
+    Parameters
+    ----------
+    treated, control : array-like
+        Outcome scores of the intervention and the comparison group (no missing values).
+    difference : float, optional
+        An adjusted mean difference (e.g. from ANCOVA) to use instead of the raw one.
+    ci_level : float
 
     Returns
     -------
-    (d, se, ci_low, ci_high)
+    DataFrame
+        One row, columns :data:`EFFECT_SIZE_COLUMNS`: ``effect_size_type = "hedges_g_wwc"``,
+        ``effect_size`` (g), ``se``, the normal interval ``ci_low``-``ci_high`` at
+        ``ci_level``, ``n_intervention``, ``n_comparison``, ``r_pre_post`` (NaN: not used) and
+        ``note`` (why g is missing: fewer than 2 per group, or no variance).
+
+    Notes
+    -----
+    ``g = omega * (mean_T - mean_C) / S_pooled``, ``omega = 1 - 3 / (4N - 9)``, with the
+    pooled within-group SD (``n - 1`` weights); ``se = sqrt(N / (n_T n_C) + g^2 / (2N))``
+    (WWC Procedures Handbook v5.0, appendix E). Before the correction, ``g / omega`` equals R
+    ``effectsize::cohens_d(treated, control)`` (tests/reference/effects_r.json).
+
+    Examples
+    --------
+    >>> row = hedges_g_wwc([5, 6, 7, 8.0], [4, 5, 6, 6.0]).iloc[0]
+    >>> round(float(row["effect_size"]), 3), row["effect_size_type"]
+    (0.956, 'hedges_g_wwc')
     """
-    arrays = [np.asarray(a, float) for a in (pre_t, post_t, pre_c, post_c)]
-    pre_t, post_t, pre_c, post_c = arrays
+    t, c = _arrays(treated, control)
+    values = _compute_hedges_g(t, c, difference, ci_level)
+    note = "" if np.isfinite(values[0]) else (
+        "not estimated: fewer than 2 respondents in a group" if min(len(t), len(c)) < 2
+        else "not estimated: no variance within the groups")
+    return _effect_frame("hedges_g_wwc", values, ci_level, len(t), len(c), np.nan, note)
+
+
+def _compute_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float
+                   ) -> tuple[float, float, float, float, float]:
+    """(d, se, ci_low, ci_high, pooled pre-post r) of Morris's d_ppc2; NaN where undefined."""
     nt, nc = len(pre_t), len(pre_c)
     if nt < 3 or nc < 3:
-        return (np.nan,) * 4
+        return (np.nan,) * 5
     sd_pre = np.sqrt(((nt - 1) * pre_t.var(ddof=1) + (nc - 1) * pre_c.var(ddof=1))
                      / (nt + nc - 2))
     if sd_pre == 0:
-        return (np.nan,) * 4
+        return (np.nan,) * 5
     cp = 1 - 3 / (4 * (nt + nc - 2) - 1)
     d = cp * ((post_t.mean() - pre_t.mean()) - (post_c.mean() - pre_c.mean())) / sd_pre
     rho = (((nt - 1) * np.corrcoef(pre_t, post_t)[0, 1] + (nc - 1)
@@ -111,7 +146,48 @@ def morris_dppc2(pre_t, post_t, pre_c, post_c, ci_level: float = 0.95
     var = (2 * cp**2 * (1 - rho) * k * (nt + nc - 2) / (nt + nc - 4)
            * (1 + d * d / (2 * (1 - rho) * k)) - d * d)
     se = np.sqrt(var) if var > 0 else np.nan
-    return (d, se, *z_interval(d, se, ci_level))
+    return (d, se, *z_interval(d, se, ci_level), rho)
+
+
+def morris_dppc2(pre_t, post_t, pre_c, post_c, *, ci_level: float = 0.95) -> pd.DataFrame:
+    """Morris's (2008) d_ppc2: difference in mean change over the pooled pre-test SD.
+
+    Parameters
+    ----------
+    pre_t, post_t, pre_c, post_c : array-like
+        Paired scores (same respondents, same order) of the intervention (``_t``) and the
+        comparison group (``_c``) before and after; no missing values.
+    ci_level : float
+
+    Returns
+    -------
+    DataFrame
+        One row, columns :data:`EFFECT_SIZE_COLUMNS`: ``effect_size_type = "morris_dppc2"``,
+        ``effect_size`` (d), ``se``, the normal interval, the group sizes, ``r_pre_post``
+        (the pooled pre-post correlation the standard error used) and ``note``.
+
+    Notes
+    -----
+    ``d = c_p [(M_post,T - M_pre,T) - (M_post,C - M_pre,C)] / SD_pre,pooled`` with
+    ``c_p = 1 - 3 / (4 (n_T + n_C - 2) - 1)``; variance (Morris 2008, eq. 25)
+    ``2 c_p^2 (1 - rho) (n_T + n_C)/(n_T n_C) (n_T + n_C - 2)/(n_T + n_C - 4)
+    (1 + d^2 / (2 (1 - rho) (n_T + n_C)/(n_T n_C))) - d^2`` with the pre-post correlation
+    pooled over both groups, ``rho = ((n_T - 1) r_T + (n_C - 1) r_C) / (n_T + n_C - 2)``.
+
+    References
+    ----------
+    Morris, S. B. (2008). Estimating effect sizes from pretest-posttest-control group designs.
+    Organizational Research Methods, 11, 364-386.
+    """
+    pre_t, post_t, pre_c, post_c = _arrays(pre_t, post_t, pre_c, post_c)
+    if len(pre_t) != len(post_t) or len(pre_c) != len(post_c):
+        raise AnalysisError(f"pre and post must be paired: {len(pre_t)} and {len(post_t)} "
+                            f"intervention, {len(pre_c)} and {len(post_c)} comparison scores")
+    *values, rho = _compute_dppc2(pre_t, post_t, pre_c, post_c, ci_level)
+    note = "" if np.isfinite(values[0]) else (
+        "not estimated: fewer than 3 respondents in a group"
+        if min(len(pre_t), len(pre_c)) < 3 else "not estimated: no pre-test variance")
+    return _effect_frame("morris_dppc2", values, ci_level, len(pre_t), len(pre_c), rho, note)
 
 
 def _prepare(panel, study, scales, post):
@@ -182,8 +258,8 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
         fit = smf.ols(formula, data=data).fit()
         est, se = fit.params["treated"], fit.bse["treated"]
         low, high = t_interval(est, se, fit.df_resid, ci_level)
-        g = hedges_g_wwc(data.loc[data.treated == 1, "post"],
-                         data.loc[data.treated == 0, "post"], est, ci_level)
+        g = _compute_hedges_g(data.loc[data.treated == 1, "post"].to_numpy(float),
+                              data.loc[data.treated == 0, "post"].to_numpy(float), est, ci_level)
         rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
                      "statistic": fit.tvalues["treated"], "df": fit.df_resid,
                      "p_value": fit.pvalues["treated"], "effect_size": g[0],
@@ -234,7 +310,8 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
     pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
     se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
     low, high = t_interval(est, se, df, ci_level)
-    d = morris_dppc2(t["pre"], t["post"], c["pre"], c["post"], ci_level)
+    d = _compute_dppc2(*(x.to_numpy(float) for x in (t["pre"], t["post"], c["pre"], c["post"])),
+                       ci_level)
     return {**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
             "statistic": est / se, "df": df, "p_value": 2 * stats.t.sf(abs(est / se), df),
             "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
@@ -266,7 +343,8 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
         t = both.loc[both["group"] == intervention, "pre"]
         c = both.loc[both["group"] == comparison, "pre"]
         note = too_small(min(len(t), len(c)), study)
-        g = hedges_g_wwc(t, c)[0] if not note else np.nan
+        g = _compute_hedges_g(t.to_numpy(float), c.to_numpy(float), None, 0.95)[0] \
+            if not note else np.nan
         verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
                    "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
         rows.append([scale, wave, intervention, comparison, len(t),
@@ -279,19 +357,26 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
 
 
 #: WWC attrition boundaries: the highest differential attrition (percentage points) that is
-#: still "low" for overall attrition 0, 1, ..., 57 % (cautious) and 0, ..., 57 % (optimistic).
-#: What Works Clearinghouse Procedures and Standards Handbook, version 5.0 (2022), table II.1
-#: (figures as in ../shared/DOMAIN.md; the handbook rounds rates to whole percentages).
+#: still "low" for overall attrition 0, 1, ..., 65 % (Standards Handbook v4.1/v5.0, table II.1).
+#: The cautious boundary ends at 57 % (0.0): from 58 % on every differential is high (``None``).
+#: Transcribed from the R package baselinr 0.6.0 (``R/attrition_boundary.R``,
+#: ``.wwc_attrition_table()``); every row is tested against
+#: ``tests/reference/wwc_attrition_boundaries.csv``. Corrected (issue 18): the earlier table had
+#: six 10.9 entries in the optimistic column (8-13 % instead of 8-12 %), which shifted every
+#: optimistic value from 13 % on by one row, and stopped at 57 %. The RWWC v4.0 calculator
+#: (HaiwenChu/RWWC-v.4-Group-Designs, 2019) has the old optimistic column for 13-57 %, so the
+#: optimistic values from 13 % on rest on baselinr alone until checked against the handbook.
 WWC_BOUNDARIES = {
     "cautious": [5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9,
                  5.9, 5.8, 5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3, 4.1, 4.0,
                  3.8, 3.6, 3.5, 3.3, 3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0, 1.8, 1.6, 1.5,
-                 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0],
+                 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0,
+                 None, None, None, None, None, None, None, None],
     "optimistic": [10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9,
-                   10.9, 10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4,
-                   9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3,
-                   6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8,
-                   2.6, 2.3],
+                   10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4, 9.2,
+                   9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0,
+                   5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8, 2.6,
+                   2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3],
 }
 ATTRITION_COLUMNS = ["group", "randomised_intervention", "analysed_intervention",
                      "randomised_comparison", "analysed_comparison", "overall",
@@ -306,8 +391,10 @@ def wwc_attrition(randomised_intervention: int, analysed_intervention: int,
     Overall attrition is ``(randomised - analysed) / randomised`` over both groups;
     differential attrition is the absolute difference between the groups' rates, in
     percentage points. Attrition is ``low`` when the differential, rounded to one decimal, is
-    at most the boundary for the overall rate rounded to a whole percentage; ``high`` beyond
-    the table (overall above 57 %).
+    at most the boundary for the overall rate rounded to a whole percentage (table
+    :data:`WWC_BOUNDARIES`); ``high`` where the table has no boundary: the cautious one ends at
+    57 % overall attrition, the optimistic one at 65 % (``boundary`` is then NaN and ``note``
+    says why).
 
     Returns
     -------
@@ -338,9 +425,12 @@ def wwc_attrition(randomised_intervention: int, analysed_intervention: int,
     overall, differential = round(overall, 9), round(abs(rate_t - rate_c), 9)
     table = WWC_BOUNDARIES[boundary]
     index = int(np.floor(overall + 0.5))
-    limit = table[index] if index < len(table) else np.nan
-    low = index < len(table) and round(differential, 1) <= limit + 1e-9
-    note = "" if index < len(table) else "overall attrition beyond the WWC table"
+    limit = table[index] if index < len(table) else None
+    low = limit is not None and round(differential, 1) <= limit + 1e-9
+    note = "" if limit is not None else (
+        f"overall attrition {index} % is beyond the WWC {boundary} boundary (last row: "
+        f"{max(i for i, v in enumerate(table) if v is not None)} %): attrition is high")
+    limit = np.nan if limit is None else limit
     return pd.DataFrame([[group, *counts, float(round(overall, 4)), float(round(differential, 4)),
                           boundary, limit, "low" if low else "high", note]],
                         columns=ATTRITION_COLUMNS)

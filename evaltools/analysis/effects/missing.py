@@ -27,29 +27,60 @@ from evaltools.analysis.effects.common import (
 from evaltools.analysis.effects.controlled import ancova, diff_in_diff
 from evaltools.analysis.effects.mixed import mixed_model
 
-__all__ = ["rubin_pool", "multiple_imputation", "sensitivity", "SENSITIVITY_COLUMNS"]
+__all__ = ["rubin_pool", "multiple_imputation", "sensitivity", "SENSITIVITY_COLUMNS",
+           "RUBIN_COLUMNS"]
 
 SENSITIVITY_COLUMNS = ["scale", "wave", "method", "estimand", "estimate", "se", "ci_low",
                        "ci_high", "ci_level", "df", "p_value", "n", "note"]
 
 
-def rubin_pool(estimates, variances, df_complete: float | None = None) -> dict:
+#: Columns of :func:`rubin_pool` (one row).
+RUBIN_COLUMNS = ["estimate", "within", "between", "total", "se", "df", "m"]
+
+
+def rubin_pool(estimates, variances=None, *, se=None,
+               df_complete: float | None = None) -> pd.DataFrame:
     """Pool estimates from multiply imputed data sets (Rubin's rules).
 
-    ``Q = mean(q)``, ``U = mean(u)``, ``B = var(q)``, ``T = U + (1 + 1/m) B``; degrees of
-    freedom by Barnard & Rubin (1999) when ``df_complete`` is given, else Rubin (1987).
+    Parameters
+    ----------
+    estimates : array-like
+        The estimate from each imputed data set.
+    variances, se : array-like
+        Their sampling variances or their standard errors: give one of the two.
+    df_complete : float, optional
+        Residual degrees of freedom of the complete-data analysis (Barnard & Rubin 1999).
 
     Returns
     -------
-    dict
-        ``estimate, within, between, total, se, df, m``.
+    DataFrame
+        One row, columns :data:`RUBIN_COLUMNS`: the pooled ``estimate``; the ``within``,
+        ``between`` and ``total`` variance; ``se = sqrt(total)``; ``df``; ``m`` imputations.
+
+    Raises
+    ------
+    AnalysisError
+        With fewer than 2 imputations, both or neither of ``variances`` and ``se``, or
+        lengths that differ.
 
     Notes
     -----
+    ``Q = mean(q)``, ``U = mean(u)``, ``B = var(q)``, ``T = U + (1 + 1/m) B``; degrees of
+    freedom by Barnard & Rubin (1999) when ``df_complete`` is given, else Rubin (1987).
     Checked against R ``mice::pool.scalar(Q, U, n, k)``.
     """
+    if (variances is None) == (se is None):
+        raise AnalysisError("give the sampling variances (variances=) or the standard errors "
+                            "(se=) of the estimates, not both and not neither")
+    u = np.asarray(variances, float) if se is None else np.asarray(se, float) ** 2
     q = np.asarray(estimates, float)
-    u = np.asarray(variances, float)
+    if q.shape != u.shape:
+        raise AnalysisError(f"{q.size} estimates but {u.size} "
+                            f"{'variances' if se is None else 'standard errors'}")
+    return pd.DataFrame([_compute_rubin(q, u, df_complete)], columns=RUBIN_COLUMNS)
+
+
+def _compute_rubin(q: np.ndarray, u: np.ndarray, df_complete: float | None) -> dict:
     m = len(q)
     if m < 2:
         raise AnalysisError("pooling needs at least 2 imputations")
@@ -122,7 +153,8 @@ def multiple_imputation(panel: pd.DataFrame, study, *, scale: str, post: str | N
             estimates.append(change.mean())
             variances.append(change.var(ddof=1) / len(change))
             k = 1
-    pooled = rubin_pool(estimates, variances, df_complete=len(data) - k)
+    pooled = _compute_rubin(np.asarray(estimates, float), np.asarray(variances, float),
+                            len(data) - k)
     low, high = t_interval(pooled["estimate"], pooled["se"], pooled["df"], ci_level)
     p = 2 * stats.t.sf(abs(pooled["estimate"] / pooled["se"]), pooled["df"])
     return {**pooled, "ci_low": low, "ci_high": high, "p_value": p, "n": len(data)}
