@@ -135,3 +135,67 @@ def test_invalid_runs_are_refused():
         simulate_power(plan, n_sims=5, executor="slurm")
     with pytest.raises(PlanningError, match="n_sims"):
         simulate_power(plan, n_sims=1)
+
+
+# --- the project's simulator as the generator (simulate_study, scored, then analysed) -------
+
+#: Agreement of the project-simulator power with the formula, in Monte Carlo SEs. The formula
+#: assumes equal variances; item answers near the top of a scale shrink the treated group's
+#: variance a little (a ceiling), worth about 0.5 MC SE at this design point.
+STUDY_MC_SES = 3.5
+
+
+def test_project_simulator_power_agrees_with_the_formula():
+    design = PlanDesign("ancova", r_pre_post=0.5)
+    plan = SimulationPlan(design, effect=0.25, n=300, generator="study")
+    n_sims = 120
+    sim = simulate_power(plan, n_sims=n_sims, seed=11).iloc[0]
+    assert sim["generator"] == "study" and sim["n_failed"] == 0
+    # the truth is the simulator's own: its effect on the BRS score per baseline SD
+    assert abs(sim["true_effect"] - 0.25) < 0.01
+    analytic = plan_power(design, effect=sim["true_effect"], n=300).iloc[0]
+    mc_se = np.sqrt(analytic["power"] * (1 - analytic["power"]) / n_sims)
+    assert abs(sim["power"] - analytic["power"]) < STUDY_MC_SES * mc_se, (sim["power"],
+                                                                         analytic["power"])
+    assert abs(sim["bias"]) < STUDY_MC_SES * sim["bias_mc_se"]
+    assert abs(sim["coverage"] - 0.95) < STUDY_MC_SES * np.sqrt(0.95 * 0.05 / n_sims)
+
+
+def test_project_simulator_reproducible_and_independent_of_workers():
+    plan = SimulationPlan(PlanDesign("cluster_randomised", icc=0.05, cluster_size=8,
+                                     r_pre_post=0.4, attrition=(0.2,)),
+                          effect=0.3, clusters=6, generator="study")
+    one: list[dict] = []
+    two: list[dict] = []
+    a = simulate_power(plan, n_sims=6, seed=9, replications=one, chunk_size=2)
+    b = simulate_power(plan, n_sims=6, seed=9, workers=2, replications=two, chunk_size=2)
+    pd.testing.assert_frame_equal(pd.DataFrame(one), pd.DataFrame(two))
+    assert a.iloc[0]["power"] == b.iloc[0]["power"]
+    other = simulate_power(plan, n_sims=6, seed=10).iloc[0]
+    assert other["mean_estimate"] != a.iloc[0]["mean_estimate"]
+    # 6 whole clusters of 8 persons each (cluster_robust counts every respondent in the model)
+    assert a.iloc[0]["mean_n_analysed"] == 48
+
+
+def test_the_generator_argument_overrides_the_plan():
+    plan = SimulationPlan(PlanDesign("pre_post", r_pre_post=0.5), effect=0.3, n=30)
+    out = simulate_power(plan, n_sims=3, seed=1, generator="study").iloc[0]
+    assert out["generator"] == "study"
+    assert abs(out["true_effect"] - 0.3) < 0.02
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(design=PlanDesign("ancova", share_treated=0.6), n=100), "share_treated"),
+    (dict(design=PlanDesign("cluster_randomised", icc=0.1, cluster_size=5), clusters=50),
+     "at most 40 sites"),
+    (dict(design=PlanDesign("ancova", r_pre_post=0.95), n=100), "reliability"),
+])
+def test_plans_the_simulator_cannot_express_are_refused(kwargs, match):
+    with pytest.raises(PlanningError, match=match):
+        plan = SimulationPlan(effect=0.2, generator="study", **kwargs)
+        simulate_power(plan, n_sims=2, seed=1)
+
+
+def test_unknown_generator_is_refused():
+    with pytest.raises(PlanningError, match="generator='r'"):
+        SimulationPlan(PlanDesign("ancova"), effect=0.2, n=30, generator="r")

@@ -61,6 +61,10 @@ _DESIGN_FLAGS = {"design": "kind", "alpha": "alpha", "sides": "sides",
               help="Multiple-outcome correction of alpha.")
 @click.option("--simulate", "n_sims", type=int, default=None,
               help="Also check by simulating this many studies (e.g. 1000).")
+@click.option("--generator", type=click.Choice(["study", "scores"]), default=None,
+              help="What each simulated study is drawn by: the project's simulator (item "
+                   "answers, scored; the default where it can express the design) or scale "
+                   "scores drawn directly.")
 @click.option("--seed", type=int, default=None, help="Seed of the simulation.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Local processes for the simulation.")
@@ -74,7 +78,8 @@ _DESIGN_FLAGS = {"design": "kind", "alpha": "alpha", "sides": "sides",
 @click.option("--no-report", is_flag=True, help="Print the tables only.")
 @friendly
 def plan(study: Path | None, source: Path | None, scale: str | None, n_sims: int | None,
-         seed: int | None, workers: int, executor: str, scheduler: str | None,
+         generator: str | None, seed: int | None, workers: int, executor: str,
+         scheduler: str | None,
          language: str | None, reports_dir: Path, no_report: bool, **flags) -> None:
     """Plan a study: sample size, power and minimum detectable effect (MDES).
 
@@ -127,12 +132,15 @@ def plan(study: Path | None, source: Path | None, scale: str | None, n_sims: int
         size = question.size_kwargs() or question.size_kwargs(
             answers["required"]["clusters" if question.design.clustered
                                 else "n_enrolled"].iloc[0])
-        sim_plan = SimulationPlan(question.design, question.effect,
-                                  **{k: int(v) for k, v in size.items()}, **settings)
+        generator = generator or settings.pop("generator", None)
+        settings.pop("generator", None)
+        sim_plan = _simulation_plan(question, size, settings, generator)
         simulation = simulate_power(sim_plan, n_sims=n_sims, seed=seed, workers=workers,
                                     executor=executor, scheduler=scheduler, progress=True)
         r = simulation.iloc[0]
-        click.echo(f"simulation ({n_sims} studies, {r['estimator']}): power {r['power']:.3f} "
+        click.echo(f"simulation ({n_sims} studies drawn by "
+                   + ("the project's simulator" if r["generator"] == "study" else
+                      "the scores model") + f", {r['estimator']}): power {r['power']:.3f} "
                    f"(MC SE {r['power_mc_se']:.3f}), coverage {r['coverage']:.3f}, "
                    f"bias {r['bias']:.3f}; {r['seconds']:.1f} s")
     if no_report:
@@ -152,6 +160,22 @@ def plan(study: Path | None, source: Path | None, scale: str | None, n_sims: int
     finally:
         shutil.rmtree(work, ignore_errors=True)
     click.echo(f"report: {final / 'report.html'}")
+
+
+def _simulation_plan(question: PlanningQuestion, size: dict, settings: dict,
+                     generator: str | None) -> SimulationPlan:
+    """The design point to simulate: by the project's simulator unless asked otherwise or the
+    simulator cannot express the design (then the scores model, with a note why)."""
+    sizes = {k: int(v) for k, v in size.items()}
+    if generator is not None:
+        return SimulationPlan(question.design, question.effect, **sizes, **settings,
+                              generator=generator)
+    try:
+        return SimulationPlan(question.design, question.effect, **sizes, **settings,
+                              generator="study")
+    except PlanningError as error:
+        click.echo(f"note: {error}; simulating scale scores instead")
+        return SimulationPlan(question.design, question.effect, **sizes, **settings)
 
 
 def _print(question: PlanningQuestion, answers: dict[str, pd.DataFrame]) -> None:

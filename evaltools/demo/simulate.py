@@ -29,6 +29,21 @@ An item answer is the category of ``lambda * eta + N(0, sigma^2)`` between order
 so the expected scale means per site, group and wave and the effect on the treated in score units
 (``E[score | mu_T] - E[score | mu_T - delta]``) are written out as the truth.
 
+Planned designs
+---------------
+The same model draws the studies a power simulation needs
+(:mod:`evaltools.analysis.planning.simulation`): a fixed number of respondents per group and
+site (``size=(m, m)``), whole sites assigned to the intervention or the comparison
+(``assignment="whole_site"``) or one group only (``comparison=False``), a site-level variance
+given as an intraclass correlation (``icc``), the person-level stable share of the latent
+variance (``r_pre_post``, the latent test-retest correlation), any number of waves
+(``n_waves``) with dropout per wave (``dropout``) and trends (``trends``), skewed person parts
+(``skew``), instrument calibration fixed across studies (``item_seed``) and, with
+``units="score"``, effects, ``r_pre_post`` and ``icc`` meant for the scale score rather than the
+latent factor (converted through the scale's reliability; see :class:`SimulationSettings`).
+``fast=True`` skips what a power simulation does not use: identifiers, submission times, double
+submissions, the expected means and the sorting of the responses.
+
 Realistic mess: items left blank (MCAR), "weet niet" answers (code 9), dropout after baseline
 that depends on the observed baseline scores (missing at random), respondents who start only at
 post (non-starters), a few double submissions within a wave, and direct identifiers in the files.
@@ -41,6 +56,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 from scipy.special import expit, logit
 from scipy.stats import norm
 
@@ -144,6 +160,42 @@ class SimulationSettings:
         Probability that a wave file contains one double submission.
     instruments : tuple of str
         Instrument ids to administer.
+    n_waves : int
+        Waves: baseline, post, then follow-ups (``t0, t1, ...``); the demo has 3. Waves after
+        the third keep the third's trend and effect.
+    dropout : tuple of float, optional
+        Dropout per wave after the baseline, each a share of those measured at the wave before
+        (replaces ``retention_post`` and ``retention_follow_up``; ``n_waves - 1`` values).
+    trends : tuple of float, optional
+        Change that happens anyway, per wave, latent SD units (default: the demo's).
+    assignment : {"within_site", "whole_site"}
+        ``within_site``: both groups in every site; ``whole_site``: each site is in one group
+        (cluster assignment), the first ``round(share_treated_sites * n_sites)`` sites in the
+        intervention group (site levels are independent draws, so this is as good as random).
+    share_treated_sites : float
+        Share of sites in the intervention group (``whole_site`` only).
+    comparison : bool
+        False: the intervention group only (a one-group pre-post study).
+    icc : float, optional
+        Intraclass correlation of the latent factor between sites (replaces ``site_level_sd``:
+        site variance ``icc / (1 - icc)`` beside the within-site variance of 1).
+    r_pre_post : float, optional
+        Latent correlation between waves within a person: the stable person share of the
+        within-site variance (default 0.65).
+    skew : float
+        Skewness of the person parts (0: normal; above 0: standardised gamma draws, a floor or
+        ceiling on the scale scores).
+    item_seed : int, optional
+        Seed of the item thresholds, so that studies drawn with different ``seed`` share one
+        calibration of the instruments (default: drawn from ``seed``).
+    units : {"latent", "score"}
+        ``score``: ``effects`` are standardised effects (Cohen's d, per within-site baseline
+        SD) on each instrument's first scale score, and ``r_pre_post`` and ``icc`` are the
+        scale score's, converted to the latent factor through the scale's reliability
+        ``rel = corr(score, eta)^2`` (``r_latent = r / rel``; site variance
+        ``icc / (rel (1 - icc))``) and the exact expected scale score.
+    fast : bool
+        Skip identifiers, submission times, double submissions, expected means and sorting.
     """
 
     seed: int = 20240901
@@ -164,13 +216,56 @@ class SimulationSettings:
     dont_know: float = 0.015
     duplicate_share: float = 0.5
     instruments: tuple[str, ...] = DEMO_INSTRUMENTS
+    n_waves: int = 3
+    dropout: tuple[float, ...] | None = None
+    trends: tuple[float, ...] | None = None
+    assignment: Literal["within_site", "whole_site"] = "within_site"
+    share_treated_sites: float = 0.5
+    comparison: bool = True
+    icc: float | None = None
+    r_pre_post: float | None = None
+    skew: float = 0.0
+    item_seed: int | None = None
+    units: Literal["latent", "score"] = "latent"
+    fast: bool = False
 
     def to_dict(self) -> dict:
-        """Plain data, for ``truth/simulation.json``."""
+        """Plain data, for ``truth/simulation.json``.
+
+        Fields added for planned designs appear only when they differ from their defaults,
+        so that the demo study's files stay as they were.
+        """
         out = asdict(self)
         out["size"] = list(self.size)
         out["instruments"] = list(self.instruments)
+        for name in _PLANNING_FIELDS:
+            value = out.pop(name)
+            if value != getattr(_DEFAULTS, name):
+                out[name] = list(value) if isinstance(value, tuple) else value
         return out
+
+    @property
+    def waves(self) -> tuple[tuple[str, str, tuple[str, str], float], ...]:
+        """(id, role, date window, trend) per wave."""
+        return _waves(self)
+
+
+_PLANNING_FIELDS = ("n_waves", "dropout", "trends", "assignment", "share_treated_sites",
+                    "comparison", "icc", "r_pre_post", "skew", "item_seed", "units", "fast")
+_DEFAULTS = SimulationSettings()
+
+
+def _waves(s: SimulationSettings) -> tuple:
+    waves = list(DEMO_WAVES[:s.n_waves])
+    for w in range(len(waves), s.n_waves):  # further follow-ups, six months apart
+        start = pd.Timestamp(DEMO_WAVES[2][2][0]) + pd.DateOffset(months=6 * (w - 2))
+        end = start + pd.Timedelta(days=39)
+        waves.append((f"t{w}", "follow_up", (start.strftime("%Y-%m-%d"),
+                                             end.strftime("%Y-%m-%d")), DEMO_WAVES[2][3]))
+    if s.trends is not None:
+        waves = [(w, role, dates, float(t)) for (w, role, dates, _), t
+                 in zip(waves, s.trends, strict=True)]
+    return tuple(waves)
 
 
 @dataclass
@@ -220,13 +315,14 @@ class SimulatedStudy:
             baseline, follow-up completers at baseline and follow-up.
         """
         p = self.participants
-        waves = [w[0] for w in DEMO_WAVES]
+        waves = [w[0] for w in self.settings.waves]
         agg = p.assign(
             enrolled=True,
             completers=p[f"in_{waves[0]}"] & p[f"in_{waves[1]}"],
             dropouts=p[f"in_{waves[0]}"] & ~p[f"in_{waves[1]}"],
             non_starters=~p[f"in_{waves[0]}"] & p[f"in_{waves[1]}"],
-            follow_up_completers=p[f"in_{waves[0]}"] & p[f"in_{waves[2]}"],
+            follow_up_completers=(p[f"in_{waves[0]}"] & p[f"in_{waves[2]}"]
+                                  if len(waves) > 2 else False),
             **{f"measured_{w}": p[f"in_{w}"] for w in waves},
         ).groupby(["site", "group"], sort=False)
         cols = ["enrolled", *(f"measured_{w}" for w in waves), "completers", "dropouts",
@@ -267,29 +363,38 @@ def simulate_study(settings: SimulationSettings | None = None, **overrides) -> S
     instruments = [library[i][-1] for i in s.instruments]
     rng = np.random.default_rng(s.seed)
     sites = demo_sites(s.n_sites)
-    params = _item_parameters(instruments, rng)
+    waves = s.waves
+    params = _item_parameters(
+        instruments, rng if s.item_seed is None else np.random.default_rng(s.item_seed))
     offset = s.baseline_offset if s.design == "controlled" else 0.0
     factors = [inst.protective_factor for inst in instruments]
+    effects, person_var, site_sd = _latent_parameters(s, instruments, params)
+    n_treated_sites = round(s.share_treated_sites * s.n_sites)
 
     frames, people, truth_rows, mean_rows, dups = [], [], [], [], []
     next_id = 100001
     for site_index, (site_id, _, _) in enumerate(sites):
-        site_level = rng.normal(0.0, s.site_level_sd, size=len(instruments))
-        post_delta = np.array([s.effects.get(f, 0.0) for f in factors])
+        site_level = rng.normal(0.0, site_sd, size=len(instruments))
+        post_delta = np.array([effects.get(f, 0.0) for f in factors])
         post_delta = post_delta + rng.normal(0.0, s.effect_sd_sites, size=len(instruments))
-        post_delta[[s.effects.get(f, 0.0) == 0.0 for f in factors]] = 0.0  # nulls stay null
-        deltas = [np.zeros(len(instruments)), post_delta, post_delta * s.follow_up_retention]
+        post_delta[[effects.get(f, 0.0) == 0.0 for f in factors]] = 0.0  # nulls stay null
+        deltas = [np.zeros(len(instruments)), post_delta]
+        deltas += [post_delta * s.follow_up_retention] * (len(waves) - 2)
         mus = {}
         for group in GROUPS:
             treated = group == GROUPS[0]
             mus[group] = [site_level + (offset if treated else 0.0) + trend
                           + (deltas[w] if treated else 0.0)
-                          for w, (*_, trend) in enumerate(DEMO_WAVES)]
+                          for w, (*_, trend) in enumerate(waves)]
+        present = _groups_in_site(s, site_index, n_treated_sites)
+        n_treated = 0
+        for group in present:
             n = int(rng.integers(s.size[0], s.size[1] + 1))
             ids = [f"{next_id + k}" for k in range(n)]
             next_id += n + int(rng.integers(5, 50))  # agencies' numbering has gaps
             block, person = _simulate_group(s, rng, instruments, params, mus[group], n,
-                                            site_index)
+                                            site_index, person_var)
+            n_treated += n if group == GROUPS[0] else 0
             for frame in block:
                 frame.insert(0, "respondent_id", [ids[k] for k in frame.pop("_person")])
                 frame.insert(1, "site", site_id)
@@ -299,19 +404,110 @@ def simulate_study(settings: SimulationSettings | None = None, **overrides) -> S
             person.insert(2, "group", group)
             frames.extend(block)
             people.append(person)
-        truth_rows += _truth_rows(site_id, instruments, params, mus, deltas, rng,
-                                  n_treated=int((people[-2]["group"] == GROUPS[0]).sum()))
-        mean_rows += _mean_rows(site_id, instruments, params, mus)
+        if n_treated:
+            truth_rows += _truth_rows(site_id, instruments, params, mus, deltas, rng,
+                                      n_treated=n_treated, waves=waves)
+        if not s.fast:
+            mean_rows += _mean_rows(site_id, instruments, params, mus, waves)
 
     responses = pd.concat(frames, ignore_index=True)
-    responses, dups = _add_duplicates(responses, s, rng)
-    order = {w[0]: i for i, w in enumerate(DEMO_WAVES)}
-    responses = responses.sort_values(
-        ["wave", "site", "submitted_at", "respondent_id"], key=lambda c: c.map(order)
-        if c.name == "wave" else c, kind="stable").reset_index(drop=True)
+    if s.fast:
+        dups = pd.DataFrame(columns=["respondent_id", "site", "wave"])
+    else:
+        responses, dups = _add_duplicates(responses, s, rng)
+        order = {w[0]: i for i, w in enumerate(waves)}
+        responses = responses.sort_values(
+            ["wave", "site", "submitted_at", "respondent_id"], key=lambda c: c.map(order)
+            if c.name == "wave" else c, kind="stable").reset_index(drop=True)
     true_effects = _with_overall(pd.DataFrame(truth_rows))
     return SimulatedStudy(s, instruments, sites, responses, pd.concat(people, ignore_index=True),
                           true_effects, pd.DataFrame(mean_rows), dups)
+
+
+def _groups_in_site(s: SimulationSettings, site_index: int, n_treated_sites: int
+                    ) -> tuple[str, ...]:
+    if not s.comparison:
+        return GROUPS[:1]
+    if s.assignment == "whole_site":
+        return GROUPS[:1] if site_index < n_treated_sites else GROUPS[1:]
+    return GROUPS
+
+
+_CALIBRATIONS: dict[tuple, tuple[dict[str, float], float, float]] = {}
+
+
+def _latent_parameters(s: SimulationSettings, instruments, params
+                       ) -> tuple[dict[str, float], float, float]:
+    """(effects per factor, stable person variance, SD of site levels) in latent units.
+
+    With ``units="score"`` and a fixed ``item_seed`` the calibration is the same for every
+    study drawn, so it is computed once per process.
+    """
+    key = None
+    if s.units == "score" and s.item_seed is not None:
+        key = (s.instruments, s.item_seed, s.r_pre_post, s.icc, s.n_waves, s.trends,
+               tuple(sorted(s.effects.items())))
+        if key in _CALIBRATIONS:
+            effects, r, site_sd = _CALIBRATIONS[key]
+            return dict(effects), r, site_sd
+    out = _compute_latent_parameters(s, instruments, params)
+    if key is not None:
+        if len(_CALIBRATIONS) > 64:
+            _CALIBRATIONS.clear()
+        _CALIBRATIONS[key] = (dict(out[0]), out[1], out[2])
+    return out
+
+
+def _compute_latent_parameters(s: SimulationSettings, instruments, params
+                               ) -> tuple[dict[str, float], float, float]:
+    effects = dict(s.effects)
+    r = _PERSON_VAR if s.r_pre_post is None else s.r_pre_post
+    icc = s.icc
+    if s.units == "score":
+        # one calibration per study: the first instrument's first scale for r and the ICC
+        calibration = np.random.default_rng(s.item_seed if s.item_seed is not None else s.seed)
+        rel = {inst.id: _reliability(inst.scales[0], inst, params, calibration)
+               for inst in instruments}
+        first = rel[instruments[0].id]
+        if s.r_pre_post is not None:
+            if s.r_pre_post >= first:
+                raise ValueError(
+                    f"simulation setting r_pre_post={s.r_pre_post!r}: expected a correlation "
+                    f"below the reliability of scale {instruments[0].scales[0].id!r} "
+                    f"({first:.3f}); a score cannot correlate more with itself over time")
+            r = s.r_pre_post / first
+        if icc is not None:
+            icc = icc / (first * (1 - icc) + icc)  # latent ICC whose score ICC is s.icc
+        trend_post = s.waves[1][3] if s.n_waves > 1 else 0.0
+        for inst in instruments:
+            d = effects.get(inst.protective_factor, 0.0)
+            if d != 0.0:
+                effects[inst.protective_factor] = _latent_effect(
+                    d, inst.scales[0], inst, params, trend_post, calibration)
+    site_sd = s.site_level_sd if icc is None else float(np.sqrt(icc / (1 - icc)))
+    return effects, r, site_sd
+
+
+def _reliability(scale, inst, params, rng, draws: int = 20000) -> float:
+    """corr(scale score, eta)^2 for eta ~ N(0, 1), by Monte Carlo."""
+    eta = rng.normal(0.0, 1.0, size=draws)
+    items = _draw_items(eta, inst, params, rng, scored=True)
+    matrix = np.column_stack([items[i] for i in scale.items])
+    score = matrix.mean(axis=1) if scale.method == "mean" else matrix.sum(axis=1)
+    return float(np.corrcoef(score, eta)[0, 1] ** 2)
+
+
+def _latent_effect(d: float, scale, inst, params, mu: float, rng) -> float:
+    """The latent effect whose effect on the scale score, per baseline SD, is ``d``."""
+    sd = _mc_sd(scale, inst, params, [0.0, 0.0], rng)
+    sign = -1.0 if scale.direction == "higher_is_worse" else 1.0
+
+    def gap(delta: float) -> float:
+        att = _expected_scale(scale, mu + delta, params) - _expected_scale(scale, mu, params)
+        return sign * att / sd - d
+
+    low, high = (0.0, 4.0 * d) if d > 0 else (4.0 * d, 0.0)
+    return float(brentq(gap, low, high, xtol=1e-10))
 
 
 def _check_settings(s: SimulationSettings) -> None:
@@ -330,6 +526,26 @@ def _check_settings(s: SimulationSettings) -> None:
             raise bad(name, "a share between 0 and 1")
     if s.item_missing + s.dont_know >= 0.5:
         raise bad("item_missing", "item_missing + dont_know below 0.5")
+    if s.n_waves < 2:
+        raise bad("n_waves", "2 or more (a baseline and a later wave)")
+    if s.dropout is not None and (len(s.dropout) != s.n_waves - 1
+                                  or not all(0.0 <= d < 1.0 for d in s.dropout)):
+        raise bad("dropout", f"{s.n_waves - 1} shares from 0 up to (not including) 1")
+    if s.trends is not None and len(s.trends) != s.n_waves:
+        raise bad("trends", f"{s.n_waves} values, one per wave")
+    if s.assignment not in ("within_site", "whole_site"):
+        raise bad("assignment", "'within_site' or 'whole_site'")
+    if s.assignment == "whole_site" and s.comparison and not (
+            1 <= round(s.share_treated_sites * s.n_sites) < s.n_sites):
+        raise bad("share_treated_sites", "a share leaving at least one site in each group")
+    if s.icc is not None and not 0.0 <= s.icc < 1.0:
+        raise bad("icc", "a share from 0 up to (not including) 1")
+    if s.r_pre_post is not None and not 0.0 <= s.r_pre_post < 1.0:
+        raise bad("r_pre_post", "a correlation from 0 up to (not including) 1")
+    if s.skew < 0:
+        raise bad("skew", "0 or more")
+    if s.units not in ("latent", "score"):
+        raise bad("units", "'latent' or 'score'")
 
 
 @dataclass(frozen=True)
@@ -387,19 +603,25 @@ def _draw_items(eta: np.ndarray, inst: Instrument, params: dict, rng: np.random.
     return out
 
 
-def _person_parts(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    cov = np.full((k, k), _PERSON_VAR * _PERSON_CORR)
-    cov += np.eye(k) * _PERSON_VAR * (1 - _PERSON_CORR)
-    return rng.multivariate_normal(np.zeros(k), cov, size=n, method="cholesky")
+def _person_parts(rng: np.random.Generator, n: int, k: int, var: float = _PERSON_VAR,
+                  skew: float = 0.0) -> np.ndarray:
+    cov = np.full((k, k), var * _PERSON_CORR)
+    cov += np.eye(k) * var * (1 - _PERSON_CORR)
+    if skew == 0:
+        return rng.multivariate_normal(np.zeros(k), cov, size=n, method="cholesky")
+    shape = 4.0 / (skew * skew)  # a gamma with this shape has skewness ``skew``
+    z = (rng.gamma(shape, 1.0, size=(n, k)) - shape) / np.sqrt(shape)
+    return z @ np.linalg.cholesky(cov).T
 
 
-def _simulate_group(s, rng, instruments, params, mus, n, site_index):
+def _simulate_group(s, rng, instruments, params, mus, n, site_index, person_var=_PERSON_VAR):
     k = len(instruments)
-    u = _person_parts(rng, n, k)
+    u = _person_parts(rng, n, k, person_var, s.skew)
     starts_late = rng.random(n) < s.non_starter_share
     waves = []
-    for w in range(len(DEMO_WAVES)):
-        eta = mus[w] + u + rng.normal(0.0, np.sqrt(1.0 - _PERSON_VAR), size=(n, k))
+    wave_list = s.waves
+    for w in range(len(wave_list)):
+        eta = mus[w] + u + rng.normal(0.0, np.sqrt(1.0 - person_var), size=(n, k))
         items = {}
         for j, inst in enumerate(instruments):
             items.update(_draw_items(eta[:, j], inst, params, rng))
@@ -416,14 +638,21 @@ def _simulate_group(s, rng, instruments, params, mus, n, site_index):
         composite += (score - score.mean()) / (score.std() or 1.0)
     z = (composite - composite.mean()) / (composite.std() or 1.0)
     in_t0 = ~starts_late
-    stay = rng.random(n) < expit(logit(s.retention_post) + s.dropout_slope * z)
-    in_t1 = np.where(in_t0, stay, True)
-    p_follow = np.where(in_t1, expit(logit(s.retention_follow_up) + s.dropout_slope * z),
-                        s.return_share)
-    in_t2 = rng.random(n) < p_follow
-    present = [in_t0, in_t1, in_t2]
+    if s.dropout is not None:
+        retention = [1.0 - d for d in s.dropout]
+    else:
+        retention = [s.retention_post] + [s.retention_follow_up] * (len(wave_list) - 2)
+    stay = rng.random(n) < expit(logit(retention[0]) + s.dropout_slope * z)
+    present = [in_t0, np.where(in_t0, stay, True)]
+    for w in range(2, len(wave_list)):
+        p_follow = np.where(present[-1],
+                            expit(logit(retention[w - 1]) + s.dropout_slope * z),
+                            s.return_share)
+        present.append(rng.random(n) < p_follow)
+    if s.fast:
+        return _fast_blocks(s, rng, waves, present, wave_list, z)
     blocks = []
-    for w, (wave_id, _, (start, end), _) in enumerate(DEMO_WAVES):
+    for w, (wave_id, _, (start, end), _) in enumerate(wave_list):
         rows = np.flatnonzero(present[w])
         frame = waves[w].iloc[rows].reset_index(drop=True).astype("float64")
         blank = rng.random(frame.shape) < s.item_missing
@@ -444,13 +673,34 @@ def _simulate_group(s, rng, instruments, params, mus, n, site_index):
         })
         blocks.append(pd.concat([meta, frame], axis=1))
     person = _person_attributes(rng, n, site_index)
-    for w, (wave_id, *_rest) in enumerate(DEMO_WAVES):
+    for w, (wave_id, *_rest) in enumerate(wave_list):
         person[f"in_{wave_id}"] = present[w]
     person["z_baseline"] = np.round(z, 6)
     attributes = list(IDENTIFIER_COLUMNS + SUBGROUP_COLUMNS)
     for i, frame in enumerate(blocks):
         attrs = person[attributes].iloc[frame["_person"].to_numpy()].reset_index(drop=True)
         blocks[i] = pd.concat([frame.iloc[:, :4], attrs, frame.iloc[:, 4:]], axis=1)
+    return blocks, person
+
+
+def _fast_blocks(s, rng, waves, present, wave_list, z):
+    """Answers per wave without submission times or identifiers (``fast``)."""
+    blocks = []
+    for w, (wave_id, *_rest) in enumerate(wave_list):
+        rows = np.flatnonzero(present[w])
+        values = waves[w].to_numpy(dtype="float64")[rows]
+        if s.item_missing or s.dont_know:
+            blank = rng.random(values.shape) < s.item_missing
+            dont_know = ~blank & (rng.random(values.shape) < s.dont_know)
+            values[blank] = np.nan
+            values[dont_know] = 9.0
+        frame = pd.DataFrame(values, columns=waves[w].columns)
+        frame.insert(0, "_person", rows)
+        frame.insert(1, "wave", wave_id)
+        blocks.append(frame)
+    person = pd.DataFrame({f"in_{wave_id}": present[w]
+                           for w, (wave_id, *_rest) in enumerate(wave_list)})
+    person["z_baseline"] = np.round(z, 6)
     return blocks, person
 
 
@@ -504,14 +754,14 @@ def _add_duplicates(responses: pd.DataFrame, s, rng) -> tuple[pd.DataFrame, pd.D
     return out, pd.DataFrame(record, columns=["respondent_id", "site", "wave"])
 
 
-def _truth_rows(site_id, instruments, params, mus, deltas, rng, n_treated):
+def _truth_rows(site_id, instruments, params, mus, deltas, rng, n_treated, waves=DEMO_WAVES):
     rows = []
     treated, control = GROUPS
     for j, inst in enumerate(instruments):
         for scale in inst.scales:
             sign = -1.0 if scale.direction == "higher_is_worse" else 1.0
             sd = _mc_sd(scale, inst, params, [mus[treated][0][j], mus[control][0][j]], rng)
-            for w, (wave_id, role, _, _) in enumerate(DEMO_WAVES):
+            for w, (wave_id, role, _, _) in enumerate(waves):
                 if role == "baseline":
                     continue
                 mu_t = mus[treated][w][j]
@@ -535,10 +785,10 @@ def _mc_sd(scale, inst, params, mus_baseline, rng, draws: int = 20000) -> float:
     return float(np.std(score, ddof=1))
 
 
-def _mean_rows(site_id, instruments, params, mus):
+def _mean_rows(site_id, instruments, params, mus, waves=DEMO_WAVES):
     rows = []
     for group in GROUPS:
-        for w, (wave_id, *_rest) in enumerate(DEMO_WAVES):
+        for w, (wave_id, *_rest) in enumerate(waves):
             for j, inst in enumerate(instruments):
                 for scale in inst.scales:
                     rows.append({"site": site_id, "group": group, "wave": wave_id,

@@ -50,7 +50,8 @@ class PlanningQuestion:
         Sample sizes (persons, or clusters) for the power curve; default around the planned
         or the required size.
     simulate : dict
-        ``n_sims`` (0: no simulation), ``seed``, ``estimator``, ``skew``, ``dropout_slope``.
+        ``n_sims`` (0: no simulation), ``seed``, ``estimator``, ``skew``, ``dropout_slope``,
+        ``trend``, ``cluster_r``, ``generator`` (``study`` or ``scores``) and ``instrument``.
     scale : str, optional
         The scale whose earlier data feed the assumptions (``evaltools plan --from``).
     """
@@ -71,7 +72,8 @@ class PlanningQuestion:
         if not 0 < self.power < 1:
             raise PlanningError(f"planning power={self.power!r}: expected a probability")
         unknown = sorted(set(self.simulate) - {"n_sims", "seed", "estimator", "skew",
-                                                "dropout_slope", "trend", "cluster_r"})
+                                                "dropout_slope", "trend", "cluster_r",
+                                                "generator", "instrument"})
         if unknown:
             raise PlanningError(f"planning simulate: unknown keys {unknown}")
 

@@ -27,6 +27,26 @@ random given the baseline). In ``cluster_randomised`` designs whole clusters are
 ``multisite`` designs persons within each cluster, and the effect varies between clusters with
 variance ``icc * omega``.
 
+Two generators
+--------------
+``generator="scores"`` draws the scale scores directly from the model above. ``generator="study"``
+draws each study with the project's own simulator, :func:`evaltools.demo.simulate_study`, under
+the planned design: item-level answers to the planned instrument (``instrument``, default the
+BRS) by an ordinal probit model of a latent factor, with the design's sites (clusters),
+persons per group and site, whole-site or within-site assignment, ICC, pre-post correlation,
+waves, dropout per wave, skew and trend (``units="score"``: the effect, ``r_pre_post`` and
+``icc`` are meant for the scale score and converted to the latent factor through the scale's
+reliability). The answers are scored with the instrument's own scoring
+(:func:`evaltools.instruments.scoring.score_table`) and analysed by the same estimators. The
+effect on a scale score is not exactly the latent effect, so the truth for coverage and bias is
+the simulator's own truth table (``SimulatedStudy.true_effects``, the ``site = "all"`` row of the
+analysed wave): the estimate, its SE and interval are divided by the table's baseline SD of the
+scale (``sd_baseline``; in cluster designs by the total SD, ``sd_baseline / sqrt(1 - icc)``) and
+compared with ``att_score`` on that scale. What the simulator cannot express is refused with a
+:class:`PlanningError` naming it: allocation other than 1:1 within sites, more than 40 sites,
+``cluster_r`` (a site's level is the same at every wave), ``r2_individual``/``r2_cluster``
+other than through ``r_pre_post``.
+
 Replication *k* draws from ``numpy.random.default_rng`` seeded with the *k*-th child of
 ``numpy.random.SeedSequence(seed)``, so the results do not depend on the number of workers or on
 the executor.
@@ -56,7 +76,9 @@ from evaltools.analysis.effects import (
 )
 from evaltools.analysis.planning.design import PlanDesign, PlanningError
 from evaltools.core.text import LocalText
+from evaltools.demo.simulate import MAX_SITES, SimulationSettings, simulate_study
 from evaltools.instruments.library import find_instruments
+from evaltools.instruments.scoring import score_table
 from evaltools.study.model import DataSpec, Group, Site, Study, Wave
 
 __all__ = ["SimulationPlan", "simulate_power", "simulate_replication", "ESTIMATORS",
@@ -79,7 +101,9 @@ SIMULATION_COLUMNS = [
     "design", "estimator", "effect", "n_enrolled", "clusters", "cluster_size", "waves",
     "n_sims", "n_failed", "power", "power_mc_se", "coverage", "coverage_mc_se", "bias",
     "bias_mc_se", "mean_estimate", "empirical_se", "mean_se", "mean_n_analysed",
-    "alpha_adjusted", "sides", "ci_level", "seed", "seconds", "workers", "executor"]
+    "alpha_adjusted", "sides", "ci_level", "seed", "seconds", "workers", "executor",
+    "generator", "true_effect"]
+GENERATORS = ("scores", "study")
 
 _SCALE = "brs"        # the scale id the simulated scores are stored under
 _GROUPS = ("interventie", "controle")
@@ -110,6 +134,13 @@ class SimulationPlan:
         Log-odds of staying per SD of the baseline score (0: dropout at random).
     ci_level : float
         Level of the intervals whose coverage is reported.
+    generator : {"scores", "study"}
+        ``scores``: draw scale scores from the model in the module docstring; ``study``: draw
+        item answers with the project's simulator and score them (see *Two generators*).
+    instrument : str
+        ``study`` only: the instrument administered; its first scale is analysed.
+    item_seed : int
+        ``study`` only: seed of the instrument's item thresholds, the same in every study.
     """
 
     design: PlanDesign
@@ -122,9 +153,15 @@ class SimulationPlan:
     skew: float = 0.0
     dropout_slope: float = 0.0
     ci_level: float = 0.95
+    generator: str = "scores"
+    instrument: str = "brs"
+    item_seed: int = 1
 
     def __post_init__(self) -> None:
         d = self.design
+        if self.generator not in GENERATORS:
+            raise PlanningError(f"generator={self.generator!r}: expected one of "
+                                + ", ".join(GENERATORS))
         if self.estimator is None:
             object.__setattr__(self, "estimator", DEFAULT_ESTIMATOR[d.kind])
         if self.estimator not in ESTIMATORS:
@@ -137,6 +174,8 @@ class SimulationPlan:
             raise PlanningError(f"design {d.kind!r} needs clusters= (2 or more)")
         if not d.clustered and (self.n is None or self.n < 4):
             raise PlanningError(f"design {d.kind!r} needs n= (4 or more persons)")
+        if self.generator == "study":
+            _settings(self)  # refuses what the project's simulator cannot express
         if self.cluster_r is not None and not -1 <= self.cluster_r <= 1:
             raise PlanningError(f"cluster_r={self.cluster_r!r}: expected a correlation")
         if self.skew < 0:
@@ -150,6 +189,13 @@ class SimulationPlan:
         """Baseline plus one wave per attrition step (at least one)."""
         return 1 + max(1, len(self.design.attrition))
 
+    @property
+    def scale(self) -> str:
+        """The scale analysed (``scores``: stored under the BRS scale's id)."""
+        if self.generator == "scores":
+            return _SCALE
+        return _instrument(self.instrument).scales[0].id
+
 
 def _wave_ids(k: int) -> list[str]:
     return [f"t{w}" for w in range(k)]
@@ -157,12 +203,20 @@ def _wave_ids(k: int) -> list[str]:
 
 def _study(plan: SimulationPlan) -> Study:
     """A minimal study definition the estimators accept (groups, waves, one scale)."""
-    return _study_for(plan.design.kind == "pre_post", plan.waves)
+    instrument = _SCALE if plan.generator == "scores" else plan.instrument
+    return _study_for(plan.design.kind == "pre_post", plan.waves, instrument)
+
+
+def _instrument(instrument_id: str):
+    library = find_instruments()
+    if instrument_id not in library:
+        raise PlanningError(f"instrument={instrument_id!r}: not in the instrument library")
+    return library[instrument_id][-1]
 
 
 @functools.lru_cache(maxsize=16)
-def _study_for(pre_post: bool, k: int) -> Study:
-    instrument = find_instruments()[_SCALE][-1]
+def _study_for(pre_post: bool, k: int, instrument_id: str = _SCALE) -> Study:
+    instrument = _instrument(instrument_id)
     roles = [("intervention", _GROUPS[0])]
     if not pre_post:
         roles.append(("comparison", _GROUPS[1]))
@@ -249,25 +303,26 @@ def _draw_panel(plan: SimulationPlan, rng: np.random.Generator) -> pd.DataFrame:
 
 def _analyse(plan: SimulationPlan, study: Study, panel: pd.DataFrame) -> dict:
     """estimate, se, ci_low, ci_high, p_value, n of the effect at the last wave."""
+    scale = plan.scale
     last = study.waves[-1].id
     level = plan.ci_level
     if plan.estimator == "paired_change":
-        pre = panel[panel["wave"] == study.baseline.id].set_index("respondent_id")[_SCALE]
-        post = panel[panel["wave"] == last].set_index("respondent_id")[_SCALE]
+        pre = panel[panel["wave"] == study.baseline.id].set_index("respondent_id")[scale]
+        post = panel[panel["wave"] == last].set_index("respondent_id")[scale]
         both = pd.concat([pre, post], axis=1, join="inner").to_numpy()
         r = paired_change(both[:, 0], both[:, 1], ci_level=level)
         return dict(estimate=r["mean_change"], se=r["se"], ci_low=r["ci_low"],
                     ci_high=r["ci_high"], p_value=r["p_value"], df=r["df"], n=r["n"])
     if plan.estimator in ("ancova", "diff_in_diff"):
         fit = (ancova if plan.estimator == "ancova" else diff_in_diff)(
-            panel, study, scales=_SCALE, post=last, ci_level=level).iloc[0]
+            panel, study, scales=scale, post=last, ci_level=level).iloc[0]
         return dict(estimate=fit["estimate"], se=fit["se"], ci_low=fit["ci_low"],
                     ci_high=fit["ci_high"], p_value=fit["p_value"], df=fit["df"], n=fit["n"])
     if plan.estimator == "mixed_model":
-        table = mixed_model(panel, study, scales=_SCALE, site_effect=plan.design.clustered,
+        table = mixed_model(panel, study, scales=scale, site_effect=plan.design.clustered,
                             ci_level=level)
     else:
-        table = cluster_robust(panel, study, scales=_SCALE,
+        table = cluster_robust(panel, study, scales=scale,
                                cluster="site" if plan.design.clustered else "respondent_id",
                                ci_level=level)
     fit = table[table["wave"] == last].iloc[0]
@@ -282,16 +337,25 @@ def simulate_replication(plan: SimulationPlan, seed: np.random.SeedSequence | in
     Returns
     -------
     dict
-        ``estimate, se, ci_low, ci_high, p_value, df, n, reject, covered, failed`` (``failed``
-        is True when the estimator gave no estimate; the other values are then NaN).
+        ``estimate, se, ci_low, ci_high, p_value, df, n, truth, reject, covered, failed``
+        (``failed`` is True when the estimator gave no estimate; the other values are then
+        NaN). ``truth`` is ``plan.effect`` for the ``scores`` generator and the simulator's
+        true effect on the scale for ``study``; estimates are in SD units (see the module
+        docstring).
     """
-    rng = np.random.default_rng(seed)
     study = _study(plan)
-    panel = _draw_panel(plan, rng)
+    if plan.generator == "study":
+        panel, truth, unit = _draw_study(plan, seed)
+    else:
+        panel, truth, unit = _draw_panel(plan, np.random.default_rng(seed)), plan.effect, 1.0
     try:
         out = _analyse(plan, study, panel)
     except (ValueError, np.linalg.LinAlgError, IndexError):
         out = {}
+    if unit != 1.0 and out:  # score units -> SD units, in the scale's protective direction
+        ends = sorted((out["ci_low"] / unit, out["ci_high"] / unit))
+        out = {**out, "estimate": out["estimate"] / unit, "se": out["se"] / abs(unit),
+               "ci_low": ends[0], "ci_high": ends[1]}
     est, p = out.get("estimate", np.nan), out.get("p_value", np.nan)
     failed = not (np.isfinite(est) and np.isfinite(p))
     d = plan.design
@@ -299,9 +363,89 @@ def simulate_replication(plan: SimulationPlan, seed: np.random.SeedSequence | in
         p = p / 2 if est > 0 else 1 - p / 2
     return {**{k: out.get(k, np.nan) for k in ("estimate", "se", "ci_low", "ci_high", "df",
                                                 "n")},
-            "p_value": p, "reject": bool(not failed and p < d.alpha_adjusted),
-            "covered": bool(not failed and out["ci_low"] <= plan.effect <= out["ci_high"]),
+            "truth": truth, "p_value": p, "reject": bool(not failed and p < d.alpha_adjusted),
+            "covered": bool(not failed and out["ci_low"] <= truth <= out["ci_high"]),
             "failed": failed}
+
+
+def _settings(plan: SimulationPlan) -> SimulationSettings:
+    """The project simulator's settings for the planned design (seed set per replication).
+
+    Raises
+    ------
+    PlanningError
+        Naming what the simulator cannot express.
+    """
+    d = plan.design
+    problems = []
+    if d.clustered and plan.clusters > MAX_SITES:
+        problems.append(f"clusters={plan.clusters}: the simulator draws at most {MAX_SITES} "
+                        "sites")
+    if d.kind in ("ancova", "diff_in_diff", "multisite") and d.share_treated != 0.5:
+        problems.append(f"share_treated={d.share_treated:g}: the simulator enrols equal "
+                        "groups in a site (0.5)")
+    if plan.cluster_r not in (None, 1.0) and d.clustered:
+        problems.append("cluster_r: a simulated site keeps its level at every wave (1)")
+    if d.r2_individual or d.r2_cluster:
+        problems.append("r2_individual/r2_cluster: the simulator's baseline explains what "
+                        "r_pre_post implies; set them to 0")
+    if d.r_pre_post < 0:
+        problems.append(f"r_pre_post={d.r_pre_post:g}: expected 0 or more")
+    if problems:
+        raise PlanningError("generator 'study' cannot express this plan: "
+                            + "; ".join(problems) + " (use generator='scores')")
+    inst = _instrument(plan.instrument)
+    k = plan.waves
+    common = dict(
+        design="randomised", instruments=(inst.id,), effect_sd_sites=0.0,
+        follow_up_retention=1.0, dropout_slope=plan.dropout_slope, return_share=0.0,
+        non_starter_share=0.0, item_missing=0.0, dont_know=0.0, duplicate_share=0.0,
+        n_waves=k, dropout=tuple(d.attrition) or (0.0,) * (k - 1),
+        trends=tuple(plan.trend * w for w in range(k)), r_pre_post=d.r_pre_post,
+        skew=plan.skew, item_seed=plan.item_seed, units="score", fast=True)
+    effect = plan.effect
+    if d.kind == "pre_post":
+        return SimulationSettings(n_sites=1, size=(plan.n, plan.n), comparison=False,
+                                  effects={inst.protective_factor: effect}, **common)
+    if not d.clustered:
+        half = max(2, round(plan.n / 2))
+        return SimulationSettings(n_sites=1, size=(half, half), icc=0.0,
+                                  effects={inst.protective_factor: effect}, **common)
+    # the planned effect is per total SD; the simulator's per within-site SD
+    effect = effect / math.sqrt(1.0 - d.icc)
+    if d.kind == "cluster_randomised":
+        m = int(d.cluster_size)
+        return SimulationSettings(n_sites=int(plan.clusters), size=(m, m),
+                                  assignment="whole_site", share_treated_sites=d.share_treated,
+                                  icc=d.icc, effects={inst.protective_factor: effect},
+                                  **common)
+    half = max(2, round(d.cluster_size / 2))
+    common["effect_sd_sites"] = math.sqrt(d.icc * d.omega / (1.0 - d.icc))
+    return SimulationSettings(n_sites=int(plan.clusters), size=(half, half), icc=d.icc,
+                              effects={inst.protective_factor: effect}, **common)
+
+
+def _draw_study(plan: SimulationPlan, seed) -> tuple[pd.DataFrame, float, float]:
+    """(panel of scale scores, true effect in SD units, SD unit in score points) of one study
+    drawn by the project's simulator."""
+    if isinstance(seed, np.random.SeedSequence):
+        seed = int(seed.generate_state(1)[0])
+    try:
+        sim = simulate_study(_settings(plan), seed=int(seed))
+    except ValueError as error:
+        raise PlanningError(f"generator 'study': {error}") from None
+    keys = ["respondent_id", "site", "group", "wave"]
+    panel = score_table(sim.responses, sim.instruments, keys=keys)
+    scale = plan.scale
+    truth = sim.true_effects
+    row = truth[(truth["site"] == "all") & (truth["scale"] == scale)
+                & (truth["wave"] == _wave_ids(plan.waves)[-1])].iloc[0]
+    unit = float(row["sd_baseline"])
+    if plan.design.clustered:
+        unit /= math.sqrt(1.0 - plan.design.icc)
+    if _instrument(plan.instrument).scales[0].direction == "higher_is_worse":
+        unit = -unit
+    return panel, float(row["att_score"]) / unit, unit
 
 
 def _chunk(args: tuple[SimulationPlan, list]) -> list[dict]:
@@ -316,7 +460,8 @@ def _chunks(seeds: list, size: int) -> list[list]:
 def simulate_power(plan: SimulationPlan, *, n_sims: int = 500, seed: int = 20240901,
                    workers: int = 1, executor: str = "local", scheduler: str | None = None,
                    progress: bool = False, chunk_size: int = 10,
-                   replications: list | None = None) -> pd.DataFrame:
+                   replications: list | None = None,
+                   generator: str | None = None) -> pd.DataFrame:
     """Power, coverage and bias of a design point by simulation, with Monte Carlo errors.
 
     Parameters
@@ -341,6 +486,9 @@ def simulate_power(plan: SimulationPlan, *, n_sims: int = 500, seed: int = 20240
     replications : list, optional
         If a list is given, every replication's row (:func:`simulate_replication`) is appended
         to it, in replication order.
+    generator : {"scores", "study"}, optional
+        Overrides ``plan.generator``: draw scale scores, or whole studies with the project's
+        simulator (:func:`evaltools.demo.simulate_study`), scored and then analysed.
 
     Returns
     -------
@@ -350,10 +498,14 @@ def simulate_power(plan: SimulationPlan, *, n_sims: int = 500, seed: int = 20240
         (replications the estimator could not fit, left out of the summaries), ``power`` (share
         of studies with ``p < alpha_adjusted``, one-sided in the effect's direction when
         ``design.sides == 1``) and ``power_mc_se = sqrt(power (1 - power) / R)``, ``coverage``
-        of the estimator's ``ci_level`` interval and its MC SE, ``bias = mean_estimate -
-        effect`` with MC SE ``empirical_se / sqrt(R)``, ``empirical_se`` (SD of the estimates),
+        of the estimator's ``ci_level`` interval and its MC SE, ``bias = mean(estimate -
+        truth)`` with MC SE ``SD(estimate - truth) / sqrt(R)``, ``empirical_se`` (SD of the
+        estimates),
         ``mean_se`` (mean reported SE), ``mean_n_analysed``, ``alpha_adjusted``, ``sides``,
-        ``ci_level``, ``seed``, ``seconds`` (wall time), ``workers`` and ``executor``.
+        ``ci_level``, ``seed``, ``seconds`` (wall time), ``workers``, ``executor``,
+        ``generator`` and ``true_effect`` (mean of the replications' truths: ``effect`` for
+        ``scores``, the simulator's effect on the scale score in SD units for ``study``).
+        ``bias`` and ``coverage`` are against each replication's truth.
 
     Raises
     ------
@@ -375,6 +527,8 @@ def simulate_power(plan: SimulationPlan, *, n_sims: int = 500, seed: int = 20240
         raise PlanningError("the dask executor needs a scheduler address (--scheduler)")
     if workers < 1:
         raise PlanningError(f"workers={workers!r}: expected 1 or more")
+    if generator is not None:
+        plan = replace(plan, generator=generator)
     seeds = np.random.SeedSequence(seed).spawn(n_sims)
     tasks = [(plan, chunk) for chunk in _chunks(seeds, max(1, chunk_size))]
     results: dict[int, list[dict]] = {}
@@ -410,6 +564,7 @@ def _summary(plan: SimulationPlan, rows: list[dict], **meta) -> dict:
     power = float(ok["reject"].mean()) if r else np.nan
     coverage = float(ok["covered"].mean()) if r else np.nan
     est = ok["estimate"].to_numpy(float)
+    truth = ok["truth"].to_numpy(float)
     emp_se = float(np.std(est, ddof=1)) if r > 1 else np.nan
     n_enrolled = (plan.clusters * d.cluster_size) if d.clustered else plan.n
     return {
@@ -420,13 +575,15 @@ def _summary(plan: SimulationPlan, rows: list[dict], **meta) -> dict:
         "power": power, "power_mc_se": math.sqrt(power * (1 - power) / r) if r else np.nan,
         "coverage": coverage,
         "coverage_mc_se": math.sqrt(coverage * (1 - coverage) / r) if r else np.nan,
-        "bias": float(est.mean() - plan.effect) if r else np.nan,
-        "bias_mc_se": emp_se / math.sqrt(r) if r > 1 else np.nan,
+        "bias": float((est - truth).mean()) if r else np.nan,
+        "bias_mc_se": (float(np.std(est - truth, ddof=1)) / math.sqrt(r)
+                       if r > 1 else np.nan),
         "mean_estimate": float(est.mean()) if r else np.nan, "empirical_se": emp_se,
         "mean_se": float(ok["se"].mean()) if r else np.nan,
         "mean_n_analysed": float(ok["n"].mean()) if r else np.nan,
         "alpha_adjusted": d.alpha_adjusted, "sides": d.sides, "ci_level": plan.ci_level,
-        **meta,
+        **meta, "generator": plan.generator,
+        "true_effect": float(truth.mean()) if r else np.nan,
     }
 
 
