@@ -265,7 +265,11 @@ class Report:
         fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
                                   language=self.language, title=self.scale_label(scale),
                                   caption=self.tr("txt.fig_change"))
-        return png(fig, bbox_inches=None)  # its layout already leaves room for the caption
+        alt = self.tr("alt.change", scale=self.scale_label(scale),
+                      pre=self.wave_label(self.study.baseline.id), post=self.wave_label(self.wave),
+                      groups=", ".join(g.label.get(self.language) for g in self.study.groups))
+        # its layout already leaves room for the caption
+        return png(fig, bbox_inches=None, alt=alt)
 
     def comparison(self):
         """Intervention versus comparison: difference in differences and ANCOVA."""

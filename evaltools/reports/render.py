@@ -51,6 +51,11 @@ table.evaltools{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
 table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem;
 text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
 img{max-width:100%;height:auto}.small{font-size:.8rem}
+a{color:#0b4f8a}a:visited{color:#5a2a82}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
+h2{break-after:avoid}h3{break-after:avoid}table.evaltools{font-size:8.5pt}
+tr,img{break-inside:avoid}}
+@page{size:A4;margin:18mm 16mm}
 """
 
 
@@ -303,8 +308,8 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
     title = html.escape(title)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
-            "</body>\n</html>\n")
+            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
+            "</main>\n</body>\n</html>\n")
 
 
 def declared_reports(study) -> list[tuple[str, str, str]]:
@@ -376,10 +381,10 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
         else ("Wave", "Site", "Report", "Status", "Date", "Headline")
     page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f"<title>{e(study_id)}</title><style>{_CSS}"
-            "tr.failed td{color:#b00020}</style></head><body>\n"
-            f"<h1>{e(study_id)}</h1>\n{_overview_link(root.parent, language)}"
-            "<table class='evaltools'><thead><tr>"
-            + "".join(f"<th>{h}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}"
-            "</tbody></table>\n</body></html>\n")
+            "tr.failed td{color:#b00020}</style></head><body><main>\n"
+            f"<h1 id='reports'>{e(study_id)}</h1>\n{_overview_link(root.parent, language)}"
+            "<table class='evaltools' aria-labelledby='reports'><thead><tr>"
+            + "".join(f"<th scope='col'>{h}</th>" for h in heads) + f"</tr></thead><tbody>\n"
+            f"{rows}</tbody></table>\n</main></body></html>\n")
     root.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(root / "index.html", page)
