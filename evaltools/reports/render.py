@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from papermill.parameterize import parameterize_notebook
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
+from evaltools.reports.export import ExportError, check_formats, export_report
 from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
@@ -129,7 +131,8 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
                   language: str = "", reports_dir: str | Path = "reports",
                   extra: dict | None = None, kernel_name: str = "python3",
                   timeout: int = 900, keep_previous: bool = False,
-                  index: bool = True, kernel=None) -> RenderedReport:
+                  index: bool = True, kernel=None,
+                  formats: Iterable[str] | None = None) -> RenderedReport:
     """Render one report and move it into place.
 
     Parameters
@@ -151,6 +154,9 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
         Refresh the study's index page afterwards.
     kernel : evaltools.kernels.WarmKernel, optional
         Run in this warm kernel instead of a fresh one started by papermill.
+    formats : iterable of str, optional
+        ``html``, ``pdf``, ``docx``: also write ``report.pdf`` and/or ``report.docx`` beside
+        ``report.html`` (which is always written); default: the study's ``reports.formats``.
 
     Returns
     -------
@@ -161,11 +167,15 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
     ReportParameterError
         Unknown, missing or mistyped parameters, or values the study does not allow.
     ReportError
-        The template failed; the message names the cell and the error and where the failed
-        notebook was kept. The previous report, if any, is unchanged.
+        The template failed, or a requested format could not be written; the message names
+        the cell and the error and where the failed notebook was kept. The previous report,
+        if any, is unchanged.
+    ExportError
+        A requested format is unknown or its package is not installed (before anything runs).
     """
     study = as_study(study)
     template, site, wave, language = check_parameters(study, template, site, wave, language)
+    formats = check_formats(study.report_formats if formats is None else formats)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
                   **(extra or {})}
     _check_against_template(template, parameters)
@@ -177,7 +187,8 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
             template, parameters, final, work, title=study.title.get(language),
             language=language, private=[str(Path(study.folder).resolve())],
             what=f"report {template!r} for site {site!r}, wave {wave!r}", kernel=kernel,
-            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous)
+            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous,
+            formats=formats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if index:
@@ -189,11 +200,13 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
 def execute_and_place(template: str, parameters: dict, final: Path, work: Path, *,
                        title: str, language: str, private: list[str], what: str,
                        kernel=None, kernel_name: str = "python3", timeout: int = 900,
-                       keep_previous: bool = False) -> dict:
+                       keep_previous: bool = False, formats: Iterable[str] = ("html",)) -> dict:
     """Run ``template`` in ``work`` and move the report into ``final`` in one step.
 
-    Returns the report's meta.json; on failure keeps ``<template>.failed.ipynb`` beside
-    ``final`` and raises :class:`ReportError` naming the cell and the error.
+    ``formats`` beyond ``html`` (``pdf``, ``docx``) are written from the page into the same
+    folder before it is moved into place. Returns the report's meta.json; on failure keeps
+    ``<template>.failed.ipynb`` beside ``final`` and raises :class:`ReportError` naming the
+    cell and the error.
     """
     executed = work / "report.ipynb"
     try:
@@ -223,6 +236,11 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
     (staging / "report.ipynb").write_text(_clean(notebook, work), "utf-8")
     if (work / "tables").is_dir():
         shutil.copytree(work / "tables", staging / "tables")
+    try:
+        export_report(staging / "report.html", formats, language=language)
+    except ExportError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportError(f"{what}: {exc}. The previous report, if any, is unchanged.") from None
     meta = _read_meta(staging)
     _swap(staging, final, keep_previous)
     (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
@@ -324,18 +342,23 @@ def declared_reports(study) -> list[tuple[str, str, str]]:
 
 
 def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",
-               language: str = "", on_result=None) -> list[RenderedReport | ReportError]:
+               language: str = "", on_result=None, formats: Iterable[str] | None = None
+               ) -> list[RenderedReport | ReportError]:
     """Render every report ``study.yml`` asks for (``reports.produce``), one after another.
+
+    ``formats`` as :func:`render_report` (default: the study's ``reports.formats``); an
+    unknown format or a missing package raises :class:`ExportError` before any report runs.
 
     A failing report does not stop the others; its :class:`ReportError` is in the list.
     ``study`` is the loaded :class:`Study` or its folder; it is read once for all reports.
     """
     study = as_study(study)
+    formats = check_formats(study.report_formats if formats is None else formats)
     out: list[RenderedReport | ReportError] = []
     for template, site, wave in declared_reports(study):
         try:
             result = render_report(study, template, site=site, wave=wave,
-                                   language=language, reports_dir=reports_dir)
+                                   language=language, reports_dir=reports_dir, formats=formats)
         except ReportError as exc:
             result = exc
         out.append(result)

@@ -15,10 +15,16 @@ from evaltools.core.text import Language, LocalText
 from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
-           "EvidenceSpec", "STUDY_FILE", "DEFAULT_MIN_CELL_SIZE", "TEMPLATES"]
+           "EvidenceSpec", "STUDY_FILE", "DEFAULT_MIN_CELL_SIZE", "TEMPLATES", "REPORT_FORMATS",
+           "REPORT_FORMAT_PACKAGES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10
+#: Formats a report can be written in (``reports.formats``); ``html`` is always written.
+REPORT_FORMATS = ("html", "pdf", "docx")
+#: The Python module (and the package that installs it) each further format needs.
+REPORT_FORMAT_PACKAGES = {"pdf": ("weasyprint", "weasyprint"),
+                          "docx": ("pypandoc", "pypandoc-binary")}
 #: Report templates a study may ask for, and whether each needs a comparison group.
 TEMPLATES: dict[str, bool] = {
     "data_quality": False,
@@ -151,6 +157,8 @@ class Study:
     key_env: str | None = None
     key_file: Path | None = None
     evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
+    #: formats every report is written in (``reports.formats``); ``html`` always
+    report_formats: tuple[str, ...] = ("html",)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
