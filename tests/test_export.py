@@ -30,7 +30,7 @@ from evaltools.reports import export
 from evaltools.reports.accessibility import figure_alt_texts
 from evaltools.reports.export import ExportError, check_formats, parse_formats
 from evaltools.reports.render import ReportError, render_report
-from evaltools.study.load import load_study
+from evaltools.study.load import check_study, load_study
 
 for _package in ("weasyprint", "pypandoc", "pypdf", "docx"):
     if importlib.util.find_spec(_package) is None:
@@ -195,3 +195,22 @@ def test_report_command_format_option(study: Path, tmp_path: Path) -> None:
     assert "report.pdf" in result.output
     pdf = next(tmp_path.rglob("report.pdf"))
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_validate_warns_when_a_declared_format_cannot_be_written(study: Path, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    copy = tmp_path / "study"
+    shutil.copytree(study, copy, ignore=shutil.ignore_patterns("store", "raw"))
+    (copy / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    path = copy / "study.yml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["reports"]["formats"] = ["html", "pdf"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    assert not [p for p in check_study(copy)[1] if "formats" in p.describe()]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(export.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "weasyprint" else real(name, *a))
+    loaded, problems = check_study(copy)
+    warned = [p for p in problems if "formats" in p.describe()]
+    assert loaded is not None and len(warned) == 1 and warned[0].severity == "warning"
+    assert "weasyprint" in warned[0].describe()
