@@ -55,8 +55,9 @@ text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
 img{max-width:100%;height:auto}.small{font-size:.8rem}
 a{color:#0b4f8a}a:visited{color:#5a2a82}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
-h2{break-after:avoid}h3{break-after:avoid}table.evaltools{font-size:8.5pt}
-tr,img{break-inside:avoid}}
+h2{break-after:avoid}h3{break-after:avoid}table.evaltools{width:100%;font-size:8pt}
+table.evaltools th,table.evaltools td{padding:.15rem .3rem;hyphens:auto}
+table.evaltools th{overflow-wrap:break-word}tr,img{break-inside:avoid}}
 @page{size:A4;margin:18mm 16mm}
 """
 
