@@ -36,7 +36,9 @@ LAYERS = {
 #: shim it uses.
 FACADE = {"evaltools", "evaltools._compat"}
 #: Imports allowed inside functions: optional dependencies, loaded only when asked for.
-OPTIONAL = {"distributed", "dask", "psycopg"}
+OPTIONAL = {"distributed", "dask", "psycopg",
+            # the accessibility check and the PDF / Word export (extras "accessibility", "export")
+            "playwright", "axe_playwright_python", "weasyprint", "pypandoc"}
 
 
 def _modules() -> dict[str, Path]:

@@ -222,6 +222,6 @@ def test_index_and_meta_use_labels_not_ids(ingested_demo, tmp_path):
         "study_title": study.title.get("nl"), "site_name": "Rotterdam Zuid",
         "wave_label": "Nameting"}))
     page = write_index(tmp_path, study.id).read_text()
-    assert f"<h1>{study.title.get('nl')}</h1>" in page
+    assert f"{study.title.get('nl')}</h1>" in page and f"<title>{study.title.get('nl')}" in page
     assert "<td>Nameting</td><td>Rotterdam Zuid</td>" in page
     assert "12 van 18 schalen gunstiger" in page and ">t1<" not in page

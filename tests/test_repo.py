@@ -52,7 +52,9 @@ def test_every_dependency_is_pinned_in_the_lock() -> None:
 
 def test_environment_yml_lists_the_same_packages() -> None:
     env = yaml.safe_load((ROOT / "environment.yml").read_text("utf-8"))
-    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    pip = [d for e in env["dependencies"] if isinstance(e, dict) for d in e.get("pip", [])]
+    conda = {_name(d) for d in [*env["dependencies"], *pip]
+             if isinstance(d, str) and not d.startswith("-")}
     project = _pyproject()["project"]
     wanted = {_name(r) for r in [*project["dependencies"],
                                  *project["optional-dependencies"]["dev"],

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from evaltools.cli.common import EPILOG, EXIT_FAILED, EXIT_OK, friendly
 from evaltools.pipeline.run import report_status, run_study
+from evaltools.reports.export import ExportError, parse_formats
 from evaltools.reports.render import ReportError, render_all, render_report
 from evaltools.study.load import load_study
 
@@ -29,16 +30,24 @@ from evaltools.study.load import load_study
               help="Reports go to REPORTS_DIR/<study>/<wave>/<site>/<template>/.")
 @click.option("--all", "everything", is_flag=True,
               help="Render every report study.yml asks for (reports.produce).")
+@click.option("--format", "formats", metavar="FORMATS", default=None,
+              help="Comma-separated: html, pdf, docx (e.g. 'html,pdf,docx'); report.html is "
+                   "always written. Default: the study's reports.formats, else html.")
 @friendly
 def report(study: Path, template: str | None, site: str, wave: str, language: str | None,
-           reports_dir: Path, everything: bool) -> None:
-    """Render report(s) of STUDY as self-contained HTML, with their tables as CSV and JSON.
+           reports_dir: Path, everything: bool, formats: str | None) -> None:
+    """Render report(s) of STUDY as self-contained HTML (and PDF or Word with --format), with
+    their tables as CSV and JSON.
 
     The study's wave files must have been ingested. Exits 1 if a report failed (its
     notebook is kept for diagnosis; an earlier good report stays in place).
     """
     if everything == bool(template):
         raise click.UsageError("pass --template, or --all")
+    try:
+        wanted = None if formats is None else parse_formats(formats)
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     definition = load_study(study)
     if everything:
         def show(result) -> None:
@@ -48,15 +57,18 @@ def report(study: Path, template: str | None, site: str, wave: str, language: st
                 click.echo(f"  ok      {result.html}  ({result.headline})")
 
         results = render_all(definition, reports_dir=reports_dir, language=language or "",
-                             on_result=show)
+                             on_result=show, formats=wanted)
         failed = sum(isinstance(r, ReportError) for r in results)
 
         index = Path(reports_dir) / definition.id / "index.html"
         click.echo(f"{len(results) - failed} reports rendered, {failed} failed; index: {index}")
         sys.exit(EXIT_FAILED if failed else EXIT_OK)
     result = render_report(definition, template, site=site, wave=wave, language=language or "",
-                           reports_dir=reports_dir)
+                           reports_dir=reports_dir, formats=wanted)
     click.echo(f"report: {result.html} ({result.headline})")
+    for other in sorted(result.folder.glob("report.*")):
+        if other.suffix in (".pdf", ".docx"):
+            click.echo(f"        {other}")
 
 
 @click.command(epilog=EPILOG)

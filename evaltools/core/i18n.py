@@ -42,6 +42,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plan.value": ("Waarde", "Value"),
     "plan.curve": ("Onderscheidend vermogen naar steekproefgrootte",
                    "Power by sample size"),
+    "plan.curve_alt": ("Figuur: het onderscheidend vermogen (verticaal) naar {xlabel} "
+                       "(horizontaal); de stippellijn is het gewenste vermogen {target}.",
+                       "Figure: power (vertical) by {xlabel} (horizontal); the dotted line is "
+                       "the power wanted, {target}."),
     "plan.curve_note": ("De stippellijn is het gewenste onderscheidend vermogen.",
                         "The dotted line is the power wanted."),
     "plan.size_persons": ("Deelnemers (geworven)", "Participants (enrolled)"),
@@ -618,6 +622,32 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "The tables below are for readers who want to check the results."),
     "txt.headline": ("{n_better} van {n_scales} schalen gunstiger", "{n_better} of {n_scales} "
                      "scales better"),
+    # text alternatives of figures (alt texts, WCAG 2.1 success criterion 1.1.1)
+    "alt.change": ("Figuur {scale}: spreiding van de individuele verandering van {pre} naar "
+                   "{post} per groep ({groups}), als vioolfiguur met de gemiddelde verandering "
+                   "als punt en een stippellijn bij 0 (geen verandering). De getallen staan in "
+                   "de tabel hierboven.",
+                   "Figure {scale}: spread of individual change from {pre} to {post} per group "
+                   "({groups}), as violins with the mean change as a dot and a dashed line at 0 "
+                   "(no change). The numbers are in the table above."),
+    "alt.forest_sites": ("Forest plot {scale}: effect per locatie ({effect}) met 95%-interval "
+                         "voor {k} locaties, en het samengenomen effect {estimate} (95%-interval "
+                         "{ci}).",
+                         "Forest plot {scale}: the effect per site ({effect}) with its 95% "
+                         "interval for {k} sites, and the pooled effect {estimate} (95% "
+                         "interval {ci})."),
+    "alt.forest_studies": ("Forest plot {what}: effect per studie ({effect}) met 95%-interval "
+                           "voor {k} studies of locaties, en het samengenomen effect {estimate} "
+                           "(95%-interval {ci}).",
+                           "Forest plot {what}: the effect per study ({effect}) with its 95% "
+                           "interval for {k} studies or sites, and the pooled effect {estimate} "
+                           "(95% interval {ci})."),
+    "alt.forest_summary": ("Overzichtsfiguur {factor}: het samengenomen effect ({effect}) met "
+                           "95%-interval voor {n} combinaties van interventie en schaal. De "
+                           "getallen staan in de tabel hierboven.",
+                           "Summary figure {factor}: the pooled effect ({effect}) with its 95% "
+                           "interval for {n} combinations of intervention and scale. The "
+                           "numbers are in the table above."),
 }
 
 

@@ -32,6 +32,7 @@ from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.ledger import Ledger
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
+from evaltools.reports.export import check_formats
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.overview import OVERVIEW_FOLDER, render_overview
 from evaltools.reports.render import (
@@ -261,7 +262,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     """One scheduled run over a study (see the module docstring).
 
     ``study`` is the loaded :class:`~evaltools.study.Study` or its folder; it is read once and
-    passed on to every report.
+    passed on to every report. Each report is written in the formats the study declares
+    (``reports.formats`` in study.yml: ``html`` and optionally ``pdf``, ``docx``).
 
     After ingesting, the study's results are added to the evidence register (``register``:
     an SQLAlchemy URL; default :func:`evaltools.register.register_url`); when that added
@@ -277,12 +279,15 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     ------
     RunLockedError
         If another run holds the study's lock.
+    ExportError
+        The study's ``reports.formats`` asks for a format whose package is not installed.
     """
     if executor not in ("local", "dask"):
         raise ValueError(f"executor={executor!r}: expected 'local' or 'dask'")
     if executor == "dask" and not scheduler:
         raise ValueError("the dask executor needs --scheduler ADDRESS")
     study = as_study(study)
+    check_formats(study.report_formats)  # a missing PDF or Word package fails before ingesting
     notify = on_event or (lambda *a: None)
     with _Lock(study):
         ledger = Ledger(study.store_dir / "ledger.sqlite")

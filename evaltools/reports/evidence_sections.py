@@ -63,10 +63,13 @@ def show_site_synthesis(report) -> None:
         if r.note:
             continue
         shown = part.assign(label=part["site"].map(names))
+        alt = t("alt.forest_sites", lang, scale=report.scale_label(r.scale),
+                effect=t(f"es.{r.effect_size_type}", lang), k=len(part),
+                estimate=number(r.estimate, lang), ci=interval(r.ci_low, r.ci_high, lang))
         display(png(forest_figure(shown, r._asdict(), label="label",
                                   title=report.scale_label(r.scale),
                                   xlabel=t(f"es.{r.effect_size_type}", lang),
-                                  pooled_label=t("txt.pooled_label", lang))))
+                                  pooled_label=t("txt.pooled_label", lang)), alt=alt))
         if len(part) >= 3:
             loo = leave_one_out(part, label="site", test="knha")
             low, high = loo.loc[loo["estimate"].idxmin()], loo.loc[loo["estimate"].idxmax()]

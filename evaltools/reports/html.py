@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import io
 import json
@@ -17,15 +18,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Image
+from IPython.display import HTML
 
 from evaltools.analysis.disclosure import suppress_frame
+from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import number
 from evaltools.core.io import atomic_write_text
 from evaltools.core.version import __version__
 
-__all__ = ["Shown", "write_tables", "png", "escape", "suppress_count", "count_text",
-           "table_html", "figure_html"]
+__all__ = ["Shown", "Figure", "write_tables", "png", "escape", "suppress_count", "count_text",
+           "table_html"]
 
 
 @dataclass
@@ -58,24 +60,59 @@ def write_tables(tables: list[Shown], folder: str | Path, meta: dict, *,
     atomic_write_text(out / "meta.json", json.dumps(meta, indent=1, ensure_ascii=False))
 
 
-def png(fig, bbox_inches: str | None = "tight"):
-    """A matplotlib figure as an embedded PNG (96 dpi), whatever the plotting backend; the
-    figure is closed afterwards."""
+@dataclass(frozen=True)
+class Figure:
+    """An embedded PNG figure with its text alternative, as a notebook display object.
+
+    Jupyter and the exported HTML show ``<img alt="...">`` (the HTML representation comes
+    first); the plain PNG stays in the notebook for viewers that show only images.
+    """
+
+    data: bytes
+    alt: str
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return {"text/html": self.html(), "image/png": encoded,
+                "text/plain": f"<figure: {self.alt}>"}
+
+    def html(self) -> str:
+        """The figure as an ``<img>`` element with the PNG inline."""
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return (f'<img class="figure" src="data:image/png;base64,{encoded}" '
+                f'alt="{escape(self.alt)}">')
+
+
+def png(fig, bbox_inches: str | None = "tight", *, alt: str) -> Figure:
+    """A matplotlib figure as an embedded PNG (96 dpi) with a text alternative.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Drawn with any backend; closed afterwards.
+    bbox_inches : str or None
+        As :meth:`matplotlib.figure.Figure.savefig`; ``None`` keeps the figure's own layout.
+    alt : str
+        What the figure shows, in the report's language (WCAG 2.1 success criterion 1.1.1);
+        screen readers read it and the PDF and Word versions keep it.
+
+    Returns
+    -------
+    Figure
+        Shown as ``<img alt="...">`` in the report.
+
+    Raises
+    ------
+    EvaltoolsError
+        ``alt`` is empty.
+    """
+    if not alt.strip():
+        raise EvaltoolsError("a report figure needs a text alternative: png(fig, alt=...) "
+                             "was given an empty alt")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
     plt.close(fig)
-    return Image(data=buffer.getvalue(), format="png")
-
-
-def figure_html(fig, alt: str, bbox_inches: str | None = "tight") -> HTML:
-    """A matplotlib figure as an embedded PNG ``<img>`` with an alt text (the figure is closed
-    afterwards). ``alt`` says in words what the figure shows, in the report's language."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return HTML(f"<figure class='evaltools'><img src='data:image/png;base64,{data}' "
-                f"alt='{escape(alt)}'></figure>")
+    return Figure(buffer.getvalue(), alt.strip())
 
 
 def escape(text) -> str:
@@ -98,13 +135,23 @@ def count_text(n, report) -> str:
 
 
 def table_html(heading: str, header: list[str], rows: list[list[str]], report, level: int = 2):
-    """An HTML table with an optional heading; ``report.tr`` words the empty case."""
+    """An HTML table with an optional heading; ``report.tr`` words the empty case.
+
+    Column headers are ``<th scope="col">``; a table under a heading is labelled by it
+    (``aria-labelledby``), so a screen reader names the table when entering it.
+    """
+    title = ""
+    label = ""
+    if heading:
+        anchor = "t-" + hashlib.sha1(
+            json.dumps([heading, header, rows], default=str).encode("utf-8")).hexdigest()[:10]
+        title = f"<h{level} id='{anchor}'>{escape(heading)}</h{level}>"
+        label = f" aria-labelledby='{anchor}'"
     if not rows:
         body = f"<p>{escape(report.tr('txt.no_data'))}</p>"
     else:
-        head = "".join(f"<th>{escape(h)}</th>" for h in header)
-        body = ("<table class='evaltools'><thead><tr>" + head + "</tr></thead><tbody>"
+        head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in header)
+        body = (f"<table class='evaltools'{label}><thead><tr>" + head + "</tr></thead><tbody>"
                 + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
                           for r in rows) + "</tbody></table>")
-    title = f"<h{level}>{escape(heading)}</h{level}>" if heading else ""
     return HTML(title + body)

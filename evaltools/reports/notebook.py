@@ -42,7 +42,6 @@ from evaltools.reports.html import (
     Shown,
     count_text,
     escape,
-    figure_html,
     png,
     suppress_count,
     table_html,
@@ -254,7 +253,7 @@ class Report:
                                      for f in found["protective_factor"]},
                              xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
                              right=self.tr("fig.key_right"))
-            display(figure_html(fig, self.tr(
+            display(png(fig, alt=self.tr(
                 "fig.key_alt", what=self.tr(f"fig.key_what_{kind}"), n_fav=n_fav,
                 n_unfav=n_unfav, n_unclear=int(count.get("unclear", 0)))))
         display(HTML("<ul class='findings'>" + "".join(blocks) + "</ul>"
@@ -356,7 +355,11 @@ class Report:
         fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
                                   language=self.language, title=self.scale_label(scale),
                                   caption=self.tr("txt.fig_change"))
-        return png(fig, bbox_inches=None)  # its layout already leaves room for the caption
+        alt = self.tr("alt.change", scale=self.scale_label(scale),
+                      pre=self.wave_label(self.study.baseline.id), post=self.wave_label(self.wave),
+                      groups=", ".join(g.label.get(self.language) for g in self.study.groups))
+        # its layout already leaves room for the caption
+        return png(fig, bbox_inches=None, alt=alt)
 
     def comparison(self):
         """Intervention versus comparison: difference in differences and ANCOVA."""

@@ -176,16 +176,24 @@ class Overview:
                                 "I²", "tau²", self.tr("col.verdict"), self.tr("col.level")],
                                 rows, self, level=3))
             if len(pooled) > self.max_forest_plots:
-                display(png(self._summary_figure(factor, part)))
+                kinds = sorted(set(part["effect_size_type"]))
+                alt = self.tr("alt.forest_summary", factor=self.tr(f"factor.{factor}"),
+                              effect=" / ".join(self.tr(f"es.{k}") for k in kinds),
+                              n=len(part))
+                display(png(self._summary_figure(factor, part), alt=alt))
                 continue
             for r in part.itertuples():
                 these = inputs[(inputs["intervention"] == r.intervention)
                                & (inputs["scale"] == r.scale)
                                & (inputs["effect_size_type"] == r.effect_size_type)]
                 title = f"{r.intervention} · {self.scale_label(r.scale)}"
+                alt = self.tr("alt.forest_studies", what=title,
+                              effect=self.tr(f"es.{r.effect_size_type}"), k=len(these),
+                              estimate=self.num(r.estimate),
+                              ci=interval(r.ci_low, r.ci_high, self.language))
                 display(png(forest_figure(these, r._asdict(), label="label", title=title,
                                           xlabel=self.tr(f"es.{r.effect_size_type}"),
-                                          pooled_label=self.tr("txt.pooled_label"))))
+                                          pooled_label=self.tr("txt.pooled_label")), alt=alt))
         self.keep("pooled", pd.DataFrame(kept).drop(columns="Index", errors="ignore"))
         self.keep("inputs", inputs.drop(columns=["inputs_fingerprint", "result_id"]))
 

@@ -131,7 +131,8 @@ class PlanningReport:
         power_curve(curve, target=self.question.power, xlabel=self.tr(label),
                     ylabel=self.tr("plan.power"), ax=ax)
         ax.get_legend() and ax.get_legend().remove()
-        return png(fig)
+        return png(fig, alt=self.tr("plan.curve_alt", target=self.num(self.question.power),
+                                    xlabel=self.tr(label)))
 
     def curve_heading(self):
         return HTML(f"<h2>{escape(self.tr('plan.curve'))}</h2>"

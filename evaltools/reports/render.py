@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from papermill.parameterize import parameterize_notebook
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
+from evaltools.reports.export import ExportError, check_formats, export_report
 from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
@@ -51,6 +53,12 @@ table.evaltools{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
 table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem;
 text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
 img{max-width:100%;height:auto}.small{font-size:.8rem}
+a{color:#0b4f8a}a:visited{color:#5a2a82}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
+h2{break-after:avoid}h3{break-after:avoid}table.evaltools{width:100%;font-size:8pt}
+table.evaltools th,table.evaltools td{padding:.15rem .3rem;hyphens:auto}
+table.evaltools th{overflow-wrap:break-word}tr,img{break-inside:avoid}}
+@page{size:A4;margin:18mm 16mm}
 """
 
 
@@ -124,7 +132,8 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
                   language: str = "", reports_dir: str | Path = "reports",
                   extra: dict | None = None, kernel_name: str = "python3",
                   timeout: int = 900, keep_previous: bool = False,
-                  index: bool = True, kernel=None) -> RenderedReport:
+                  index: bool = True, kernel=None,
+                  formats: Iterable[str] | None = None) -> RenderedReport:
     """Render one report and move it into place.
 
     Parameters
@@ -146,6 +155,9 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
         Refresh the study's index page afterwards.
     kernel : evaltools.kernels.WarmKernel, optional
         Run in this warm kernel instead of a fresh one started by papermill.
+    formats : iterable of str, optional
+        ``html``, ``pdf``, ``docx``: also write ``report.pdf`` and/or ``report.docx`` beside
+        ``report.html`` (which is always written); default: the study's ``reports.formats``.
 
     Returns
     -------
@@ -156,11 +168,15 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
     ReportParameterError
         Unknown, missing or mistyped parameters, or values the study does not allow.
     ReportError
-        The template failed; the message names the cell and the error and where the failed
-        notebook was kept. The previous report, if any, is unchanged.
+        The template failed, or a requested format could not be written; the message names
+        the cell and the error and where the failed notebook was kept. The previous report,
+        if any, is unchanged.
+    ExportError
+        A requested format is unknown or its package is not installed (before anything runs).
     """
     study = as_study(study)
     template, site, wave, language = check_parameters(study, template, site, wave, language)
+    formats = check_formats(study.report_formats if formats is None else formats)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
                   **(extra or {})}
     _check_against_template(template, parameters)
@@ -172,7 +188,8 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
             template, parameters, final, work, title=study.title.get(language),
             language=language, private=[str(Path(study.folder).resolve())],
             what=f"report {template!r} for site {site!r}, wave {wave!r}", kernel=kernel,
-            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous)
+            kernel_name=kernel_name, timeout=timeout, keep_previous=keep_previous,
+            formats=formats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if index:
@@ -184,11 +201,13 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
 def execute_and_place(template: str, parameters: dict, final: Path, work: Path, *,
                        title: str, language: str, private: list[str], what: str,
                        kernel=None, kernel_name: str = "python3", timeout: int = 900,
-                       keep_previous: bool = False) -> dict:
+                       keep_previous: bool = False, formats: Iterable[str] = ("html",)) -> dict:
     """Run ``template`` in ``work`` and move the report into ``final`` in one step.
 
-    Returns the report's meta.json; on failure keeps ``<template>.failed.ipynb`` beside
-    ``final`` and raises :class:`ReportError` naming the cell and the error.
+    ``formats`` beyond ``html`` (``pdf``, ``docx``) are written from the page into the same
+    folder before it is moved into place. Returns the report's meta.json; on failure keeps
+    ``<template>.failed.ipynb`` beside ``final`` and raises :class:`ReportError` naming the
+    cell and the error.
     """
     executed = work / "report.ipynb"
     try:
@@ -218,6 +237,11 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
     (staging / "report.ipynb").write_text(_clean(notebook, work), "utf-8")
     if (work / "tables").is_dir():
         shutil.copytree(work / "tables", staging / "tables")
+    try:
+        export_report(staging / "report.html", formats, language=language)
+    except ExportError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportError(f"{what}: {exc}. The previous report, if any, is unchanged.") from None
     meta = _read_meta(staging)
     _swap(staging, final, keep_previous)
     (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
@@ -310,8 +334,8 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
     title = html.escape(title)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
-            "</body>\n</html>\n")
+            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
+            "</main>\n</body>\n</html>\n")
 
 
 def declared_reports(study) -> list[tuple[str, str, str]]:
@@ -326,18 +350,23 @@ def declared_reports(study) -> list[tuple[str, str, str]]:
 
 
 def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",
-               language: str = "", on_result=None) -> list[RenderedReport | ReportError]:
+               language: str = "", on_result=None, formats: Iterable[str] | None = None
+               ) -> list[RenderedReport | ReportError]:
     """Render every report ``study.yml`` asks for (``reports.produce``), one after another.
+
+    ``formats`` as :func:`render_report` (default: the study's ``reports.formats``); an
+    unknown format or a missing package raises :class:`ExportError` before any report runs.
 
     A failing report does not stop the others; its :class:`ReportError` is in the list.
     ``study`` is the loaded :class:`Study` or its folder; it is read once for all reports.
     """
     study = as_study(study)
+    formats = check_formats(study.report_formats if formats is None else formats)
     out: list[RenderedReport | ReportError] = []
     for template, site, wave in declared_reports(study):
         try:
             result = render_report(study, template, site=site, wave=wave,
-                                   language=language, reports_dir=reports_dir)
+                                   language=language, reports_dir=reports_dir, formats=formats)
         except ReportError as exc:
             result = exc
         out.append(result)
@@ -397,10 +426,9 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f"<title>{e(title)}</title><style>{_CSS}"
             "tr.failed td{color:#b00020}</style></head><body><main>\n"
-            f"<h1>{e(title)}</h1>\n{_overview_link(root.parent, language)}"
-            "<table class='evaltools'><thead><tr>"
-            + "".join(f"<th scope='col'>{h}</th>" for h in heads)
-            + f"</tr></thead><tbody>\n{rows}"
-            "</tbody></table>\n</main></body></html>\n")
+            f"<h1 id='reports'>{e(title)}</h1>\n{_overview_link(root.parent, language)}"
+            "<table class='evaltools' aria-labelledby='reports'><thead><tr>"
+            + "".join(f"<th scope='col'>{h}</th>" for h in heads) + "</tr></thead><tbody>\n"
+            f"{rows}</tbody></table>\n</main></body></html>\n")
     root.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(root / "index.html", page)

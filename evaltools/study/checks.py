@@ -7,6 +7,7 @@ builds the :class:`~evaltools.study.Study` when there is no error.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from evaltools.instruments.library import find_instruments
 from evaltools.instruments.model import Instrument
 from evaltools.study.model import (
     DEFAULT_MIN_CELL_SIZE,
+    REPORT_FORMAT_PACKAGES,
+    REPORT_FORMATS,
     TEMPLATES,
     AnalysisSpec,
     DataSpec,
@@ -232,6 +235,12 @@ def _reports_section(c: _Checker, d: dict, ctx: dict) -> None:
             c.ref(at + ("waves", j), w, follow, "wave to report on (not the baseline)")
         for j, s in enumerate(spec.get("sites", [])):
             c.ref(at + ("sites", j), s, site_ids, "site")
+    for j, fmt in enumerate((d.get("reports") or {}).get("formats", [])):
+        module, package = REPORT_FORMAT_PACKAGES.get(fmt, (None, None))
+        if module and importlib.util.find_spec(module) is None:
+            c.add(("reports", "formats", j), f"reports in this format need the Python package "
+                  f"{package!r}, which is not installed here", found=fmt,
+                  expected="pip install 'evaltools[export]'", severity="warning")
 
 
 def _pseudonym_section(c: _Checker, d: dict, ctx: dict) -> None:
@@ -298,6 +307,8 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
                   .expanduser()) if "key_file" in (d.get("pseudonymisation") or {}) else None,
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
+        report_formats=tuple(f for f in REPORT_FORMATS
+                             if f == "html" or f in (d.get("reports") or {}).get("formats", [])),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),
         analysis=AnalysisSpec(**(d.get("analysis") or {})),
         planning=dict(d["planning"]) if d.get("planning") else None,

@@ -16,10 +16,15 @@ from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
            "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
-           "DEFAULT_MIN_CELL_SIZE", "TEMPLATES"]
+           "DEFAULT_MIN_CELL_SIZE", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10
+#: Formats a report can be written in (``reports.formats``); ``html`` is always written.
+REPORT_FORMATS = ("html", "pdf", "docx")
+#: The Python module (and the package that installs it) each further format needs.
+REPORT_FORMAT_PACKAGES = {"pdf": ("weasyprint", "weasyprint"),
+                          "docx": ("pypandoc", "pypandoc-binary")}
 #: Report templates a study may ask for, and whether each needs a comparison group.
 TEMPLATES: dict[str, bool] = {
     "data_quality": False,
@@ -168,6 +173,8 @@ class Study:
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     #: The ``planning:`` section as written (checked by ``evaltools plan``).
     planning: dict | None = field(default=None, compare=False)
+    #: formats every report is written in (``reports.formats``); ``html`` always
+    report_formats: tuple[str, ...] = ("html",)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
