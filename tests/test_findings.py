@@ -35,7 +35,9 @@ def _shown(monkeypatch) -> list:
 
 
 def _html(objects) -> str:
-    return "\n".join(getattr(o, "data", "") or "" for o in objects if o is not None)
+    """The HTML of displayed objects (HTML blocks and figures with their alt text)."""
+    return "\n".join(o.html() if hasattr(o, "html") else (getattr(o, "data", "") or "")
+                     for o in objects if o is not None)
 
 
 def _comparison_catches_up(study, panel):

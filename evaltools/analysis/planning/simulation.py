@@ -303,6 +303,8 @@ def _draw_panel(plan: SimulationPlan, rng: np.random.Generator) -> pd.DataFrame:
 
 def _analyse(plan: SimulationPlan, study: Study, panel: pd.DataFrame) -> dict:
     """estimate, se, ci_low, ci_high, p_value, n of the effect at the last wave."""
+    if "wave_order" not in panel.columns:  # the panel contract of every analysis
+        panel = panel.assign(wave_order=panel["wave"].map({w.id: w.order for w in study.waves}))
     scale = plan.scale
     last = study.waves[-1].id
     level = plan.ci_level
