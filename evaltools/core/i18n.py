@@ -604,13 +604,13 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Effect size (standardised) with 95% interval"),
     "fig.key_left": ("← ongunstiger", "← less favourable"),
     "fig.key_right": ("gunstiger →", "more favourable →"),
-    "fig.key_alt": ("Figuur: per schaal {what} met 95%-interval, gegroepeerd per beschermende "
-                    "factor; rechts van de nullijn is gunstig. {n_fav} gunstig, {n_unfav} "
-                    "ongunstig, {n_unclear} zonder duidelijk verschil.",
-                    "Figure: for each scale {what} with its 95% interval, grouped by "
-                    "protective factor; right of the zero line is favourable. {n_fav} "
-                    "favourable, {n_unfav} unfavourable, {n_unclear} without a clear "
-                    "difference."),
+    "fig.key_alt": ("Figuur met per schaal de effectgrootte van {what}, met 95%-interval, "
+                    "gegroepeerd per beschermende factor; rechts van de nullijn is gunstig. "
+                    "{n_fav} gunstig, {n_unfav} ongunstig, {n_unclear} zonder duidelijk "
+                    "verschil.", "Figure of each scale's effect size for {what}, with its 95% "
+                    "interval, grouped by protective factor; right of the zero line is "
+                    "favourable. {n_fav} favourable, {n_unfav} unfavourable, {n_unclear} "
+                    "without a clear difference."),
     "fig.key_what_compare": ("het verschil met de vergelijkingsgroep",
                              "the difference from the comparison group"),
     "fig.key_what_change": ("de verandering in de interventiegroep",
