@@ -36,6 +36,7 @@ class PairTerm:
     group: np.ndarray       # (P,) group of the small term
     cross: np.ndarray       # (P, k1, k): sum of z1_a z_b over the pair's observations
     rows: np.ndarray        # (P, k): dense-block row of each coefficient of the pair's group
+    one_per_respondent: bool  # pair p is respondent p (respondents nested in the groups)
 
 
 @dataclass
@@ -58,8 +59,7 @@ class Coupling:
     products: list[PairProduct]
     q: int              # columns of the dense block
     A22: np.ndarray     # (q, q)
-    A2X: np.ndarray     # (q, p)
-    A2y: np.ndarray     # (q,)
+    A2Xy: np.ndarray    # (q, p + 1): Z2' [X y]
 
 
 def _group_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,12 +67,12 @@ def _group_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(keys, return_inverse=True)
 
 
-def coupling_stats(first: RandomTerm, rest: list[RandomTerm], X: np.ndarray,
-                   y: np.ndarray) -> Coupling:
+def coupling_stats(first: RandomTerm, rest: list[RandomTerm], Xy: np.ndarray) -> Coupling:
     """Pair blocks, pair-of-pair indices and the small terms' cross-products (once per model).
 
-    ``first`` is the term with the most groups; ``X`` and ``y`` the design and response as
-    used in the fit (after the QR and OLS shift of :func:`evaltools.analysis.lmm.fit_lmm`).
+    ``first`` is the term with the most groups; ``Xy`` the design with the response as last
+    column, as used in the fit (after the QR and OLS shift of
+    :func:`evaltools.analysis.lmm.fit_lmm`).
     """
     k1, n1 = first.k, first.n_groups
     terms, offset = [], 0
@@ -85,8 +85,9 @@ def coupling_stats(first: RandomTerm, rest: list[RandomTerm], X: np.ndarray,
                                              minlength=len(respondent_group))
         group = respondent_group % term.n_groups
         rows = offset + group[:, None] * term.k + np.arange(term.k)
-        terms.append(PairTerm(term.k, term.n_groups, offset, respondent_group // term.n_groups,
-                              group, cross, rows))
+        respondent = respondent_group // term.n_groups
+        terms.append(PairTerm(term.k, term.n_groups, offset, respondent, group, cross, rows,
+                              len(respondent) == n1))
         offset += term.n_groups * term.k
     q = offset
     products = []
@@ -102,15 +103,13 @@ def coupling_stats(first: RandomTerm, rest: list[RandomTerm], X: np.ndarray,
             cells, inverse = _group_index(flat.ravel())
             products.append(PairProduct(s, t, left, right, cells, inverse))
     A22 = np.zeros((q, q))
-    A2X = np.zeros((q, X.shape[1]))
-    A2y = np.zeros(q)
+    A2Xy = np.zeros((q, Xy.shape[1]))
     for ts, term_s in zip(terms, rest, strict=True):
         for b in range(ts.k):
             col = ts.offset + np.arange(ts.n_groups) * ts.k + b
-            A2y[col] = np.bincount(term_s.codes, term_s.z[:, b] * y, minlength=ts.n_groups)
-            for j in range(X.shape[1]):
-                A2X[col, j] = np.bincount(term_s.codes, term_s.z[:, b] * X[:, j],
-                                          minlength=ts.n_groups)
+            for j in range(Xy.shape[1]):
+                A2Xy[col, j] = np.bincount(term_s.codes, term_s.z[:, b] * Xy[:, j],
+                                           minlength=ts.n_groups)
             for tt, term_t in zip(terms, rest, strict=True):
                 for c in range(tt.k):
                     row = ts.offset + term_s.codes * ts.k + b
@@ -118,7 +117,7 @@ def coupling_stats(first: RandomTerm, rest: list[RandomTerm], X: np.ndarray,
                     cells, inverse = _group_index(row * q + col2)
                     A22.flat[cells] += np.bincount(inverse, term_s.z[:, b] * term_t.z[:, c],
                                                    minlength=len(cells))
-    return Coupling(terms, products, q, A22, A2X, A2y)
+    return Coupling(terms, products, q, A22, A2Xy)
 
 
 def schur_products(coupling: Coupling, inv: np.ndarray, lambdas: list[np.ndarray],
@@ -135,7 +134,10 @@ def schur_products(coupling: Coupling, inv: np.ndarray, lambdas: list[np.ndarray
         Per respondent, the rows of ``R`` (e.g. ``R_ZX1`` with ``c_u1`` as a last column).
     """
     q, m = coupling.q, right.shape[2]
-    W = [np.einsum("pab,pbc,cd->pad", inv[term.respondent], term.cross, lam)
+    if inv.shape[1] == 1 and all(term.k == 1 for term in coupling.terms):
+        return _scalar_products(coupling, inv[:, 0, 0], [lam[0, 0] for lam in lambdas],
+                                right[:, 0, :])
+    W = [np.einsum("pab,pbc,cd->pad", _at(inv, term), term.cross, lam)
          for term, lam in zip(coupling.terms, lambdas, strict=True)]
     WtW = np.zeros((q, q))
     for prod in coupling.products:
@@ -144,8 +146,36 @@ def schur_products(coupling: Coupling, inv: np.ndarray, lambdas: list[np.ndarray
                                             minlength=len(prod.cells))
     WtR = np.zeros((q, m))
     for term, w in zip(coupling.terms, W, strict=True):
-        blocks = np.einsum("pab,paj->pbj", w, right[term.respondent])
+        blocks = np.einsum("pab,paj->pbj", w, _at(right, term))
         rows = term.rows.ravel()
         for j in range(m):
             WtR[:, j] += np.bincount(rows, blocks[:, :, j].ravel(), minlength=q)
+    return WtW, WtR
+
+
+def _at(per_respondent: np.ndarray, term: PairTerm) -> np.ndarray:
+    """Rows of a per-respondent array for each pair (no copy when pairs are respondents)."""
+    return per_respondent if term.one_per_respondent else per_respondent[term.respondent]
+
+
+def _scalar_products(coupling: Coupling, inv: np.ndarray, lambdas: list[float],
+                     right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`schur_products` for random intercepts only (every block 1 x 1): plain vectors."""
+    q, m = coupling.q, right.shape[1]
+    W = [_at(inv, term) * term.cross[:, 0, 0] * lam
+         for term, lam in zip(coupling.terms, lambdas, strict=True)]
+    WtW = np.zeros((q, q))
+    for prod in coupling.products:
+        if prod.s == prod.t and coupling.terms[prod.s].one_per_respondent:
+            w, rows = W[prod.s], coupling.terms[prod.s].rows[:, 0]
+            WtW[np.arange(q), np.arange(q)] += np.bincount(rows, w * w, minlength=q)
+            continue
+        WtW.flat[prod.cells] += np.bincount(prod.inverse, W[prod.s][prod.left]
+                                            * W[prod.t][prod.right], minlength=len(prod.cells))
+    WtR = np.zeros((q, m))
+    for term, w in zip(coupling.terms, W, strict=True):
+        rows = term.rows[:, 0]
+        weighted = _at(right, term) * w[:, None]
+        for j in range(m):
+            WtR[:, j] += np.bincount(rows, weighted[:, j], minlength=q)
     return WtW, WtR

@@ -47,8 +47,7 @@ class _Stats:
     k1: int = 0
     n1: int = 0
     A11: np.ndarray | None = None      # (n1, k1, k1)
-    A1X: np.ndarray | None = None      # (n1, k1, p)
-    A1y: np.ndarray | None = None      # (n1, k1)
+    A1Xy: np.ndarray | None = None     # (n1, k1, p + 1): Z1' [X y] per group
     coupling: Coupling | None = None   # the other terms and their pairs with the first
     dense_terms: list = field(default_factory=list)   # (k, n_groups) of the other terms
     beta_ols: np.ndarray | None = None  # the response is y - X beta_ols (see sufficient_stats)
@@ -175,18 +174,17 @@ def sufficient_stats(model: ModelData) -> _Stats:
         for b in range(a, k1):
             st.A11[:, a, b] = st.A11[:, b, a] = np.bincount(
                 g, weights=first.z[:, a] * first.z[:, b], minlength=n1)
-    st.A1y = np.column_stack([np.bincount(g, first.z[:, a] * y, minlength=n1)
-                              for a in range(k1)])
-    st.A1X = np.stack([np.column_stack([np.bincount(g, first.z[:, a] * X[:, j], minlength=n1)
-                                        for j in range(X.shape[1])]) if X.shape[1]
-                       else np.zeros((n1, 0)) for a in range(k1)], axis=1)
+    Xy = np.column_stack([X, y])
+    st.A1Xy = np.stack([np.column_stack([np.bincount(g, first.z[:, a] * Xy[:, j], minlength=n1)
+                                         for j in range(Xy.shape[1])]) for a in range(k1)],
+                       axis=1)
     if rest:
         st.dense_terms = [(term.k, term.n_groups) for term in rest]
         n_dense = sum(k * n_groups for k, n_groups in st.dense_terms)
         if n_dense > MAX_DENSE_COEFS:
             raise LmmError(f"{n_dense} random coefficients outside the largest grouping factor "
                            f"({first.label}); at most {MAX_DENSE_COEFS} are supported")
-        st.coupling = coupling_stats(first, rest, X, y)
+        st.coupling = coupling_stats(first, rest, Xy)
     return st
 
 
@@ -220,19 +218,24 @@ def _solve_blocks(L: np.ndarray, B: np.ndarray) -> np.ndarray:
 def profile(st: _Stats, model: ModelData, theta: np.ndarray) -> Profile:
     """Solve the penalised least-squares problem at ``theta`` (Bates et al. 2015, eq. 16-18)."""
     p = st.p
-    rhs_x, XtVX = st.Xy.copy(), st.XX.copy()
-    ldL2, r2 = 0.0, st.yy
+    # [X y]' V^-1 [X y] / sigma^2 up to the fixed effects: X'V^-1X, X'V^-1y and y'V^-1y at once
+    G = np.block([[st.XX, st.Xy[:, None]], [st.Xy[None, :], np.array([[st.yy]])]])
+    ldL2 = 0.0
     if model.terms:
         k1 = st.k1
         lam1 = _lambda(theta[:model.terms[0].n_theta], k1)
-        M11 = np.einsum("ba,ibc,cd->iad", lam1, st.A11, lam1) + np.eye(k1)
+        if k1 == 1:
+            M11 = lam1[0, 0] ** 2 * st.A11 + 1.0
+        else:
+            M11 = np.einsum("ba,ibc,cd->iad", lam1, st.A11, lam1) + np.eye(k1)
         L11 = _chol_blocks(M11)
         if not np.all(np.isfinite(L11)):
             raise LmmError("the random-effects system is not positive definite at theta = "
                            f"{theta}")
         ldL2 += 2 * np.log(np.einsum("ijj->ij", L11)).sum()
-        RZX1 = _solve_blocks(L11, np.einsum("ba,ibj->iaj", lam1, st.A1X))
-        cu1 = _solve_blocks(L11, np.einsum("ba,ib->ia", lam1, st.A1y)[:, :, None])
+        # R_ZX1 and c_u1 side by side
+        RZ1 = _solve_blocks(L11, lam1[0, 0] * st.A1Xy if k1 == 1
+                            else np.einsum("ba,ibj->iaj", lam1, st.A1Xy))
         if st.coupling is not None:
             cp = st.coupling
             lambdas, start = [], model.terms[0].n_theta
@@ -240,7 +243,7 @@ def profile(st: _Stats, model: ModelData, theta: np.ndarray) -> Profile:
                 lambdas.append(_lambda(theta[start:start + k * (k + 1) // 2], k))
                 start += k * (k + 1) // 2
             inv = _solve_blocks(L11, np.broadcast_to(lam1.T, (st.n1, k1, k1)).copy())
-            WtW, WtR = schur_products(cp, inv, lambdas, np.concatenate([RZX1, cu1], axis=2))
+            WtW, WtR = schur_products(cp, inv, lambdas, RZ1)
             dense = _dense_lambda(lambdas, st.dense_terms)
             M22 = dense.T @ cp.A22 @ dense + np.eye(len(dense)) - WtW
             try:
@@ -249,16 +252,11 @@ def profile(st: _Stats, model: ModelData, theta: np.ndarray) -> Profile:
                 raise LmmError("the random-effects system is not positive definite at "
                                f"theta = {theta}") from err
             ldL2 += 2 * np.log(np.diag(L22)).sum()
-            RZX2 = la.solve_triangular(L22, dense.T @ cp.A2X - WtR[:, :p], lower=True)
-            cu2 = la.solve_triangular(L22, dense.T @ cp.A2y - WtR[:, p], lower=True)
-            XtVX -= RZX2.T @ RZX2
-            rhs_x -= RZX2.T @ cu2
-            r2 -= cu2 @ cu2
-        RZX1 = RZX1.reshape(-1, p)
-        cu1 = cu1.ravel()
-        XtVX -= RZX1.T @ RZX1
-        rhs_x -= RZX1.T @ cu1
-        r2 -= cu1 @ cu1
+            RZ2 = la.solve_triangular(L22, dense.T @ cp.A2Xy - WtR, lower=True)
+            G -= RZ2.T @ RZ2
+        flat = RZ1.reshape(-1, p + 1)
+        G -= flat.T @ flat
+    XtVX, rhs_x, r2 = G[:p, :p], G[:p, p], G[p, p]
     if p:
         try:
             RX = la.cholesky(XtVX, lower=True)
