@@ -333,9 +333,15 @@ def _compute_fit(model: ModelData, reml: bool, start: np.ndarray | None) -> LmmF
         theta0 = np.asarray(start, dtype=float)
     evaluations = [0]
 
+    seen: dict[bytes, float] = {}
+
     def objective(theta: np.ndarray) -> float:
-        evaluations[0] += 1
-        return profile(st, model, theta).deviance(n, reml)
+        # the optimiser and the Newton polish ask again for points they already have
+        key = np.asarray(theta, dtype=float).tobytes()
+        if key not in seen:
+            evaluations[0] += 1
+            seen[key] = profile(st, model, theta).deviance(n, reml)
+        return seen[key]
 
     notes = list(model.notes)
     converged = True
@@ -343,7 +349,7 @@ def _compute_fit(model: ModelData, reml: bool, start: np.ndarray | None) -> LmmF
     if n_theta:
         bounds = [(0.0, None) if i in set(diag) else (None, None) for i in range(n_theta)]
         result = optimize.minimize(objective, theta0, method="L-BFGS-B", jac="2-point",
-                                   bounds=bounds, options={"ftol": 1e-14, "gtol": 1e-10,
+                                   bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-10,
                                                            "maxiter": 1000})
         theta = np.where(np.isin(np.arange(n_theta), diag), np.abs(result.x), result.x)
         theta, converged = _polish(objective, theta, diag)
