@@ -19,6 +19,7 @@ from evaltools.analysis.lmm import (
     likelihood_ratio_test,
     variance_components,
 )
+from evaltools.analysis.lmm.fit import profile, sufficient_stats
 
 REF = Path(__file__).parent / "reference"
 # Both sides converge far below these (R: nloptwrap with xtol 1e-12; here Newton-polished).
@@ -152,3 +153,57 @@ def test_bad_models_raise_clear_errors() -> None:
     with pytest.raises(LmmError, match="df_method"):
         fixed_effects(fit_lmm(build_model(data, "y", ["x"], [RandomEffect("g")])),
                       df_method="kenward")
+
+
+def _relative_factor(theta: np.ndarray, k: int) -> np.ndarray:
+    lam = np.zeros((k, k))
+    rows, cols = np.tril_indices(k)
+    order = np.lexsort((rows, cols))
+    lam[rows[order], cols[order]] = theta
+    return lam
+
+
+def _dense_reml_deviance(model, theta: np.ndarray) -> float:
+    """The profiled REML deviance from the n x n marginal covariance (no structure used)."""
+    columns, lambdas, start = [], [], 0
+    for term in model.terms:
+        Z = np.zeros((model.n_obs, term.n_groups * term.k))
+        for a in range(term.k):
+            Z[np.arange(model.n_obs), term.codes * term.k + a] = term.z[:, a]
+        columns.append(Z)
+        lambdas.append(np.kron(np.eye(term.n_groups),
+                               _relative_factor(theta[start:start + term.n_theta], term.k)))
+        start += term.n_theta
+    ZL = np.hstack([Z @ lam for Z, lam in zip(columns, lambdas, strict=True)])
+    V = np.eye(model.n_obs) + ZL @ ZL.T
+    Vi_X = np.linalg.solve(V, model.X)
+    XVX = model.X.T @ Vi_X
+    beta = np.linalg.solve(XVX, Vi_X.T @ model.y)
+    resid = model.y - model.X @ beta
+    r2 = resid @ np.linalg.solve(V, resid)
+    nmp = model.n_obs - model.X.shape[1]
+    return (np.linalg.slogdet(V)[1] + np.linalg.slogdet(XVX)[1]
+            + nmp * (1 + np.log(2 * np.pi * r2 / nmp)))
+
+
+def test_crossed_small_terms_match_the_dense_deviance() -> None:
+    """Respondents (random slope) who meet several raters and sites: the Schur complement
+    accumulated over (respondent, group) pairs equals the brute-force deviance."""
+    rng = np.random.default_rng(11)
+    n_resp, per = 40, 5
+    data = pd.DataFrame({"respondent": np.repeat(np.arange(n_resp), per),
+                         "time": np.tile(np.arange(per, dtype=float), n_resp),
+                         "rater": rng.integers(0, 6, n_resp * per),
+                         "site": np.repeat(rng.integers(0, 4, n_resp), per),
+                         "x": rng.normal(size=n_resp * per)})
+    data["y"] = (data["x"] + rng.normal(size=n_resp)[data["respondent"]]
+                 + rng.normal(size=6)[data["rater"]] + rng.normal(size=len(data)))
+    model = build_model(data, "y", ["x", "time"],
+                        [RandomEffect("respondent", "time"), RandomEffect("rater", "x"),
+                         RandomEffect("site")])
+    assert [t.label for t in model.terms] == ["respondent", "rater", "site"]
+    st = sufficient_stats(model)
+    for theta in (np.array([0.8, 0.1, 0.3, 1.1, -0.4, 0.7, 0.5]),
+                  np.array([1.5, 0.0, 0.0, 0.2, 0.3, 0.9, 2.0])):
+        np.testing.assert_allclose(profile(st, model, theta).deviance(model.n_obs, True),
+                                   _dense_reml_deviance(model, theta), rtol=1e-10)

@@ -5,7 +5,8 @@ For relative covariance factors ``Lambda(theta)`` the penalised least-squares pr
 (Bates et al. 2015, section 3). The term with the most groups (the respondent) has a
 block-diagonal ``Lambda' Z' Z Lambda + I``: its blocks (1 x 1 or 2 x 2 per group) are factorised
 in closed form, vectorised over the groups. The other terms (sites, casks, ...) have few
-coefficients; their Schur complement is dense and factorised with LAPACK. Every product with
+coefficients; their Schur complement is dense and factorised with LAPACK, its update from the
+respondent blocks accumulated over (respondent, group) pairs (:mod:`.coupling`). Every product with
 the data uses sufficient statistics computed once, so one evaluation of the profiled deviance
 costs O(groups), not O(observations).
 """
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
+from evaltools.analysis.lmm.coupling import Coupling, coupling_stats, schur_products
 from evaltools.analysis.lmm.model import LmmError, ModelData
 
 __all__ = ["LmmFit", "fit_lmm", "profile", "sufficient_stats", "derivatives", "MAX_DENSE_COEFS",
@@ -46,12 +47,8 @@ class _Stats:
     k1: int = 0
     n1: int = 0
     A11: np.ndarray | None = None      # (n1, k1, k1)
-    A1X: np.ndarray | None = None      # (n1, k1, p)
-    A1y: np.ndarray | None = None      # (n1, k1)
-    A12: sp.csr_matrix | None = None   # (n1 k1, q2)
-    A22: np.ndarray | None = None      # (q2, q2)
-    A2X: np.ndarray | None = None      # (q2, p)
-    A2y: np.ndarray | None = None      # (q2,)
+    A1Xy: np.ndarray | None = None     # (n1, k1, p + 1): Z1' [X y] per group
+    coupling: Coupling | None = None   # the other terms and their pairs with the first
     dense_terms: list = field(default_factory=list)   # (k, n_groups) of the other terms
     beta_ols: np.ndarray | None = None  # the response is y - X beta_ols (see sufficient_stats)
     R0: np.ndarray | None = None        # X = Q R0; the design used is Q
@@ -177,32 +174,17 @@ def sufficient_stats(model: ModelData) -> _Stats:
         for b in range(a, k1):
             st.A11[:, a, b] = st.A11[:, b, a] = np.bincount(
                 g, weights=first.z[:, a] * first.z[:, b], minlength=n1)
-    st.A1y = np.column_stack([np.bincount(g, first.z[:, a] * y, minlength=n1)
-                              for a in range(k1)])
-    st.A1X = np.stack([np.column_stack([np.bincount(g, first.z[:, a] * X[:, j], minlength=n1)
-                                        for j in range(X.shape[1])]) if X.shape[1]
-                       else np.zeros((n1, 0)) for a in range(k1)], axis=1)
+    Xy = np.column_stack([X, y])
+    st.A1Xy = np.stack([np.column_stack([np.bincount(g, first.z[:, a] * Xy[:, j], minlength=n1)
+                                         for j in range(Xy.shape[1])]) for a in range(k1)],
+                       axis=1)
     if rest:
-        rows = np.arange(len(y))
-        Z1 = sp.csr_matrix((first.z.ravel(), (np.repeat(rows, k1),
-                                              (g[:, None] * k1 + np.arange(k1)).ravel())),
-                           shape=(len(y), n1 * k1))
-        blocks, offset = [], 0
-        for term in rest:
-            cols = offset + term.codes[:, None] * term.k + np.arange(term.k)
-            blocks.append((term.z.ravel(), np.repeat(rows, term.k), cols.ravel()))
-            offset += term.n_groups * term.k
-            st.dense_terms.append((term.k, term.n_groups))
-        if offset > MAX_DENSE_COEFS:
-            raise LmmError(f"{offset} random coefficients outside the largest grouping factor "
+        st.dense_terms = [(term.k, term.n_groups) for term in rest]
+        n_dense = sum(k * n_groups for k, n_groups in st.dense_terms)
+        if n_dense > MAX_DENSE_COEFS:
+            raise LmmError(f"{n_dense} random coefficients outside the largest grouping factor "
                            f"({first.label}); at most {MAX_DENSE_COEFS} are supported")
-        Z2 = sp.csr_matrix((np.concatenate([b[0] for b in blocks]),
-                            (np.concatenate([b[1] for b in blocks]),
-                             np.concatenate([b[2] for b in blocks]))), shape=(len(y), offset))
-        st.A12 = (Z1.T @ Z2).tocsr()
-        st.A22 = (Z2.T @ Z2).toarray()
-        st.A2X = np.asarray(Z2.T @ X)
-        st.A2y = np.asarray(Z2.T @ y)
+        st.coupling = coupling_stats(first, rest, Xy)
     return st
 
 
@@ -236,39 +218,45 @@ def _solve_blocks(L: np.ndarray, B: np.ndarray) -> np.ndarray:
 def profile(st: _Stats, model: ModelData, theta: np.ndarray) -> Profile:
     """Solve the penalised least-squares problem at ``theta`` (Bates et al. 2015, eq. 16-18)."""
     p = st.p
-    rhs_x, XtVX = st.Xy.copy(), st.XX.copy()
-    ldL2, r2 = 0.0, st.yy
+    # [X y]' V^-1 [X y] / sigma^2 up to the fixed effects: X'V^-1X, X'V^-1y and y'V^-1y at once
+    G = np.block([[st.XX, st.Xy[:, None]], [st.Xy[None, :], np.array([[st.yy]])]])
+    ldL2 = 0.0
     if model.terms:
         k1 = st.k1
         lam1 = _lambda(theta[:model.terms[0].n_theta], k1)
-        M11 = np.einsum("ba,ibc,cd->iad", lam1, st.A11, lam1) + np.eye(k1)
+        if k1 == 1:
+            M11 = lam1[0, 0] ** 2 * st.A11 + 1.0
+        else:
+            M11 = np.einsum("ba,ibc,cd->iad", lam1, st.A11, lam1) + np.eye(k1)
         L11 = _chol_blocks(M11)
         if not np.all(np.isfinite(L11)):
             raise LmmError("the random-effects system is not positive definite at theta = "
                            f"{theta}")
         ldL2 += 2 * np.log(np.einsum("ijj->ij", L11)).sum()
-        RZX1 = _solve_blocks(L11, np.einsum("ba,ibj->iaj", lam1, st.A1X))
-        cu1 = _solve_blocks(L11, np.einsum("ba,ib->ia", lam1, st.A1y)[:, :, None])[:, :, 0]
-        RZX1 = RZX1.reshape(-1, p)
-        cu1 = cu1.ravel()
-        if st.A12 is not None:
-            lam2 = _dense_lambda(theta[model.terms[0].n_theta:], st.dense_terms)
+        # R_ZX1 and c_u1 side by side
+        RZ1 = _solve_blocks(L11, lam1[0, 0] * st.A1Xy if k1 == 1
+                            else np.einsum("ba,ibj->iaj", lam1, st.A1Xy))
+        if st.coupling is not None:
+            cp = st.coupling
+            lambdas, start = [], model.terms[0].n_theta
+            for k, _ in st.dense_terms:
+                lambdas.append(_lambda(theta[start:start + k * (k + 1) // 2], k))
+                start += k * (k + 1) // 2
             inv = _solve_blocks(L11, np.broadcast_to(lam1.T, (st.n1, k1, k1)).copy())
-            B = sp.bsr_matrix((inv, np.arange(st.n1), np.arange(st.n1 + 1)),
-                              shape=(st.n1 * k1, st.n1 * k1))
-            W = (B @ st.A12 @ lam2).tocsr()
-            dense = lam2.toarray()
-            M22 = dense.T @ st.A22 @ dense + np.eye(len(dense)) - (W.T @ W).toarray()
-            L22 = la.cholesky(M22, lower=True)
+            WtW, WtR = schur_products(cp, inv, lambdas, RZ1)
+            dense = _dense_lambda(lambdas, st.dense_terms)
+            M22 = dense.T @ cp.A22 @ dense + np.eye(len(dense)) - WtW
+            try:
+                L22 = la.cholesky(M22, lower=True)
+            except la.LinAlgError as err:
+                raise LmmError("the random-effects system is not positive definite at "
+                               f"theta = {theta}") from err
             ldL2 += 2 * np.log(np.diag(L22)).sum()
-            RZX2 = la.solve_triangular(L22, dense.T @ st.A2X - W.T @ RZX1, lower=True)
-            cu2 = la.solve_triangular(L22, dense.T @ st.A2y - W.T @ cu1, lower=True)
-            XtVX -= RZX2.T @ RZX2
-            rhs_x -= RZX2.T @ cu2
-            r2 -= cu2 @ cu2
-        XtVX -= RZX1.T @ RZX1
-        rhs_x -= RZX1.T @ cu1
-        r2 -= cu1 @ cu1
+            RZ2 = la.solve_triangular(L22, dense.T @ cp.A2Xy - WtR, lower=True)
+            G -= RZ2.T @ RZ2
+        flat = RZ1.reshape(-1, p + 1)
+        G -= flat.T @ flat
+    XtVX, rhs_x, r2 = G[:p, :p], G[:p, p], G[p, p]
     if p:
         try:
             RX = la.cholesky(XtVX, lower=True)
@@ -285,14 +273,17 @@ def profile(st: _Stats, model: ModelData, theta: np.ndarray) -> Profile:
     return Profile(float(ldL2), float(ldRX2), float(r2), beta, RX, st.R0)
 
 
-def _dense_lambda(theta: np.ndarray, terms: list[tuple[int, int]]) -> sp.csr_matrix:
-    """Block-diagonal relative factor of the terms after the first, as a sparse matrix."""
-    blocks, start = [], 0
-    for k, n_groups in terms:
-        nt = k * (k + 1) // 2
-        blocks.append(sp.kron(sp.identity(n_groups), _lambda(theta[start:start + nt], k)))
-        start += nt
-    return sp.block_diag(blocks, format="csr")
+def _dense_lambda(lambdas: list[np.ndarray], terms: list[tuple[int, int]]) -> np.ndarray:
+    """Block-diagonal relative factor of the terms after the first (``Lambda2``), dense."""
+    out = np.zeros((sum(k * n for k, n in terms),) * 2)
+    start = 0
+    for lam, (k, n_groups) in zip(lambdas, terms, strict=True):
+        for g in range(k * k):
+            a, b = divmod(g, k)
+            idx = start + np.arange(n_groups) * k
+            out[idx + a, idx + b] = lam[a, b]
+        start += k * n_groups
+    return out
 
 
 def fit_lmm(model: ModelData, *, reml: bool = True, start: np.ndarray | None = None) -> LmmFit:
@@ -342,9 +333,15 @@ def _compute_fit(model: ModelData, reml: bool, start: np.ndarray | None) -> LmmF
         theta0 = np.asarray(start, dtype=float)
     evaluations = [0]
 
+    seen: dict[bytes, float] = {}
+
     def objective(theta: np.ndarray) -> float:
-        evaluations[0] += 1
-        return profile(st, model, theta).deviance(n, reml)
+        # the optimiser and the Newton polish ask again for points they already have
+        key = np.asarray(theta, dtype=float).tobytes()
+        if key not in seen:
+            evaluations[0] += 1
+            seen[key] = profile(st, model, theta).deviance(n, reml)
+        return seen[key]
 
     notes = list(model.notes)
     converged = True
@@ -352,7 +349,7 @@ def _compute_fit(model: ModelData, reml: bool, start: np.ndarray | None) -> LmmF
     if n_theta:
         bounds = [(0.0, None) if i in set(diag) else (None, None) for i in range(n_theta)]
         result = optimize.minimize(objective, theta0, method="L-BFGS-B", jac="2-point",
-                                   bounds=bounds, options={"ftol": 1e-14, "gtol": 1e-10,
+                                   bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-10,
                                                            "maxiter": 1000})
         theta = np.where(np.isin(np.arange(n_theta), diag), np.abs(result.x), result.x)
         theta, converged = _polish(objective, theta, diag)

@@ -142,14 +142,7 @@ def build_model(data: pd.DataFrame, response: str, fixed: Sequence[str],
                            "column or a level that does not occur")
     terms, notes = [], []
     for effect in random:
-        keys = [rows[c] for c in effect.columns]
-        if len(keys) == 1:
-            codes, uniques = pd.factorize(keys[0], sort=True)
-            n_groups = len(uniques)
-        else:
-            codes, uniques = pd.factorize(pd.MultiIndex.from_arrays(keys), sort=True)
-            n_groups = len(uniques)
-        codes = codes.astype(np.int64)
+        codes, n_groups = _group_codes([rows[c] for c in effect.columns])
         z = [np.ones(len(rows))]
         coef_names = ["(Intercept)"]
         if effect.slope:
@@ -162,3 +155,20 @@ def build_model(data: pd.DataFrame, response: str, fixed: Sequence[str],
         terms.append(RandomTerm(effect.label, codes, n_groups, np.column_stack(z), coef_names))
     terms.sort(key=lambda t: -t.n_groups)
     return ModelData(y, X, names, terms, n_dropped, notes)
+
+
+def _group_codes(keys: list[pd.Series]) -> tuple[np.ndarray, int]:
+    """Group number per row for one or more (nested) key columns, in sorted key order.
+
+    Each column is factorised alone and the codes combined as integers: the same numbering as
+    factorising the tuples (lexicographic order), without hashing tuples, which is some fifty
+    times slower at a million respondents.
+    """
+    codes = np.zeros(len(keys[0]), dtype=np.int64)
+    for key in keys:
+        inner, uniques = pd.factorize(key, sort=True)
+        codes = codes * len(uniques) + inner
+    if len(keys) == 1:
+        return codes, int(codes.max()) + 1 if len(codes) else 0
+    distinct, codes = np.unique(codes, return_inverse=True)
+    return codes.astype(np.int64), len(distinct)
