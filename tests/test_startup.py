@@ -1,0 +1,63 @@
+"""Start-up: commands load only the libraries they need (see ``benchmarks/pipeline.py``).
+
+Each check runs in a fresh interpreter and lists the heavy modules that got imported; the
+absolute times are in ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+#: Libraries that no start-up path may import (each costs 0.1-1 s on the benchmark machine).
+HEAVY = ["pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill", "nbconvert",
+         "sqlalchemy", "pyreadstat", "jupyter_client"]
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = (f"import sys\n{code}\nimport json\n"
+             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("code", [
+    "import evaltools",
+    "import evaltools.cli.main",
+    "from evaltools.cli.main import cli\ntry:\n    cli(['--version'])\nexcept SystemExit: pass",
+])
+def test_start_up_imports_no_heavy_library(code):
+    assert _loaded_after(code) == []
+
+
+def test_the_planted_heavy_import_is_seen():
+    assert _loaded_after("import evaltools.data.panel") != []
+
+
+def test_a_lazy_package_keeps_its_function_over_a_submodule_of_the_same_name():
+    """``evaltools.data.ingest`` is the function, as when ``__init__`` imported it eagerly."""
+    import evaltools.data
+    import evaltools.data.ingest  # noqa: F401 - the submodule import must not rebind the name
+    import evaltools.register.collect  # noqa: F401
+
+    assert callable(evaltools.data.ingest) and evaltools.data.ingest.__name__ == "ingest"
+    from evaltools.register import collect
+
+    assert collect.__name__ == "collect" and callable(collect)
+
+
+def test_every_subpackage_name_resolves():
+    import importlib
+
+    for package in ["instruments", "study", "data", "demo", "analysis", "register", "reports",
+                    "pipeline"]:
+        module = importlib.import_module(f"evaltools.{package}")
+        for name in module.__all__:
+            assert getattr(module, name) is not None, (package, name)
+        assert set(module.__all__) <= set(dir(module))
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            module.nope  # noqa: B018
