@@ -43,6 +43,9 @@ LAZY_OK = {
     ("evaltools.core.errors", "pandas"):
         "every command imports the errors for its exit codes; pandas is needed only for a "
         "problem table and was 1.3 of the 1.4 s of `evaltools --version` (python -X importtime)",
+    ("evaltools.instruments.model", "numpy"):
+        "every command that reads study.yml loads the instrument model; numpy is needed only "
+        "to score, and took more than half of `evaltools status` (0.3 s budget)",
 }
 
 

@@ -29,7 +29,7 @@ COMMANDS = {
     "ingest": "evaltools.cli.data:ingest",
     "report": "evaltools.cli.reports:report",
     "run": "evaltools.cli.reports:run",
-    "status": "evaltools.cli.reports:status",
+    "status": "evaltools.cli.status:status",
     "key": "evaltools.cli.data:key",
     "instruments": "evaltools.cli.instruments:instruments",
     "register": "evaltools.cli.register:register",

@@ -1,8 +1,10 @@
-"""``evaltools report``, ``run`` and ``status``: rendering reports, once or as a scheduled run."""
+"""``evaltools report`` and ``run``: rendering reports, once or as a scheduled run.
+
+``evaltools status`` lives in :mod:`evaltools.cli.status`, which loads far less.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from evaltools.cli.common import EPILOG, EXIT_FAILED, EXIT_OK, friendly
-from evaltools.pipeline.run import report_status, run_study
+from evaltools.pipeline.run import run_study
 from evaltools.reports.render import ReportError, render_all, render_report
 from evaltools.study.load import load_study
 
@@ -169,26 +171,3 @@ class _ProgressBar:
             self.progress.console.print(text, markup=False, highlight=False)
         else:
             click.echo(text)
-
-
-@click.command(epilog=EPILOG)
-@click.argument("study", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True)
-@friendly
-def status(study: Path, as_json: bool, reports_dir: Path) -> None:
-    """Which reports of STUDY are current, stale, failed or missing; quarantined files."""
-    reports, quarantined = report_status(study, reports_dir=reports_dir)
-    if as_json:
-        click.echo(json.dumps({"reports": json.loads(reports.to_json(orient="records")),
-                               "quarantined": json.loads(quarantined.to_json(
-                                   orient="records"))}, indent=2, ensure_ascii=False))
-        return
-    for r in reports.itertuples():
-        click.echo(f"  {r.state:<11} {r.site}/{r.wave}/{r.template}"
-                   + (f"  ({r.error})" if r.state == "failed" and r.error else ""))
-    for q in quarantined.itertuples():
-        click.secho(f"  quarantined {q.file} ({q.errors} errors; {q.report})", fg="red")
-    counts = reports["state"].value_counts().to_dict()
-    click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no reports declared")

@@ -16,8 +16,8 @@ _EXPORTS = {
     "evaltools.data.pseudonym": ["StudyKeyError", "StudyKey", "load_key", "create_key",
         "pseudonymise", "key_env_name", "default_key_file", "normalise_id"],
     "evaltools.data.readers": ["RawTable", "read_table", "detect_kind", "EXTENSIONS"],
-    "evaltools.data.store": ["FileRecord", "Manifest", "StoreError", "file_hash", "write_part",
-        "read_part", "write_problem_tables"],
+    "evaltools.data.manifest": ["FileRecord", "Manifest", "StoreError", "file_hash"],
+    "evaltools.data.store": ["write_part", "read_part", "write_problem_tables"],
     "evaltools.data.validation": ["validate_table", "canonical_columns"],
 }
 

@@ -10,8 +10,8 @@ from evaltools.core.lazy import lazy_exports
 #: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
 _EXPORTS = {
     "evaltools.pipeline.ledger": ["Ledger", "JOB_STATES"],
-    "evaltools.pipeline.run": ["run_study", "plan_reports", "report_status", "RunLockedError",
-        "PlannedReport", "RunResult", "STATUS_COLUMNS"],
+    "evaltools.pipeline.plan": ["plan_reports", "PlannedReport", "STATUS_COLUMNS"],
+    "evaltools.pipeline.run": ["run_study", "report_status", "RunLockedError", "RunResult"],
     "evaltools.reports.inputs": ["data_slice"],  # here before 0.2; it belongs to reports
 }
 

@@ -11,66 +11,42 @@ the instruments, ``study.yml``, the evaltools version and the installed package 
 from __future__ import annotations
 
 import fcntl
-import fnmatch
-import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import distributions
 from pathlib import Path
 
 import pandas as pd
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.core.version import __version__
 from evaltools.data.ingest import check_data, ingest
 from evaltools.data.panel import NothingIngestedError
-from evaltools.data.store import Manifest
 from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.ledger import Ledger
+from evaltools.pipeline.plan import (
+    QUARANTINE_COLUMNS,
+    STATUS_COLUMNS,
+    PlannedReport,
+    plan_reports,
+    report_states,
+)
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
-from evaltools.reports.inputs import data_slice
+from evaltools.reports.layout import ReportError
 from evaltools.reports.overview import OVERVIEW_FOLDER, render_overview
-from evaltools.reports.render import (
-    ReportError,
-    declared_reports,
-    notebooks_dir,
-    render_report,
-    report_folder,
-    write_index,
-)
+from evaltools.reports.render import render_report, write_index
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
+#: plan_reports, PlannedReport and STATUS_COLUMNS live in :mod:`evaltools.pipeline.plan` (no
+#: pandas, no rendering machinery) and stay importable from here.
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
            "PlannedReport", "RunResult", "STATUS_COLUMNS"]
-
-STATUS_COLUMNS = ["template", "site", "wave", "state", "last_status", "last_run", "error",
-                  "output"]
 
 
 class RunLockedError(EvaltoolsError):
     """Another run holds the study's lock."""
-
-
-@dataclass
-class PlannedReport:
-    template: str
-    site: str
-    wave: str
-    fingerprint: str
-    reason: str  # new | changed | failed before | interrupted | forced | current | no data yet
-    job_id: int | None = None
-    status: str = "planned"
-    output: str | None = None
-    error: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.site}/{self.wave or 'all-waves'}/{self.template}"
 
 
 @dataclass
@@ -94,82 +70,6 @@ class RunResult:
         done = ("ok", "skipped", "planned") if self.dry_run else ("ok", "skipped")
         return (self.ingest.ok and all(r.status in done for r in self.reports)
                 and self.register_error is None)
-
-
-@cache
-def _environment() -> str:
-    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()
-                      if d.metadata["Name"])
-    return hashlib.sha256(("\n".join([__version__, *packages])).encode()).hexdigest()
-
-
-def _study_inputs(study: Study) -> str:
-    """What every report of a study depends on: its instruments, study.yml, the environment."""
-    digest = hashlib.sha256()
-    digest.update(repr([(i.id, i.version, i) for i in study.instruments]).encode())
-    digest.update((study.folder / "study.yml").read_bytes())
-    digest.update(_environment().encode())
-    return digest.hexdigest()
-
-
-def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wave: str,
-                 language: str, shared: str) -> str:
-    digest = hashlib.sha256()
-    digest.update((notebooks_dir() / f"{template}.ipynb").read_bytes())
-    digest.update(json.dumps([template, site, wave, language]).encode())
-    for record in data_slice(study, manifest, template, site, wave):
-        digest.update(f"{record.path}:{record.sha256}".encode())
-    digest.update(shared.encode())
-    return digest.hexdigest()
-
-
-def _matches(only: list[str], template: str, site: str, wave: str) -> bool:
-    if not only:
-        return True
-    key = f"{site}/{wave or 'all-waves'}/{template}"
-    return any(fnmatch.fnmatch(key, pattern) for pattern in only)
-
-
-def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = None,
-                 language: str = "", reports_dir: str | Path = "reports"
-                 ) -> list[PlannedReport]:
-    """What each declared report needs: rendering (and why) or nothing (``current``)."""
-    manifest = Manifest.load(study.store_dir, study.id)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
-    language = language or study.language
-    planned = []
-    shared = _study_inputs(study)
-    for template, site, wave in declared_reports(study):
-        if not _matches(only or [], template, site, wave):
-            continue
-        wave_id = wave or ""
-        print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
-        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language,
-                          shared)
-        last_ok = ledger.last(template, site, wave_id, "ok")
-        last_any = ledger.last(template, site, wave_id)
-        exists = (report_folder(Path(reports_dir), study, template, site, print_wave)
-                  / "report.html").is_file()
-        has_data = template == "data_quality" or any(
-            r.status == "accepted" and r.wave == (wave_id or print_wave)
-            for r in manifest.files.values())
-        if not has_data:
-            reason = "no data yet"
-        elif force:
-            reason = "forced"
-        elif last_any is not None and last_any["status"] == "interrupted":
-            reason = "interrupted"
-        elif last_any is not None and last_any["status"] == "failed" and (
-                last_ok is None or last_ok["fingerprint"] != fp or last_any["id"] > last_ok["id"]):
-            reason = "failed before" if last_any["fingerprint"] == fp else "changed"
-        elif last_ok is None or not exists:
-            reason = "new"
-        elif last_ok["fingerprint"] != fp:
-            reason = "changed"
-        else:
-            reason = "current"
-        planned.append(PlannedReport(template, site, wave_id, fp, reason))
-    return planned
 
 
 class _Lock:
@@ -401,22 +301,11 @@ def report_status(study: Study | str | Path, *, reports_dir: str | Path = "repor
         changed since), ``failed``, ``interrupted`` or ``missing``.
     quarantined : DataFrame
         ``file, wave, errors, report`` of quarantined raw files.
+
+    Notes
+    -----
+    The same records as :func:`evaltools.pipeline.plan.report_states`, as tables.
     """
-    study = as_study(study)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
-    rows = []
-    for report in plan_reports(study, reports_dir=reports_dir):
-        last = ledger.last(report.template, report.site, report.wave)
-        state = {"current": "current", "changed": "stale", "new": "missing",
-                 "failed before": "failed", "interrupted": "interrupted",
-                 "no data yet": "waiting"}[report.reason]
-        rows.append([report.template, report.site, report.wave or "all-waves", state,
-                     None if last is None else last["status"],
-                     None if last is None else last["ended"],
-                     None if last is None else last["error"],
-                     None if last is None else last["output"]])
-    manifest = Manifest.load(study.store_dir, study.id)
-    quarantined = pd.DataFrame([(r.path, r.wave, r.errors, r.report)
-                                for r in manifest.files.values() if r.status == "quarantined"],
-                               columns=["file", "wave", "errors", "report"])
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS), quarantined
+    reports, quarantined = report_states(study, reports_dir=reports_dir)
+    return (pd.DataFrame(reports, columns=STATUS_COLUMNS),
+            pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS))

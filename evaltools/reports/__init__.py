@@ -15,8 +15,9 @@ _EXPORTS = {
     "evaltools.reports.notebook": ["Report", "ReportParameterError", "TEMPLATE_TITLES"],
     "evaltools.reports.overview": ["Overview", "render_overview", "OVERVIEW_FOLDER"],
     "evaltools.reports.plots": ["change_distribution", "estimates_plot", "forest_plot"],
-    "evaltools.reports.render": ["render_report", "render_all", "declared_reports", "write_index",
-        "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"],
+    "evaltools.reports.layout": ["declared_reports", "ReportError", "notebooks_dir"],
+    "evaltools.reports.render": ["render_report", "render_all", "write_index",
+        "template_parameters", "RenderedReport"],
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -28,9 +28,14 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.inspection import inspect_notebook
 from papermill.parameterize import parameterize_notebook
 
-from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
+from evaltools.reports.layout import (
+    ReportError,
+    declared_reports,
+    notebooks_dir,
+    report_folder,
+)
 from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
@@ -54,10 +59,6 @@ img{max-width:100%;height:auto}.small{font-size:.8rem}
 """
 
 
-class ReportError(EvaltoolsError):
-    """A report could not be rendered; the message names the cell and the error."""
-
-
 @dataclass(frozen=True)
 class RenderedReport:
     """Where a rendered report is, and its one-line headline."""
@@ -68,20 +69,6 @@ class RenderedReport:
     site: str
     wave: str
     headline: str
-
-
-def notebooks_dir() -> Path:
-    """The folder of report templates (the repository's ``notebooks/``).
-
-    ``EVALTOOLS_NOTEBOOKS`` names another folder (for custom or test templates).
-    """
-    if os.environ.get("EVALTOOLS_NOTEBOOKS"):
-        return Path(os.environ["EVALTOOLS_NOTEBOOKS"])
-    here = Path(__file__).resolve().parents[1]  # the evaltools package folder
-    for candidate in (here / "_library" / "notebooks", here.parent / "notebooks"):
-        if candidate.is_dir():
-            return candidate
-    raise ReportError("the report templates (notebooks/) are missing from this install")
 
 
 def template_parameters(template: str) -> dict[str, dict]:
@@ -113,11 +100,6 @@ def _check_against_template(template: str, parameters: dict) -> None:
             problems.append(f"required parameter {name!r} is missing ({spec['help']})")
     if problems:
         raise ReportParameterError(f"template {template!r}: " + "; ".join(problems))
-
-
-def report_folder(reports_dir: Path, study, template: str, site: str, wave: str) -> Path:
-    wave_part = "all-waves" if template == "data_quality" else wave
-    return Path(reports_dir) / study.id / wave_part / site / template
 
 
 def render_report(study: Study | str | Path, template: str, *, site: str = "all", wave: str = "",
@@ -305,17 +287,6 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n"
             "</body>\n</html>\n")
-
-
-def declared_reports(study) -> list[tuple[str, str, str]]:
-    """Every report ``study.yml`` asks for, as (template, site, wave); ``data_quality`` covers
-    all waves and has wave ``""``."""
-    out = []
-    for spec in study.reports:
-        sites = ["all"] if spec.per == "study" else list(spec.sites)
-        waves = [""] if spec.template == "data_quality" else list(spec.waves)
-        out += [(spec.template, site, wave) for wave in waves for site in sites]
-    return out
 
 
 def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",
