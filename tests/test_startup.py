@@ -61,3 +61,32 @@ def test_every_subpackage_name_resolves():
         assert set(module.__all__) <= set(dir(module))
         with pytest.raises(AttributeError, match="no attribute 'nope'"):
             module.nope  # noqa: B018
+
+
+def test_ledger_latest_agrees_with_last(tmp_path):
+    """The one-query snapshot planning uses gives the rows of one query per report."""
+    from evaltools.pipeline.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    run = ledger.start_run()
+    reports = [("prepost", "a", "t1"), ("prepost", "b", "t1"), ("data_quality", "all", "")]
+    for k, status in enumerate(["ok", "failed", "ok", "ok", "interrupted", "failed", "ok"]):
+        template, site, wave = reports[k % len(reports)]
+        ledger.set_job(ledger.add_job(run, template, site, wave, f"fp{k}"), status)
+    latest = ledger.latest()
+    for key in reports:
+        for status, kind in ((None, "any"), ("ok", "ok")):
+            want = ledger.last(*key, status)
+            got = latest.get(key, {}).get(kind)
+            assert (None if want is None else dict(want)) == (None if got is None else dict(got))
+
+
+def test_environment_names_match_the_metadata_parser():
+    from importlib.metadata import distributions
+
+    from evaltools.pipeline.plan import _name_version
+
+    slow = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()
+                  if d.metadata["Name"])
+    fast = sorted(f"{n}=={v}" for n, v in map(_name_version, distributions()) if n)
+    assert fast == slow

@@ -131,6 +131,31 @@ class Ledger:
         with closing(self._connect()) as db:
             return db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
 
+    def latest(self) -> dict[tuple[str, str, str], dict[str, sqlite3.Row]]:
+        """For every report in the ledger, its latest job (``"any"``) and latest ``ok`` job.
+
+        One query for all reports, where :meth:`last` takes one per report and status
+        (planning a 100-site study asked 1,200 times; ``benchmarks/pipeline.py``).
+
+        Returns
+        -------
+        dict
+            (template, site, wave) -> {"any": row, "ok": row}; a key is missing when the
+            report has no such job.
+        """
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE id IN (SELECT MAX(id) FROM jobs GROUP BY template, "
+                "site, wave) OR id IN (SELECT MAX(id) FROM jobs WHERE status = 'ok' GROUP BY "
+                "template, site, wave) ORDER BY id").fetchall()
+        out: dict[tuple[str, str, str], dict[str, sqlite3.Row]] = {}
+        for row in rows:  # by id: the last one written wins
+            entry = out.setdefault((row["template"], row["site"], row["wave"]), {})
+            entry["any"] = row
+            if row["status"] == "ok":
+                entry["ok"] = row
+        return out
+
     def runs(self, limit: int = 20) -> list[sqlite3.Row]:
         with closing(self._connect()) as db:
             return db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()

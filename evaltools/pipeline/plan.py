@@ -55,9 +55,24 @@ class PlannedReport:
 
 @cache
 def _environment() -> str:
-    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()
-                      if d.metadata["Name"])
+    packages = sorted(f"{name}=={version}" for name, version in map(_name_version,
+                                                                    distributions()) if name)
     return hashlib.sha256(("\n".join([__version__, *packages])).encode()).hexdigest()
+
+
+def _name_version(dist) -> tuple[str | None, str | None]:
+    """A distribution's ``Name`` and ``Version`` from the header of its metadata file, as
+    ``dist.metadata["Name"]`` and ``dist.version`` give them without parsing the whole file
+    as an e-mail message (that was a third of ``evaltools status``)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the header ends at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+    return found.get("Name"), found.get("Version")
 
 
 def _study_inputs(study: Study) -> str:
@@ -92,7 +107,7 @@ def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = 
                  ) -> list[PlannedReport]:
     """What each declared report needs: rendering (and why) or nothing (``current``)."""
     manifest = Manifest.load(study.store_dir, study.id)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
+    latest = Ledger(study.store_dir / "ledger.sqlite").latest()
     language = language or study.language
     planned = []
     shared = _study_inputs(study)
@@ -103,8 +118,8 @@ def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = 
         print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
         fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language,
                           shared)
-        last_ok = ledger.last(template, site, wave_id, "ok")
-        last_any = ledger.last(template, site, wave_id)
+        last_ok = latest.get((template, site, wave_id), {}).get("ok")
+        last_any = latest.get((template, site, wave_id), {}).get("any")
         exists = (report_folder(Path(reports_dir), study, template, site, print_wave)
                   / "report.html").is_file()
         has_data = template == "data_quality" or any(
@@ -143,10 +158,11 @@ def report_states(study: Study | str | Path, *, reports_dir: str | Path = "repor
         Keys :data:`QUARANTINE_COLUMNS`, one per quarantined raw file.
     """
     study = as_study(study)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
     rows = []
-    for report in plan_reports(study, reports_dir=reports_dir):
-        last = ledger.last(report.template, report.site, report.wave)
+    planned = plan_reports(study, reports_dir=reports_dir)
+    latest = Ledger(study.store_dir / "ledger.sqlite").latest()
+    for report in planned:
+        last = latest.get((report.template, report.site, report.wave), {}).get("any")
         state = {"current": "current", "changed": "stale", "new": "missing",
                  "failed before": "failed", "interrupted": "interrupted",
                  "no data yet": "waiting"}[report.reason]
