@@ -90,3 +90,21 @@ def test_environment_names_match_the_metadata_parser():
                   if d.metadata["Name"])
     fast = sorted(f"{n}=={v}" for n, v in map(_name_version, distributions()) if n)
     assert fast == slow
+
+
+def test_every_shipped_schema_is_a_valid_draft_2020_12_schema():
+    """Checked here rather than on every load (see evaltools.core.schema.load_schema)."""
+    from importlib import resources
+
+    import jsonschema
+
+    from evaltools.core.schema import load_schema
+
+    names = [p.name.removesuffix(".schema.json")
+             for p in resources.files("evaltools.schemas").iterdir()
+             if p.name.endswith(".schema.json")]
+    assert names
+    for name in names:
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))
+    with pytest.raises(jsonschema.SchemaError):
+        jsonschema.Draft202012Validator.check_schema({"type": "no-such-type"})

@@ -1,0 +1,43 @@
+"""Parsing item cells once per distinct value gives what parsing every cell gave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltools.data import validation
+
+
+def _every_cell(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rule before the change: one to_numeric over every cell (the reference)."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), bool)
+    text = series.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if decimal == ",":
+        text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    parsed = pd.to_numeric(text.where(~empty), errors="coerce")
+    values = parsed.to_numpy(dtype=float, na_value=np.nan)
+    return values, (~empty.to_numpy()) & np.isnan(values)
+
+
+CASES = {
+    "text": pd.Series(["1", " 2", "3 ", "", None, "x", "2,5", "-1,0", "1e1", "4", "4", "inf",
+                       "nan", "1.5", "9"] * 3, dtype="object"),
+    "string dtype": pd.Series(["1", "2", pd.NA, "", "weet niet", "5"] * 4, dtype="string"),
+    "excel mix": pd.Series([1, 1.0, True, "1", 2.5, None, "a", False, 0, "0,5"], dtype="object"),
+    "all missing": pd.Series([None, None, np.nan], dtype="object"),
+    "empty": pd.Series([], dtype="object"),
+    "numbers": pd.Series([1.0, np.nan, 3.0]),
+    "integers": pd.Series([1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_distinct_values_parse_as_every_cell(name, decimal):
+    got = validation._numbers(CASES[name], decimal)
+    want = _every_cell(CASES[name], decimal)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
