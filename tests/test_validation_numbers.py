@@ -41,3 +41,33 @@ def test_distinct_values_parse_as_every_cell(name, decimal):
     want = _every_cell(CASES[name], decimal)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def _normalise_every_cell(values: pd.Series) -> pd.Series:
+    """normalise_id's rule applied to every cell (the reference)."""
+    def one(value):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return None
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        text = str(value).strip()
+        return text or None
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="string")
+
+
+IDS = {
+    "text": pd.Series([" 100234 ", "A-17", "", "  ", None, "A-17", "x\t"], dtype="object"),
+    "string dtype": pd.Series(["1", pd.NA, " 2", "1"], dtype="string", index=[5, 6, 7, 8]),
+    "excel mix": pd.Series([" 100234 ", 100234.0, "A-17", None, True, 1, np.nan],
+                           dtype="object"),
+    "all missing": pd.Series([None, np.nan], dtype="object"),
+    "floats": pd.Series([1.0, 2.5, np.nan]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IDS))
+def test_normalised_ids_are_those_of_every_cell(name):
+    from evaltools.data.pseudonym import normalise_id
+
+    pd.testing.assert_series_equal(normalise_id(IDS[name]), _normalise_every_cell(IDS[name]))

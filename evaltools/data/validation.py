@@ -266,7 +266,7 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
             out[sub.column] = values
         else:
             out[sub.column] = pd.Series([pd.NA] * n, dtype="string")
-    _check_items(c, study, frame, out)
+    out = _check_items(c, study, frame, out)
     out["source_row"] = rows
     out = out.loc[~missing_id]
     out = _resolve_duplicates(c, study, out)
@@ -290,7 +290,9 @@ def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:
                     f"{wave.start} to {wave.end}", severity="warning")
 
 
-def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame) -> None:
+def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """``out`` with the item columns as floats (added at once, not one by one)."""
     items = [(inst, item) for inst in study.instruments for item in inst.items]
     raws = [frame[item.id].reset_index(drop=True) for _, item in items]
     parsed = _numbers_of_columns(raws, study.data.csv_decimal)
@@ -306,8 +308,8 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame) -
                 expected)
         columns[item.id] = values
     items_frame = pd.DataFrame(columns, index=out.index)
-    for column in items_frame.columns:
-        out[column] = items_frame[column]
+    kept = out.drop(columns=[c for c in items_frame.columns if c in out.columns])
+    return pd.concat([kept, items_frame], axis=1)
 
 
 def _resolve_duplicates(c: _Collector, study, out: pd.DataFrame) -> pd.DataFrame:
