@@ -1,11 +1,14 @@
 """Benchmark: the scheduled pipeline on a 20-site, 3-wave study (issue 7).
 
 Usage: .venv/bin/python benchmarks/pipeline.py [--sites 20] [--jobs 2] [--skip-naive]
-       .venv/bin/python benchmarks/pipeline.py --startup-only [--study FOLDER] [--repeat 9]
+       .venv/bin/python benchmarks/pipeline.py --startup-only [--study FOLDER [--reports DIR
+           --no-op-run]] [--repeat 9]
 
 (0) start-up, as whole processes the way a user or a scheduler waits for them, against the
     floor ``python -c pass``, alternating runs, medians and ratios: ``evaltools --version`` and
-    ``evaltools status`` (with ``--study``, on that study; otherwise on the generated one);
+    ``evaltools status`` (with ``--study``, on that study; otherwise on the generated one) and,
+    with ``--no-op-run``, ``evaltools run --no-register`` on a study whose reports in
+    ``--reports`` are all current (a scheduled rerun with nothing to do);
 
 (a) full build with ``evaltools run`` (warm kernels, ``--jobs`` processes), reports only
     (``--no-register``) and with the evidence register and the overview, against a naive loop
@@ -54,7 +57,8 @@ def _run(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def startup(study: Path | None, repeat: int) -> None:
+def startup(study: Path | None, repeat: int, reports: Path | None = None,
+            no_op_run: bool = False) -> None:
     """Time whole processes against ``python -c pass``, alternating, and print medians."""
     import statistics
 
@@ -63,8 +67,13 @@ def startup(study: Path | None, repeat: int) -> None:
     commands = {"python -c pass (floor)": [sys.executable, "-c", "pass"],
                 "evaltools --version": [str(BIN / "evaltools"), "--version"]}
     if study is not None:
+        reports = reports or study.parent / "reports"
         commands["evaltools status"] = [str(BIN / "evaltools"), "status", str(study),
-                                        "--reports-dir", str(study.parent / "reports")]
+                                        "--reports-dir", str(reports)]
+        if no_op_run:
+            commands["evaltools run --no-register (no-op)"] = [
+                str(BIN / "evaltools"), "run", str(study), "--no-register",
+                "--reports-dir", str(reports)]
     for command in commands.values():  # warm the file cache and the bytecode
         subprocess.run(command, env=env, capture_output=True, check=True)
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -107,12 +116,15 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true",
                         help="only (0); with --study, on that study folder")
     parser.add_argument("--study", type=Path, help="an existing study folder for (0)")
+    parser.add_argument("--reports", type=Path, help="its reports folder (for status and run)")
+    parser.add_argument("--no-op-run", action="store_true",
+                        help="also time a no-op 'evaltools run' (every report must be current)")
     parser.add_argument("--repeat", type=int, default=9, help="runs per command in (0)")
     args = parser.parse_args()
     if args.startup_only:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
               f"{platform.python_version()}")
-        startup(args.study, args.repeat)
+        startup(args.study, args.repeat, args.reports, args.no_op_run)
         return
     base = Path(tempfile.mkdtemp(prefix="evaltools-pipeline-"))
     os.environ["EVALTOOLS_HOME"] = str(base / "home")

@@ -46,6 +46,9 @@ LAZY_OK = {
     ("evaltools.instruments.model", "numpy"):
         "every command that reads study.yml loads the instrument model; numpy is needed only "
         "to score, and took more than half of `evaltools status` (0.3 s budget)",
+    ("evaltools.pipeline.run", "evaltools.pipeline.jobs"):
+        "rendering, the register and its analyses took 10 of the 11 s of a no-op "
+        "`evaltools run` of a 100-site study; loaded only when a run renders or registers",
 }
 
 

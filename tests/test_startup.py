@@ -34,6 +34,16 @@ def test_start_up_imports_no_heavy_library(code):
     assert _loaded_after(code) == []
 
 
+def test_status_loads_no_heavy_library():
+    """``evaltools status`` needs study.yml, the manifest and the ledger: no pandas, no numpy."""
+    assert _loaded_after("import evaltools.cli.status") == []
+
+
+def test_a_run_loads_rendering_and_the_register_only_when_it_needs_them():
+    """pandas, numpy and pyreadstat (for ingesting) are all a no-op ``evaltools run`` loads."""
+    assert set(_loaded_after("import evaltools.cli.run")) <= {"pandas", "numpy", "pyreadstat"}
+
+
 def test_the_planted_heavy_import_is_seen():
     assert _loaded_after("import evaltools.data.panel") != []
 

@@ -28,7 +28,7 @@ COMMANDS = {
     "validate": "evaltools.cli.data:validate",
     "ingest": "evaltools.cli.data:ingest",
     "report": "evaltools.cli.reports:report",
-    "run": "evaltools.cli.reports:run",
+    "run": "evaltools.cli.run:run",
     "status": "evaltools.cli.status:status",
     "key": "evaltools.cli.data:key",
     "instruments": "evaltools.cli.instruments:instruments",

@@ -111,6 +111,14 @@ class Ledger:
                                 (run_id, template, site, wave, fingerprint, status))
             return int(cursor.lastrowid)
 
+    def add_jobs(self, run_id: int, jobs: list[tuple[str, str, str, str, str]]) -> list[int]:
+        """:meth:`add_job` for many (template, site, wave, fingerprint, status) at once, in one
+        transaction (one synchronous commit instead of one per report)."""
+        with closing(self._connect()) as db, db:
+            return [int(db.execute("INSERT INTO jobs (run_id, template, site, wave, "
+                                   "fingerprint, status) VALUES (?, ?, ?, ?, ?, ?)",
+                                   (run_id, *job)).lastrowid) for job in jobs]
+
     def set_job(self, job_id: int, status: str, *, error: str | None = None,
                 output: str | None = None) -> None:
         if status not in JOB_STATES:

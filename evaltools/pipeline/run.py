@@ -21,8 +21,6 @@ import pandas as pd
 
 from evaltools.core.errors import EvaltoolsError
 from evaltools.data.ingest import check_data, ingest
-from evaltools.data.panel import NothingIngestedError
-from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.ledger import Ledger
 from evaltools.pipeline.plan import (
     QUARANTINE_COLUMNS,
@@ -31,11 +29,7 @@ from evaltools.pipeline.plan import (
     plan_reports,
     report_states,
 )
-from evaltools.register import Register, register_url
-from evaltools.register.collect import collect, inputs_fingerprint
-from evaltools.reports.layout import ReportError
-from evaltools.reports.overview import OVERVIEW_FOLDER, render_overview
-from evaltools.reports.render import render_report, write_index
+from evaltools.reports.index import OVERVIEW_FOLDER, write_index
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
@@ -100,58 +94,6 @@ class _Lock:
         self.handle.close()
 
 
-_WARM = None
-
-
-def _kernel(fresh: bool):
-    """This worker's warm kernel (started on first use), or None for a fresh one per job."""
-    global _WARM
-    if fresh:
-        return None
-
-    if _WARM is None:
-        _WARM = WarmKernel()
-    return _WARM
-
-
-def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
-    """Worker: render one report; returns (status, output folder, error).
-
-    With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
-    """
-    study, template, site, wave, language, reports_dir, fresh = args
-
-    kernel = _kernel(fresh)
-    try:
-        result = render_report(study, template, site=site, wave=wave, language=language,
-                               reports_dir=reports_dir, keep_previous=True, index=False,
-                               kernel=kernel)
-    except ReportError as exc:
-        return "failed", None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - one failing report never stops the others
-        if kernel is not None:
-            kernel.shutdown()  # start clean for the next job
-        return "failed", None, f"{type(exc).__name__}: {exc}"
-    return "ok", str(result.folder), None
-
-
-def _overview_job(args: tuple):
-    """Worker: render the register's overview in one language; returns (page, error)."""
-    url, reports_dir, language, fresh = args
-
-    kernel = _kernel(fresh)
-    try:
-        with Register(url) as reg:
-            return render_overview(reg, reports_dir=reports_dir, language=language,
-                                   kernel=kernel), None
-    except EvaltoolsError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - reported, never raised into the run
-        if kernel is not None:
-            kernel.shutdown()
-        return None, f"{type(exc).__name__}: {exc}"
-
-
 def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool = False,
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
@@ -193,14 +135,17 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                                       reports_dir=reports_dir)
         if dry_run:
             return result
-        url = _update_register(study, result, register, reports_dir) if use_register else None
+        url = (_jobs().update_register(study, result, register, reports_dir) if use_register
+               else None)
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]
-        for report in result.reports:
-            report.job_id = ledger.add_job(run_id, report.template, report.site, report.wave,
-                                           report.fingerprint,
-                                           "skipped" if report.reason in idle else "planned")
+        ids = ledger.add_jobs(run_id, [(report.template, report.site, report.wave,
+                                        report.fingerprint,
+                                        "skipped" if report.reason in idle else "planned")
+                                       for report in result.reports])
+        for report, job_id in zip(result.reports, ids, strict=True):
+            report.job_id = job_id
             if report.reason in idle:
                 report.status = "skipped"
         tasks = [(report, (study, report.template, report.site, report.wave,
@@ -227,15 +172,16 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                 result.register_error = f"overview: {error}"
 
         if executor == "dask":
-            _run_on_dask(tasks, scheduler, done)
+            _jobs().run_on_dask(tasks, scheduler, done)
             for args in overview_tasks:  # beside the cluster: it reads the register
-                page_done(_overview_job(args[:3] + (True,)))
-        else:
+                page_done(_jobs().overview_job(args[:3] + (True,)))
+        elif tasks or overview_tasks:
             workers = max(1, min(jobs or os.cpu_count() or 1,
                                  len(todo) + len(overview_tasks) or 1))
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_render_job, args): report for report, args in tasks}
-                pending = [pool.submit(_overview_job, args) for args in overview_tasks]
+                futures = {pool.submit(_jobs().render_job, args): report
+                           for report, args in tasks}
+                pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
                 for future in as_completed(futures):
                     done(futures[future], future.result())
                 for future in pending:
@@ -246,24 +192,17 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     return result
 
 
-def _update_register(study: Study, result: RunResult, url: str | None,
-                     reports_dir: str | Path) -> str | None:
-    """Add the study's current results to the register; returns its URL (None on failure)."""
-    url = register_url(study, url=url, reports_dir=reports_dir)
-    try:
-        with Register(url) as reg:
-            present = reg.holds(study.evidence.organisation or "", study.id,
-                                inputs_fingerprint(study))
-            if present:  # these inputs are in already: nothing to compute
-                result.register = (0, present)
-            else:
-                result.register = reg.add(collect(study), source=f"study {study.id}")
-    except NothingIngestedError:
-        result.register = (0, 0)
-    except EvaltoolsError as exc:
-        result.register_error = str(exc)
-        return None
-    return url
+def _jobs():
+    """:mod:`evaltools.pipeline.jobs`, imported when a run first needs it.
+
+    It brings papermill, nbconvert, Jupyter, SQLAlchemy, Alembic, scipy and statsmodels: 10 of
+    the 11 s of a no-op ``evaltools run`` of a 100-site study with ``--no-register`` (loaded
+    2-core machine; ``benchmarks/pipeline.py``), none of which a run with nothing to render
+    uses.
+    """
+    import evaltools.pipeline.jobs as jobs
+
+    return jobs
 
 
 def _overview_languages(url: str | None, result: RunResult, reports_dir: str | Path,
@@ -276,18 +215,6 @@ def _overview_languages(url: str | None, result: RunResult, reports_dir: str | P
     if not missing and not (result.register and result.register[0]):
         return []
     return list(dict.fromkeys([language, "nl", "en"]))
-
-
-def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:
-    """Send report jobs to an existing Dask distributed cluster (shared file system)."""
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    with Client(scheduler, timeout=60) as client:
-        futures = {client.submit(_render_job, args, pure=False): report
-                   for report, args in tasks}
-        for future in dask_completed(list(futures)):
-            done(futures[future], future.result())
 
 
 def report_status(study: Study | str | Path, *, reports_dir: str | Path = "reports"

@@ -11,12 +11,13 @@ from evaltools.core.lazy import lazy_exports
 _EXPORTS = {
     "evaltools.reports.html": ["Shown", "write_tables", "png", "escape", "suppress_count",
         "count_text", "table_html"],
-    "evaltools.reports.inputs": ["data_slice"],  # here before 0.2; it belongs to reports
-    "evaltools.reports.notebook": ["Report", "ReportParameterError", "TEMPLATE_TITLES"],
-    "evaltools.reports.overview": ["Overview", "render_overview", "OVERVIEW_FOLDER"],
+    "evaltools.reports.inputs": ["data_slice"],
+    "evaltools.reports.index": ["write_index", "TEMPLATE_TITLES", "OVERVIEW_FOLDER"],
+    "evaltools.reports.notebook": ["Report", "ReportParameterError"],
+    "evaltools.reports.overview": ["Overview", "render_overview"],
     "evaltools.reports.plots": ["change_distribution", "estimates_plot", "forest_plot"],
     "evaltools.reports.layout": ["declared_reports", "ReportError", "notebooks_dir"],
-    "evaltools.reports.render": ["render_report", "render_all", "write_index",
+    "evaltools.reports.render": ["render_report", "render_all",
         "template_parameters", "RenderedReport"],
 }
 
