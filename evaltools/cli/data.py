@@ -15,7 +15,6 @@ from evaltools.data.ingest import check_data
 from evaltools.data.ingest import ingest as run_ingest
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
-from evaltools.demo.simulate import MAX_SITES
 from evaltools.study.load import check_study, load_study
 
 
@@ -24,7 +23,7 @@ from evaltools.study.load import check_study, load_study
                 default="demo-study", required=False)
 @click.option("--seed", type=int, default=20240901, show_default=True,
               help="Random seed; the same seed gives byte-identical files.")
-@click.option("--sites", "n_sites", type=click.IntRange(1, MAX_SITES), default=6, show_default=True,
+@click.option("--sites", "n_sites", type=click.IntRange(1, 40), default=6, show_default=True,
               help="Number of sites (focus areas).")
 @click.option("--force", is_flag=True,
               help="Replace an earlier demo study in DIRECTORY (other folders are never touched).")
