@@ -71,3 +71,42 @@ def test_normalised_ids_are_those_of_every_cell(name):
     from evaltools.data.pseudonym import normalise_id
 
     pd.testing.assert_series_equal(normalise_id(IDS[name]), _normalise_every_cell(IDS[name]))
+
+
+def _times_every_cell(series: pd.Series):
+    """_times' rule on every cell (the reference)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return pd.to_datetime(series), np.zeros(len(series), bool)
+    text = series.astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    retry = parsed.isna().to_numpy() & ~empty
+    if retry.any():
+        for fmt in ("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y", "%d/%m/%Y %H:%M",
+                    "%d/%m/%Y"):
+            again = pd.to_datetime(text[retry], errors="coerce", format=fmt)
+            parsed[retry] = again
+            retry = parsed.isna().to_numpy() & ~empty
+            if not retry.any():
+                break
+    return parsed, retry
+
+
+TIMES = {
+    "csv text": pd.Series(["15-09-2024 14:32", "2024-09-15T14:32:00", "", "gisteren",
+                           "15-09-2024 14:32", " 16/09/2024 ", None, "15-09-2024"] * 3,
+                          dtype="string"),
+    "iso only": pd.Series(["2024-09-15 10:00", "2024-09-16 11:30", "2024-09-15 10:00"],
+                          dtype="string", index=[3, 4, 5]),
+    "all blank": pd.Series(["", "", None], dtype="string"),
+    "excel objects": pd.Series([pd.Timestamp("2024-09-15 10:00"), "15-09-2024", None],
+                               dtype="object"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIMES))
+def test_times_parse_as_every_cell(name):
+    got, got_bad = validation._times(TIMES[name])
+    want, want_bad = _times_every_cell(TIMES[name])
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    np.testing.assert_array_equal(got_bad, want_bad)

@@ -134,8 +134,28 @@ def _parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndar
 
 
 def _times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps, and a mask of cells that hold text that is not a time.
+
+    Text is parsed once per distinct value (exports stamp many rows with the same minute), as
+    :func:`_parse_times` would parse every cell.
+    """
     if pd.api.types.is_datetime64_any_dtype(series):
         return pd.to_datetime(series), np.zeros(len(series), bool)
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return _parse_times(series)
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    parsed, bad = _parse_times(pd.Series(np.asarray(distinct, dtype=object), dtype="object")
+                               .astype(series.dtype))
+    present = codes >= 0
+    times = pd.Series(pd.NaT, index=series.index, dtype=parsed.dtype)
+    times[present] = parsed.to_numpy()[codes[present]]
+    retry = np.zeros(len(series), bool)
+    retry[present] = bad[codes[present]]
+    return times, retry
+
+
+def _parse_times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """:func:`_times` on every cell of a column."""
     text = series.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
