@@ -1,6 +1,14 @@
 """Benchmark: the scheduled pipeline on a 20-site, 3-wave study (issue 7).
 
 Usage: .venv/bin/python benchmarks/pipeline.py [--sites 20] [--jobs 2] [--skip-naive]
+       .venv/bin/python benchmarks/pipeline.py --startup-only [--study FOLDER [--reports DIR
+           --no-op-run]] [--repeat 9]
+
+(0) start-up, as whole processes the way a user or a scheduler waits for them, against the
+    floor ``python -c pass``, alternating runs, medians and ratios: ``evaltools --version`` and
+    ``evaltools status`` (with ``--study``, on that study; otherwise on the generated one) and,
+    with ``--no-op-run``, ``evaltools run --no-register`` on a study whose reports in
+    ``--reports`` are all current (a scheduled rerun with nothing to do);
 
 (a) full build with ``evaltools run`` (warm kernels, ``--jobs`` processes), reports only
     (``--no-register``) and with the evidence register and the overview, against a naive loop
@@ -49,6 +57,38 @@ def _run(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+def startup(study: Path | None, repeat: int, reports: Path | None = None,
+            no_op_run: bool = False) -> None:
+    """Time whole processes against ``python -c pass``, alternating, and print medians."""
+    import statistics
+
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users run with cached bytecode
+    commands = {"python -c pass (floor)": [sys.executable, "-c", "pass"],
+                "evaltools --version": [str(BIN / "evaltools"), "--version"]}
+    if study is not None:
+        reports = reports or study.parent / "reports"
+        commands["evaltools status"] = [str(BIN / "evaltools"), "status", str(study),
+                                        "--reports-dir", str(reports)]
+        if no_op_run:
+            commands["evaltools run --no-register (no-op)"] = [
+                str(BIN / "evaltools"), "run", str(study), "--no-register",
+                "--reports-dir", str(reports)]
+    for command in commands.values():  # warm the file cache and the bytecode
+        subprocess.run(command, env=env, capture_output=True, check=True)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            t0 = time.perf_counter()
+            subprocess.run(command, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - t0)
+    floor = statistics.median(times["python -c pass (floor)"])
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"(0) {name}: median {median:.3f} s (min {min(values):.3f} s) = "
+              f"{median / floor:.1f}x the floor")
+
+
 def _naive(folder: Path, jobs: list[tuple[str, str, str]], out: Path) -> float:
     """papermill CLI + nbconvert CLI per report, one after another."""
     from evaltools.reports.render import notebooks_dir
@@ -73,7 +113,19 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only (0); with --study, on that study folder")
+    parser.add_argument("--study", type=Path, help="an existing study folder for (0)")
+    parser.add_argument("--reports", type=Path, help="its reports folder (for status and run)")
+    parser.add_argument("--no-op-run", action="store_true",
+                        help="also time a no-op 'evaltools run' (every report must be current)")
+    parser.add_argument("--repeat", type=int, default=9, help="runs per command in (0)")
     args = parser.parse_args()
+    if args.startup_only:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
+              f"{platform.python_version()}")
+        startup(args.study, args.repeat, args.reports, args.no_op_run)
+        return
     base = Path(tempfile.mkdtemp(prefix="evaltools-pipeline-"))
     os.environ["EVALTOOLS_HOME"] = str(base / "home")
     from evaltools.pipeline.run import run_study
@@ -87,6 +139,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
           f"{platform.python_version()}; study: {args.sites} sites, 3 waves, "
           f"{len(declared)} reports; --jobs {args.jobs}")
+    startup(folder, args.repeat)
     t0 = time.perf_counter()
     first = run_study(folder, jobs=args.jobs, reports_dir=reports)
     full = time.perf_counter() - t0

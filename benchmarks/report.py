@@ -1,6 +1,6 @@
 """Benchmark: rendering one prepost report for one site, split into its phases.
 
-Usage: .venv/bin/python benchmarks/report.py [--repeat 3]
+Usage: .venv/bin/python benchmarks/report.py [--repeat 3] [--sites 6]
 
 Generates and ingests the demo study in a temporary folder, then times (median of the repeats):
 kernel start, execution of the template's cells (the first of which imports evaltools), and the
@@ -22,6 +22,7 @@ from pathlib import Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sites", type=int, default=6, help="sites of the demo study")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="evaltools-report-bench-"))
     os.environ.setdefault("EVALTOOLS_HOME", str(base / "home"))
@@ -36,7 +37,7 @@ def main() -> None:
     from evaltools.study.load import load_study
 
     folder = base / "study"
-    generate_demo_study(folder)
+    generate_demo_study(folder, n_sites=args.sites)
     study = load_study(folder)
     create_key(study)
     ingest(study)
@@ -59,7 +60,7 @@ def main() -> None:
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
             t2 = time.perf_counter()
-        notebook_html(nb, study, "prepost", "nl", work)
+        notebook_html(nb, "prepost", "prepost", "nl", work, [str(folder.resolve())])
         t3 = time.perf_counter()
         phases["kernel start"].append(t1 - t0)
         phases["execution"].append(t2 - t1)

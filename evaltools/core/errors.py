@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "EvaltoolsError",
@@ -152,7 +153,14 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
-    """Problems as a tidy table (see :data:`PROBLEM_COLUMNS`)."""
+    """Problems as a tidy table (see :data:`PROBLEM_COLUMNS`).
+
+    pandas is imported here rather than at the top: every command imports this module (for its
+    exit codes) and most never build a problem table, while importing pandas costs several
+    times the rest of ``evaltools --version`` (measured in ``benchmarks/pipeline.py``).
+    """
+    import pandas as pd
+
     rows = [asdict(p) for p in sort_problems(problems)]
     frame = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
     frame["found"] = frame["found"].map(lambda v: None if v is None else format_value(v, 200))

@@ -40,11 +40,14 @@ _TYPE_NAMES = {
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema ``evaltools/schemas/<name>.schema.json`` as a dict."""
+    """The JSON Schema ``evaltools/schemas/<name>.schema.json`` as a dict.
+
+    The shipped schemas are checked against the draft 2020-12 metaschema by the test suite
+    (``tests/test_startup.py``), not on every load: that check was half the time of reading a
+    study definition.
+    """
     text = resources.files("evaltools.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
+    return json.loads(text)
 
 
 def suggest(value: Any, options: list[Any]) -> str:

@@ -4,70 +4,21 @@ the store and its manifest, and the panel (scored scales per respondent and wave
 May import from core, instruments and study.
 """
 
-from evaltools.data.ingest import FileOutcome, IngestResult, check_data, discover_files, ingest
-from evaltools.data.panel import (
-    ATTRITION_COLUMNS,
-    FLOW_COLUMNS,
-    NothingIngestedError,
-    attrition,
-    load_panel,
-    load_responses,
-    participant_flow,
-)
-from evaltools.data.pseudonym import (
-    StudyKey,
-    StudyKeyError,
-    create_key,
-    default_key_file,
-    key_env_name,
-    load_key,
-    normalise_id,
-    pseudonymise,
-)
-from evaltools.data.readers import EXTENSIONS, RawTable, detect_kind, read_table
-from evaltools.data.store import (
-    FileRecord,
-    Manifest,
-    StoreError,
-    file_hash,
-    read_part,
-    write_part,
-    write_problem_tables,
-)
-from evaltools.data.validation import canonical_columns, validate_table
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "RawTable",
-    "read_table",
-    "detect_kind",
-    "EXTENSIONS",
-    "validate_table",
-    "canonical_columns",
-    "StudyKeyError",
-    "StudyKey",
-    "load_key",
-    "create_key",
-    "pseudonymise",
-    "key_env_name",
-    "default_key_file",
-    "normalise_id",
-    "FileRecord",
-    "Manifest",
-    "StoreError",
-    "file_hash",
-    "write_part",
-    "read_part",
-    "write_problem_tables",
-    "ingest",
-    "check_data",
-    "discover_files",
-    "FileOutcome",
-    "IngestResult",
-    "load_responses",
-    "load_panel",
-    "participant_flow",
-    "attrition",
-    "FLOW_COLUMNS",
-    "ATTRITION_COLUMNS",
-    "NothingIngestedError",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.data.ingest": ["ingest", "check_data", "discover_files", "FileOutcome",
+        "IngestResult"],
+    "evaltools.data.panel": ["load_responses", "load_panel", "participant_flow", "attrition",
+        "FLOW_COLUMNS", "ATTRITION_COLUMNS", "NothingIngestedError"],
+    "evaltools.data.pseudonym": ["StudyKeyError", "StudyKey", "load_key", "create_key",
+        "pseudonymise", "key_env_name", "default_key_file", "normalise_id"],
+    "evaltools.data.readers": ["RawTable", "read_table", "detect_kind", "EXTENSIONS"],
+    "evaltools.data.manifest": ["FileRecord", "Manifest", "StoreError", "file_hash"],
+    "evaltools.data.store": ["write_part", "read_part", "write_problem_tables"],
+    "evaltools.data.validation": ["validate_table", "canonical_columns"],
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

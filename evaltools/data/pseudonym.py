@@ -64,7 +64,7 @@ class StudyKey:
 
     def digest(self, value: str) -> str:
         """The pseudonym of one normalised identifier."""
-        mac = hmac.new(self._secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        mac = hmac.digest(self._secret, value.encode("utf-8"), "sha256").hex()
         return "p" + mac[:PSEUDONYM_HEX]
 
 
@@ -156,7 +156,14 @@ def normalise_id(values: pd.Series) -> pd.Series:
         text = str(value).strip()
         return text or None
 
-    return pd.Series([one(v) for v in values], index=values.index, dtype="string")
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # text (every CSV): each distinct value once, as `one` would treat it
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        done = np.array([v.strip() or None for v in distinct.astype(object)] + [None],
+                        dtype=object)
+        return pd.Series(done[codes], index=values.index, dtype="string")
+    return pd.Series([one(v) for v in values.to_numpy(dtype=object)], index=values.index,
+                     dtype="string")
 
 
 def pseudonymise(ids: Iterable[str] | pd.Series, key: StudyKey) -> pd.Series:
@@ -164,7 +171,7 @@ def pseudonymise(ids: Iterable[str] | pd.Series, key: StudyKey) -> pd.Series:
     series = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="string")
     cache: dict[str, str] = {}
     out = []
-    for value in series:
+    for value in series.to_numpy(dtype=object):  # iterating arrow strings is slow
         if value is None or value is pd.NA:
             out.append(None)
             continue

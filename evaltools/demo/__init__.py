@@ -4,20 +4,15 @@ folder (wave files in CSV, Excel and SPSS, ``study.yml``, the truth) as an agenc
 May import from core, instruments and study.
 """
 
-from evaltools.demo.files import DemoStudy, generate_demo_study, is_demo_study
-from evaltools.demo.layout import FILE_COLUMNS, FOLLOW_UP_RENAMES, GENERATOR, SITE_FORMATS
-from evaltools.demo.simulate import DEMO_SITES, SimulatedStudy, SimulationSettings, simulate_study
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "SimulationSettings",
-    "SimulatedStudy",
-    "simulate_study",
-    "DEMO_SITES",
-    "generate_demo_study",
-    "DemoStudy",
-    "is_demo_study",
-    "GENERATOR",
-    "FILE_COLUMNS",
-    "FOLLOW_UP_RENAMES",
-    "SITE_FORMATS",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.demo.files": ["generate_demo_study", "DemoStudy", "is_demo_study"],
+    "evaltools.demo.layout": ["GENERATOR", "FILE_COLUMNS", "FOLLOW_UP_RENAMES", "SITE_FORMATS"],
+    "evaltools.demo.simulate": ["SimulationSettings", "SimulatedStudy", "simulate_study",
+        "DEMO_SITES"],
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -76,7 +76,7 @@ DEMO_SITES: tuple[tuple[str, str, str], ...] = (
     ("zaandam-oost", "Zaandam Oost", "Zaanstad"),
     ("arnhem-oost", "Arnhem Oost", "Arnhem"),
 )
-MAX_SITES = 40
+MAX_SITES = 100
 
 
 def demo_sites(n: int) -> list[tuple[str, str, str]]:

@@ -1,78 +1,24 @@
 """Survey instruments as data: the library in ``surveys/``, its checks, scoring scales from
-items, reliability, rater and cluster agreement (intraclass correlations), and codebooks.
+items, reliability, and codebooks.
 
 May import from :mod:`evaltools.core` only.
 """
 
-from evaltools.instruments.agreement import ICC_COLUMNS, IccError, icc
-from evaltools.instruments.codebook import render_codebook, write_codebook
-from evaltools.instruments.library import (
-    find_instruments,
-    get_instrument,
-    library_dir,
-    load_instrument,
-)
-from evaltools.instruments.model import (
-    Category,
-    Conversion,
-    Cutoffs,
-    Direction,
-    Instrument,
-    Item,
-    Norm,
-    ReliableChange,
-    ResponseScale,
-    Scale,
-)
-from evaltools.instruments.reliability import (
-    ITEM_COLUMNS,
-    RELIABILITY_COLUMNS,
-    cronbach_alpha,
-    item_analysis,
-    omega_total,
-    reliability,
-)
-from evaltools.instruments.scoring import (
-    INCONSISTENCY_COLUMNS,
-    SCORE_COLUMNS,
-    ScoringError,
-    flag_inconsistent,
-    score_scales,
-    score_table,
-    scored_items,
-)
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "Direction",
-    "ResponseScale",
-    "Item",
-    "Category",
-    "Cutoffs",
-    "Conversion",
-    "Norm",
-    "ReliableChange",
-    "Scale",
-    "Instrument",
-    "library_dir",
-    "load_instrument",
-    "find_instruments",
-    "get_instrument",
-    "score_scales",
-    "score_table",
-    "scored_items",
-    "flag_inconsistent",
-    "ScoringError",
-    "SCORE_COLUMNS",
-    "INCONSISTENCY_COLUMNS",
-    "cronbach_alpha",
-    "omega_total",
-    "reliability",
-    "item_analysis",
-    "RELIABILITY_COLUMNS",
-    "ITEM_COLUMNS",
-    "icc",
-    "IccError",
-    "ICC_COLUMNS",
-    "render_codebook",
-    "write_codebook",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.instruments.codebook": ["render_codebook", "write_codebook"],
+    "evaltools.instruments.library": ["library_dir", "load_instrument", "find_instruments",
+        "get_instrument"],
+    "evaltools.instruments.model": ["Direction", "ResponseScale", "Item", "Category", "Cutoffs",
+        "Conversion", "Norm", "ReliableChange", "Scale", "Instrument"],
+    "evaltools.instruments.reliability": ["cronbach_alpha", "omega_total", "reliability",
+        "item_analysis", "RELIABILITY_COLUMNS", "ITEM_COLUMNS"],
+    "evaltools.instruments.agreement": ["icc", "ICC_COLUMNS", "ICC_TYPES", "IccError"],
+    "evaltools.instruments.scoring": ["score_scales", "score_table", "scored_items",
+        "flag_inconsistent", "ScoringError", "SCORE_COLUMNS", "INCONSISTENCY_COLUMNS"],
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from evaltools.core.text import LocalText
 
@@ -168,7 +169,13 @@ class Instrument:
         return tuple(item.id for item in self.items)
 
     def scored_values(self, item_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """An item's answer values and the scored value of each (after keying/recoding)."""
+        """An item's answer values and the scored value of each (after keying/recoding).
+
+        numpy is imported here, not at the top: every command that reads ``study.yml`` loads
+        this module, and numpy would be most of ``evaltools status``'s start-up.
+        """
+        import numpy as np
+
         item = self.item(item_id)
         rs = self.response_scales[item.response_scale]
         answers = np.array(rs.values, dtype=float)

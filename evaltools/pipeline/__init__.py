@@ -4,27 +4,15 @@ warm kernels that render reports.
 May import from every layer below, up to and including reports.
 """
 
-from evaltools.pipeline.ledger import JOB_STATES, Ledger
-from evaltools.pipeline.run import (
-    STATUS_COLUMNS,
-    PlannedReport,
-    RunLockedError,
-    RunResult,
-    plan_reports,
-    report_status,
-    run_study,
-)
-from evaltools.reports.inputs import data_slice  # here before 0.2; it belongs to reports
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "data_slice",
-    "run_study",
-    "plan_reports",
-    "report_status",
-    "RunLockedError",
-    "PlannedReport",
-    "RunResult",
-    "STATUS_COLUMNS",
-    "Ledger",
-    "JOB_STATES",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.pipeline.ledger": ["Ledger", "JOB_STATES"],
+    "evaltools.pipeline.plan": ["plan_reports", "PlannedReport", "STATUS_COLUMNS"],
+    "evaltools.pipeline.run": ["run_study", "report_status", "RunLockedError", "RunResult"],
+    "evaltools.reports.inputs": ["data_slice"],  # here before 0.2; it belongs to reports
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -111,6 +111,14 @@ class Ledger:
                                 (run_id, template, site, wave, fingerprint, status))
             return int(cursor.lastrowid)
 
+    def add_jobs(self, run_id: int, jobs: list[tuple[str, str, str, str, str]]) -> list[int]:
+        """:meth:`add_job` for many (template, site, wave, fingerprint, status) at once, in one
+        transaction (one synchronous commit instead of one per report)."""
+        with closing(self._connect()) as db, db:
+            return [int(db.execute("INSERT INTO jobs (run_id, template, site, wave, "
+                                   "fingerprint, status) VALUES (?, ?, ?, ?, ?, ?)",
+                                   (run_id, *job)).lastrowid) for job in jobs]
+
     def set_job(self, job_id: int, status: str, *, error: str | None = None,
                 output: str | None = None) -> None:
         if status not in JOB_STATES:
@@ -130,6 +138,31 @@ class Ledger:
             args.append(status)
         with closing(self._connect()) as db:
             return db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
+
+    def latest(self) -> dict[tuple[str, str, str], dict[str, sqlite3.Row]]:
+        """For every report in the ledger, its latest job (``"any"``) and latest ``ok`` job.
+
+        One query for all reports, where :meth:`last` takes one per report and status
+        (planning a 100-site study asked 1,200 times; ``benchmarks/pipeline.py``).
+
+        Returns
+        -------
+        dict
+            (template, site, wave) -> {"any": row, "ok": row}; a key is missing when the
+            report has no such job.
+        """
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE id IN (SELECT MAX(id) FROM jobs GROUP BY template, "
+                "site, wave) OR id IN (SELECT MAX(id) FROM jobs WHERE status = 'ok' GROUP BY "
+                "template, site, wave) ORDER BY id").fetchall()
+        out: dict[tuple[str, str, str], dict[str, sqlite3.Row]] = {}
+        for row in rows:  # by id: the last one written wins
+            entry = out.setdefault((row["template"], row["site"], row["wave"]), {})
+            entry["any"] = row
+            if row["status"] == "ok":
+                entry["ok"] = row
+        return out
 
     def runs(self, limit: int = 20) -> list[sqlite3.Row]:
         with closing(self._connect()) as db:

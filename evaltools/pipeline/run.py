@@ -11,67 +11,37 @@ the instruments, ``study.yml``, the evaltools version and the installed package 
 from __future__ import annotations
 
 import fcntl
-import fnmatch
-import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import distributions
 from pathlib import Path
 
 import pandas as pd
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.core.version import __version__
 from evaltools.data.ingest import check_data, ingest
-from evaltools.data.panel import NothingIngestedError
-from evaltools.data.store import Manifest
-from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.ledger import Ledger
-from evaltools.register import Register, register_url
-from evaltools.register.collect import collect, inputs_fingerprint
-from evaltools.reports.export import check_formats
-from evaltools.reports.inputs import data_slice
-from evaltools.reports.overview import OVERVIEW_FOLDER, render_overview
-from evaltools.reports.render import (
-    ReportError,
-    declared_reports,
-    notebooks_dir,
-    render_report,
-    report_folder,
-    write_index,
+from evaltools.pipeline.plan import (
+    QUARANTINE_COLUMNS,
+    STATUS_COLUMNS,
+    PlannedReport,
+    plan_reports,
+    report_states,
 )
+from evaltools.reports.export import check_formats
+from evaltools.reports.index import OVERVIEW_FOLDER, write_index
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
+#: plan_reports, PlannedReport and STATUS_COLUMNS live in :mod:`evaltools.pipeline.plan` (no
+#: pandas, no rendering machinery) and stay importable from here.
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
            "PlannedReport", "RunResult", "STATUS_COLUMNS"]
-
-STATUS_COLUMNS = ["template", "site", "wave", "state", "last_status", "last_run", "error",
-                  "output"]
 
 
 class RunLockedError(EvaltoolsError):
     """Another run holds the study's lock."""
-
-
-@dataclass
-class PlannedReport:
-    template: str
-    site: str
-    wave: str
-    fingerprint: str
-    reason: str  # new | changed | failed before | interrupted | forced | current | no data yet
-    job_id: int | None = None
-    status: str = "planned"
-    output: str | None = None
-    error: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.site}/{self.wave or 'all-waves'}/{self.template}"
 
 
 @dataclass
@@ -95,82 +65,6 @@ class RunResult:
         done = ("ok", "skipped", "planned") if self.dry_run else ("ok", "skipped")
         return (self.ingest.ok and all(r.status in done for r in self.reports)
                 and self.register_error is None)
-
-
-@cache
-def _environment() -> str:
-    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()
-                      if d.metadata["Name"])
-    return hashlib.sha256(("\n".join([__version__, *packages])).encode()).hexdigest()
-
-
-def _study_inputs(study: Study) -> str:
-    """What every report of a study depends on: its instruments, study.yml, the environment."""
-    digest = hashlib.sha256()
-    digest.update(repr([(i.id, i.version, i) for i in study.instruments]).encode())
-    digest.update((study.folder / "study.yml").read_bytes())
-    digest.update(_environment().encode())
-    return digest.hexdigest()
-
-
-def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wave: str,
-                 language: str, shared: str) -> str:
-    digest = hashlib.sha256()
-    digest.update((notebooks_dir() / f"{template}.ipynb").read_bytes())
-    digest.update(json.dumps([template, site, wave, language]).encode())
-    for record in data_slice(study, manifest, template, site, wave):
-        digest.update(f"{record.path}:{record.sha256}".encode())
-    digest.update(shared.encode())
-    return digest.hexdigest()
-
-
-def _matches(only: list[str], template: str, site: str, wave: str) -> bool:
-    if not only:
-        return True
-    key = f"{site}/{wave or 'all-waves'}/{template}"
-    return any(fnmatch.fnmatch(key, pattern) for pattern in only)
-
-
-def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = None,
-                 language: str = "", reports_dir: str | Path = "reports"
-                 ) -> list[PlannedReport]:
-    """What each declared report needs: rendering (and why) or nothing (``current``)."""
-    manifest = Manifest.load(study.store_dir, study.id)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
-    language = language or study.language
-    planned = []
-    shared = _study_inputs(study)
-    for template, site, wave in declared_reports(study):
-        if not _matches(only or [], template, site, wave):
-            continue
-        wave_id = wave or ""
-        print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
-        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language,
-                          shared)
-        last_ok = ledger.last(template, site, wave_id, "ok")
-        last_any = ledger.last(template, site, wave_id)
-        exists = (report_folder(Path(reports_dir), study, template, site, print_wave)
-                  / "report.html").is_file()
-        has_data = template == "data_quality" or any(
-            r.status == "accepted" and r.wave == (wave_id or print_wave)
-            for r in manifest.files.values())
-        if not has_data:
-            reason = "no data yet"
-        elif force:
-            reason = "forced"
-        elif last_any is not None and last_any["status"] == "interrupted":
-            reason = "interrupted"
-        elif last_any is not None and last_any["status"] == "failed" and (
-                last_ok is None or last_ok["fingerprint"] != fp or last_any["id"] > last_ok["id"]):
-            reason = "failed before" if last_any["fingerprint"] == fp else "changed"
-        elif last_ok is None or not exists:
-            reason = "new"
-        elif last_ok["fingerprint"] != fp:
-            reason = "changed"
-        else:
-            reason = "current"
-        planned.append(PlannedReport(template, site, wave_id, fp, reason))
-    return planned
 
 
 class _Lock:
@@ -199,58 +93,6 @@ class _Lock:
     def __exit__(self, *exc) -> None:
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
-
-
-_WARM = None
-
-
-def _kernel(fresh: bool):
-    """This worker's warm kernel (started on first use), or None for a fresh one per job."""
-    global _WARM
-    if fresh:
-        return None
-
-    if _WARM is None:
-        _WARM = WarmKernel()
-    return _WARM
-
-
-def _render_job(args: tuple) -> tuple[str, str | None, str | None]:
-    """Worker: render one report; returns (status, output folder, error).
-
-    With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
-    """
-    study, template, site, wave, language, reports_dir, fresh = args
-
-    kernel = _kernel(fresh)
-    try:
-        result = render_report(study, template, site=site, wave=wave, language=language,
-                               reports_dir=reports_dir, keep_previous=True, index=False,
-                               kernel=kernel)
-    except ReportError as exc:
-        return "failed", None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - one failing report never stops the others
-        if kernel is not None:
-            kernel.shutdown()  # start clean for the next job
-        return "failed", None, f"{type(exc).__name__}: {exc}"
-    return "ok", str(result.folder), None
-
-
-def _overview_job(args: tuple):
-    """Worker: render the register's overview in one language; returns (page, error)."""
-    url, reports_dir, language, fresh = args
-
-    kernel = _kernel(fresh)
-    try:
-        with Register(url) as reg:
-            return render_overview(reg, reports_dir=reports_dir, language=language,
-                                   kernel=kernel), None
-    except EvaltoolsError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - reported, never raised into the run
-        if kernel is not None:
-            kernel.shutdown()
-        return None, f"{type(exc).__name__}: {exc}"
 
 
 def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool = False,
@@ -298,14 +140,17 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                                       reports_dir=reports_dir)
         if dry_run:
             return result
-        url = _update_register(study, result, register, reports_dir) if use_register else None
+        url = (_jobs().update_register(study, result, register, reports_dir) if use_register
+               else None)
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]
-        for report in result.reports:
-            report.job_id = ledger.add_job(run_id, report.template, report.site, report.wave,
-                                           report.fingerprint,
-                                           "skipped" if report.reason in idle else "planned")
+        ids = ledger.add_jobs(run_id, [(report.template, report.site, report.wave,
+                                        report.fingerprint,
+                                        "skipped" if report.reason in idle else "planned")
+                                       for report in result.reports])
+        for report, job_id in zip(result.reports, ids, strict=True):
+            report.job_id = job_id
             if report.reason in idle:
                 report.status = "skipped"
         tasks = [(report, (study, report.template, report.site, report.wave,
@@ -332,15 +177,16 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                 result.register_error = f"overview: {error}"
 
         if executor == "dask":
-            _run_on_dask(tasks, scheduler, done)
+            _jobs().run_on_dask(tasks, scheduler, done)
             for args in overview_tasks:  # beside the cluster: it reads the register
-                page_done(_overview_job(args[:3] + (True,)))
-        else:
+                page_done(_jobs().overview_job(args[:3] + (True,)))
+        elif tasks or overview_tasks:
             workers = max(1, min(jobs or os.cpu_count() or 1,
                                  len(todo) + len(overview_tasks) or 1))
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_render_job, args): report for report, args in tasks}
-                pending = [pool.submit(_overview_job, args) for args in overview_tasks]
+                futures = {pool.submit(_jobs().render_job, args): report
+                           for report, args in tasks}
+                pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
                 for future in as_completed(futures):
                     done(futures[future], future.result())
                 for future in pending:
@@ -351,24 +197,17 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     return result
 
 
-def _update_register(study: Study, result: RunResult, url: str | None,
-                     reports_dir: str | Path) -> str | None:
-    """Add the study's current results to the register; returns its URL (None on failure)."""
-    url = register_url(study, url=url, reports_dir=reports_dir)
-    try:
-        with Register(url) as reg:
-            present = reg.holds(study.evidence.organisation or "", study.id,
-                                inputs_fingerprint(study))
-            if present:  # these inputs are in already: nothing to compute
-                result.register = (0, present)
-            else:
-                result.register = reg.add(collect(study), source=f"study {study.id}")
-    except NothingIngestedError:
-        result.register = (0, 0)
-    except EvaltoolsError as exc:
-        result.register_error = str(exc)
-        return None
-    return url
+def _jobs():
+    """:mod:`evaltools.pipeline.jobs`, imported when a run first needs it.
+
+    It brings papermill, nbconvert, Jupyter, SQLAlchemy, Alembic, scipy and statsmodels: 10 of
+    the 11 s of a no-op ``evaltools run`` of a 100-site study with ``--no-register`` (loaded
+    2-core machine; ``benchmarks/pipeline.py``), none of which a run with nothing to render
+    uses.
+    """
+    import evaltools.pipeline.jobs as jobs
+
+    return jobs
 
 
 def _overview_languages(url: str | None, result: RunResult, reports_dir: str | Path,
@@ -383,18 +222,6 @@ def _overview_languages(url: str | None, result: RunResult, reports_dir: str | P
     return list(dict.fromkeys([language, "nl", "en"]))
 
 
-def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:
-    """Send report jobs to an existing Dask distributed cluster (shared file system)."""
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    with Client(scheduler, timeout=60) as client:
-        futures = {client.submit(_render_job, args, pure=False): report
-                   for report, args in tasks}
-        for future in dask_completed(list(futures)):
-            done(futures[future], future.result())
-
-
 def report_status(study: Study | str | Path, *, reports_dir: str | Path = "reports"
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What is current, stale, failed or missing, and which files are quarantined.
@@ -406,22 +233,11 @@ def report_status(study: Study | str | Path, *, reports_dir: str | Path = "repor
         changed since), ``failed``, ``interrupted`` or ``missing``.
     quarantined : DataFrame
         ``file, wave, errors, report`` of quarantined raw files.
+
+    Notes
+    -----
+    The same records as :func:`evaltools.pipeline.plan.report_states`, as tables.
     """
-    study = as_study(study)
-    ledger = Ledger(study.store_dir / "ledger.sqlite")
-    rows = []
-    for report in plan_reports(study, reports_dir=reports_dir):
-        last = ledger.last(report.template, report.site, report.wave)
-        state = {"current": "current", "changed": "stale", "new": "missing",
-                 "failed before": "failed", "interrupted": "interrupted",
-                 "no data yet": "waiting"}[report.reason]
-        rows.append([report.template, report.site, report.wave or "all-waves", state,
-                     None if last is None else last["status"],
-                     None if last is None else last["ended"],
-                     None if last is None else last["error"],
-                     None if last is None else last["output"]])
-    manifest = Manifest.load(study.store_dir, study.id)
-    quarantined = pd.DataFrame([(r.path, r.wave, r.errors, r.report)
-                                for r in manifest.files.values() if r.status == "quarantined"],
-                               columns=["file", "wave", "errors", "report"])
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS), quarantined
+    reports, quarantined = report_states(study, reports_dir=reports_dir)
+    return (pd.DataFrame(reports, columns=STATUS_COLUMNS),
+            pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS))

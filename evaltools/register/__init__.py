@@ -4,63 +4,18 @@
 May import from core, instruments, study, data and analysis.
 """
 
-from evaltools.register.collect import collect, inputs_fingerprint
-from evaltools.register.columns import (
-    COLUMN_NAMES,
-    COLUMNS,
-    DESIGNS,
-    KEY_COLUMNS,
-    LEVELS,
-    TABLE,
-    WWC,
-    Column,
-    metadata,
-    results,
-)
-from evaltools.register.database import (
-    CELL_FLOOR,
-    REGISTER_ENV,
-    Register,
-    RegisterError,
-    check_rows,
-    current_rows,
-    register_url,
-    result_id,
-)
-from evaltools.register.exchange import (
-    FORMATS,
-    SCHEMA_VERSION,
-    export_register,
-    import_register,
-    json_schema,
-    read_export,
-)
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "Register",
-    "RegisterError",
-    "register_url",
-    "check_rows",
-    "result_id",
-    "current_rows",
-    "REGISTER_ENV",
-    "CELL_FLOOR",
-    "Column",
-    "COLUMNS",
-    "COLUMN_NAMES",
-    "KEY_COLUMNS",
-    "TABLE",
-    "metadata",
-    "results",
-    "DESIGNS",
-    "WWC",
-    "LEVELS",
-    "collect",
-    "inputs_fingerprint",
-    "export_register",
-    "import_register",
-    "read_export",
-    "json_schema",
-    "SCHEMA_VERSION",
-    "FORMATS",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.register.collect": ["collect", "inputs_fingerprint"],
+    "evaltools.register.columns": ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "TABLE",
+        "metadata", "results", "DESIGNS", "WWC", "LEVELS"],
+    "evaltools.register.database": ["Register", "RegisterError", "register_url", "check_rows",
+        "result_id", "current_rows", "REGISTER_ENV", "CELL_FLOOR"],
+    "evaltools.register.exchange": ["export_register", "import_register", "read_export",
+        "json_schema", "SCHEMA_VERSION", "FORMATS"],
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

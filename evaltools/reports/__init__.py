@@ -4,54 +4,21 @@ helpers, plots, rendering notebooks to HTML, the index pages and the "Wat werkt"
 May import from every layer below: core, instruments, study, data, analysis and register.
 """
 
-from evaltools.reports.html import (
-    Shown,
-    count_text,
-    escape,
-    png,
-    suppress_count,
-    table_html,
-    write_tables,
-)
-from evaltools.reports.inputs import data_slice
-from evaltools.reports.notebook import TEMPLATE_TITLES, Report, ReportParameterError
-from evaltools.reports.overview import OVERVIEW_FOLDER, Overview, render_overview
-from evaltools.reports.plots import change_distribution, estimates_plot, forest_plot
-from evaltools.reports.render import (
-    RenderedReport,
-    ReportError,
-    declared_reports,
-    notebooks_dir,
-    render_all,
-    render_report,
-    template_parameters,
-    write_index,
-)
+from evaltools.core.lazy import lazy_exports
 
-__all__ = [
-    "Report",
-    "ReportParameterError",
-    "TEMPLATE_TITLES",
-    "Shown",
-    "write_tables",
-    "png",
-    "escape",
-    "suppress_count",
-    "count_text",
-    "table_html",
-    "change_distribution",
-    "estimates_plot",
-    "forest_plot",
-    "data_slice",
-    "render_report",
-    "render_all",
-    "declared_reports",
-    "write_index",
-    "template_parameters",
-    "ReportError",
-    "RenderedReport",
-    "notebooks_dir",
-    "Overview",
-    "render_overview",
-    "OVERVIEW_FOLDER",
-]
+#: Submodule -> the public names it defines; each is imported on first use, so that importing
+#: one light module of this package does not import its heavy siblings (:mod:`evaltools.core.lazy`).
+_EXPORTS = {
+    "evaltools.reports.html": ["Shown", "write_tables", "png", "escape", "suppress_count",
+        "count_text", "table_html"],
+    "evaltools.reports.inputs": ["data_slice"],
+    "evaltools.reports.index": ["write_index", "TEMPLATE_TITLES", "OVERVIEW_FOLDER"],
+    "evaltools.reports.notebook": ["Report", "ReportParameterError"],
+    "evaltools.reports.overview": ["Overview", "render_overview"],
+    "evaltools.reports.plots": ["change_distribution", "estimates_plot", "forest_plot"],
+    "evaltools.reports.layout": ["declared_reports", "ReportError", "notebooks_dir"],
+    "evaltools.reports.render": ["render_report", "render_all",
+        "template_parameters", "RenderedReport"],
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

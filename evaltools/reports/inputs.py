@@ -6,7 +6,7 @@ them to decide whether a report must be rendered again.
 
 from __future__ import annotations
 
-from evaltools.data.store import FileRecord, Manifest
+from evaltools.data.manifest import FileRecord, Manifest
 from evaltools.study.model import Study
 
 __all__ = ["data_slice"]

@@ -47,6 +47,7 @@ from evaltools.reports.html import (
     table_html,
     write_tables,
 )
+from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.plots import change_distribution, key_figure
 from evaltools.study.load import load_study
@@ -54,9 +55,6 @@ from evaltools.study.model import TEMPLATES, Study
 
 __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 
-TEMPLATE_TITLES = {"prepost": "report.prepost", "controlled": "report.controlled",
-                   "data_quality": "report.data_quality", "site_overview": "report.site_overview",
-                   "site_synthesis": "report.site_synthesis"}
 
 
 class ReportParameterError(EvaltoolsError):

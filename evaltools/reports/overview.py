@@ -28,13 +28,13 @@ from evaltools.register import CELL_FLOOR, check_rows, current_rows
 from evaltools.register.exchange import export_register, read_export
 from evaltools.reports.evidence_sections import forest_figure
 from evaltools.reports.html import Shown, escape, png, table_html, write_tables
+from evaltools.reports.index import OVERVIEW_FOLDER
 from evaltools.reports.notebook import ReportParameterError
 from evaltools.reports.render import RenderedReport, ReportError, execute_and_place
 
 __all__ = ["Overview", "render_overview", "shown_level", "OVERVIEW_FOLDER"]
 
 #: Where the overview goes under the reports folder: ``<reports>/wat-werkt/<language>/``.
-OVERVIEW_FOLDER = "wat-werkt"
 
 
 @dataclass

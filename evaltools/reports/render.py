@@ -29,11 +29,16 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.inspection import inspect_notebook
 from papermill.parameterize import parameterize_notebook
 
-from evaltools.core.errors import EvaltoolsError
-from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
-from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, check_parameters
+from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, write_index
+from evaltools.reports.layout import (
+    ReportError,
+    declared_reports,
+    notebooks_dir,
+    report_folder,
+)
+from evaltools.reports.notebook import ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
@@ -42,28 +47,7 @@ __all__ = ["render_report", "render_all", "declared_reports", "write_index",
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 _REMOVE_TAGS = {"notebook-only", "parameters", "injected-parameters"}
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:62rem;margin:2rem auto;
-padding:0 1.2rem;color:#1b1b1b;line-height:1.45}
-h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.3rem;margin-top:2.2rem;
-border-bottom:2px solid #08519c;padding-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
-.subtitle{color:#555;margin-top:0}.summary{background:#eef4fa;padding:.6rem 1rem;
-border-radius:6px}.note{font-size:.9rem;color:#444;font-style:italic}
-table.evaltools{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
-table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem;
-text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
-img{max-width:100%;height:auto}.small{font-size:.8rem}
-a{color:#0b4f8a}a:visited{color:#5a2a82}
-@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
-h2{break-after:avoid}h3{break-after:avoid}table.evaltools{width:100%;font-size:8pt}
-table.evaltools th,table.evaltools td{padding:.15rem .3rem;hyphens:auto}
-table.evaltools th{overflow-wrap:break-word}tr,img{break-inside:avoid}}
-@page{size:A4;margin:18mm 16mm}
-"""
 
-
-class ReportError(EvaltoolsError):
-    """A report could not be rendered; the message names the cell and the error."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +60,6 @@ class RenderedReport:
     site: str
     wave: str
     headline: str
-
-
-def notebooks_dir() -> Path:
-    """The folder of report templates (the repository's ``notebooks/``).
-
-    ``EVALTOOLS_NOTEBOOKS`` names another folder (for custom or test templates).
-    """
-    if os.environ.get("EVALTOOLS_NOTEBOOKS"):
-        return Path(os.environ["EVALTOOLS_NOTEBOOKS"])
-    here = Path(__file__).resolve().parents[1]  # the evaltools package folder
-    for candidate in (here / "_library" / "notebooks", here.parent / "notebooks"):
-        if candidate.is_dir():
-            return candidate
-    raise ReportError("the report templates (notebooks/) are missing from this install")
 
 
 def template_parameters(template: str) -> dict[str, dict]:
@@ -121,11 +91,6 @@ def _check_against_template(template: str, parameters: dict) -> None:
             problems.append(f"required parameter {name!r} is missing ({spec['help']})")
     if problems:
         raise ReportParameterError(f"template {template!r}: " + "; ".join(problems))
-
-
-def report_folder(reports_dir: Path, study, template: str, site: str, wave: str) -> Path:
-    wave_part = "all-waves" if template == "data_quality" else wave
-    return Path(reports_dir) / study.id / wave_part / site / template
 
 
 def render_report(study: Study | str | Path, template: str, *, site: str = "all", wave: str = "",
@@ -334,19 +299,8 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
     title = html.escape(title)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
+            f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
             "</main>\n</body>\n</html>\n")
-
-
-def declared_reports(study) -> list[tuple[str, str, str]]:
-    """Every report ``study.yml`` asks for, as (template, site, wave); ``data_quality`` covers
-    all waves and has wave ``""``."""
-    out = []
-    for spec in study.reports:
-        sites = ["all"] if spec.per == "study" else list(spec.sites)
-        waves = [""] if spec.template == "data_quality" else list(spec.waves)
-        out += [(spec.template, site, wave) for wave in waves for site in sites]
-    return out
 
 
 def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",
@@ -373,62 +327,3 @@ def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports"
         if on_result is not None:
             on_result(result)
     return out
-
-
-def _overview_link(reports_dir: Path, language: str) -> str:
-    """A link to the register's "Wat werkt" overview, when it has been rendered."""
-    page = reports_dir / "wat-werkt" / language / "report.html"
-    if not page.is_file():
-        return ""
-    return (f"<p><a href='../wat-werkt/{language}/report.html'>"
-            f"{html.escape(t('report.wat_werkt', language))}</a></p>\n")
-
-
-def write_index(reports_dir: str | Path, study_id: str) -> Path:
-    """Write ``<reports_dir>/<study>/index.html`` linking every report by wave and site.
-
-    The page shows labels, not ids: the study's title, each report's wave and site names and
-    its headline finding (from the report's ``tables/meta.json``), in the reports' language.
-    """
-    root = Path(reports_dir) / study_id
-    entries = []
-    titles = []
-    for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
-        meta = json.loads(meta_path.read_text("utf-8"))
-        folder = meta_path.parent.parent
-        name, _, superseded = folder.name.partition(".superseded-")
-        wave, site = folder.parent.parent.name, folder.parent.name
-        titles.append(meta.get("study_title") or "")
-        entries.append(((meta.get("wave_label") or wave), (meta.get("site_name") or site),
-                        name, "superseded" if superseded else "ok",
-                        meta.get("created", ""), meta.get("headline", ""),
-                        (folder / "report.html").relative_to(root).as_posix(),
-                        meta.get("language", "nl"), wave, site))
-    for failed in sorted(root.glob("*/*/*.failed.ipynb")):
-        wave, site = failed.parent.parent.name, failed.parent.name
-        entries.append((wave, site, failed.name.removesuffix(".failed.ipynb"), "failed", "",
-                        "", failed.relative_to(root).as_posix(), "nl", wave, site))
-    language = entries[0][7] if entries else "nl"
-    title = next((x for x in titles if x), study_id)
-    e = html.escape
-    status_words = {"nl": {"ok": "actueel", "superseded": "vervangen", "failed": "mislukt"},
-                    "en": {"ok": "current", "superseded": "superseded", "failed": "failed"}}
-    order = sorted(entries, key=lambda x: (x[8] if x[8] != "all-waves" else "", x[9] != "all",
-                                           x[1], x[2], x[3]))
-    rows = "".join(
-        f"<tr class='{status}'><td>{e(wave)}</td><td>{e(site)}</td><td><a href='{e(link)}'>"
-        f"{e(t(TEMPLATE_TITLES.get(template, 'report.prepost'), lang))}</a></td>"
-        f"<td>{e(headline)}</td><td>{e(status_words[language].get(status, status))}</td>"
-        f"<td>{e(date)}</td></tr>\n"
-        for wave, site, template, status, date, headline, link, lang, _, _ in order)
-    heads = ("Meting", "Locatie", "Rapport", "Belangrijkste uitkomst", "Status", "Datum") \
-        if language == "nl" else ("Wave", "Site", "Report", "Main finding", "Status", "Date")
-    page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
-            f"<title>{e(title)}</title><style>{_CSS}"
-            "tr.failed td{color:#b00020}</style></head><body><main>\n"
-            f"<h1 id='reports'>{e(title)}</h1>\n{_overview_link(root.parent, language)}"
-            "<table class='evaltools' aria-labelledby='reports'><thead><tr>"
-            + "".join(f"<th scope='col'>{h}</th>" for h in heads) + "</tr></thead><tbody>\n"
-            f"{rows}</tbody></table>\n</main></body></html>\n")
-    root.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(root / "index.html", page)

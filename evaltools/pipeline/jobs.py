@@ -1,0 +1,107 @@
+"""What ``evaltools run`` hands to worker processes, and the evidence register's update.
+
+Rendering (papermill, nbconvert, a Jupyter kernel), the register (SQLAlchemy, Alembic) and the
+analyses behind its rows take seconds to import; :func:`evaltools.pipeline.run.run_study`
+imports this module only when a run has reports to render or a register to update, so that a
+scheduled run with nothing to do stays well under a second (``benchmarks/pipeline.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaltools.core.errors import EvaltoolsError
+from evaltools.data.panel import NothingIngestedError
+from evaltools.pipeline.kernels import WarmKernel
+from evaltools.register import Register, register_url
+from evaltools.register.collect import collect, inputs_fingerprint
+from evaltools.reports.layout import ReportError
+from evaltools.reports.overview import render_overview
+from evaltools.reports.render import render_report
+from evaltools.study.model import Study
+
+__all__ = ["render_job", "overview_job", "update_register", "run_on_dask"]
+
+
+_WARM = None
+
+
+def _kernel(fresh: bool):
+    """This worker's warm kernel (started on first use), or None for a fresh one per job."""
+    global _WARM
+    if fresh:
+        return None
+
+    if _WARM is None:
+        _WARM = WarmKernel()
+    return _WARM
+
+
+def render_job(args: tuple) -> tuple[str, str | None, str | None]:
+    """Worker: render one report; returns (status, output folder, error).
+
+    With warm kernels, each worker process keeps one pre-imported kernel for all its jobs.
+    """
+    study, template, site, wave, language, reports_dir, fresh = args
+
+    kernel = _kernel(fresh)
+    try:
+        result = render_report(study, template, site=site, wave=wave, language=language,
+                               reports_dir=reports_dir, keep_previous=True, index=False,
+                               kernel=kernel)
+    except ReportError as exc:
+        return "failed", None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one failing report never stops the others
+        if kernel is not None:
+            kernel.shutdown()  # start clean for the next job
+        return "failed", None, f"{type(exc).__name__}: {exc}"
+    return "ok", str(result.folder), None
+
+
+def overview_job(args: tuple):
+    """Worker: render the register's overview in one language; returns (page, error)."""
+    url, reports_dir, language, fresh = args
+
+    kernel = _kernel(fresh)
+    try:
+        with Register(url) as reg:
+            return render_overview(reg, reports_dir=reports_dir, language=language,
+                                   kernel=kernel), None
+    except EvaltoolsError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the run
+        if kernel is not None:
+            kernel.shutdown()
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def update_register(study: Study, result, url: str | None,
+                     reports_dir: str | Path) -> str | None:
+    """Add the study's current results to the register; returns its URL (None on failure)."""
+    url = register_url(study, url=url, reports_dir=reports_dir)
+    try:
+        with Register(url) as reg:
+            present = reg.holds(study.evidence.organisation or "", study.id,
+                                inputs_fingerprint(study))
+            if present:  # these inputs are in already: nothing to compute
+                result.register = (0, present)
+            else:
+                result.register = reg.add(collect(study), source=f"study {study.id}")
+    except NothingIngestedError:
+        result.register = (0, 0)
+    except EvaltoolsError as exc:
+        result.register_error = str(exc)
+        return None
+    return url
+
+
+def run_on_dask(tasks: list, scheduler: str | None, done) -> None:
+    """Send report jobs to an existing Dask distributed cluster (shared file system)."""
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(scheduler, timeout=60) as client:
+        futures = {client.submit(render_job, args, pure=False): report
+                   for report, args in tasks}
+        for future in dask_completed(list(futures)):
+            done(futures[future], future.result())
