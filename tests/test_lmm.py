@@ -51,6 +51,11 @@ def _data() -> dict[str, tuple[pd.DataFrame, str, list[str], list[RandomEffect]]
     sim["w1:treated"], sim["w2:treated"] = sim["w1"] * sim["treated"], sim["w2"] * sim["treated"]
     sim["time"] = sim["wave"].map({"t0": 0.0, "t1": 1.0, "t2": 2.0})
     sim["time:treated"] = sim["time"] * sim["treated"]
+    demo = pd.read_csv(REF / "demo_sites_brs.csv")
+    demo["treated"] = (demo["group"] == "interventie").astype(float)
+    demo["w1"], demo["w2"] = (demo["wave"] == "t1") * 1.0, (demo["wave"] == "t2") * 1.0
+    demo["w1:treated"] = demo["w1"] * demo["treated"]
+    demo["w2:treated"] = demo["w2"] * demo["treated"]
     wave_terms = ["factor(age)10", "factor(age)12", "factor(age)14", "male"] + \
         [f"factor(age){a}:male" for a in (10, 12, 14)]
     return {
@@ -65,6 +70,8 @@ def _data() -> dict[str, tuple[pd.DataFrame, str, list[str], list[RandomEffect]]
                      [RandomEffect("site"), RandomEffect(("site", "respondent"))]),
         "sim_site_slope": (sim, "y", ["time", "treated", "time:treated"],
                            [RandomEffect("site"), RandomEffect("respondent", "time")]),
+        "demo_site": (demo, "brs", ["w1", "w2", "treated", "w1:treated", "w2:treated"],
+                      [RandomEffect("site"), RandomEffect(("site", "respondent_id"))]),
     }
 
 

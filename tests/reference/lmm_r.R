@@ -2,7 +2,9 @@
 # Run from tests/reference/:  Rscript lmm_r.R   (writes lmm_r.json, sleepstudy.csv, pastes.csv)
 # Data: lme4::sleepstudy (Belenky et al. 2003), nlme::Orthodont (orthodont.csv, Potthoff & Roy
 # 1964), lme4::Pastes (Davies & Goldsmith 1972: samples nested in casks nested in batches) and
-# the project's simulated three-wave study with four sites (effects_sim.csv).
+# the project's simulated three-wave study with four sites (effects_sim.csv) and the demo study
+# with four sites (demo_sites_brs.csv: `evaltools demo DIR --sites 4`, ingested, the panel's
+# brs score; respondent pseudonyms replaced by r0000.., one row per respondent and wave).
 # Every model is fitted by REML and by ML with lmerTest::lmer (lme4 underneath) and a tight
 # optimiser tolerance, so that the reference optimum is precise to far below 1e-5.
 suppressPackageStartupMessages({library(jsonlite); library(lme4); library(lmerTest)})
@@ -18,6 +20,9 @@ sim <- read.csv("effects_sim.csv")
 sim$treated <- as.numeric(sim$group == "interventie")
 sim$w1 <- as.numeric(sim$wave == "t1"); sim$w2 <- as.numeric(sim$wave == "t2")
 sim$time <- c(t0 = 0, t1 = 1, t2 = 2)[sim$wave]
+demo <- read.csv("demo_sites_brs.csv")
+demo$treated <- as.numeric(demo$group == "interventie")
+demo$w1 <- as.numeric(demo$wave == "t1"); demo$w2 <- as.numeric(demo$wave == "t2")
 
 block <- function(formula, data, reml) {
   fit <- lmerTest::lmer(formula, data = data, REML = reml, control = ctrl)
@@ -40,7 +45,8 @@ models <- list(
   orthodont_wave = list(distance ~ factor(age) * male + (1 | Subject), ortho),
   pastes_nested = list(strength ~ 1 + (1 | batch) + (1 | batch:cask), pastes),
   sim_site = list(y ~ (w1 + w2) * treated + (1 | site) + (1 | site:respondent), sim),
-  sim_site_slope = list(y ~ time * treated + (1 | site) + (1 + time | respondent), sim))
+  sim_site_slope = list(y ~ time * treated + (1 | site) + (1 + time | respondent), sim),
+  demo_site = list(brs ~ (w1 + w2) * treated + (1 | site) + (1 | site:respondent_id), demo))
 out <- list(r_version = R.version.string,
             versions = as.list(sapply(c("lme4", "lmerTest", "nloptr", "jsonlite"),
                                       function(p) as.character(packageVersion(p)))),
