@@ -283,6 +283,7 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     if executor == "dask" and not scheduler:
         raise ValueError("the dask executor needs --scheduler ADDRESS")
     study = as_study(study)
+    study.check_output_folder(reports_dir)
     notify = on_event or (lambda *a: None)
     with _Lock(study):
         ledger = Ledger(study.store_dir / "ledger.sqlite")

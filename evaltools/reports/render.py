@@ -160,6 +160,7 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
         notebook was kept. The previous report, if any, is unchanged.
     """
     study = as_study(study)
+    study.check_output_folder(reports_dir)
     template, site, wave, language = check_parameters(study, template, site, wave, language)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
                   **(extra or {})}

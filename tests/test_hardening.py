@@ -1,0 +1,185 @@
+"""Issue 14: nothing lost, nothing leaked, no traceback under hostile input.
+
+One test (or a parametrised family) per numbered point of the issue; each failed before its fix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from evaltools.cli.main import cli
+from evaltools.core.errors import OutputLocationError
+from evaltools.data.ingest import discover_files
+from evaltools.data.pseudonym import StudyKeyError, create_key, load_key
+from evaltools.demo.files import generate_demo_study
+from evaltools.study.load import check_study, load_study
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def _corpus_study(tmp_path: Path, **data_changes) -> Path:
+    """The small corpus study, with one good wave file, and ``data`` keys changed."""
+    folder = tmp_path / "study"
+    (folder / "data" / "raw" / "t0").mkdir(parents=True)
+    doc = yaml.safe_load((CORPUS / "study.yml").read_text("utf-8"))
+    doc["data"].update(data_changes)
+    (folder / "study.yml").write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
+    (folder / "data" / "raw" / "t0" / "good.csv").write_text(
+        "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n1;a;interventie;4;2;4;2;4;2\n",
+        "utf-8")
+    return folder
+
+
+def _errors(problems) -> list[str]:
+    return [p.describe() for p in problems if p.severity == "error"]
+
+
+# --- 5. raw_dir overlapping the store, the reports or the study root is refused -------------
+
+@pytest.mark.parametrize("raw_dir", ["store", "store/raw", ".", "reports", "data/raw/../.."])
+def test_5_raw_dir_overlapping_outputs_is_refused(tmp_path: Path, raw_dir: str) -> None:
+    folder = _corpus_study(tmp_path, raw_dir=raw_dir)
+    study, problems = check_study(folder)
+    assert study is None
+    assert any("data.raw_dir" in e for e in _errors(problems)), _errors(problems)
+
+
+def test_5_raw_dir_symlinked_to_the_store_is_refused(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path, raw_dir="incoming")
+    (folder / "store").mkdir()
+    (folder / "incoming").symlink_to(folder / "store", target_is_directory=True)
+    study, problems = check_study(folder)
+    assert study is None and any("store folder" in e for e in _errors(problems))
+
+
+def test_5_raw_files_in_the_store_are_never_deleted(tmp_path: Path) -> None:
+    """Before the fix, ``raw_dir: store`` let ingest delete delivered Parquet files."""
+    folder = _corpus_study(tmp_path, raw_dir="store", files=[{"pattern": "**/*", "wave": "t0"}])
+    part = folder / "store" / "responses" / "t0" / "delivered.parquet"
+    part.parent.mkdir(parents=True)
+    shutil.copy(CORPUS / "files" / "out_of_range.parquet", part)
+    run = CliRunner().invoke(cli, ["ingest", str(folder)])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+    assert "overlaps the study's store folder" in run.output
+    assert part.exists()
+
+
+def test_5_reports_dir_inside_the_raw_folder_is_refused(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path)
+    study = load_study(folder)
+    with pytest.raises(OutputLocationError, match="overlaps the raw data folder"):
+        study.check_output_folder(folder / "data" / "raw" / "reports")
+    with pytest.raises(OutputLocationError, match="overlaps the raw data folder"):
+        study.check_output_folder(folder / "data")
+    study.check_output_folder(folder / "reports")  # beside the raw data: fine
+    run = CliRunner().invoke(cli, ["run", str(folder), "--reports-dir",
+                                   str(folder / "data" / "raw" / "out")])
+    assert run.exit_code == 1 and "overlaps the raw data folder" in run.output
+    assert "Traceback" not in run.output
+    assert not (folder / "data" / "raw" / "out").exists()
+
+
+# --- 6. key file inside the study folder refused; permissions -------------------------------
+
+@pytest.mark.parametrize("key_file", ["keys/study.key", "data/study.key", "docs/a/b.key"])
+def test_6_key_file_anywhere_in_the_study_is_refused(tmp_path: Path, key_file: str) -> None:
+    folder = _corpus_study(tmp_path)
+    doc = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
+    doc["pseudonymisation"] = {"key_file": key_file}
+    (folder / "study.yml").write_text(yaml.safe_dump(doc), "utf-8")
+    study, problems = check_study(folder)
+    assert study is None
+    assert any("pseudonymisation.key_file" in e and "outside the study" in e
+               for e in _errors(problems))
+
+
+def test_6_default_key_location_inside_the_study_is_refused(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    folder = _corpus_study(tmp_path)
+    monkeypatch.setenv("EVALTOOLS_HOME", str(folder / "config"))
+    study = load_study(folder)
+    with pytest.raises(StudyKeyError, match="inside the study folder"):
+        create_key(study)
+    (folder / "config" / "keys").mkdir(parents=True)
+    (folder / "config" / "keys" / "corpus.key").write_text("ab" * 32)
+    with pytest.raises(StudyKeyError, match="inside the study folder"):
+        load_key(study)
+
+
+def test_6_key_readable_by_others_warns_and_unreadable_key_is_clear(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "home"))
+    folder = _corpus_study(tmp_path)
+    study = load_study(folder)
+    path = create_key(study)
+    assert load_key(study).warnings == ()
+    path.chmod(0o644)
+    assert "can be read by other users" in load_key(study).warnings[0]
+    run = CliRunner().invoke(cli, ["ingest", str(folder)])
+    assert run.exit_code == 0 and "can be read by other users" in run.output
+    if os.geteuid() != 0:  # root reads any file
+        path.chmod(0)
+        with pytest.raises(StudyKeyError, match="cannot be read"):
+            load_key(study)
+        run = CliRunner().invoke(cli, ["ingest", str(folder)])
+        assert run.exit_code == 1 and "Traceback" not in run.output
+    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+# --- 7. demo --force never deletes files it did not write -----------------------------------
+
+def test_7_demo_force_keeps_user_files(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    generate_demo_study(target, seed=1, n_sites=1, size=(5, 5))
+    (target / "notes.txt").write_text("my own notes")
+    (target / "data" / "raw" / "t0" / "extra_t0.csv").write_text("id\n1\n")
+    with pytest.raises(OutputLocationError, match=r"2 file\(s\) that evaltools demo did not "
+                       r"write \(data/raw/t0/extra_t0.csv, notes.txt\)"):
+        generate_demo_study(target, seed=2, n_sites=1, size=(5, 5), force=True)
+    assert (target / "notes.txt").read_text() == "my own notes"
+    run = CliRunner().invoke(cli, ["demo", str(target), "--force", "--sites", "1"])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+    assert (target / "data" / "raw" / "t0" / "extra_t0.csv").exists()
+    (target / "notes.txt").unlink()
+    (target / "data" / "raw" / "t0" / "extra_t0.csv").unlink()
+    (target / "store").mkdir()
+    (target / "store" / "manifest.json").write_text("{}")  # evaltools' own, rebuilt
+    generate_demo_study(target, seed=2, n_sites=2, size=(5, 5), force=True)
+    generate_demo_study(target, seed=3, n_sites=1, size=(5, 5), force=True)
+
+
+# --- 8. symlinks out of the study, dotfiles and special files are reported ------------------
+
+def test_8_links_dotfiles_and_pipes_are_reported_not_read(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path, files=[{"pattern": "t0/*", "wave": "t0"}])
+    raw = folder / "data" / "raw" / "t0"
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text((raw / "good.csv").read_text().replace("1;a", "2;a"))
+    (raw / "link.csv").symlink_to(outside)
+    (raw / ".hidden.csv").write_text((raw / "good.csv").read_text())
+    (raw / "~$good.csv").write_text("lock")
+    (raw / ".git").mkdir()
+    (raw / ".git" / "config").write_text("x")
+    (raw / ".git" / "HEAD").write_text("x")
+    (raw / "dangling.csv").symlink_to(tmp_path / "study" / "gone.csv")
+    os.mkfifo(raw / "pipe.csv")
+    files, problems = discover_files(load_study(folder))
+    assert [p.name for p, *_ in files] == ["good.csv"]
+    by_file = {p.file.rsplit("/", 1)[-1]: p for p in problems}
+    assert "leading out of the study" in by_file["link.csv"].message
+    assert by_file["link.csv"].severity == "error"
+    assert "hidden" in by_file[".hidden.csv"].message
+    assert "hidden" in by_file[".git"].message
+    assert sum(".git" in p.file for p in problems) == 1  # one line per hidden folder
+    assert "lock file" in by_file["~$good.csv"].message
+    assert "does not exist" in by_file["dangling.csv"].message
+    assert "pipe" in by_file["pipe.csv"].message
+    run = CliRunner().invoke(cli, ["validate", str(folder), "--data"])
+    assert "Traceback" not in run.output and "leading out of the study" in run.output
