@@ -6,6 +6,7 @@ One test (or a parametrised family) per numbered point of the issue; each failed
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from evaltools.cli.main import cli
 from evaltools.core.errors import OutputLocationError
+from evaltools.core.yamlio import read_yaml
 from evaltools.data.ingest import discover_files
 from evaltools.data.pseudonym import StudyKeyError, create_key, load_key
 from evaltools.demo.files import generate_demo_study
@@ -183,3 +185,44 @@ def test_8_links_dotfiles_and_pipes_are_reported_not_read(tmp_path: Path) -> Non
     assert "pipe" in by_file["pipe.csv"].message
     run = CliRunner().invoke(cli, ["validate", str(folder), "--data"])
     assert "Traceback" not in run.output and "leading out of the study" in run.output
+
+
+# --- 12 and 9 (YAML): alias bombs, tags and deep nesting are refused ------------------------
+
+_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+HOSTILE_YAML = {
+    "alias bomb": (_BOMB, r"aliases expand to too many values"),
+    "python object": ("id: !!python/object/apply:os.system ['echo hi']\n",
+                      r"YAML tag not allowed; found '!!python/object/apply:os.system'"),
+    "python name": ("id: !!python/name:os.system ''\n", r"YAML tag not allowed"),
+    "custom tag": ("id: !secret x\n", r"YAML tag not allowed; found '!secret'"),
+    "bad typed value": ("id: !!int abc\n", r"not valid YAML"),
+    "recursive alias": ("id: &a [*a]\n", r"recursive alias"),
+    "deep nesting": ("id: " + "[" * 5000 + "]" * 5000 + "\n", r"nested too deeply"),
+    "nesting over the limit": ("id: " + "{a: " * 60 + "1" + "}" * 60 + "\n",
+                               r"nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_YAML))
+def test_12_hostile_yaml_is_refused_quickly(tmp_path: Path, name: str) -> None:
+    import time
+    text, pattern = HOSTILE_YAML[name]
+    (tmp_path / "study.yml").write_text(text, "utf-8")
+    start = time.perf_counter()
+    study, problems = check_study(tmp_path)
+    assert study is None and time.perf_counter() - start < 10
+    assert any(re.search(pattern, p.describe()) for p in problems), \
+        [p.describe() for p in problems]
+    run = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+
+
+def test_12_ordinary_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
+    path = tmp_path / "x.yml"
+    path.write_text("a: &x {b: 1}\nc: *x\nd:\n  <<: *x\n  e: 2\n", "utf-8")
+    doc = read_yaml(path)
+    assert doc.problems == [] and doc.data == {"a": {"b": 1}, "c": {"b": 1},
+                                               "d": {"b": 1, "e": 2}}

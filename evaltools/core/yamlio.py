@@ -7,6 +7,11 @@ each one to avoid a silent surprise:
 * only ``true`` and ``false`` are booleans (YAML 1.2), so a site called ``no`` or ``on`` stays text;
 * a key given twice in one mapping is reported instead of the last one silently winning.
 
+Hostile files are refused before anything is built from them: explicit tags other than the
+plain YAML types (``!!python/object``, ``!custom``), aliases that expand to more than
+:data:`MAX_NODES` values (a "billion laughs" alias bomb takes a few hundred bytes), recursive
+aliases, and nesting deeper than :data:`MAX_DEPTH`.
+
 Alongside the data, :func:`read_yaml` returns a map from key paths to line numbers so that
 every problem can say where in the file it is.
 """
@@ -23,6 +28,13 @@ import yaml
 from evaltools.core.errors import Problem
 
 PathKey = tuple[str | int, ...]
+
+#: The most values a definition may hold once its aliases are expanded.
+MAX_NODES = 50_000
+#: The deepest nesting of mappings and lists a definition may have.
+MAX_DEPTH = 50
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null",
+                                                  "seq", "map", "merge")}
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -115,6 +127,10 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
         return doc
     try:
         node = yaml.compose(text, Loader=_StrictLoader)
+    except RecursionError:
+        doc.problems.append(Problem(name, "", "nested too deeply to read",
+                                    expected=f"at most {MAX_DEPTH} levels of nesting"))
+        return doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -126,9 +142,67 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     if node is None:
         doc.problems.append(Problem(name, "", "file is empty", expected="a YAML mapping"))
         return doc
+    refusal = _hostile(node, name)
+    if refusal is not None:
+        doc.problems.append(refusal)
+        return doc
     _walk(node, (), doc)
-    doc.data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict safe loader
+    try:
+        doc.data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict safe loader
+    except (yaml.YAMLError, ValueError) as exc:  # a value its tag does not allow: !!int abc
+        mark = getattr(exc, "problem_mark", None)
+        doc.problems.append(Problem(name, f"column {mark.column + 1}" if mark else "",
+                                    f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                                    line=mark.line + 1 if mark else None))
     return doc
+
+
+def _hostile(root: yaml.Node, name: str) -> Problem | None:
+    """Why a composed document must not be built (tags, alias bombs, recursion, depth).
+
+    Counts the values the document would hold once aliases are expanded without expanding
+    them: each node's size is computed once (a shared, aliased node is counted once per use).
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        if done:
+            on_path.discard(id(node))
+            children = _children(node)
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_NODES:
+                return Problem(name, "", "aliases expand to too many values (an alias bomb?)",
+                               found=f"more than {MAX_NODES} values",
+                               line=node.start_mark.line + 1,
+                               expected="a definition without nested aliases")
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            return Problem(name, "", "recursive alias (a value that contains itself)",
+                           line=node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            return Problem(name, "", "nested too deeply", line=node.start_mark.line + 1,
+                           expected=f"at most {MAX_DEPTH} levels of nesting")
+        if node.tag not in _PLAIN_TAGS:
+            return Problem(name, f"column {node.start_mark.column + 1}", "YAML tag not allowed",
+                           found=node.tag.replace("tag:yaml.org,2002:", "!!"),
+                           line=node.start_mark.line + 1,
+                           expected="plain values, lists and mappings (no tags)")
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _walk(node: yaml.Node, path: PathKey, doc: YamlDocument) -> None:
