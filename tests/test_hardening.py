@@ -190,7 +190,7 @@ def test_8_links_dotfiles_and_pipes_are_reported_not_read(tmp_path: Path) -> Non
 # --- 12 and 9 (YAML): alias bombs, tags and deep nesting are refused ------------------------
 
 _BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 
 HOSTILE_YAML = {
     "alias bomb": (_BOMB, r"aliases expand to too many values"),
