@@ -5,12 +5,14 @@ One test (or a parametrised family) per numbered point of the issue; each failed
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
 import stat
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from evaltools.cli.main import cli
 from evaltools.core.errors import OutputLocationError
 from evaltools.core.yamlio import read_yaml
-from evaltools.data.ingest import discover_files
+from evaltools.data.ingest import discover_files, ingest
 from evaltools.data.pseudonym import StudyKeyError, create_key, load_key
 from evaltools.demo.files import generate_demo_study
 from evaltools.study.load import check_study, load_study
@@ -226,3 +228,203 @@ def test_12_ordinary_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
     doc = read_yaml(path)
     assert doc.problems == [] and doc.data == {"a": {"b": 1}, "c": {"b": 1},
                                                "d": {"b": 1, "e": 2}}
+
+
+# --- 14-17, 20: the evidence register ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def register_rows(ingested_demo):
+    from evaltools.register.collect import collect
+
+    study, panel = ingested_demo
+    return collect(study, panel, recorded_at="2026-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("url", ["ann:s3cret@db.example.org/register",
+                                 "ann:s3cret@db.example.org:5432/register",
+                                 "db.example.org:5432/register"])
+def test_14_register_url_without_scheme_is_refused(url: str) -> None:
+    from evaltools.register import RegisterError, register_url
+
+    with pytest.raises(RegisterError, match="has no scheme") as caught:
+        register_url(url=url)
+    assert "s3cret" not in str(caught.value)
+    assert register_url(url="some/folder/register.sqlite").startswith("sqlite:///")
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://ann:s3cret@host:99999999/db",
+                                 "postgresql+psycopg://ann:s3cret@[::1/db",
+                                 "postgresql+psycopg://ann:s3cret@host:port/db"])
+def test_9_malformed_register_urls_are_clear_errors(url: str) -> None:
+    from evaltools.register import Register, RegisterError
+
+    with pytest.raises(RegisterError) as caught:
+        Register(url)
+    assert "s3cret" not in str(caught.value)
+    run = CliRunner().invoke(cli, ["register", "show", "--register", url])
+    assert run.exit_code == 1 and "Traceback" not in run.output and "s3cret" not in run.output
+
+
+def test_15_csv_exports_neutralise_formulas(tmp_path: Path, register_rows) -> None:
+    from evaltools.register import Register, result_id
+    from evaltools.register.exchange import export_register, import_register
+
+    rows = register_rows.head(3).copy()
+    rows["intervention"] = ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(1)"]
+    rows["organisation"] = "-org\tx"
+    rows["result_id"] = [result_id(r) for r in rows.to_dict("records")]
+    with Register(f"sqlite:///{tmp_path / 'r.sqlite'}") as reg:
+        reg.add(rows)
+        path, _ = export_register(reg, tmp_path / "export.csv")
+    text = path.read_text("utf-8")
+    for line in text.splitlines()[1:]:
+        for cell in line.split(","):
+            assert not cell.lstrip('"').startswith(("=", "+", "@", "\t", "\r")), cell
+    assert "'=HYPERLINK" in text and "'-org" in text
+    assert f",{rows['effect_size'].iloc[0]:.17g}," in text or "-" in text  # numbers intact
+    with Register(f"sqlite:///{tmp_path / 'other.sqlite'}") as other:
+        assert import_register(other, path) == (3, 0)
+        back = other.read(current=False)
+    assert sorted(back["intervention"]) == sorted(rows["intervention"])
+
+
+def test_15_problem_tables_neutralise_formulas(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path)
+    (folder / "data" / "raw" / "t0" / "good.csv").write_text(
+        "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n"
+        "1;=cmd|' /C calc'!A0;interventie;4;2;4;2;4;2\n", "utf-8")
+    create_key(load_study(folder))
+    ingest(folder)
+    [table] = (folder / "store" / "validation" / "t0").glob("*.problems.csv")
+    cells = [c for row in csv.reader(table.open(encoding="utf-8")) for c in row]
+    assert any("=cmd" in c for c in cells)
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+BAD_VALUES = {
+    "effect_size": [1e308, "inf", "-inf", "nan-ish"],
+    "se": [0, 1e-320, -1],
+    "ci_high": [1e20],
+    "n": [1e20],
+    "follow_up_months": [-3, 1e6],
+    "recorded_at": ["2999-01-01T00:00:00Z", "yesterday"],
+}
+
+
+@pytest.mark.parametrize(("column", "value"), [(c, v) for c, vs in BAD_VALUES.items()
+                                               for v in vs])
+def test_16_register_import_refuses_implausible_values(tmp_path: Path, register_rows,
+                                                       column: str, value) -> None:
+    from evaltools.register import Register, RegisterError
+
+    rows = register_rows.head(2).astype(object)
+    rows.loc[rows.index[0], column] = value
+    csv = tmp_path / "bad.csv"
+    rows.to_csv(csv, index=False)
+    with Register(f"sqlite:///{tmp_path / 'r.sqlite'}") as reg:
+        with pytest.raises(RegisterError, match=rf"row 2, column '{column}'"):
+            from evaltools.register.exchange import import_register
+            import_register(reg, csv)
+        assert reg.read(current=False).empty
+    run = CliRunner().invoke(cli, ["register", "import", str(csv), "--register",
+                                   f"sqlite:///{tmp_path / 'r.sqlite'}"])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+
+
+def test_16_conflicting_rows_with_one_key_are_refused(tmp_path: Path, register_rows) -> None:
+    from evaltools.register import Register, RegisterError
+
+    with Register(f"sqlite:///{tmp_path / 'r.sqlite'}") as reg:
+        reg.add(register_rows)
+        forged = register_rows.head(1).copy()
+        forged["effect_size"] = forged["effect_size"] + 0.5
+        forged["ci_high"] = forged["ci_high"] + 1
+        with pytest.raises(RegisterError,
+                           match=r"(?s)conflicting.*differs in effect_size, ci_high"):
+            reg.add(forged)
+        assert reg.add(register_rows.head(1)) == (0, 1)  # a true duplicate: already present
+        twice = pd.concat([forged, forged.assign(p_value=0.5)])
+        with pytest.raises(RegisterError, match="earlier in this file"):
+            Register(f"sqlite:///{tmp_path / 'new.sqlite'}").add(twice)
+
+
+def test_16_register_retract_withdraws_with_a_reason(tmp_path: Path, register_rows) -> None:
+    from evaltools.register import Register, RegisterError
+    from evaltools.register.exchange import export_register
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    study_id = register_rows["study"].iloc[0]
+    with Register(url) as reg:
+        reg.add(register_rows)
+        before = reg.fingerprint()
+    run = CliRunner().invoke(cli, ["register", "retract", study_id, "--reason",
+                                   "wrong key used", "--register", url])
+    assert run.exit_code == 0, run.output
+    assert f"{len(register_rows)} results of study {study_id!r} withdrawn" in run.output
+    with Register(url) as reg:
+        assert reg.read().empty and len(reg.read(current=False)) == len(register_rows)
+        assert set(reg.withdrawn()["reason"]) == {"wrong key used"}
+        assert reg.fingerprint() != before
+        _, count = export_register(reg, tmp_path / "current.csv", current=True)
+        assert count == 0
+        with pytest.raises(RegisterError, match="needs a reason"):
+            reg.retract(study_id, " ")
+        with pytest.raises(RegisterError, match="holds no results of study 'nope'"):
+            reg.retract("nope", "x")
+    run = CliRunner().invoke(cli, ["register", "retract", "nope", "--reason", "x",
+                                   "--register", url])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+
+
+def test_17_long_texts_are_refused_by_the_rules_not_the_database(register_rows) -> None:
+    from evaltools.register import RegisterError, check_rows
+
+    rows = register_rows.head(1).copy()
+    rows["intervention"] = "x" * 250
+    with pytest.raises(RegisterError, match=r"column 'intervention'.*longer than 200"):
+        check_rows(rows)
+
+
+def test_17_a_failing_register_never_stops_the_run(ingested_demo, monkeypatch) -> None:
+    from evaltools.pipeline import run as run_module
+
+    study, _ = ingested_demo
+    result = run_module.RunResult(study, None)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database said no")
+
+    monkeypatch.setattr(run_module, "collect", broken)
+    url = run_module._update_register(study, result, "sqlite:///:memory:", "reports")
+    assert url is None and "database said no" in result.register_error
+    result = run_module.RunResult(study, None)
+    assert run_module._update_register(study, result, "ann:pw@host/db", "reports") is None
+    assert "has no scheme" in result.register_error
+
+
+def test_20_overview_is_rebuilt_when_the_register_changed(tmp_path: Path, ingested_demo,
+                                                          register_rows) -> None:
+    from evaltools.pipeline import run as run_module
+    from evaltools.register import Register
+    from evaltools.reports.overview import OVERVIEW_STAMP, overview_is_current
+
+    study, _ = ingested_demo
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    with Register(url) as reg:
+        reg.add(register_rows)
+        fingerprint = reg.fingerprint()
+    reports = tmp_path / "reports"
+    for lang in ("nl", "en"):
+        (reports / "wat-werkt" / lang).mkdir(parents=True)
+        (reports / "wat-werkt" / lang / "report.html").write_text("old")
+    result = run_module.RunResult(study, None)
+    result.register = (0, len(register_rows))  # nothing added by this run
+    # built by a run killed before it could stamp the page: rebuilt
+    assert run_module._overview_languages(url, result, reports, "nl") == ["nl", "en"]
+    for lang in ("nl", "en"):
+        (reports / "wat-werkt" / lang / OVERVIEW_STAMP).write_text(fingerprint)
+    assert overview_is_current(reports, "nl", fingerprint)
+    assert run_module._overview_languages(url, result, reports, "nl") == []
+    with Register(url) as reg:  # the register moves on (another run, an import, a retraction)
+        reg.retract(study.id, "test")
+    assert run_module._overview_languages(url, result, reports, "nl") == ["nl", "en"]

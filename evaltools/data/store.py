@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.core.errors import EvaltoolsError, Problem, problems_frame
-from evaltools.core.io import atomic_write_bytes, atomic_write_text
+from evaltools.core.io import atomic_write_bytes, atomic_write_text, csv_safe
 
 __all__ = ["FileRecord", "Manifest", "StoreError", "file_hash", "write_part", "read_part",
            "write_problem_tables"]
@@ -130,7 +130,8 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     frame = problems_frame(problems)
     folder = Path("store") / "validation" / (wave or "_unknown")
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
-    atomic_write_text(store.parent / csv_path, frame.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
+                                                                      lineterminator="\n"))
     atomic_write_text(store.parent / html_path, _html(name, frame))
     return csv_path.as_posix()
 

@@ -33,7 +33,7 @@ from evaltools.pipeline.ledger import Ledger
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
 from evaltools.reports.inputs import data_slice
-from evaltools.reports.overview import OVERVIEW_FOLDER, render_overview
+from evaltools.reports.overview import overview_is_current, render_overview
 from evaltools.reports.render import (
     ReportError,
     declared_reports,
@@ -350,8 +350,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
 def _update_register(study: Study, result: RunResult, url: str | None,
                      reports_dir: str | Path) -> str | None:
     """Add the study's current results to the register; returns its URL (None on failure)."""
-    url = register_url(study, url=url, reports_dir=reports_dir)
     try:
+        url = register_url(study, url=url, reports_dir=reports_dir)
         with Register(url) as reg:
             present = reg.holds(study.evidence.organisation or "", study.id,
                                 inputs_fingerprint(study))
@@ -364,6 +364,9 @@ def _update_register(study: Study, result: RunResult, url: str | None,
     except EvaltoolsError as exc:
         result.register_error = str(exc)
         return None
+    except Exception as exc:  # noqa: BLE001 - the register never stops the reports
+        result.register_error = f"register: {type(exc).__name__}: {exc}"
+        return None
     return url
 
 
@@ -373,10 +376,16 @@ def _overview_languages(url: str | None, result: RunResult, reports_dir: str | P
     changed or the overview is missing; none when the register could not be updated."""
     if url is None:
         return []
-    missing = not (Path(reports_dir) / OVERVIEW_FOLDER / language / "report.html").is_file()
-    if not missing and not (result.register and result.register[0]):
+    try:
+        with Register(url) as reg:
+            fingerprint = reg.fingerprint()
+    except EvaltoolsError as exc:
+        result.register_error = str(exc)
         return []
-    return list(dict.fromkeys([language, "nl", "en"]))
+    languages = list(dict.fromkeys([language, "nl", "en"]))
+    if all(overview_is_current(reports_dir, lang, fingerprint) for lang in languages):
+        return []
+    return languages
 
 
 def _run_on_dask(tasks: list, scheduler: str | None, done) -> None:

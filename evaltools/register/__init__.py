@@ -26,6 +26,7 @@ from evaltools.register.database import (
     current_rows,
     register_url,
     result_id,
+    rows_fingerprint,
 )
 from evaltools.register.exchange import (
     FORMATS,
@@ -42,6 +43,7 @@ __all__ = [
     "register_url",
     "check_rows",
     "result_id",
+    "rows_fingerprint",
     "current_rows",
     "REGISTER_ENV",
     "CELL_FLOOR",

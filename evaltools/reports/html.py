@@ -19,6 +19,7 @@ import pandas as pd
 from IPython.display import HTML, Image
 
 from evaltools.core.i18n import number
+from evaltools.core.io import csv_safe
 from evaltools.core.version import __version__
 
 __all__ = ["Shown", "write_tables", "png", "escape", "suppress_count", "count_text",
@@ -39,7 +40,8 @@ def write_tables(tables: list[Shown], folder: str | Path, meta: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     payload = {}
     for shown in tables:
-        shown.frame.to_csv(out / f"{shown.name}.csv", index=False, lineterminator="\n")
+        csv_safe(shown.frame).to_csv(out / f"{shown.name}.csv", index=False,
+                                     lineterminator="\n")
         payload[shown.name] = json.loads(shown.frame.to_json(orient="records"))
     (out / "tables.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False),
                                      "utf-8")
