@@ -428,3 +428,94 @@ def test_20_overview_is_rebuilt_when_the_register_changed(tmp_path: Path, ingest
     with Register(url) as reg:  # the register moves on (another run, an import, a retraction)
         reg.retract(study.id, "test")
     assert run_module._overview_languages(url, result, reports, "nl") == ["nl", "en"]
+
+
+# --- 18-19: killed runs -------------------------------------------------------------------------
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_19_leftovers_of_dead_runs_are_removed_and_never_indexed(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    import json
+    import tempfile
+
+    from evaltools.reports.render import remove_leftovers, write_index
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    (tmp_path / "tmp").mkdir()
+    dead, me = _dead_pid(), os.getpid()
+    site = tmp_path / "reports" / "s" / "t1" / "a"
+    for name in ("prepost", f".prepost.tmp-{dead}", f".controlled.tmp-{me}",
+                 f".prepost.old-{dead}"):
+        (site / name / "tables").mkdir(parents=True)
+        (site / name / "tables" / "meta.json").write_text(json.dumps({"headline": name}))
+        (site / name / "report.html").write_text("x")
+    (tmp_path / "tmp" / f"evaltools-report-{dead}-abc").mkdir()
+    (tmp_path / "tmp" / f"evaltools-report-{me}-abc").mkdir()
+    index = write_index(tmp_path / "reports", "s").read_text("utf-8")
+    assert "prepost/report.html" in index and ".tmp-" not in index and ".old-" not in index
+    removed = {p.name for p in remove_leftovers(tmp_path / "reports", "s")}
+    assert removed == {f".prepost.tmp-{dead}", f".prepost.old-{dead}",
+                       f"evaltools-report-{dead}-abc"}
+    assert (site / f".controlled.tmp-{me}").is_dir()  # a living render is left alone
+
+
+def test_18_the_run_lock_is_not_inherited_by_workers(tmp_path: Path) -> None:
+    """A run killed while its forked worker lives on must not leave the study locked."""
+    import multiprocessing
+    import signal
+
+    from evaltools.pipeline.run import RunLockedError, _Lock
+
+    folder = _corpus_study(tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    orphan_file = tmp_path / "orphan.pid"
+    run = ctx.Process(target=_run_that_dies, args=(folder, orphan_file))
+    run.start()
+    run.join(30)
+    orphan = int(orphan_file.read_text())
+    try:
+        probe = ctx.Process(target=_try_lock, args=(folder,))
+        probe.start()
+        probe.join(30)
+        assert probe.exitcode == 0, "the lock is still held by the dead run's worker"
+        with _Lock(load_study(folder)):  # and in this process, while it is held here:
+            with pytest.raises(RunLockedError, match="busy"):
+                _Lock(load_study(folder)).__enter__()
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+
+
+def _run_that_dies(folder: Path, orphan_file: Path) -> None:
+    """Take the lock, fork a worker that outlives us, and die without unlocking."""
+    import time
+
+    from evaltools.pipeline.run import _Lock
+
+    lock = _Lock(load_study(folder))
+    lock.__enter__()  # and never __exit__: killed
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    orphan_file.write_text(str(pid) + ("" if lock.handle.closed else ""))
+    os._exit(0)
+
+
+def _try_lock(folder: Path) -> None:
+    from evaltools.pipeline.run import RunLockedError, _Lock
+
+    try:
+        with _Lock(load_study(folder)):
+            pass
+    except RunLockedError:
+        os._exit(3)
+    os._exit(0)

@@ -10,11 +10,15 @@ the instruments, ``study.yml``, the evaltools version and the installed package 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import fnmatch
 import hashlib
 import json
 import os
+import signal
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,16 +32,18 @@ from evaltools.core.version import __version__
 from evaltools.data.ingest import check_data, ingest
 from evaltools.data.panel import NothingIngestedError
 from evaltools.data.store import Manifest
-from evaltools.pipeline.kernels import WarmKernel
+from evaltools.pipeline.kernels import CONNECTION_PREFIX, WarmKernel
 from evaltools.pipeline.ledger import Ledger
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
 from evaltools.reports.inputs import data_slice
-from evaltools.reports.overview import overview_is_current, render_overview
+from evaltools.reports.overview import OVERVIEW_FOLDER, overview_is_current, render_overview
 from evaltools.reports.render import (
     ReportError,
     declared_reports,
     notebooks_dir,
+    pid_alive,
+    remove_leftovers,
     render_report,
     report_folder,
     write_index,
@@ -50,6 +56,9 @@ __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
 
 STATUS_COLUMNS = ["template", "site", "wave", "state", "last_status", "last_run", "error",
                   "output"]
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class RunLockedError(EvaltoolsError):
@@ -177,12 +186,21 @@ class _Lock:
         self.path = study.store_dir / "run.lock"
         self.study = study
 
+    #: Lock files this process holds (a POSIX lock does not exclude its own process).
+    held: set[Path] = set()
+
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.resolve() in _Lock.held:
+            raise RunLockedError(f"another evaltools run is busy with study {self.study.id!r} "
+                                 f"(pid {os.getpid()}, this process); try again when it has "
+                                 "finished")
         self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # a POSIX record lock belongs to this process alone: worker processes forked
+            # from it do not hold it, so it is gone the moment this process dies
+            fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             self.handle.seek(0)
             holder = self.handle.read().strip() or "another process"
             self.handle.close()
@@ -193,11 +211,48 @@ class _Lock:
         self.handle.truncate()
         self.handle.write(f"pid {os.getpid()}")
         self.handle.flush()
+        _Lock.held.add(self.path.resolve())
         return self
 
     def __exit__(self, *exc) -> None:
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        _Lock.held.discard(self.path.resolve())
+        fcntl.lockf(self.handle, fcntl.LOCK_UN)
         self.handle.close()
+
+
+def _worker_start(parent: int) -> None:
+    """Initialiser of each worker process: die with the run that started it.
+
+    On Linux the kernel sends the worker SIGTERM when its parent dies (also by SIGKILL or the
+    OOM killer); on SIGTERM the worker stops its warm kernel and exits.
+    """
+    signal.signal(signal.SIGTERM, _worker_stop)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the kernels' own parent check remains
+        pass
+    if os.getppid() != parent:  # the run died before the line above took effect
+        _worker_stop()
+
+
+def _worker_stop(*_) -> None:
+    if _WARM is not None:
+        _WARM.shutdown()
+    os._exit(143)
+
+
+def remove_dead_runs_leftovers(study: Study, reports_dir: str | Path) -> list[Path]:
+    """What runs that were killed left: staging folders and replaced reports in the reports
+    tree, work folders and kernel connection files in the temporary folder."""
+    removed = remove_leftovers(reports_dir, study.id) + remove_leftovers(
+        Path(reports_dir) / OVERVIEW_FOLDER)
+    for path in Path(tempfile.gettempdir()).glob(f"{CONNECTION_PREFIX}*.json"):
+        pid = path.name.removeprefix(CONNECTION_PREFIX).split("-")[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 _WARM = None
@@ -286,6 +341,7 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     study.check_output_folder(reports_dir)
     notify = on_event or (lambda *a: None)
     with _Lock(study):
+        remove_dead_runs_leftovers(study, reports_dir)
         ledger = Ledger(study.store_dir / "ledger.sqlite")
         interrupted = ledger.recover()
         ingested = check_data(study) if dry_run else ingest(study)
@@ -334,7 +390,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         else:
             workers = max(1, min(jobs or os.cpu_count() or 1,
                                  len(todo) + len(overview_tasks) or 1))
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_render_job, args): report for report, args in tasks}
                 pending = [pool.submit(_overview_job, args) for args in overview_tasks]
                 for future in as_completed(futures):

@@ -9,6 +9,7 @@ prediction intervals, heterogeneity, the indicative recognition level, and fores
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -262,7 +263,7 @@ def render_overview(register, *, reports_dir: str | Path = "reports", language: 
     evaltools.reports.RenderedReport
     """
     final = Path(reports_dir) / OVERVIEW_FOLDER / language
-    work = Path(tempfile.mkdtemp(prefix="evaltools-overview-"))
+    work = Path(tempfile.mkdtemp(prefix=f"evaltools-overview-{os.getpid()}-"))
     try:
         _, count = export_register(register, work / "register.parquet", current=True)
         built_on = rows_fingerprint(pd.read_parquet(work / "register.parquet",

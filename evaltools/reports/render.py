@@ -15,6 +15,7 @@ import functools
 import html
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,9 +36,12 @@ from evaltools.reports.notebook import TEMPLATE_TITLES, ReportParameterError, ch
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
-__all__ = ["render_report", "render_all", "declared_reports", "write_index",
+__all__ = ["render_report", "render_all", "declared_reports", "write_index", "remove_leftovers",
+           "pid_alive",
            "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"]
 
+#: Work folders of renders in the temporary folder: ``evaltools-report-<pid>-...``.
+WORK_PREFIX = "evaltools-report-"
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 _REMOVE_TAGS = {"notebook-only", "parameters", "injected-parameters"}
 _CSS = """
@@ -166,7 +170,7 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
                   **(extra or {})}
     _check_against_template(template, parameters)
     final = report_folder(Path(reports_dir), study, template, site, wave)
-    work = Path(tempfile.mkdtemp(prefix="evaltools-report-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         os.symlink(Path(study.folder).resolve(), work / "study")
         meta = execute_and_place(
@@ -252,6 +256,44 @@ def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed:
                                    errors[0]["evalue"]) from None
         raise _CellFailure(-1, None, exc.ename, exc.evalue) from None
     nbformat.write(notebook, executed)
+
+
+def remove_leftovers(reports_dir: str | Path, study_id: str | None = None) -> list[Path]:
+    """Remove what renders of processes that no longer exist left behind.
+
+    That is: staging folders (``.<template>.tmp-<pid>``) and replaced reports
+    (``.<template>.old-<pid>``) in the study's reports tree (or every study's), and work
+    folders (``evaltools-report-<pid>-*``, ``evaltools-overview-<pid>-*``) in the temporary
+    folder. A leftover of a living process is left alone. Returns what was removed.
+    """
+    root = Path(reports_dir) / study_id if study_id else Path(reports_dir)
+    candidates = list(root.glob("**/.*.tmp-*")) + list(root.glob("**/.*.old-*")) \
+        if root.is_dir() else []
+    temp = Path(tempfile.gettempdir())
+    candidates += [p for prefix in (WORK_PREFIX, "evaltools-overview-")
+                   for p in temp.glob(f"{prefix}*")]
+    removed = []
+    for path in candidates:
+        match = re.search(r"(?:\.tmp-|\.old-|evaltools-report-|evaltools-overview-)(\d+)",
+                          path.name)
+        if match and path.is_dir() and not path.is_symlink() \
+                and not pid_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
@@ -354,8 +396,10 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     root = Path(reports_dir) / study_id
     entries = []
     for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
-        meta = json.loads(meta_path.read_text("utf-8"))
         folder = meta_path.parent.parent
+        if any(part.startswith(".") for part in folder.relative_to(root).parts):
+            continue  # a report being written (.<template>.tmp-<pid>) or being replaced
+        meta = _read_meta(folder)
         name, _, superseded = folder.name.partition(".superseded-")
         entries.append((folder.parent.parent.name, folder.parent.name, name,
                         "superseded" if superseded else "ok",
