@@ -65,6 +65,14 @@ CASES = {
     "out_of_range.xlsx": ("row 3, column brs_6", r"value outside the response scale; found 0"),
     "out_of_range.parquet": ("row 3, column brs_2", r"value outside the response scale; "
                                                     r"found 8"),
+    # issue 14: what fieldwork agencies, spreadsheets and survey platforms also deliver
+    "huge_cell.csv": ("(file)", r"not readable as CSV \(field larger than field limit"),
+    "utf16.csv": ("(file)", r"file is UTF-16 text .*expected the file saved as 'CSV UTF-8'"),
+    "formula_site.csv": ("row 2, column site", r"unknown site"),
+    "only_delimiters.csv": ("(file)", r"header but no rows"),
+    "html_error_page.csv": ("(file)", r"header but no rows"),
+    "json_export.csv": ("(file)", r"header but no rows"),
+    "nul_in_text.csv": ("(file)", r"file is a binary file"),
 }
 
 

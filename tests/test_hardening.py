@@ -28,6 +28,12 @@ from evaltools.study.load import check_study, load_study
 CORPUS = Path(__file__).parent / "corpus"
 
 
+@pytest.fixture(autouse=True)
+def _own_keys(tmp_path: Path, monkeypatch) -> None:
+    """Keys of the corpus study go to this test's own EVALTOOLS_HOME."""
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "evaltools-home"))
+
+
 def _corpus_study(tmp_path: Path, **data_changes) -> Path:
     """The small corpus study, with one good wave file, and ``data`` keys changed."""
     folder = tmp_path / "study"
@@ -39,6 +45,15 @@ def _corpus_study(tmp_path: Path, **data_changes) -> Path:
         "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n1;a;interventie;4;2;4;2;4;2\n",
         "utf-8")
     return folder
+
+
+def _ensure_key(folder: Path) -> None:
+    """The corpus study's key (one for the whole test session)."""
+    from evaltools.data.pseudonym import default_key_file
+
+    study = load_study(folder)
+    if not default_key_file(study.id).exists():
+        create_key(study)
 
 
 def _errors(problems) -> list[str]:
@@ -293,7 +308,7 @@ def test_15_problem_tables_neutralise_formulas(tmp_path: Path) -> None:
     (folder / "data" / "raw" / "t0" / "good.csv").write_text(
         "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n"
         "1;=cmd|' /C calc'!A0;interventie;4;2;4;2;4;2\n", "utf-8")
-    create_key(load_study(folder))
+    _ensure_key(folder)
     ingest(folder)
     [table] = (folder / "store" / "validation" / "t0").glob("*.problems.csv")
     cells = [c for row in csv.reader(table.open(encoding="utf-8")) for c in row]
@@ -519,3 +534,88 @@ def _try_lock(folder: Path) -> None:
     except RunLockedError:
         os._exit(3)
     os._exit(0)
+
+
+# --- 9-11: bad input is a clear error and the rest goes through -------------------------------
+
+_HEADER = "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6;ingevuld\n"
+_ROW = "{id};a;interventie;4;2;4;2;4;2;{time}\n"
+
+
+def _timed_study(tmp_path: Path) -> Path:
+    folder = _corpus_study(tmp_path)
+    doc = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
+    doc["data"]["columns"]["submitted_at"] = "ingevuld"
+    (folder / "study.yml").write_text(yaml.safe_dump(doc), "utf-8")
+    (folder / "data" / "raw" / "t0" / "good.csv").write_text(
+        _HEADER + _ROW.format(id=1, time="2024-09-02 10:00"), "utf-8")
+    return folder
+
+
+def test_9_time_zones_and_odd_file_names_never_crash(tmp_path: Path) -> None:
+    folder = _timed_study(tmp_path)
+    raw = folder / "data" / "raw" / "t0"
+    (raw / "offsets.csv").write_text(_HEADER + _ROW.format(id=2, time="2024-09-02T10:00+02:00")
+                                     + _ROW.format(id=3, time="2024-10-28T10:00:00+01:00")
+                                     + _ROW.format(id=4, time="2024-10-28T09:00:00Z"), "utf-8")
+    pd.DataFrame({"id": ["5"], "site": ["a"], "group": ["interventie"],
+                  **{f"brs_{k}": [3] for k in range(1, 7)},
+                  "ingevuld": pd.to_datetime(["2024-09-02T10:00:00+02:00"])}
+                 ).to_parquet(raw / "aware.parquet")
+    (raw / ("x" * 240 + ".csv")).write_text(_HEADER + _ROW.format(id=6, time="gisteren"),
+                                            "utf-8")
+    (raw / "big.csv").write_text(_HEADER + _ROW.format(id=7, time="x" * 200_000), "utf-8")
+    bad_name = os.path.join(os.fsencode(raw), b"caf\xe9.csv")
+    with open(bad_name, "wb") as fh:
+        fh.write((_HEADER + _ROW.format(id=8, time="")).encode())
+    before = {p: p.read_bytes() for p in raw.iterdir()}
+    _ensure_key(folder)
+    status = {o.file.rsplit("/", 1)[-1]: o for o in ingest(folder).outcomes}
+    run = CliRunner().invoke(cli, ["ingest", str(folder)])
+    assert "Traceback" not in run.output, run.output
+    assert status["offsets.csv"].status in ("accepted", "unchanged")
+    assert status["aware.parquet"].status in ("accepted", "unchanged")
+    assert status["big.csv"].status == "quarantined"  # a 200 KB cell: a clear error
+    assert status["good.csv"].status in ("accepted", "unchanged")  # the rest goes through
+    assert "file name is not valid UTF-8" in run.output
+    assert {p: p.read_bytes() for p in raw.iterdir()} == before  # raw files untouched
+    frame = pd.read_parquet(folder / "store" / "responses" / "t0")
+    assert str(frame["submitted_at"].dtype) == "datetime64[ns]" or "UTC" not in str(
+        frame["submitted_at"].dtype)
+
+
+def test_9_a_file_that_breaks_a_check_is_quarantined_not_fatal(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import importlib
+
+    ingest_module = importlib.import_module("evaltools.data.ingest")
+
+    folder = _corpus_study(tmp_path)
+    (folder / "data" / "raw" / "t0" / "odd.csv").write_text("id;x\n1;2\n", "utf-8")
+    real = ingest_module.validate_table
+
+    def fragile(table, study, display, **kw):
+        if display.endswith("odd.csv"):
+            raise ValueError("an unforeseen kind of file")
+        return real(table, study, display, **kw)
+
+    monkeypatch.setattr(ingest_module, "validate_table", fragile)
+    _ensure_key(folder)
+    result = ingest(folder)
+    status = {o.file.rsplit("/", 1)[-1]: o for o in result.outcomes}
+    assert status["odd.csv"].status == "quarantined"
+    assert "could not be checked (ValueError)" in status["odd.csv"].problems[0].message
+    assert status["good.csv"].status == "accepted"
+
+
+def test_10_rows_of_only_delimiters_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    from evaltools.data.ingest import check_data
+
+    folder = _corpus_study(tmp_path)
+    (folder / "data" / "raw" / "t0" / "good.csv").write_text(
+        "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n1;a;interventie;4;2;4;2;4;2\n"
+        ";;;;;;;;\n ; ;;;;;;;\n2;b;controle;3;3;3;3;3;3\n", "utf-8")
+    [outcome] = check_data(folder).outcomes
+    assert outcome.errors == 0 and outcome.rows == 2
+    [warning] = [p for p in outcome.problems if "empty apart from delimiters" in p.message]
+    assert warning.message.startswith("2 row(s)") and warning.found == "row 3"

@@ -133,6 +133,11 @@ def discover_files(study: Study) -> tuple[list[tuple[Path, str | None, str | Non
 def _screen(study: Study, path: Path) -> Problem | None:
     """Why a path in the raw folder is not read (None: it is an ordinary file to read)."""
     rel = _relative(study, path)
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return Problem(_printable(rel), "(file)", "file name is not valid UTF-8 text; not read",
+                       expected="a file name in UTF-8 (rename the file)")
     inside = path.relative_to(study.data.raw_dir).parts
     if any(part.startswith(".") for part in inside):
         hidden = study.data.raw_dir.joinpath(*inside[:next(
@@ -158,13 +163,26 @@ def _screen(study: Study, path: Path) -> Problem | None:
     return None
 
 
+def _printable(name: str) -> str:
+    """A file name with undecodable bytes shown as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _check_one(study: Study, path: Path, wave, site, sheet):
     display = _relative(study, path)
-    table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
-                                 encoding=study.data.csv_encoding, sheet=sheet)
-    if table is None:
-        return None, problems
-    frame, more = validate_table(table, study, display, wave=wave, site=site)
+    try:
+        table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
+                                     encoding=study.data.csv_encoding, sheet=sheet)
+        if table is None:
+            return None, problems
+        frame, more = validate_table(table, study, display, wave=wave, site=site)
+    except (MemoryError, RecursionError, OSError, ValueError, TypeError, KeyError,
+            IndexError, AttributeError, OverflowError) as exc:
+        # an unforeseen kind of broken file: quarantine it, never stop the other files
+        return None, [Problem(display, "(file)", "file could not be checked "
+                              f"({type(exc).__name__}); it is quarantined, the other files "
+                              "go through", expected="a wave file evaltools can read; please "
+                              "report this file's kind to the evaltools maintainers")]
     return frame, problems + more
 
 

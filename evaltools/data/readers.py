@@ -29,7 +29,7 @@ EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".sa
 _KIND_NAMES = {"csv": "a text (CSV) file", "xlsx": "an Excel workbook (.xlsx)",
                "sav": "an SPSS data file (.sav)", "parquet": "a Parquet file",
                "xls": "an old Excel workbook (.xls)", "pdf": "a PDF document",
-               "binary": "a binary file"}
+               "binary": "a binary file", "utf16": "UTF-16 text"}
 _DELIMITERS = (";", ",", "\t", "|")
 
 
@@ -63,6 +63,8 @@ def detect_kind(head: bytes) -> str:
         return "xls"
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf16"
     if b"\x00" in head[:4096]:
         return "binary"
     return "csv"
@@ -106,6 +108,10 @@ def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: s
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     actual = detect_kind(head)
+    if actual == "utf16" and promised == "csv":
+        return None, [Problem(display, "(file)", "file is UTF-16 text (Excel's 'Unicode text'), "
+                              "which is not read", found="UTF-16",
+                              expected="the file saved as 'CSV UTF-8' (or .xlsx)")]
     if actual != promised:
         return None, [Problem(display, "(file)", f"file is {_KIND_NAMES[actual]}, but its name "
                               f"ends in {ext}", found=ext,
@@ -158,8 +164,13 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     text, used, problems = _decode(raw, display, encoding)
     if text is None:
         return None, problems
-    delim = _sniff(text) if delimiter == "auto" else delimiter
-    problems += _field_counts(text, delim, display)
+    try:
+        delim = _sniff(text) if delimiter == "auto" else delimiter
+        problems += _field_counts(text, delim, display)
+    except csv.Error as exc:  # a cell longer than the csv module's field limit
+        return None, problems + [Problem(display, "(file)", f"not readable as CSV ({exc})",
+                                         expected=f"cells of at most {csv.field_size_limit()} "
+                                         "characters")]
     if any(p.severity == "error" for p in problems):
         return None, problems
     try:
@@ -172,6 +183,13 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
                               f"truncated ({str(exc).strip()})",
                               expected=f"CSV with {delim!r} between fields")]
     frame.columns = [str(c).strip() for c in frame.columns]
+    blank = frame.apply(lambda col: col.str.strip() == "").all(axis=1) if len(frame.columns) \
+        else pd.Series(False, index=frame.index)
+    if blank.any():
+        problems.append(Problem(display, "(file)", f"{int(blank.sum())} row(s) empty apart from "
+                                "delimiters; skipped", found=f"row {int(blank.idxmax()) + 2}",
+                                severity="warning"))
+        frame = frame[~blank]
     if frame.empty:
         return None, [Problem(display, "(file)", "file has a header but no rows",
                               expected="at least one respondent row")]

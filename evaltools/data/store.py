@@ -129,6 +129,9 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     """Write a file's problems as CSV and HTML; returns the CSV path relative to the study."""
     frame = problems_frame(problems)
     folder = Path("store") / "validation" / (wave or "_unknown")
+    if len(name.encode("utf-8", "replace")) > 120:  # + ".problems.html" within 255 bytes
+        name = name[:60].rstrip() + "-" + hashlib.sha256(name.encode("utf-8", "replace")
+                                                         ).hexdigest()[:12] + Path(name).suffix
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
     atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
                                                                       lineterminator="\n"))

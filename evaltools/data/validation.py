@@ -96,9 +96,15 @@ def _numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Submission times as local wall-clock times: a UTC offset (``+02:00``, ``Z``; also mixed
+    across daylight saving time) or a time zone in a Parquet column is dropped, not applied."""
     if pd.api.types.is_datetime64_any_dtype(series):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
         return pd.to_datetime(series), np.zeros(len(series), bool)
-    text = series.astype("string").str.strip()
+    text = series.astype("string").str.strip().str.replace(
+        r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", r"\1",
+        regex=True)
     empty = (text.isna() | (text == "")).to_numpy()
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     retry = parsed.isna().to_numpy() & ~empty

@@ -89,10 +89,27 @@ def main() -> None:
                                       tmp),
         "out_of_range.xlsx": xlsx_bytes(frame(GOOD[:1] + [GOOD[1][:8] + ["0"]])),
         "out_of_range.parquet": _parquet(frame(GOOD[:2] + [GOOD[2][:4] + ["8"] + GOOD[2][5:]])),
+        **hostile_files(),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)
     print(f"wrote {len(files)} files to {OUT}")
+
+
+def hostile_files() -> dict[str, bytes]:
+    """What fieldwork agencies, spreadsheets and survey platforms also deliver (issue 14)."""
+    good_csv = csv_text(GOOD)
+    return {
+        "huge_cell.csv": csv_text([GOOD[0][:6] + ["x" * 200_000] + GOOD[0][7:]]).encode(),
+        "utf16.csv": good_csv.encode("utf-16"),
+        "formula_site.csv": csv_text([GOOD[0][:1] + ["=cmd|' /C calc'!A0"] + GOOD[0][2:]]
+                                     ).encode(),
+        "only_delimiters.csv": csv_text([[""] * 9, [" "] * 9]).encode(),
+        "html_error_page.csv": b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1>"
+                               b"</body></html>\n",
+        "json_export.csv": b'[{"id": 1, "site": "a", "brs_1": 4}]\n',
+        "nul_in_text.csv": good_csv.encode().replace(b"interventie", b"interv\x00ntie"),
+    }
 
 
 def _zip_with(member: str) -> bytes:
