@@ -619,3 +619,29 @@ def test_10_rows_of_only_delimiters_are_skipped_with_a_warning(tmp_path: Path) -
     assert outcome.errors == 0 and outcome.rows == 2
     [warning] = [p for p in outcome.problems if "empty apart from delimiters" in p.message]
     assert warning.message.startswith("2 row(s)") and warning.found == "row 3"
+
+
+# --- 4. problem tables never echo identifier-like values ---------------------------------------
+
+def test_4_identifiers_never_reach_problem_tables(tmp_path: Path) -> None:
+    """Labels swapped (e-mail in the site column, BSN in the group column), a phone number in
+    an item, and the id column mapped twice (also as the site)."""
+    folder = _corpus_study(tmp_path)
+    (folder / "data" / "raw" / "t0" / "good.csv").write_text(
+        "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n"
+        "1;jan.jansen@example.nl;111222333;4;2;4;2;4;2\n"
+        "2;a;interventie;06-12345678;2;4;2;4;2\n"
+        "3;a;+31 6 12345678;4;2;4;2;4;2\n", "utf-8")
+    (folder / "data" / "raw" / "t0" / "twice.csv").write_text(
+        "id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n"
+        "111222333;111222333;interventie;4;2;4;2;4;2\n", "utf-8")
+    _ensure_key(folder)
+    run = CliRunner().invoke(cli, ["ingest", str(folder)])
+    assert run.exit_code == 1 and "Traceback" not in run.output
+    tables = "".join(p.read_text("utf-8") for p in (folder / "store").rglob("*.problems.*"))
+    for secret in ("jan.jansen@example.nl", "111222333", "06-12345678", "+31 6 12345678"):
+        assert secret not in run.output and secret not in tables, secret
+    assert "looks like an e-mail address" in tables and "looks like a BSN" in tables
+    assert "looks like a phone number" in tables
+    check = CliRunner().invoke(cli, ["validate", str(folder), "--data", "--json"])
+    assert "jan.jansen" not in check.output and "111222333" not in check.output

@@ -17,6 +17,7 @@ import pandas as pd
 from evaltools.core.errors import Problem
 from evaltools.data.pseudonym import load_key, pseudonymise
 from evaltools.data.readers import read_table
+from evaltools.data.redact import redact_problems
 from evaltools.data.store import (
     FileRecord,
     Manifest,
@@ -169,6 +170,11 @@ def _printable(name: str) -> str:
 
 
 def _check_one(study: Study, path: Path, wave, site, sheet):
+    frame, problems = _check_file(study, path, wave, site, sheet)
+    return frame, redact_problems(problems)  # no identifier reaches a problem table
+
+
+def _check_file(study: Study, path: Path, wave, site, sheet):
     display = _relative(study, path)
     try:
         table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
