@@ -645,3 +645,22 @@ def test_4_identifiers_never_reach_problem_tables(tmp_path: Path) -> None:
     assert "looks like a phone number" in tables
     check = CliRunner().invoke(cli, ["validate", str(folder), "--data", "--json"])
     assert "jan.jansen" not in check.output and "111222333" not in check.output
+
+
+# --- 13. "$...$" in labels is text, not mathtext ---------------------------------------------------
+
+@pytest.mark.parametrize("label", [r"$\foo$ broken", "kosten $5 tot $10", "$x^2$"])
+def test_13_dollar_signs_in_labels_are_plain_text(label: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaltools.reports.html import png
+
+    fig, ax = plt.subplots()
+    ax.set_title(label)
+    ax.set_yticks([0, 1], [label, "b"])
+    image = png(fig)  # before the fix: ValueError from the mathtext parser, or mangled text
+    assert image.data[:4] == b"\x89PNG"
+    assert ax.title.get_parse_math() is False

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Image
+from matplotlib.text import Text
 
 from evaltools.core.i18n import number
 from evaltools.core.io import csv_safe
@@ -53,6 +54,8 @@ def png(fig, bbox_inches: str | None = "tight"):
     """A matplotlib figure as an embedded PNG (96 dpi), whatever the plotting backend; the
     figure is closed afterwards."""
     buffer = io.BytesIO()
+    for text in fig.findobj(Text):  # labels are users' text: "$5 tot $10" is no formula
+        text.set_parse_math(False)
     fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
     plt.close(fig)
     return Image(data=buffer.getvalue(), format="png")
