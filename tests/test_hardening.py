@@ -647,7 +647,7 @@ def test_4_identifiers_never_reach_problem_tables(tmp_path: Path) -> None:
     assert "jan.jansen" not in check.output and "111222333" not in check.output
 
 
-# --- 13. "$...$" in labels is text, not mathtext ---------------------------------------------------
+# --- 13. "$...$" in labels is text, not mathtext -----------------------------------------------
 
 @pytest.mark.parametrize("label", [r"$\foo$ broken", "kosten $5 tot $10", "$x^2$"])
 def test_13_dollar_signs_in_labels_are_plain_text(label: str) -> None:
@@ -664,3 +664,50 @@ def test_13_dollar_signs_in_labels_are_plain_text(label: str) -> None:
     image = png(fig)  # before the fix: ValueError from the mathtext parser, or mangled text
     assert image.data[:4] == b"\x89PNG"
     assert ax.title.get_parse_math() is False
+
+
+# --- 21. no warnings, no local paths in reports; HOME=/ works ---------------------------------
+
+def _notebook_with(outputs: list) -> object:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    nb.cells.append(cell)
+    return nb
+
+
+def test_21_warnings_never_reach_a_report_and_home_root_is_allowed(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    import sys
+
+    from evaltools.reports import render
+
+    warning = {"output_type": "stream", "name": "stderr",
+               "text": f"{sys.prefix}/lib/python3.11/site-packages/scipy/stats/_x.py:1: "
+                       "RuntimeWarning: invalid value encountered\n"}
+    shown = {"output_type": "stream", "name": "stdout", "text": "Tabel 1 / 2\n"}
+    nb = render._without_warnings(_notebook_with([warning, shown]))
+    assert [o["name"] for o in nb.cells[0].outputs] == ["stdout"]
+    monkeypatch.setenv("HOME", "/")
+    page = render.notebook_html(nb, "t", "prepost", "nl", tmp_path / "work", [])
+    assert "Tabel 1 / 2" in page  # before: refused, "/" (the home) is in every page
+    cleaned = render._clean(_notebook_with([shown]), tmp_path / "work")
+    assert "Tabel 1 / 2" in cleaned  # and HOME=/ does not erase every slash
+
+
+def test_21_failed_notebooks_carry_no_absolute_paths(tmp_path: Path) -> None:
+    import sys
+
+    from evaltools.reports import render
+
+    study = tmp_path / "my-study"
+    error = {"output_type": "error", "ename": "ValueError", "evalue": "bad",
+             "traceback": [f"File {sys.prefix}/lib/python3.11/site-packages/pandas/x.py",
+                           f"File {Path(render.__file__).parents[1]}/analysis/x.py",
+                           f"reading {study}/store/responses/t1"]}
+    text = render._clean(_notebook_with([error]), tmp_path / "work", [str(study)])
+    assert sys.prefix not in text and str(study) not in text
+    assert str(Path(render.__file__).parents[1]) not in text
+    assert text.count("<private>") >= 3
