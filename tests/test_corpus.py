@@ -73,6 +73,9 @@ CASES = {
     "html_error_page.csv": ("(file)", r"header but no rows"),
     "json_export.csv": ("(file)", r"header but no rows"),
     "nul_in_text.csv": ("(file)", r"file is a binary file"),
+    "excel_error_cells.xlsx": ("row 2, column brs_2", r"Excel error value in a cell; found "
+                                                      r"'#N/A'"),
+    "duplicate_column.xlsx": ("column brs_1", r"column name occurs more than once"),
 }
 
 

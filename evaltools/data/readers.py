@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pyreadstat
 
@@ -249,7 +250,35 @@ def _read_xlsx(path: Path, display: str, sheet):
     if frame.empty:
         return None, [Problem(display, "(file)", "sheet has a header but no rows",
                               expected="at least one respondent row")]
-    return RawTable(frame, "xlsx", 2), []
+    problems = _xlsx_cells(path, display, sheet)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return RawTable(frame, "xlsx", 2), problems
+
+
+def _xlsx_cells(path: Path, display: str, sheet) -> list[Problem]:
+    """What pandas hides in a workbook: a column name given twice (it renames the second
+    ``name.1``) and error cells such as ``#N/A`` or ``#DIV/0!`` (it reads them as blanks)."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet_ = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        rows = sheet_.iter_rows()
+        header = [str(c.value).strip() if c.value is not None else "" for c in next(rows, [])]
+        problems = [Problem(display, f"column {name}", "column name occurs more than once",
+                            found=name, expected="unique column names")
+                    for name in sorted({n for n in header if n and header.count(n) > 1})]
+        errors = [(cell.row, header[i] if i < len(header) else str(i + 1), cell.value)
+                  for row in rows for i, cell in enumerate(row)
+                  if getattr(cell, "data_type", None) == "e"]
+        book.close()
+    except Exception:  # noqa: BLE001 - pandas read the workbook; this scan only adds checks
+        return []
+    problems += [Problem(display, f"row {r}, column {name}", "Excel error value in a cell",
+                         found=value, expected="a value, or an empty cell for a missing answer")
+                 for r, name, value in errors[:50]]
+    if len(errors) > 50:
+        problems.append(Problem(display, "(file)", f"{len(errors) - 50} more Excel error cells"))
+    return problems
 
 
 def _read_sav(path: Path, display: str):

@@ -109,7 +109,23 @@ def hostile_files() -> dict[str, bytes]:
                                b"</body></html>\n",
         "json_export.csv": b'[{"id": 1, "site": "a", "brs_1": 4}]\n',
         "nul_in_text.csv": good_csv.encode().replace(b"interventie", b"interv\x00ntie"),
+        "excel_error_cells.xlsx": _workbook(HEADER, [GOOD[0][:3] + [4, "#N/A", 4, 2, 4,
+                                                                    "#DIV/0!"]]),
+        "duplicate_column.xlsx": _workbook(HEADER[:8] + ["brs_1"],
+                                           [GOOD[0][:3] + [4, 2, 4, 2, 4, 2]]),
     }
+
+
+def _workbook(header: list, rows: list) -> bytes:
+    """An .xlsx written cell by cell (openpyxl stores '#N/A' as an error cell)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in [header, *rows]:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _zip_with(member: str) -> bytes:
