@@ -182,6 +182,11 @@ def _check_file(study: Study, path: Path, wave, site, sheet):
         if table is None:
             return None, problems
         frame, more = validate_table(table, study, display, wave=wave, site=site)
+        if frame is not None and frame.empty:
+            more = more + [Problem(display, f"column {study.data.respondent_id}", "no row has "
+                                   "a usable respondent id; the file is refused",
+                                   expected="a respondent id in every row")]
+            frame = None
     except (MemoryError, RecursionError, OSError, ValueError, TypeError, KeyError,
             IndexError, AttributeError, OverflowError) as exc:
         # an unforeseen kind of broken file: quarantine it, never stop the other files

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow.parquet as pq
 import pyreadstat
 
 from evaltools.core.errors import Problem
@@ -109,6 +110,10 @@ def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: s
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     actual = detect_kind(head)
+    if actual == "xls" and promised == "xlsx" and _encrypted(path):
+        return None, [Problem(display, "(file)", "workbook is protected with a password",
+                              expected="the workbook saved without a password (File > Info > "
+                              "Protect Workbook), or exported as CSV UTF-8")]
     if actual == "utf16" and promised == "csv":
         return None, [Problem(display, "(file)", "file is UTF-16 text (Excel's 'Unicode text'), "
                               "which is not read", found="UTF-16",
@@ -126,6 +131,15 @@ def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: s
     return reader(path, display)
 
 
+def _encrypted(path: Path) -> bool:
+    """Whether an OLE2 file is an encrypted Office document (a password-protected .xlsx)."""
+    try:
+        with open(path, "rb") as fh:
+            return "EncryptedPackage".encode("utf-16-le") in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
 def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, list[Problem]]:
     if encoding == "auto":
         if raw.startswith(b"\xef\xbb\xbf"):
@@ -140,9 +154,11 @@ def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, l
             return raw.decode(name), name, []
         except UnicodeDecodeError as exc:
             error = exc
-    line = raw[: error.start].count(b"\n") + 1
+    start = error.start + (3 if candidates[-1] == "utf-8-sig" else 0)  # after the BOM
+    line = raw[:start].count(b"\n") + 1
     return None, candidates[-1], [Problem(
-        display, f"line {line}", "text cannot be decoded", found=f"byte {raw[error.start]:#04x}",
+        display, f"line {line}", "text cannot be decoded",
+        found=f"byte {raw[start]:#04x} at offset {start}",
         expected=" or ".join(candidates) + " text" + ("" if encoding != "auto" else
                                                       " (set data.csv.encoding in study.yml)"))]
 
@@ -295,6 +311,14 @@ def _read_sav(path: Path, display: str):
 
 
 def _read_parquet(path: Path, display: str):
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - reported below by read_parquet
+        names = []
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return None, [Problem(display, f"column {name}", "column name occurs more than once",
+                              found=name, expected="unique column names") for name in twice]
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds on broken files

@@ -109,11 +109,27 @@ def hostile_files() -> dict[str, bytes]:
                                b"</body></html>\n",
         "json_export.csv": b'[{"id": 1, "site": "a", "brs_1": 4}]\n',
         "nul_in_text.csv": good_csv.encode().replace(b"interventie", b"interv\x00ntie"),
+        "bom_undecodable.csv": b"\xef\xbb\xbf" + good_csv.encode().replace(b"interventie",
+                                                                          b"interv\x81ntie"),
+        "password.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+                         + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512,
+        "no_ids.csv": csv_text([[""] + r[1:] for r in GOOD]).encode(),
+        "duplicate_column.parquet": _parquet_table(HEADER[:8] + ["brs_1"], GOOD[0]),
         "excel_error_cells.xlsx": _workbook(HEADER, [GOOD[0][:3] + [4, "#N/A", 4, 2, 4,
                                                                     "#DIV/0!"]]),
         "duplicate_column.xlsx": _workbook(HEADER[:8] + ["brs_1"],
                                            [GOOD[0][:3] + [4, 2, 4, 2, 4, 2]]),
     }
+
+
+def _parquet_table(header: list, row: list) -> bytes:
+    """A Parquet file with the columns as given (pandas would refuse duplicate names)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table([pa.array([v]) for v in row], names=header), buffer)
+    return buffer.getvalue()
 
 
 def _workbook(header: list, rows: list) -> bytes:
