@@ -31,7 +31,7 @@ CASES = {
     "truncated.csv": ("row 4", r"row has 4 fields, the header has 9 \(the file looks truncated\)"),
     "too_many_fields.csv": ("row 3", r"row has 10 fields, the header has 9"),
     "unclosed_quote.csv": ("(file)", r"not readable as CSV .*truncated"),
-    "undecodable.csv": ("line 2", r"text cannot be decoded; found 'byte 0x81'"),
+    "undecodable.csv": ("line 2", r"text cannot be decoded; found 'byte 0x81 at offset 61'"),
     "xlsx_named_csv.csv": ("(file)", r"file is an Excel workbook \(.xlsx\), but its name ends "
                                      r"in .csv"),
     "pdf_named_csv.csv": ("(file)", r"file is a PDF document, but its name ends in .csv"),
@@ -65,6 +65,22 @@ CASES = {
     "out_of_range.xlsx": ("row 3, column brs_6", r"value outside the response scale; found 0"),
     "out_of_range.parquet": ("row 3, column brs_2", r"value outside the response scale; "
                                                     r"found 8"),
+    # issue 14: what fieldwork agencies, spreadsheets and survey platforms also deliver
+    "huge_cell.csv": ("(file)", r"not readable as CSV \(field larger than field limit"),
+    "utf16.csv": ("(file)", r"file is UTF-16 text .*expected the file saved as 'CSV UTF-8'"),
+    "formula_site.csv": ("row 2, column site", r"unknown site"),
+    "only_delimiters.csv": ("(file)", r"header but no rows"),
+    "html_error_page.csv": ("(file)", r"header but no rows"),
+    "json_export.csv": ("(file)", r"header but no rows"),
+    "nul_in_text.csv": ("(file)", r"file is a binary file"),
+    "bom_undecodable.csv": ("line 2", r"text cannot be decoded; found 'byte 0x81 at offset "
+                                      r"64'"),
+    "password.xlsx": ("(file)", r"workbook is protected with a password"),
+    "no_ids.csv": ("column id", r"no row has a usable respondent id; the file is refused"),
+    "duplicate_column.parquet": ("column brs_1", r"column name occurs more than once"),
+    "excel_error_cells.xlsx": ("row 2, column brs_2", r"Excel error value in a cell; found "
+                                                      r"'#N/A'"),
+    "duplicate_column.xlsx": ("column brs_1", r"column name occurs more than once"),
 }
 
 

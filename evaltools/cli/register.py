@@ -151,3 +151,25 @@ def overview(language: str, method: str, test: str, url: str | None,
     for index in sorted(Path(reports_dir).glob("*/index.html")):  # link it from each index
         write_index(reports_dir, index.parent.name)
     sys.exit(0)
+
+
+@register.command("retract", epilog=EPILOG)
+@click.argument("study_id", metavar="STUDY_ID")
+@click.option("--reason", required=True, help="Why the results are withdrawn (kept in the "
+              "register's history).")
+@click.option("--organisation", default=None, help="Only this organisation's rows of the study.")
+@_REGISTER
+@_REPORTS
+@friendly
+def register_retract(study_id: str, reason: str, organisation: str | None, url: str | None,
+                     reports_dir: Path) -> None:
+    """Withdraw every result of study STUDY_ID (its id in study.yml) from the register.
+
+    The rows stay in the register's history with the reason and the time, but no longer count
+    in `register show`, `register export --current` and the overview (rendered again by the
+    next `evaltools run` or `evaltools overview`).
+    """
+    with _open(url, reports_dir) as reg:
+        count = reg.retract(study_id, reason, organisation=organisation)
+        click.echo(f"register {reg.display}: {count} results of study {study_id!r} withdrawn "
+                   f"({reason.strip()})")

@@ -7,6 +7,11 @@ each one to avoid a silent surprise:
 * only ``true`` and ``false`` are booleans (YAML 1.2), so a site called ``no`` or ``on`` stays text;
 * a key given twice in one mapping is reported instead of the last one silently winning.
 
+Hostile files are refused before anything is built from them: explicit tags other than the
+plain YAML types (``!!python/object``, ``!custom``), aliases that expand to more than
+:data:`MAX_NODES` values (a "billion laughs" alias bomb takes a few hundred bytes), recursive
+aliases, and nesting deeper than :data:`MAX_DEPTH`.
+
 Alongside the data, :func:`read_yaml` returns a map from key paths to line numbers so that
 every problem can say where in the file it is.
 """
@@ -23,6 +28,13 @@ import yaml
 from evaltools.core.errors import Problem
 
 PathKey = tuple[str | int, ...]
+
+#: The most values a definition may hold once its aliases are expanded.
+MAX_NODES = 50_000
+#: The deepest nesting of mappings and lists a definition may have.
+MAX_DEPTH = 50
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null",
+                                                  "seq", "map", "merge")}
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -49,13 +61,21 @@ class _FastStrictLoader(getattr(yaml, "CSafeLoader", _StrictLoader)):
     yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
 
 
-def _compose_and_load(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
-    """Parse once: the node tree (for line numbers and duplicate keys) and the data built
-    from it, as ``yaml.compose`` and then ``yaml.load`` on the same text would give."""
+def _compose(text: str, loader_class: type):
+    """Parse to the node tree only (for line numbers, duplicate keys and the checks against
+    hostile documents, before anything is built); returns (loader, node)."""
     loader = loader_class(text)
     try:
-        node = loader.get_single_node()
-        return node, None if node is None else loader.construct_document(node)
+        return loader, loader.get_single_node()
+    except BaseException:
+        loader.dispose()
+        raise
+
+
+def _construct(loader, node) -> Any:
+    """The data built from a checked node tree, by the loader that composed it."""
+    try:
+        return None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -133,9 +153,13 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
         return doc
     try:
         try:
-            node, data = _compose_and_load(text, _FastStrictLoader)
+            loader, node = _compose(text, _FastStrictLoader)
         except yaml.YAMLError:  # the pure-Python parser words the problem as before
-            node, data = _compose_and_load(text, _StrictLoader)
+            loader, node = _compose(text, _StrictLoader)
+    except RecursionError:
+        doc.problems.append(Problem(name, "", "nested too deeply to read",
+                                    expected=f"at most {MAX_DEPTH} levels of nesting"))
+        return doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -145,11 +169,71 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
         )
         return doc
     if node is None:
+        loader.dispose()
         doc.problems.append(Problem(name, "", "file is empty", expected="a YAML mapping"))
         return doc
+    refusal = _hostile(node, name)
+    if refusal is not None:
+        loader.dispose()
+        doc.problems.append(refusal)
+        return doc
     _walk(node, (), doc)
-    doc.data = data
+    try:
+        doc.data = _construct(loader, node)
+    except (yaml.YAMLError, ValueError) as exc:  # a value its tag does not allow: !!int abc
+        mark = getattr(exc, "problem_mark", None)
+        doc.problems.append(Problem(name, f"column {mark.column + 1}" if mark else "",
+                                    f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                                    line=mark.line + 1 if mark else None))
     return doc
+
+
+def _hostile(root: yaml.Node, name: str) -> Problem | None:
+    """Why a composed document must not be built (tags, alias bombs, recursion, depth).
+
+    Counts the values the document would hold once aliases are expanded without expanding
+    them: each node's size is computed once (a shared, aliased node is counted once per use).
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        if done:
+            on_path.discard(id(node))
+            children = _children(node)
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_NODES:
+                return Problem(name, "", "aliases expand to too many values (an alias bomb?)",
+                               found=f"more than {MAX_NODES} values",
+                               line=node.start_mark.line + 1,
+                               expected="a definition without nested aliases")
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            return Problem(name, "", "recursive alias (a value that contains itself)",
+                           line=node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            return Problem(name, "", "nested too deeply", line=node.start_mark.line + 1,
+                           expected=f"at most {MAX_DEPTH} levels of nesting")
+        if node.tag not in _PLAIN_TAGS:
+            return Problem(name, f"column {node.start_mark.column + 1}", "YAML tag not allowed",
+                           found=node.tag.replace("tag:yaml.org,2002:", "!!"),
+                           line=node.start_mark.line + 1,
+                           expected="plain values, lists and mappings (no tags)")
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _walk(node: yaml.Node, path: PathKey, doc: YamlDocument) -> None:

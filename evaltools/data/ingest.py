@@ -17,6 +17,7 @@ import pandas as pd
 from evaltools.core.errors import Problem
 from evaltools.data.pseudonym import load_key, pseudonymise
 from evaltools.data.readers import read_table
+from evaltools.data.redact import redact_problems
 from evaltools.data.store import (
     FileRecord,
     Manifest,
@@ -87,8 +88,10 @@ def discover_files(study: Study) -> tuple[list[tuple[Path, str | None, str | Non
                                           list[Problem]]:
     """The raw files the study's ``data.files`` rules match: (path, wave, site, sheet).
 
-    Hidden files and Office lock files (``~$...``) are skipped; a file matched by two rules,
-    and a file that no rule matches, are reported.
+    Nothing in the raw folder is passed over in silence: hidden files (``.name``), Office lock
+    files (``~$...``), symbolic links that lead out of the study folder, and special files
+    (pipes, devices, sockets) are reported and not read; a file matched by two rules, and a
+    file that no rule matches, are reported too.
     """
     raw = study.data.raw_dir
     problems: list[Problem] = []
@@ -96,10 +99,17 @@ def discover_files(study: Study) -> tuple[list[tuple[Path, str | None, str | Non
         return [], [Problem("study.yml", "data.raw_dir", "raw data folder does not exist",
                             found=_relative(study, raw) if raw.is_relative_to(study.folder)
                             else raw.name)]
+    screened: dict[Path, Problem | None] = {}
+
+    def usable(path: Path) -> bool:
+        if path not in screened:
+            screened[path] = _screen(study, path)
+        return screened[path] is None
+
     matched: dict[Path, tuple] = {}
     for rule in study.data.files:
         for path in sorted(raw.glob(rule.pattern)):
-            if not path.is_file() or path.name.startswith((".", "~$")):
+            if path.is_dir() and not path.is_symlink() or not usable(path):
                 continue
             if path in matched:
                 problems.append(Problem(_relative(study, path), "(file)", "matched by more than "
@@ -108,22 +118,82 @@ def discover_files(study: Study) -> tuple[list[tuple[Path, str | None, str | Non
                 matched[path] = (None, None, None, None, "ambiguous")
                 continue
             matched[path] = (rule.wave, rule.site, rule.sheet, rule.pattern)
-    for path in sorted(p for p in raw.rglob("*") if p.is_file()):
-        if path not in matched and not path.name.startswith((".", "~$")):
+    for path in sorted(raw.rglob("*")):
+        if path in matched or path.is_dir() and not path.is_symlink():
+            continue
+        if usable(path):
             problems.append(Problem(_relative(study, path), "(file)", "no data.files rule "
                                     "matches this file; not ingested", severity="warning"))
+    problems += list(dict.fromkeys(problem for _, problem in sorted(screened.items())
+                                   if problem is not None))
     files = [(p, v[0], v[1], v[2]) for p, v in sorted(matched.items())
              if len(v) == 4]
     return files, problems
 
 
+def _screen(study: Study, path: Path) -> Problem | None:
+    """Why a path in the raw folder is not read (None: it is an ordinary file to read)."""
+    rel = _relative(study, path)
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return Problem(_printable(rel), "(file)", "file name is not valid UTF-8 text; not read",
+                       expected="a file name in UTF-8 (rename the file)")
+    inside = path.relative_to(study.data.raw_dir).parts
+    if any(part.startswith(".") for part in inside):
+        hidden = study.data.raw_dir.joinpath(*inside[:next(
+            i for i, part in enumerate(inside) if part.startswith(".")) + 1])
+        return Problem(_relative(study, hidden), "(file)", "hidden file or folder (its name "
+                       "starts with '.'); not read", severity="warning",
+                       expected="wave files with ordinary names")
+    if path.name.startswith("~$"):
+        return Problem(rel, "(file)", "Office lock file (the workbook is open somewhere); "
+                       "not read", severity="warning")
+    target = path.resolve()
+    if not target.is_relative_to(study.folder.resolve()):
+        return Problem(rel, "(file)", "symbolic link leading out of the study folder; "
+                       "not read", expected="the wave file itself, copied into the raw folder")
+    if not target.exists():
+        return Problem(rel, "(file)", "symbolic link to a file that does not exist; not read")
+    if path.is_dir():
+        return Problem(rel, "(file)", "link to a folder; not read",
+                       severity="warning")
+    if not path.is_file():
+        return Problem(rel, "(file)", "not a regular file (a pipe, socket or device); not "
+                       "read", expected="an ordinary wave file")
+    return None
+
+
+def _printable(name: str) -> str:
+    """A file name with undecodable bytes shown as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _check_one(study: Study, path: Path, wave, site, sheet):
+    frame, problems = _check_file(study, path, wave, site, sheet)
+    return frame, redact_problems(problems)  # no identifier reaches a problem table
+
+
+def _check_file(study: Study, path: Path, wave, site, sheet):
     display = _relative(study, path)
-    table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
-                                 encoding=study.data.csv_encoding, sheet=sheet)
-    if table is None:
-        return None, problems
-    frame, more = validate_table(table, study, display, wave=wave, site=site)
+    try:
+        table, problems = read_table(path, display, delimiter=study.data.csv_delimiter,
+                                     encoding=study.data.csv_encoding, sheet=sheet)
+        if table is None:
+            return None, problems
+        frame, more = validate_table(table, study, display, wave=wave, site=site)
+        if frame is not None and frame.empty:
+            more = more + [Problem(display, f"column {study.data.respondent_id}", "no row has "
+                                   "a usable respondent id; the file is refused",
+                                   expected="a respondent id in every row")]
+            frame = None
+    except (MemoryError, RecursionError, OSError, ValueError, TypeError, KeyError,
+            IndexError, AttributeError, OverflowError) as exc:
+        # an unforeseen kind of broken file: quarantine it, never stop the other files
+        return None, [Problem(display, "(file)", "file could not be checked "
+                              f"({type(exc).__name__}); it is quarantined, the other files "
+                              "go through", expected="a wave file evaltools can read; please "
+                              "report this file's kind to the evaltools maintainers")]
     return frame, problems + more
 
 
@@ -181,6 +251,8 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                          "pseudonyms would not match. Ingest again with --rebuild.")
     manifest.key_fingerprint = key.fingerprint()
     files, problems = discover_files(study)
+    problems += [Problem("(key)", "pseudonymisation", text, severity="warning")
+                 for text in key.warnings]
     outcomes: list[FileOutcome] = []
     seen_paths = set()
     for path, wave, site, sheet in files:

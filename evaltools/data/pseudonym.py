@@ -46,12 +46,14 @@ class StudyKeyError(EvaltoolsError):
 class StudyKey:
     """A loaded key; its bytes never appear in ``repr`` or ``str``."""
 
-    def __init__(self, secret: bytes, source: str):
+    def __init__(self, secret: bytes, source: str, warnings: tuple[str, ...] = ()):
         if len(secret) < 16:
             raise StudyKeyError(f"the key from {source} is too short ({len(secret)} bytes); "
                             f"expected {_KEY_BYTES}")
         self._secret = secret
         self.source = source
+        #: What is unsafe about where the key is kept (e.g. a file others can read).
+        self.warnings = tuple(warnings)
 
     def __repr__(self) -> str:
         return f"StudyKey(source={self.source!r})"
@@ -107,16 +109,37 @@ def load_key(study) -> StudyKey:
             raise StudyKeyError(f"environment variable {env} does not hold a hexadecimal key "
                             f"(expected {2 * _KEY_BYTES} characters 0-9, a-f)") from None
     path = _key_file(study)
+    _refuse_inside_study(study, path)
     if not path.is_file():
         raise StudyKeyError(
             f"no pseudonymisation key for study {study.id!r}: set {env} or create the key "
             f"file {path} with 'evaltools key create {study.folder.name}'. Keep the key outside "
             "the study folder and never share it with the data.")
-    text = path.read_text("ascii", errors="replace").strip()
     try:
-        return StudyKey(bytes.fromhex(text), f"key file {path.name}")
+        text = path.read_text("ascii", errors="replace").strip()
+    except OSError as exc:
+        raise StudyKeyError(f"the key file {path} of study {study.id!r} cannot be read "
+                            f"({exc.strerror}); check its owner and permissions (the user "
+                            "running evaltools must be able to read it)") from None
+    warnings = []
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        warnings.append(f"the key file {path} can be read by other users (mode "
+                        f"{path.stat().st_mode & 0o777:o}); restrict it with 'chmod 600 {path}'")
+    try:
+        return StudyKey(bytes.fromhex(text), f"key file {path.name}", tuple(warnings))
     except ValueError:
         raise StudyKeyError(f"key file {path} does not hold a hexadecimal key") from None
+
+
+def _refuse_inside_study(study, path: Path) -> None:
+    """A key file anywhere inside the study folder would travel with the data: refuse it."""
+    folder = Path(study.folder).resolve()
+    if folder in path.resolve().parents:
+        raise StudyKeyError(
+            f"the key file {path} of study {study.id!r} lies inside the study folder "
+            f"{study.folder}; a key kept with the data is shared or archived with it. Move it "
+            "outside the study folder (e.g. ~/.config/evaltools/keys/) and set "
+            "pseudonymisation.key_file or EVALTOOLS_HOME accordingly.")
 
 
 def create_key(study, overwrite: bool = False) -> Path:
@@ -129,6 +152,7 @@ def create_key(study, overwrite: bool = False) -> Path:
         ``overwrite`` is false.
     """
     path = _key_file(study)
+    _refuse_inside_study(study, path)
     if path.exists() and not overwrite:
         raise StudyKeyError(f"{path} already exists; a new key would change every pseudonym of "
                         f"study {study.id!r}. Remove the file yourself if that is what you want.")

@@ -16,7 +16,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
+import pyarrow.parquet as pq
 import pyreadstat
 
 from evaltools.core.errors import Problem
@@ -29,7 +31,7 @@ EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".sa
 _KIND_NAMES = {"csv": "a text (CSV) file", "xlsx": "an Excel workbook (.xlsx)",
                "sav": "an SPSS data file (.sav)", "parquet": "a Parquet file",
                "xls": "an old Excel workbook (.xls)", "pdf": "a PDF document",
-               "binary": "a binary file"}
+               "binary": "a binary file", "utf16": "UTF-16 text"}
 _DELIMITERS = (";", ",", "\t", "|")
 
 
@@ -63,6 +65,8 @@ def detect_kind(head: bytes) -> str:
         return "xls"
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf16"
     if b"\x00" in head[:4096]:
         return "binary"
     return "csv"
@@ -106,6 +110,14 @@ def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: s
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     actual = detect_kind(head)
+    if actual == "xls" and promised == "xlsx" and _encrypted(path):
+        return None, [Problem(display, "(file)", "workbook is protected with a password",
+                              expected="the workbook saved without a password (File > Info > "
+                              "Protect Workbook), or exported as CSV UTF-8")]
+    if actual == "utf16" and promised == "csv":
+        return None, [Problem(display, "(file)", "file is UTF-16 text (Excel's 'Unicode text'), "
+                              "which is not read", found="UTF-16",
+                              expected="the file saved as 'CSV UTF-8' (or .xlsx)")]
     if actual != promised:
         return None, [Problem(display, "(file)", f"file is {_KIND_NAMES[actual]}, but its name "
                               f"ends in {ext}", found=ext,
@@ -117,6 +129,15 @@ def read_table(path: Path, display: str, *, delimiter: str = "auto", encoding: s
     if actual == "xlsx":
         return reader(path, display, sheet)
     return reader(path, display)
+
+
+def _encrypted(path: Path) -> bool:
+    """Whether an OLE2 file is an encrypted Office document (a password-protected .xlsx)."""
+    try:
+        with open(path, "rb") as fh:
+            return "EncryptedPackage".encode("utf-16-le") in fh.read(1 << 20)
+    except OSError:
+        return False
 
 
 def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, list[Problem]]:
@@ -133,9 +154,11 @@ def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, l
             return raw.decode(name), name, []
         except UnicodeDecodeError as exc:
             error = exc
-    line = raw[: error.start].count(b"\n") + 1
+    start = error.start + (3 if candidates[-1] == "utf-8-sig" else 0)  # after the BOM
+    line = raw[:start].count(b"\n") + 1
     return None, candidates[-1], [Problem(
-        display, f"line {line}", "text cannot be decoded", found=f"byte {raw[error.start]:#04x}",
+        display, f"line {line}", "text cannot be decoded",
+        found=f"byte {raw[start]:#04x} at offset {start}",
         expected=" or ".join(candidates) + " text" + ("" if encoding != "auto" else
                                                       " (set data.csv.encoding in study.yml)"))]
 
@@ -158,8 +181,13 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     text, used, problems = _decode(raw, display, encoding)
     if text is None:
         return None, problems
-    delim = _sniff(text) if delimiter == "auto" else delimiter
-    problems += _field_counts(text, delim, display)
+    try:
+        delim = _sniff(text) if delimiter == "auto" else delimiter
+        problems += _field_counts(text, delim, display)
+    except csv.Error as exc:  # a cell longer than the csv module's field limit
+        return None, problems + [Problem(display, "(file)", f"not readable as CSV ({exc})",
+                                         expected=f"cells of at most {csv.field_size_limit()} "
+                                         "characters")]
     if any(p.severity == "error" for p in problems):
         return None, problems
     try:
@@ -172,6 +200,13 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
                               f"truncated ({str(exc).strip()})",
                               expected=f"CSV with {delim!r} between fields")]
     frame.columns = [str(c).strip() for c in frame.columns]
+    blank = frame.apply(lambda col: col.str.strip() == "").all(axis=1) if len(frame.columns) \
+        else pd.Series(False, index=frame.index)
+    if blank.any():
+        problems.append(Problem(display, "(file)", f"{int(blank.sum())} row(s) empty apart from "
+                                "delimiters; skipped", found=f"row {int(blank.idxmax()) + 2}",
+                                severity="warning"))
+        frame = frame[~blank]
     if frame.empty:
         return None, [Problem(display, "(file)", "file has a header but no rows",
                               expected="at least one respondent row")]
@@ -231,7 +266,35 @@ def _read_xlsx(path: Path, display: str, sheet):
     if frame.empty:
         return None, [Problem(display, "(file)", "sheet has a header but no rows",
                               expected="at least one respondent row")]
-    return RawTable(frame, "xlsx", 2), []
+    problems = _xlsx_cells(path, display, sheet)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return RawTable(frame, "xlsx", 2), problems
+
+
+def _xlsx_cells(path: Path, display: str, sheet) -> list[Problem]:
+    """What pandas hides in a workbook: a column name given twice (it renames the second
+    ``name.1``) and error cells such as ``#N/A`` or ``#DIV/0!`` (it reads them as blanks)."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet_ = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        rows = sheet_.iter_rows()
+        header = [str(c.value).strip() if c.value is not None else "" for c in next(rows, [])]
+        problems = [Problem(display, f"column {name}", "column name occurs more than once",
+                            found=name, expected="unique column names")
+                    for name in sorted({n for n in header if n and header.count(n) > 1})]
+        errors = [(cell.row, header[i] if i < len(header) else str(i + 1), cell.value)
+                  for row in rows for i, cell in enumerate(row)
+                  if getattr(cell, "data_type", None) == "e"]
+        book.close()
+    except Exception:  # noqa: BLE001 - pandas read the workbook; this scan only adds checks
+        return []
+    problems += [Problem(display, f"row {r}, column {name}", "Excel error value in a cell",
+                         found=value, expected="a value, or an empty cell for a missing answer")
+                 for r, name, value in errors[:50]]
+    if len(errors) > 50:
+        problems.append(Problem(display, "(file)", f"{len(errors) - 50} more Excel error cells"))
+    return problems
 
 
 def _read_sav(path: Path, display: str):
@@ -248,6 +311,14 @@ def _read_sav(path: Path, display: str):
 
 
 def _read_parquet(path: Path, display: str):
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - reported below by read_parquet
+        names = []
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return None, [Problem(display, f"column {name}", "column name occurs more than once",
+                              found=name, expected="unique column names") for name in twice]
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds on broken files

@@ -14,6 +14,7 @@ to the study folder. Nothing in the store holds an original identifier or the ke
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.core.errors import Problem, problems_frame
-from evaltools.core.io import atomic_write_bytes, atomic_write_text
+from evaltools.core.io import atomic_write_bytes, atomic_write_text, csv_safe
 from evaltools.data.manifest import FileRecord, Manifest, StoreError, file_hash, now
 
 #: The manifest's classes live in :mod:`evaltools.data.manifest` (no pandas) and stay importable
@@ -49,8 +50,12 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     """Write a file's problems as CSV and HTML; returns the CSV path relative to the study."""
     frame = problems_frame(problems)
     folder = Path("store") / "validation" / (wave or "_unknown")
+    if len(name.encode("utf-8", "replace")) > 120:  # + ".problems.html" within 255 bytes
+        name = name[:60].rstrip() + "-" + hashlib.sha256(name.encode("utf-8", "replace")
+                                                         ).hexdigest()[:12] + Path(name).suffix
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
-    atomic_write_text(store.parent / csv_path, frame.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
+                                                                      lineterminator="\n"))
     atomic_write_text(store.parent / html_path, _html(name, frame))
     return csv_path.as_posix()
 

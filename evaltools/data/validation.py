@@ -134,12 +134,15 @@ def _parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndar
 
 
 def _times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Timestamps, and a mask of cells that hold text that is not a time.
-
-    Text is parsed once per distinct value (exports stamp many rows with the same minute), as
-    :func:`_parse_times` would parse every cell.
+    """Submission times as local wall-clock times, and a mask of cells that hold text that is
+    not a time. A UTC offset (``+02:00``, ``Z``; also mixed across daylight saving time) or a
+    time zone in a Parquet column is dropped, not applied. Text is parsed once per distinct
+    value (exports stamp many rows with the same minute), as :func:`_parse_times` would parse
+    every cell.
     """
     if pd.api.types.is_datetime64_any_dtype(series):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
         return pd.to_datetime(series), np.zeros(len(series), bool)
     if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         return _parse_times(series)
@@ -156,7 +159,9 @@ def _times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _parse_times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """:func:`_times` on every cell of a column."""
-    text = series.astype("string").str.strip()
+    text = series.astype("string").str.strip().str.replace(
+        r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", r"\1",
+        regex=True)
     empty = (text.isna() | (text == "")).to_numpy()
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     retry = parsed.isna().to_numpy() & ~empty

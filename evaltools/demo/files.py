@@ -104,6 +104,14 @@ def generate_demo_study(folder: str | Path, seed: int = SimulationSettings.seed,
         if not force:
             raise OutputLocationError(
                 f"{folder} already holds a demo study; pass --force to replace it.")
+        foreign = _foreign_files(folder)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                               if len(foreign) > 5 else "")
+            raise OutputLocationError(
+                f"{folder} holds {len(foreign)} file(s) that evaltools demo did not write "
+                f"({shown}); --force replaces only a demo study as generated. Move those "
+                "files elsewhere, or choose a new folder name.")
     sim = simulate_study(SimulationSettings(seed=seed), **overrides)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -116,6 +124,28 @@ def generate_demo_study(folder: str | Path, seed: int = SimulationSettings.seed,
     return DemoStudy(folder, folder / "study.yml",
                      tuple(folder / p.relative_to(staging) for p in wave_files),
                      folder / "truth", sim)
+
+
+def _foreign_files(folder: Path) -> list[str]:
+    """Files in an earlier demo folder that the demo generator did not write.
+
+    The generator records what it wrote in ``truth/simulation.json``; the ``store/`` folder
+    that ``evaltools ingest`` builds from the wave files is evaltools' own as well.
+    """
+    try:
+        meta = json.loads((folder / "truth" / "simulation.json").read_text("utf-8"))
+        written = set(meta.get("written") or ())
+    except (OSError, ValueError, AttributeError):
+        written = set()
+    foreign = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if rel in written or rel.startswith("store/"):
+            continue
+        foreign.append(rel)
+    return foreign
 
 
 def _swap_into_place(staging: Path, folder: Path) -> None:
@@ -145,7 +175,7 @@ def _write_all(sim: SimulatedStudy, root: Path) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             _WRITERS[kind](frame.reset_index(drop=True), path, sim)
             written.append(path)
-    _write_truth(sim, root / "truth")
+    _write_truth(sim, root / "truth", [p.relative_to(root).as_posix() for p in written])
     return written
 
 
@@ -242,7 +272,7 @@ _WRITERS = {"csv": _write_csv, "csv-cp1252": _write_csv_cp1252, "xlsx": _write_x
             "sav": _write_sav}
 
 
-def _write_truth(sim: SimulatedStudy, truth: Path) -> None:
+def _write_truth(sim: SimulatedStudy, truth: Path, wave_files: list[str]) -> None:
     truth.mkdir(parents=True, exist_ok=True)
     meta = {
         "generator": GENERATOR,
@@ -260,6 +290,9 @@ def _write_truth(sim: SimulatedStudy, truth: Path) -> None:
             "duplicates.csv": "Double submissions planted in the wave files.",
         },
     }
+    truth_files = ["simulation.json", *meta["files"]]
+    meta["written"] = sorted(["study.yml", "README.md", *wave_files,
+                              *(f"truth/{name}" for name in truth_files)])
     (truth / "simulation.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     people = sim.participants.drop(columns=["name", "email", "phone", "postcode", "birth_date"])

@@ -8,6 +8,10 @@ scheduled run with nothing to do stays well under a second (``benchmarks/pipelin
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
 from pathlib import Path
 
 from evaltools.core.errors import EvaltoolsError
@@ -16,7 +20,7 @@ from evaltools.pipeline.kernels import WarmKernel
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
 from evaltools.reports.layout import ReportError
-from evaltools.reports.overview import render_overview
+from evaltools.reports.overview import overview_is_current, render_overview
 from evaltools.reports.render import render_report
 from evaltools.study.model import Study
 
@@ -24,6 +28,29 @@ __all__ = ["render_job", "overview_job", "update_register", "run_on_dask"]
 
 
 _WARM = None
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def worker_start(parent: int) -> None:
+    """Initialiser of each worker process: die with the run that started it.
+
+    On Linux the kernel sends the worker SIGTERM when its parent dies (also by SIGKILL or the
+    OOM killer); on SIGTERM the worker stops its warm kernel and exits.
+    """
+    signal.signal(signal.SIGTERM, _worker_stop)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the kernels' own parent check remains
+        pass
+    if os.getppid() != parent:  # the run died before the line above took effect
+        _worker_stop()
+
+
+def _worker_stop(*_) -> None:
+    if _WARM is not None:
+        _WARM.shutdown()
+    os._exit(143)
 
 
 def _kernel(fresh: bool):
@@ -77,8 +104,14 @@ def overview_job(args: tuple):
 
 def update_register(study: Study, result, url: str | None,
                      reports_dir: str | Path) -> str | None:
-    """Add the study's current results to the register; returns its URL (None on failure)."""
-    url = register_url(study, url=url, reports_dir=reports_dir)
+    """Add the study's current results to the register; returns its URL (None on failure).
+
+    A failing register never stops the reports: the error is kept on ``result``."""
+    try:
+        url = register_url(study, url=url, reports_dir=reports_dir)
+    except Exception as exc:  # noqa: BLE001 - the register never stops the reports
+        result.register_error = f"register: {type(exc).__name__}: {exc}"
+        return None
     try:
         with Register(url) as reg:
             present = reg.holds(study.evidence.organisation or "", study.id,
@@ -105,3 +138,21 @@ def run_on_dask(tasks: list, scheduler: str | None, done) -> None:
                    for report, args in tasks}
         for future in dask_completed(list(futures)):
             done(futures[future], future.result())
+
+
+def overview_languages(url: str | None, result, reports_dir: str | Path,
+                        language: str) -> list[str]:
+    """The overview's languages to render: both (the study's first) when the register
+    changed or the overview is missing; none when the register could not be updated."""
+    if url is None:
+        return []
+    try:
+        with Register(url) as reg:
+            fingerprint = reg.fingerprint()
+    except EvaltoolsError as exc:
+        result.register_error = str(exc)
+        return []
+    languages = list(dict.fromkeys([language, "nl", "en"]))
+    if all(overview_is_current(reports_dir, lang, fingerprint) for lang in languages):
+        return []
+    return languages

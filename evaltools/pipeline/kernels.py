@@ -13,12 +13,19 @@ tables.
 from __future__ import annotations
 
 import atexit
+import os
+import tempfile
+import uuid
 from pathlib import Path
 
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
-__all__ = ["WarmKernel", "PREIMPORT"]
+from evaltools.reports.layout import CONNECTION_PREFIX
+
+__all__ = ["WarmKernel", "PREIMPORT", "CONNECTION_PREFIX"]
+
+#: Kernel connection files in the temporary folder: ``evaltools-kernel-<pid>-<id>.json``.
 
 PREIMPORT = ("import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport numpy\n"
              "import scipy.stats\nimport statsmodels.formula.api\n"
@@ -47,7 +54,10 @@ class WarmKernel:
 
     def _start(self) -> None:
         self.shutdown()
-        self.km = KernelManager(kernel_name=self.kernel_name)
+        # the connection file names this process, so a later run can tell a dead run's file
+        connection = Path(tempfile.gettempdir()) / (
+            f"{CONNECTION_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
+        self.km = KernelManager(kernel_name=self.kernel_name, connection_file=str(connection))
         self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()  # one client for the kernel's whole life
         self.kc.start_channels()
@@ -84,6 +94,10 @@ class WarmKernel:
         if self.km is not None:
             try:
                 self.km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+            try:
+                self.km.cleanup_resources()
             except Exception:  # noqa: BLE001 - best effort at exit
                 pass
             self.km = None

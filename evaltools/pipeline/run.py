@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from evaltools.pipeline.plan import (
 )
 from evaltools.reports.export import check_formats
 from evaltools.reports.index import OVERVIEW_FOLDER, write_index
+from evaltools.reports.layout import CONNECTION_PREFIX, pid_alive, remove_leftovers
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
@@ -38,6 +40,9 @@ from evaltools.study.model import Study
 #: pandas, no rendering machinery) and stay importable from here.
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
            "PlannedReport", "RunResult", "STATUS_COLUMNS"]
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class RunLockedError(EvaltoolsError):
@@ -72,12 +77,21 @@ class _Lock:
         self.path = study.store_dir / "run.lock"
         self.study = study
 
+    #: Lock files this process holds (a POSIX lock does not exclude its own process).
+    held: set[Path] = set()
+
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.resolve() in _Lock.held:
+            raise RunLockedError(f"another evaltools run is busy with study {self.study.id!r} "
+                                 f"(pid {os.getpid()}, this process); try again when it has "
+                                 "finished")
         self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # a POSIX record lock belongs to this process alone: worker processes forked
+            # from it do not hold it, so it is gone the moment this process dies
+            fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             self.handle.seek(0)
             holder = self.handle.read().strip() or "another process"
             self.handle.close()
@@ -88,11 +102,26 @@ class _Lock:
         self.handle.truncate()
         self.handle.write(f"pid {os.getpid()}")
         self.handle.flush()
+        _Lock.held.add(self.path.resolve())
         return self
 
     def __exit__(self, *exc) -> None:
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        _Lock.held.discard(self.path.resolve())
+        fcntl.lockf(self.handle, fcntl.LOCK_UN)
         self.handle.close()
+
+
+def remove_dead_runs_leftovers(study: Study, reports_dir: str | Path) -> list[Path]:
+    """What runs that were killed left: staging folders and replaced reports in the reports
+    tree, work folders and kernel connection files in the temporary folder."""
+    removed = remove_leftovers(reports_dir, study.id) + remove_leftovers(
+        Path(reports_dir) / OVERVIEW_FOLDER)
+    for path in Path(tempfile.gettempdir()).glob(f"{CONNECTION_PREFIX}*.json"):
+        pid = path.name.removeprefix(CONNECTION_PREFIX).split("-")[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool = False,
@@ -130,8 +159,10 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         raise ValueError("the dask executor needs --scheduler ADDRESS")
     study = as_study(study)
     check_formats(study.report_formats)  # a missing PDF or Word package fails before ingesting
+    study.check_output_folder(reports_dir)
     notify = on_event or (lambda *a: None)
     with _Lock(study):
+        remove_dead_runs_leftovers(study, reports_dir)
         ledger = Ledger(study.store_dir / "ledger.sqlite")
         interrupted = ledger.recover()
         ingested = check_data(study) if dry_run else ingest(study)
@@ -166,7 +197,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                            output=report.output)
             notify(report)
 
-        pages = _overview_languages(url, result, reports_dir, language or study.language)
+        pages = _jobs().overview_languages(url, result, reports_dir,
+                                                   language or study.language)
         overview_tasks = [(url, str(reports_dir), lang, fresh_kernels) for lang in pages]
 
         def page_done(outcome) -> None:
@@ -183,7 +215,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         elif tasks or overview_tasks:
             workers = max(1, min(jobs or os.cpu_count() or 1,
                                  len(todo) + len(overview_tasks) or 1))
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_jobs().worker_start,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_jobs().render_job, args): report
                            for report, args in tasks}
                 pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
@@ -208,18 +241,6 @@ def _jobs():
     import evaltools.pipeline.jobs as jobs
 
     return jobs
-
-
-def _overview_languages(url: str | None, result: RunResult, reports_dir: str | Path,
-                        language: str) -> list[str]:
-    """The overview's languages to render: both (the study's first) when the register
-    changed or the overview is missing; none when the register could not be updated."""
-    if url is None:
-        return []
-    missing = not (Path(reports_dir) / OVERVIEW_FOLDER / language / "report.html").is_file()
-    if not missing and not (result.register and result.register[0]):
-        return []
-    return list(dict.fromkeys([language, "nl", "en"]))
 
 
 def report_status(study: Study | str | Path, *, reports_dir: str | Path = "reports"

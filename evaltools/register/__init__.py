@@ -13,7 +13,7 @@ _EXPORTS = {
     "evaltools.register.columns": ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "TABLE",
         "metadata", "results", "DESIGNS", "WWC", "LEVELS"],
     "evaltools.register.database": ["Register", "RegisterError", "register_url", "check_rows",
-        "result_id", "current_rows", "REGISTER_ENV", "CELL_FLOOR"],
+        "result_id", "rows_fingerprint", "current_rows", "REGISTER_ENV", "CELL_FLOOR"],
     "evaltools.register.exchange": ["export_register", "import_register", "read_export",
         "json_schema", "SCHEMA_VERSION", "FORMATS"],
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 __all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "TABLE", "metadata", "results",
-           "DESIGNS", "WWC", "LEVELS"]
+           "withdrawn", "DESIGNS", "WWC", "LEVELS"]
 
 TABLE = "results"
 DESIGNS = ("pre_post", "controlled", "randomised")
@@ -95,4 +95,14 @@ results = sa.Table(
     TABLE, metadata,
     *[sa.Column(c.name, _SA_TYPES[c.kind](c), primary_key=c.name == "result_id",
                 nullable=not c.required) for c in COLUMNS],
+)
+#: Results withdrawn with ``evaltools register retract``: they stay in ``results`` (the
+#: register's history) but no longer count in reads, exports of current rows or the overview.
+withdrawn = sa.Table(
+    "withdrawn", metadata,
+    sa.Column("result_id", sa.String(64), primary_key=True),
+    sa.Column("organisation", sa.String(200), nullable=False),
+    sa.Column("study", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(1000), nullable=False),
+    sa.Column("withdrawn_at", sa.String(40), nullable=False),
 )

@@ -10,8 +10,10 @@ run when a register is opened. Exchange between registers goes through files
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +24,20 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.register.columns import COLUMN_NAMES, COLUMNS, KEY_COLUMNS, results
+from evaltools.register.columns import COLUMN_NAMES, COLUMNS, KEY_COLUMNS, results, withdrawn
 
 __all__ = ["Register", "RegisterError", "register_url", "check_rows", "result_id",
-           "current_rows", "REGISTER_ENV", "CELL_FLOOR"]
+           "current_rows", "mask_url", "rows_fingerprint", "REGISTER_ENV", "CELL_FLOOR"]
 
 REGISTER_ENV = "EVALTOOLS_REGISTER"
 #: No study's minimum cell size below this is accepted into a register.
 CELL_FLOOR = 5
 _MIGRATIONS = Path(__file__).with_name("migrations")
+#: Plausible ranges of the numbers in a row (anything outside is a broken or forged row).
+_RANGES = {"effect_size": (-20, 20), "ci_low": (-50, 50), "ci_high": (-50, 50),
+           "se": (1e-9, 50), "follow_up_months": (0, 600), "n": (0, 10**8),
+           "n_intervention": (0, 10**8), "n_comparison": (0, 10**8),
+           "min_cell_size": (0, 10**6)}
 _BOOLEANS = {True: True, False: False, "true": True, "false": False, "True": True,
              "False": False}  # 1 and 0 equal True and False as keys
 
@@ -55,8 +62,24 @@ def register_url(study=None, *, url: str | None = None,
     if not chosen:
         return f"sqlite:///{Path(reports_dir).resolve() / 'register.sqlite'}"
     if "://" not in chosen:
+        if "@" in chosen or re.match(r"^[A-Za-z][\w+.-]*:(?![\\/])", chosen) and not \
+                re.match(r"^[A-Za-z]:[\\/]", chosen):
+            raise RegisterError(
+                f"register {mask_url(chosen)!r} has no scheme: write sqlite:///path/file.sqlite "
+                "for a file, or postgresql+psycopg://user@host/db for a database server")
         return f"sqlite:///{(base / Path(chosen).expanduser()).resolve()}"
     return chosen
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages; parses nothing).
+
+    Examples
+    --------
+    >>> mask_url("postgresql://ann:s3cret@db:5432/reg"), mask_url("ann:s3cret@db/reg")
+    ('postgresql://ann:***@db:5432/reg', 'ann:***@db/reg')
+    """
+    return re.sub(r"(^|//)([^/:@]*):[^@/]*@", r"\1\2:***@", url)
 
 
 def result_id(row: dict) -> str:
@@ -104,10 +127,17 @@ def check_rows(frame: pd.DataFrame, *, source: str = "rows") -> pd.DataFrame:
     for col in COLUMNS:
         values = out[col.name]
         if col.kind in ("integer", "number"):
-            numbers = pd.to_numeric(values, errors="coerce")
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
             bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
             for i in np.flatnonzero(bad.to_numpy()):
                 problems.append(_problem(source, i + 2, col.name, values.iloc[i], "not a number"))
+            low, high = _RANGES.get(col.name, (-1e9, 1e9))
+            wild = numbers.notna() & ~numbers.between(low, high)
+            for i in np.flatnonzero(wild.to_numpy()):
+                rule = ("not a finite number" if not np.isfinite(numbers.iloc[i])
+                        else f"outside the plausible range [{low:g}, {high:g}]")
+                problems.append(_problem(source, i + 2, col.name, values.iloc[i], rule))
+            numbers = numbers.where(~wild)
             if col.kind == "integer":
                 frac = numbers.notna() & (numbers != np.round(numbers))
                 for i in np.flatnonzero(frac.to_numpy()):
@@ -123,6 +153,10 @@ def check_rows(frame: pd.DataFrame, *, source: str = "rows") -> pd.DataFrame:
             out[col.name] = mapped.astype("boolean")
         else:
             out[col.name] = values.astype(object).where(values.notna(), "").astype(str)
+            for i in np.flatnonzero((out[col.name].str.len() > col.length).to_numpy()):
+                problems.append(_problem(source, i + 2, col.name,
+                                         out[col.name].iloc[i][:40] + "...",
+                                         f"longer than {col.length} characters"))
         empty = out[col.name].isna() | (out[col.name].astype(str) == "")
         if col.required and col.name != "organisation":
             for i in np.flatnonzero(empty.to_numpy()):
@@ -167,6 +201,11 @@ def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
     level = out["ci_level"].astype("Float64")
     report((level <= 0) | (level >= 1), "ci_level",
            lambda i: "must be a share between 0 and 1, e.g. 0.95")
+    recorded = pd.to_datetime(out["recorded_at"], errors="coerce", utc=True, format="ISO8601")
+    latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    report((out["recorded_at"] != "") & recorded.isna(), "recorded_at",
+           lambda i: "not a date and time (ISO 8601, e.g. 2026-11-29T12:00:00Z)")
+    report(recorded > latest, "recorded_at", lambda i: "lies in the future")
     keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS), strict=True)
     expected = pd.Series([_hash(values) for values in keys], index=out.index)
     report((out["result_id"] != "") & (out["result_id"] != expected), "result_id",
@@ -200,8 +239,10 @@ class Register:
         self.url = url
         try:
             parsed = sa.engine.make_url(url)
-        except sa.exc.ArgumentError:
-            raise RegisterError(f"register URL {url!r} is not an SQLAlchemy URL, e.g. "
+            parsed.port  # noqa: B018 - a port that is not a number fails here
+        except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+            raise RegisterError(f"register URL {mask_url(url)!r} is not an SQLAlchemy URL "
+                                f"({str(exc).replace(url, mask_url(url))}), e.g. "
                                 "sqlite:///register.sqlite or "
                                 "postgresql+psycopg://user@host/db") from None
         self.display = parsed.render_as_string(hide_password=True)
@@ -218,6 +259,9 @@ class Register:
         except ModuleNotFoundError as exc:
             raise RegisterError(f"register {self.display} needs the database driver "
                                 f"{exc.name!r}: pip install 'evaltools[postgres]'") from None
+        except (sa.exc.SQLAlchemyError, ValueError, OverflowError, OSError) as exc:
+            raise RegisterError(f"cannot open the register at {self.display}: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
 
     def upgrade(self) -> None:
         """Bring the schema to the newest version (a no-op when it is current)."""
@@ -246,20 +290,77 @@ class Register:
             return 0, 0
         records = [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
                     for k, v in r.items()} for r in checked.to_dict("records")]
-        ids = [r["result_id"] for r in records]
         studies = sorted({r["study"] for r in records})
-        with self.engine.begin() as connection:
-            # the ids already stored for these studies: one indexed query, whatever the size
-            present = set(connection.execute(sa.select(results.c.result_id).where(
-                results.c.study.in_(studies))).scalars()) & set(ids)
-            new, seen = [], set()
-            for r in records:
-                if r["result_id"] not in present and r["result_id"] not in seen:
-                    new.append(r)
-                    seen.add(r["result_id"])
-            if new:
-                connection.execute(_insert_ignoring_duplicates(self.engine), new)
+        try:
+            with self.engine.begin() as connection:
+                # the rows already stored for these studies: one indexed query
+                stored = {r["result_id"]: r for r in connection.execute(sa.select(results).where(
+                    results.c.study.in_(studies))).mappings()}
+                new, seen, conflicts = [], {}, []
+                for number, r in enumerate(records, start=2):
+                    earlier = seen.get(r["result_id"]) or stored.get(r["result_id"])
+                    if earlier is None:
+                        new.append(r)
+                        seen[r["result_id"]] = r
+                    elif not _same(earlier, r):
+                        conflicts.append(_problem(
+                            source, number, "result_id", r["result_id"][:12] + "...",
+                            "the same result (same key columns) with other values than the "
+                            "row already " + ("in the register" if r["result_id"] in stored
+                                              else "earlier in this file") + ": differs in "
+                            + ", ".join(c for c in COLUMN_NAMES if c not in _NOT_COMPARED
+                                      and not _equal(earlier.get(c), r.get(c)))))
+                if conflicts:
+                    raise RegisterError(f"{len(conflicts)} conflicting row(s) in {source}; "
+                                        "nothing was added:\n" + "\n".join(conflicts[:50]))
+                if new:
+                    connection.execute(_insert_ignoring_duplicates(self.engine), new)
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegisterError(f"the register at {self.display} refused the rows of {source}: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
         return len(new), len(records) - len(new)
+
+    def retract(self, study: str, reason: str, *, organisation: str | None = None) -> int:
+        """Withdraw every result of ``study``: it stays in the register's history (with the
+        reason and the time) but no longer counts in :meth:`read`, current exports and the
+        overview. Returns how many results were withdrawn now.
+
+        Raises
+        ------
+        RegisterError
+            Without a reason, or when the register holds no result of ``study``.
+        """
+        if not reason or not reason.strip():
+            raise RegisterError("a retraction needs a reason (--reason), kept in the register")
+        query = sa.select(results.c.result_id, results.c.organisation).where(
+            results.c.study == study)
+        if organisation is not None:
+            query = query.where(results.c.organisation == organisation)
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                raise RegisterError(f"the register at {self.display} holds no results of "
+                                    f"study {study!r}")
+            done = set(connection.execute(sa.select(withdrawn.c.result_id).where(
+                withdrawn.c.study == study)).scalars())
+            fresh = [{"result_id": rid, "organisation": org, "study": study,
+                      "reason": reason.strip()[:1000], "withdrawn_at": when}
+                     for rid, org in rows if rid not in done]
+            if fresh:
+                connection.execute(sa.insert(withdrawn), fresh)
+        return len(fresh)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the current rows' ids: changes whenever what the overview shows does."""
+        return rows_fingerprint(self.read(current=True)["result_id"])
+
+    def withdrawn(self) -> pd.DataFrame:
+        """The register's retractions: ``result_id, organisation, study, reason,
+        withdrawn_at``."""
+        with self.engine.connect() as connection:
+            return pd.read_sql(sa.select(withdrawn).order_by(withdrawn.c.withdrawn_at),
+                               connection)
 
     def holds(self, organisation: str, study: str, fingerprint: str) -> int:
         """How many rows of this study were computed from inputs with this fingerprint."""
@@ -271,8 +372,11 @@ class Register:
 
     def read(self, *, current: bool = True) -> pd.DataFrame:
         """All rows (``current``: only the newest row per result), register columns."""
+        query = sa.select(results)
+        if current:
+            query = query.where(results.c.result_id.not_in(sa.select(withdrawn.c.result_id)))
         with self.engine.connect() as connection:
-            frame = pd.read_sql(sa.select(results), connection)
+            frame = pd.read_sql(query, connection)
         frame = frame.reindex(columns=COLUMN_NAMES)
         for col in COLUMNS:
             if col.kind == "integer":
@@ -290,6 +394,35 @@ class Register:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def rows_fingerprint(result_ids) -> str:
+    """SHA-256 over a set of result ids (order does not matter)."""
+    return _hash(sorted(str(i) for i in result_ids))
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return bool(np.isclose(float(a), float(b), rtol=1e-12, atol=0, equal_nan=True))
+        except (TypeError, ValueError):
+            return False
+    return (a if a != "" else None) == (b if b != "" else None)
+
+
+#: Columns that may differ between two recordings of one result (when, and a label).
+_NOT_COMPARED = ("recorded_at", "site_name")
+
+
+def _same(stored: dict, offered: dict) -> bool:
+    """Whether two rows with one result_id hold the same values (a true duplicate)."""
+    return all(_equal(stored.get(c), offered.get(c)) for c in COLUMN_NAMES
+               if c not in _NOT_COMPARED)
 
 
 def _insert_ignoring_duplicates(engine):

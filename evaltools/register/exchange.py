@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaltools.core.io import atomic_write_bytes, atomic_write_text
+from evaltools.core.io import atomic_write_bytes, atomic_write_text, csv_safe, csv_unsafe
 from evaltools.register.columns import COLUMNS, KEY_COLUMNS
 from evaltools.register.database import CELL_FLOOR, Register, RegisterError
 
@@ -98,7 +98,7 @@ def export_register(register: Register, path: str | Path, *, fmt: str | None = N
     fmt = _format(path, fmt)
     frame = register.read(current=current)
     if fmt == "csv":
-        text = frame.assign(**{c.name: frame[c.name].map(
+        text = csv_safe(frame).assign(**{c.name: frame[c.name].map(
             lambda v: "" if pd.isna(v) else ("true" if v else "false"))
             for c in COLUMNS if c.kind == "boolean"}).to_csv(
             index=False, lineterminator="\n", float_format="%.17g")
@@ -165,7 +165,7 @@ def read_export(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
                        and c.name in frame.columns]
             frame[numeric] = frame[numeric].apply(
                 lambda col: col.str.replace(",", ".", regex=False))
-        return frame.replace("", None)
+        return frame.map(csv_unsafe).replace("", None)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise RegisterError(f"{path.name}: cannot be read as {fmt} ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - pyarrow raises its own error types

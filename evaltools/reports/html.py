@@ -19,11 +19,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
+from matplotlib.text import Text
 
 from evaltools.analysis.disclosure import suppress_frame
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import number
-from evaltools.core.io import atomic_write_text
+from evaltools.core.io import atomic_write_text, csv_safe
 from evaltools.core.version import __version__
 
 __all__ = ["Shown", "Figure", "write_tables", "png", "escape", "suppress_count", "count_text",
@@ -53,7 +54,7 @@ def write_tables(tables: list[Shown], folder: str | Path, meta: dict, *,
         frame = shown.frame if min_cell_size is None else suppress_frame(shown.frame,
                                                                          min_cell_size)
         atomic_write_text(out / f"{shown.name}.csv",
-                          frame.to_csv(index=False, lineterminator="\n"))
+                          csv_safe(frame).to_csv(index=False, lineterminator="\n"))
         payload[shown.name] = json.loads(frame.to_json(orient="records"))
     atomic_write_text(out / "tables.json", json.dumps(payload, indent=1, ensure_ascii=False))
     meta = {**meta, "created": dt.date.today().isoformat(), "evaltools_version": __version__}
@@ -110,6 +111,8 @@ def png(fig, bbox_inches: str | None = "tight", *, alt: str) -> Figure:
         raise EvaltoolsError("a report figure needs a text alternative: png(fig, alt=...) "
                              "was given an empty alt")
     buffer = io.BytesIO()
+    for text in fig.findobj(Text):  # labels are users' text: "$5 tot $10" is no formula
+        text.set_parse_math(False)
     fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
     plt.close(fig)
     return Figure(buffer.getvalue(), alt.strip())

@@ -63,8 +63,13 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     entries = []
     titles = []
     for meta_path in sorted(root.glob("*/*/*/tables/meta.json")):
-        meta = json.loads(meta_path.read_text("utf-8"))
         folder = meta_path.parent.parent
+        if any(part.startswith(".") for part in folder.relative_to(root).parts):
+            continue  # a report being written (.<template>.tmp-<pid>) or being replaced
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            meta = {}
         name, _, superseded = folder.name.partition(".superseded-")
         wave, site = folder.parent.parent.name, folder.parent.name
         titles.append(meta.get("study_title") or "")

@@ -8,11 +8,15 @@ planning step of ``evaltools run``) does not import papermill and nbconvert; see
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from evaltools.core.errors import EvaltoolsError
 
-__all__ = ["ReportError", "notebooks_dir", "report_folder", "declared_reports"]
+__all__ = ["ReportError", "notebooks_dir", "report_folder", "declared_reports",
+           "remove_leftovers", "pid_alive", "WORK_PREFIX", "CONNECTION_PREFIX"]
 
 
 class ReportError(EvaltoolsError):
@@ -48,3 +52,47 @@ def declared_reports(study) -> list[tuple[str, str, str]]:
         waves = [""] if spec.template == "data_quality" else list(spec.waves)
         out += [(spec.template, site, wave) for wave in waves for site in sites]
     return out
+
+
+#: Work folders of a render in the temporary folder: ``evaltools-report-<pid>-*``.
+WORK_PREFIX = "evaltools-report-"
+#: Connection files of warm kernels in the temporary folder (:mod:`evaltools.pipeline.kernels`).
+CONNECTION_PREFIX = "evaltools-kernel-"
+
+
+def remove_leftovers(reports_dir: str | Path, study_id: str | None = None) -> list[Path]:
+    """Remove what renders of processes that no longer exist left behind.
+
+    That is: staging folders (``.<template>.tmp-<pid>``) and replaced reports
+    (``.<template>.old-<pid>``) in the study's reports tree (or every study's), and work
+    folders (``evaltools-report-<pid>-*``, ``evaltools-overview-<pid>-*``) in the temporary
+    folder. A leftover of a living process is left alone. Returns what was removed.
+    """
+    root = Path(reports_dir) / study_id if study_id else Path(reports_dir)
+    candidates = list(root.glob("**/.*.tmp-*")) + list(root.glob("**/.*.old-*")) \
+        if root.is_dir() else []
+    temp = Path(tempfile.gettempdir())
+    candidates += [p for prefix in (WORK_PREFIX, "evaltools-overview-")
+                   for p in temp.glob(f"{prefix}*")]
+    removed = []
+    for path in candidates:
+        match = re.search(r"(?:\.tmp-|\.old-|evaltools-report-|evaltools-overview-)(\d+)",
+                          path.name)
+        if match and path.is_dir() and not path.is_symlink() \
+                and not pid_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

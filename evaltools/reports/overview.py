@@ -9,6 +9,7 @@ prediction intervals, heterogeneity, the indicative recognition level, and fores
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from evaltools.analysis.evidence import LADDER, classify_register
 from evaltools.analysis.findings import verdict
 from evaltools.analysis.synthesis import METHODS, TESTS, register_synthesis
 from evaltools.core.i18n import interval, number, t
+from evaltools.core.io import atomic_write_text
 from evaltools.core.version import __version__
 from evaltools.instruments.library import find_instruments
-from evaltools.register import CELL_FLOOR, check_rows, current_rows
+from evaltools.register import CELL_FLOOR, check_rows, current_rows, rows_fingerprint
 from evaltools.register.exchange import export_register, read_export
 from evaltools.reports.evidence_sections import forest_figure
 from evaltools.reports.html import Shown, escape, png, table_html, write_tables
@@ -32,9 +34,11 @@ from evaltools.reports.index import OVERVIEW_FOLDER
 from evaltools.reports.notebook import ReportParameterError
 from evaltools.reports.render import RenderedReport, ReportError, execute_and_place
 
-__all__ = ["Overview", "render_overview", "shown_level", "OVERVIEW_FOLDER"]
+__all__ = ["Overview", "render_overview", "shown_level", "overview_is_current",
+           "OVERVIEW_FOLDER", "OVERVIEW_STAMP"]
 
-#: Where the overview goes under the reports folder: ``<reports>/wat-werkt/<language>/``.
+#: Beside each overview page: the fingerprint of the register rows it was built on.
+OVERVIEW_STAMP = "register.sha256"
 
 
 @dataclass
@@ -262,6 +266,17 @@ def shown_level(level: str, said: str) -> str:
     return LADDER[cap]
 
 
+def overview_is_current(reports_dir: str | Path, language: str, fingerprint: str) -> bool:
+    """Whether the overview in ``language`` was built on the register rows ``fingerprint``
+    identifies (:meth:`evaltools.register.Register.fingerprint`)."""
+    stamp = Path(reports_dir) / OVERVIEW_FOLDER / language / OVERVIEW_STAMP
+    try:
+        return stamp.read_text("utf-8").strip() == fingerprint and \
+            (stamp.parent / "report.html").is_file()
+    except OSError:
+        return False
+
+
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
                     method: str = "REML", test: str = "knha", max_forest_plots: int = 40,
                     kernel=None):
@@ -278,9 +293,11 @@ def render_overview(register, *, reports_dir: str | Path = "reports", language: 
     evaltools.reports.RenderedReport
     """
     final = Path(reports_dir) / OVERVIEW_FOLDER / language
-    work = Path(tempfile.mkdtemp(prefix="evaltools-overview-"))
+    work = Path(tempfile.mkdtemp(prefix=f"evaltools-overview-{os.getpid()}-"))
     try:
         _, count = export_register(register, work / "register.parquet", current=True)
+        built_on = rows_fingerprint(pd.read_parquet(work / "register.parquet",
+                                                    columns=["result_id"])["result_id"])
         if count == 0:
             raise ReportError(f"the register at {register.display} holds no results yet: run "
                               "'evaltools register add STUDY' or 'evaltools run STUDY' first")
@@ -290,6 +307,8 @@ def render_overview(register, *, reports_dir: str | Path = "reports", language: 
                           "max_forest_plots": max_forest_plots}, final, work,
             title=t("report.wat_werkt", language), language=language, private=[],
             what=f"overview 'wat_werkt' ({language})", kernel=kernel)
+        # after the swap: a run killed in between leaves no stamp, so the next one rebuilds
+        atomic_write_text(final / OVERVIEW_STAMP, built_on + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return RenderedReport(final, final / "report.html", "wat_werkt", "all", "",

@@ -16,6 +16,7 @@ import html
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,18 +34,23 @@ from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, write_index
 from evaltools.reports.layout import (
+    WORK_PREFIX,
     ReportError,
     declared_reports,
     notebooks_dir,
+    pid_alive,
+    remove_leftovers,
     report_folder,
 )
 from evaltools.reports.notebook import ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
-__all__ = ["render_report", "render_all", "declared_reports", "write_index",
+__all__ = ["render_report", "render_all", "declared_reports", "write_index", "remove_leftovers",
+           "pid_alive",
            "template_parameters", "ReportError", "RenderedReport", "notebooks_dir"]
 
+#: Work folders of renders in the temporary folder: ``evaltools-report-<pid>-...``.
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 _REMOVE_TAGS = {"notebook-only", "parameters", "injected-parameters"}
 
@@ -140,13 +146,14 @@ def render_report(study: Study | str | Path, template: str, *, site: str = "all"
         A requested format is unknown or its package is not installed (before anything runs).
     """
     study = as_study(study)
+    study.check_output_folder(reports_dir)
     template, site, wave, language = check_parameters(study, template, site, wave, language)
     formats = check_formats(study.report_formats if formats is None else formats)
     parameters = {"study_dir": "study", "site": site, "wave": wave, "language": language,
                   **(extra or {})}
     _check_against_template(template, parameters)
     final = report_folder(Path(reports_dir), study, template, site, wave)
-    work = Path(tempfile.mkdtemp(prefix="evaltools-report-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         os.symlink(Path(study.folder).resolve(), work / "study")
         meta = execute_and_place(
@@ -188,12 +195,13 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
         failed = final.parent / f"{template}.failed.ipynb"
         failed.parent.mkdir(parents=True, exist_ok=True)
         if executed.exists():
-            atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work))
+            atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work,
+                                             private))
         raise ReportError(
             f"{what} failed in cell {exc.exec_count or exc.cell_index} ({exc.ename}: "
             f"{exc.evalue}). The failed notebook is kept at {failed}; the previous report, "
             "if any, is unchanged.") from None
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = _without_warnings(nbformat.read(executed, as_version=4))
     page = notebook_html(notebook, title, template, language, work, private)
     staging = final.parent / f".{template}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -268,15 +276,37 @@ def _read_meta(folder: Path) -> dict:
         return {}
 
 
-def _clean(notebook, work: Path) -> str:
+def _without_warnings(notebook):
+    """The notebook without what cells wrote to stderr (warnings name install paths and are
+    for developers, not for a report's readers)."""
+    for cell in notebook.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and o.get("name") ==
+                                    "stderr")]
+    return notebook
+
+
+def _local_paths(work: Path, private=()) -> list[str]:
+    """Paths of this machine that must not appear in a report, longest first. A home folder
+    that is the file-system root (``HOME=/`` in containers) is no secret and not listed."""
+    paths = {p for p in (str(work), str(work.resolve()), str(Path.home()), *map(str, private))
+             if len(Path(p).parts) > 1}
+    # the installation, where deep enough not to occur by chance in an embedded image
+    paths |= {p for p in (sys.prefix, sys.base_prefix, str(Path(__file__).parents[1]))
+              if len(Path(p).parts) > 2}
+    return sorted(paths, key=len, reverse=True)
+
+
+def _clean(notebook, work: Path, private=()) -> str:
     """The executed notebook without papermill's paths or anything machine-specific."""
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     papermill = notebook.metadata.get("papermill", {})
     for key in ("input_path", "output_path", "environment_variables"):
         papermill.pop(key, None)
     text = nbformat.writes(notebook)
-    for secret in (str(work), str(work.resolve()), str(Path.home())):
-        text = text.replace(secret, "<private>")
+    for secret in _local_paths(work, private):
+        text = text.replace(json.dumps(secret)[1:-1], "<private>").replace(secret, "<private>")
     return text
 
 
@@ -293,7 +323,7 @@ def _exporter():
 def notebook_html(notebook, title: str, template: str, language: str, work: Path,
           private: list[str]) -> str:
     body, _ = _exporter().from_notebook_node(notebook)
-    for path in (str(work), str(work.resolve()), str(Path.home()), *private):
+    for path in _local_paths(work, private):
         if path in body:
             raise ReportError(f"report {template!r} would contain a local path; not written")
     title = html.escape(title)

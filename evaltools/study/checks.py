@@ -202,7 +202,12 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
         if column in protected:
             c.add(("data", "identifiers", index), f"this column is also {protected[column]}; "
                   "identifier columns are dropped on ingest", found=column)
-    if not (ctx["folder"] / data["raw_dir"]).is_dir():
+    overlap = _raw_dir_overlap(ctx["folder"], data["raw_dir"])
+    if overlap:
+        c.add(("data", "raw_dir"), f"the raw data folder overlaps {overlap}; evaltools writes "
+              "and removes files there, and raw files must never be changed or deleted",
+              found=data["raw_dir"], expected="a folder of its own, e.g. data/raw")
+    elif not (ctx["folder"] / data["raw_dir"]).is_dir():
         c.add(("data", "raw_dir"), "folder does not exist (yet); no wave files can be read",
               found=data["raw_dir"], severity="warning")
 
@@ -213,6 +218,29 @@ def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
         c.add(("analysis", "primary"), "a between-group estimator needs a comparison group; "
               "this design reports within-group change", found=primary,
               expected="no analysis.primary, or a comparison group in groups")
+
+
+#: Folders inside a study folder that evaltools writes to (and removes files from).
+OUTPUT_FOLDERS = ("store", "reports")
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def _raw_dir_overlap(folder: Path, raw_dir: str) -> str | None:
+    """What the raw folder overlaps (the study folder itself, the store, the reports), if any.
+
+    Paths are compared resolved, so a symbolic link to the store counts as the store.
+    """
+    root = folder.resolve()
+    raw = (folder / raw_dir).resolve()
+    if raw == root or raw in root.parents:
+        return "the study folder itself (study.yml, the store and the reports live there)"
+    for name in OUTPUT_FOLDERS:
+        if _overlaps(raw, (folder / name).resolve()):
+            return f"the study's {name} folder"
+    return None
 
 
 def _disclosure_section(c: _Checker, d: dict, ctx: dict) -> None:
@@ -249,11 +277,9 @@ def _pseudonym_section(c: _Checker, d: dict, ctx: dict) -> None:
         return
     folder = ctx["folder"].resolve()
     key = (folder / Path(spec["key_file"]).expanduser()).resolve()
-    inside = [name for name in ("store", "reports", d["data"]["raw_dir"])
-              if key == (folder / name).resolve() or (folder / name).resolve() in key.parents]
-    if inside or key.parent == folder:
-        c.add(("pseudonymisation", "key_file"), "the key file must live outside the study's "
-              "data and output folders, so that it is never shared with them",
+    if folder in key.parents:
+        c.add(("pseudonymisation", "key_file"), "the key file must live outside the study "
+              "folder, wherever in it, so that it is never shared or archived with the study",
               found=spec["key_file"], expected="a path outside the study folder, e.g. "
               "~/.config/evaltools/keys/<study id>.key")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from evaltools.core.errors import Problem
+from evaltools.core.errors import OutputLocationError, Problem
 from evaltools.core.text import Language, LocalText
 from evaltools.instruments.model import Instrument
 
@@ -181,6 +181,22 @@ class Study:
     def store_dir(self) -> Path:
         """Where ingested, pseudonymised data and ingestion reports are kept."""
         return self.folder / "store"
+
+    def check_output_folder(self, path: str | Path, what: str = "reports folder") -> None:
+        """Refuse an output folder that overlaps the raw data folder.
+
+        Raises
+        ------
+        OutputLocationError
+            If ``path`` lies inside ``data.raw_dir`` or holds it: evaltools replaces and removes
+            files in its output folders, and raw files must never be changed or deleted.
+        """
+        out, raw = Path(path).resolve(), self.data.raw_dir.resolve()
+        if out == raw or raw in out.parents or out in raw.parents:
+            raise OutputLocationError(
+                f"the {what} {path} overlaps the raw data folder of study {self.id!r} "
+                f"({self.data.raw_dir}); evaltools will not write there, because raw files "
+                "must never be changed or deleted. Choose a folder outside the raw data.")
 
     @property
     def baseline(self) -> Wave:

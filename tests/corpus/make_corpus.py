@@ -89,10 +89,59 @@ def main() -> None:
                                       tmp),
         "out_of_range.xlsx": xlsx_bytes(frame(GOOD[:1] + [GOOD[1][:8] + ["0"]])),
         "out_of_range.parquet": _parquet(frame(GOOD[:2] + [GOOD[2][:4] + ["8"] + GOOD[2][5:]])),
+        **hostile_files(),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)
     print(f"wrote {len(files)} files to {OUT}")
+
+
+def hostile_files() -> dict[str, bytes]:
+    """What fieldwork agencies, spreadsheets and survey platforms also deliver (issue 14)."""
+    good_csv = csv_text(GOOD)
+    return {
+        "huge_cell.csv": csv_text([GOOD[0][:6] + ["x" * 200_000] + GOOD[0][7:]]).encode(),
+        "utf16.csv": good_csv.encode("utf-16"),
+        "formula_site.csv": csv_text([GOOD[0][:1] + ["=cmd|' /C calc'!A0"] + GOOD[0][2:]]
+                                     ).encode(),
+        "only_delimiters.csv": csv_text([[""] * 9, [" "] * 9]).encode(),
+        "html_error_page.csv": b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1>"
+                               b"</body></html>\n",
+        "json_export.csv": b'[{"id": 1, "site": "a", "brs_1": 4}]\n',
+        "nul_in_text.csv": good_csv.encode().replace(b"interventie", b"interv\x00ntie"),
+        "bom_undecodable.csv": b"\xef\xbb\xbf" + good_csv.encode().replace(b"interventie",
+                                                                          b"interv\x81ntie"),
+        "password.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+                         + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512,
+        "no_ids.csv": csv_text([[""] + r[1:] for r in GOOD]).encode(),
+        "duplicate_column.parquet": _parquet_table(HEADER[:8] + ["brs_1"], GOOD[0]),
+        "excel_error_cells.xlsx": _workbook(HEADER, [GOOD[0][:3] + [4, "#N/A", 4, 2, 4,
+                                                                    "#DIV/0!"]]),
+        "duplicate_column.xlsx": _workbook(HEADER[:8] + ["brs_1"],
+                                           [GOOD[0][:3] + [4, 2, 4, 2, 4, 2]]),
+    }
+
+
+def _parquet_table(header: list, row: list) -> bytes:
+    """A Parquet file with the columns as given (pandas would refuse duplicate names)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table([pa.array([v]) for v in row], names=header), buffer)
+    return buffer.getvalue()
+
+
+def _workbook(header: list, rows: list) -> bytes:
+    """An .xlsx written cell by cell (openpyxl stores '#N/A' as an error cell)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in [header, *rows]:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _zip_with(member: str) -> bytes:
