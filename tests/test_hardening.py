@@ -711,3 +711,23 @@ def test_21_failed_notebooks_carry_no_absolute_paths(tmp_path: Path) -> None:
     assert sys.prefix not in text and str(study) not in text
     assert str(Path(render.__file__).parents[1]) not in text
     assert text.count("<private>") >= 3
+
+
+def test_16_17_retract_conflicts_and_long_texts_on_every_backend(register_url,
+                                                                  register_rows) -> None:
+    """The same rules on SQLite and PostgreSQL (where a 250-character name used to stop the
+    run with a database error before any report)."""
+    from evaltools.register import Register, RegisterError
+
+    with Register(register_url) as reg:
+        long = register_rows.head(1).assign(intervention="x" * 250)
+        with pytest.raises(RegisterError, match="longer than 200 characters"):
+            reg.add(long)
+        reg.add(register_rows)
+        forged = register_rows.head(1).assign(effect_size=register_rows["ci_low"].iloc[0])
+        with pytest.raises(RegisterError, match="conflicting"):
+            reg.add(forged)
+        study_id = register_rows["study"].iloc[0]
+        assert reg.retract(study_id, "withdrawn for the test") == len(register_rows)
+        assert reg.retract(study_id, "again") == 0  # already withdrawn
+        assert reg.read().empty and len(reg.read(current=False)) == len(register_rows)
