@@ -26,6 +26,7 @@ TINY = {
     "register.py": (["--studies", "2", "--sites", "2"], []),
     "recovery.py": (["--studies", "2", "--workers", "1"], []),
     "mixed_model.py": (["--sizes", "300"], []),
+    "planning.py": (["--grid-only"], []),
 }
 
 

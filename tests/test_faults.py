@@ -75,8 +75,11 @@ def _integrity(path: Path) -> str:
         return db.execute("PRAGMA integrity_check").fetchone()[0]
 
 
-def test_killed_runs_leave_nothing_behind_and_the_next_run_completes(tmp_path: Path) -> None:
+def test_killed_runs_leave_nothing_behind_and_the_next_run_completes(tmp_path: Path,
+                                                                     monkeypatch) -> None:
     rng = random.Random(14)
+    # a key of its own: the session's home may hold a key of the same demo study already
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "home"))
     folder, reports, temp = tmp_path / "study", tmp_path / "reports", tmp_path / "tmp"
     temp.mkdir()
     generate_demo_study(folder, seed=5, n_sites=1, size=(40, 50))

@@ -401,6 +401,7 @@ def test_17_long_texts_are_refused_by_the_rules_not_the_database(register_rows) 
 
 
 def test_17_a_failing_register_never_stops_the_run(ingested_demo, monkeypatch) -> None:
+    from evaltools.pipeline import jobs
     from evaltools.pipeline import run as run_module
 
     study, _ = ingested_demo
@@ -409,16 +410,17 @@ def test_17_a_failing_register_never_stops_the_run(ingested_demo, monkeypatch) -
     def broken(*args, **kwargs):
         raise RuntimeError("database said no")
 
-    monkeypatch.setattr(run_module, "collect", broken)
-    url = run_module._update_register(study, result, "sqlite:///:memory:", "reports")
+    monkeypatch.setattr(jobs, "collect", broken)
+    url = jobs.update_register(study, result, "sqlite:///:memory:", "reports")
     assert url is None and "database said no" in result.register_error
     result = run_module.RunResult(study, None)
-    assert run_module._update_register(study, result, "ann:pw@host/db", "reports") is None
+    assert jobs.update_register(study, result, "ann:pw@host/db", "reports") is None
     assert "has no scheme" in result.register_error
 
 
 def test_20_overview_is_rebuilt_when_the_register_changed(tmp_path: Path, ingested_demo,
                                                           register_rows) -> None:
+    from evaltools.pipeline import jobs
     from evaltools.pipeline import run as run_module
     from evaltools.register import Register
     from evaltools.reports.overview import OVERVIEW_STAMP, overview_is_current
@@ -435,14 +437,14 @@ def test_20_overview_is_rebuilt_when_the_register_changed(tmp_path: Path, ingest
     result = run_module.RunResult(study, None)
     result.register = (0, len(register_rows))  # nothing added by this run
     # built by a run killed before it could stamp the page: rebuilt
-    assert run_module._overview_languages(url, result, reports, "nl") == ["nl", "en"]
+    assert jobs.overview_languages(url, result, reports, "nl") == ["nl", "en"]
     for lang in ("nl", "en"):
         (reports / "wat-werkt" / lang / OVERVIEW_STAMP).write_text(fingerprint)
     assert overview_is_current(reports, "nl", fingerprint)
-    assert run_module._overview_languages(url, result, reports, "nl") == []
+    assert jobs.overview_languages(url, result, reports, "nl") == []
     with Register(url) as reg:  # the register moves on (another run, an import, a retraction)
         reg.retract(study.id, "test")
-    assert run_module._overview_languages(url, result, reports, "nl") == ["nl", "en"]
+    assert jobs.overview_languages(url, result, reports, "nl") == ["nl", "en"]
 
 
 # --- 18-19: killed runs -------------------------------------------------------------------------
@@ -661,7 +663,7 @@ def test_13_dollar_signs_in_labels_are_plain_text(label: str) -> None:
     fig, ax = plt.subplots()
     ax.set_title(label)
     ax.set_yticks([0, 1], [label, "b"])
-    image = png(fig)  # before the fix: ValueError from the mathtext parser, or mangled text
+    image = png(fig, alt="a figure")  # before the fix: ValueError from the mathtext parser, or mangled text
     assert image.data[:4] == b"\x89PNG"
     assert ax.title.get_parse_math() is False
 

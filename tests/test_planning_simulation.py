@@ -186,8 +186,8 @@ def test_the_generator_argument_overrides_the_plan():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(design=PlanDesign("ancova", share_treated=0.6), n=100), "share_treated"),
-    (dict(design=PlanDesign("cluster_randomised", icc=0.1, cluster_size=5), clusters=50),
-     "at most 40 sites"),
+    (dict(design=PlanDesign("cluster_randomised", icc=0.1, cluster_size=5), clusters=120),
+     "at most 100 sites"),
     (dict(design=PlanDesign("ancova", r_pre_post=0.95), n=100), "reliability"),
 ])
 def test_plans_the_simulator_cannot_express_are_refused(kwargs, match):

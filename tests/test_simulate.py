@@ -212,7 +212,7 @@ def test_randomised_design_has_no_baseline_gap() -> None:
 
 
 @pytest.mark.parametrize(("setting", "value", "message"), [
-    ("n_sites", 0, "n_sites=0: expected 1 to 40"),
+    ("n_sites", 0, "n_sites=0: expected 1 to 100"),
     ("size", (5, 2), "size=.*low <= high"),
     ("design", "pre_post", "design='pre_post'"),
     ("retention_post", 1.5, "retention_post=1.5: expected a share"),

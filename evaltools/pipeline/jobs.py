@@ -125,6 +125,9 @@ def update_register(study: Study, result, url: str | None,
     except EvaltoolsError as exc:
         result.register_error = str(exc)
         return None
+    except Exception as exc:  # noqa: BLE001 - the register never stops the reports
+        result.register_error = f"register: {type(exc).__name__}: {exc}"
+        return None
     return url
 
 

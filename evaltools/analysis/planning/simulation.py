@@ -43,7 +43,7 @@ the simulator's own truth table (``SimulatedStudy.true_effects``, the ``site = "
 analysed wave): the estimate, its SE and interval are divided by the table's baseline SD of the
 scale (``sd_baseline``; in cluster designs by the total SD, ``sd_baseline / sqrt(1 - icc)``) and
 compared with ``att_score`` on that scale. What the simulator cannot express is refused with a
-:class:`PlanningError` naming it: allocation other than 1:1 within sites, more than 40 sites,
+:class:`PlanningError` naming it: allocation other than 1:1 within sites, more than MAX_SITES (100) sites,
 ``cluster_r`` (a site's level is the same at every wave), ``r2_individual``/``r2_cluster``
 other than through ``r_pre_post``.
 
@@ -312,7 +312,7 @@ def _analyse(plan: SimulationPlan, study: Study, panel: pd.DataFrame) -> dict:
         pre = panel[panel["wave"] == study.baseline.id].set_index("respondent_id")[scale]
         post = panel[panel["wave"] == last].set_index("respondent_id")[scale]
         both = pd.concat([pre, post], axis=1, join="inner").to_numpy()
-        r = paired_change(both[:, 0], both[:, 1], ci_level=level)
+        r = paired_change(both[:, 0], both[:, 1], ci_level=level).iloc[0]
         return dict(estimate=r["mean_change"], se=r["se"], ci_low=r["ci_low"],
                     ci_high=r["ci_high"], p_value=r["p_value"], df=r["df"], n=r["n"])
     if plan.estimator in ("ancova", "diff_in_diff"):
