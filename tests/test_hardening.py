@@ -663,7 +663,8 @@ def test_13_dollar_signs_in_labels_are_plain_text(label: str) -> None:
     fig, ax = plt.subplots()
     ax.set_title(label)
     ax.set_yticks([0, 1], [label, "b"])
-    image = png(fig, alt="a figure")  # before the fix: ValueError from the mathtext parser, or mangled text
+    # before the fix: ValueError from the mathtext parser, or mangled text
+    image = png(fig, alt="a figure")
     assert image.data[:4] == b"\x89PNG"
     assert ax.title.get_parse_math() is False
 

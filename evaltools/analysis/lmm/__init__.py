@@ -1,6 +1,7 @@
 """The linear mixed model engine: profiled (RE)ML and penalised least squares as in lme4.
 
-``model`` builds the arrays (response, fixed design, random terms), ``fit`` fits them,
+``model`` builds the arrays (response, fixed design, random terms), ``fit`` fits them
+(``coupling`` holds the respondent-by-site blocks of the nested and crossed terms),
 ``inference`` gives fixed-effect tests with Satterthwaite df (as lmerTest), variance components
 with the ICC per level and likelihood-ratio tests. The user-facing evaluation model is
 :func:`evaltools.analysis.effects.mixed_model`, which builds on this engine.

@@ -350,7 +350,8 @@ def _compute_fit(model: ModelData, reml: bool, start: np.ndarray | None) -> LmmF
         bounds = [(0.0, None) if i in set(diag) else (None, None) for i in range(n_theta)]
         result = optimize.minimize(objective, theta0, method="L-BFGS-B", jac="2-point",
                                    bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-10,
-                                                           "maxiter": 1000})
+                                                           "maxiter": 1000,
+                                                           "finite_diff_rel_step": 1e-6})
         theta = np.where(np.isin(np.arange(n_theta), diag), np.abs(result.x), result.x)
         theta, converged = _polish(objective, theta, diag)
     prof = profile(st, model, theta)

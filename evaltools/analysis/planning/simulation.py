@@ -43,9 +43,9 @@ the simulator's own truth table (``SimulatedStudy.true_effects``, the ``site = "
 analysed wave): the estimate, its SE and interval are divided by the table's baseline SD of the
 scale (``sd_baseline``; in cluster designs by the total SD, ``sd_baseline / sqrt(1 - icc)``) and
 compared with ``att_score`` on that scale. What the simulator cannot express is refused with a
-:class:`PlanningError` naming it: allocation other than 1:1 within sites, more than MAX_SITES (100) sites,
-``cluster_r`` (a site's level is the same at every wave), ``r2_individual``/``r2_cluster``
-other than through ``r_pre_post``.
+:class:`PlanningError` naming it: allocation other than 1:1 within sites, more than
+``MAX_SITES`` (100) sites, ``cluster_r`` (a site's level is the same at every wave),
+``r2_individual``/``r2_cluster`` other than through ``r_pre_post``.
 
 Replication *k* draws from ``numpy.random.default_rng`` seeded with the *k*-th child of
 ``numpy.random.SeedSequence(seed)``, so the results do not depend on the number of workers or on
