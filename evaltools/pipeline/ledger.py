@@ -16,6 +16,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from evaltools.reports.layout import pid_alive
+
 __all__ = ["Ledger", "JOB_STATES"]
 
 JOB_STATES = ("planned", "running", "ok", "failed", "interrupted", "skipped")
@@ -44,13 +46,7 @@ def _now() -> str:
 def _alive(pid: int, host: str) -> bool:
     if host != socket.gethostname():
         return True  # cannot tell: assume it is alive
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 class Ledger:
