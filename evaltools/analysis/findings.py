@@ -25,7 +25,7 @@ from evaltools.analysis.effects.controlled import ancova, diff_in_diff
 from evaltools.study.model import Study
 
 __all__ = ["verdict", "verdicts", "primary_estimates", "oriented", "FINDING_COLUMNS",
-           "VERDICTS"]
+           "FINDING_STATS", "VERDICTS"]
 
 #: The three verdicts; the words differ by whether the design compares groups.
 VERDICTS = ("favourable", "unfavourable", "unclear")
@@ -35,6 +35,9 @@ FINDING_COLUMNS = [
     "comparison", "wave", "n", "estimate", "ci_low", "ci_high", "effect_size",
     "effect_size_ci_low", "effect_size_ci_high", "effect_size_type", "p_value", "verdict",
     "suppressed"]
+#: The columns that describe respondents: blanked (NaN) in a suppressed row.
+FINDING_STATS = ["n", "estimate", "ci_low", "ci_high", "effect_size", "effect_size_ci_low",
+                 "effect_size_ci_high", "p_value"]
 
 
 def verdict(estimate: float, ci_low: float, ci_high: float, direction: str) -> str:
@@ -134,8 +137,6 @@ def primary_estimates(panel: pd.DataFrame, study: Study, *, post: str) -> pd.Dat
     info = [scale_info(study, s) for s in out["scale"]]
     out["protective_factor"] = [inst.protective_factor for inst, _ in info]
     out["direction"] = [scale.direction for _, scale in info]
-    stats = ["n", "estimate", "ci_low", "ci_high", "effect_size", "effect_size_ci_low",
-             "effect_size_ci_high", "p_value"]
-    out.loc[out["suppressed"], stats] = np.nan
+    out.loc[out["suppressed"], FINDING_STATS] = np.nan
     out["verdict"] = verdicts(out)
     return out[FINDING_COLUMNS]

@@ -14,7 +14,7 @@ from pathlib import Path
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
 
-__all__ = ["write_index", "TEMPLATE_TITLES", "OVERVIEW_FOLDER", "PAGE_CSS"]
+__all__ = ["write_index", "read_meta", "TEMPLATE_TITLES", "OVERVIEW_FOLDER", "PAGE_CSS"]
 
 TEMPLATE_TITLES = {"prepost": "report.prepost", "controlled": "report.controlled",
                    "data_quality": "report.data_quality", "site_overview": "report.site_overview",
@@ -44,6 +44,14 @@ table.evaltools th{overflow-wrap:break-word}tr,img{break-inside:avoid}}
 """
 
 
+def read_meta(folder: Path) -> dict:
+    """A report folder's ``tables/meta.json``; empty when it is missing or unreadable."""
+    try:
+        return json.loads((folder / "tables" / "meta.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def _overview_link(reports_dir: Path, language: str) -> str:
     """A link to the register's "Wat werkt" overview, when it has been rendered."""
     page = reports_dir / "wat-werkt" / language / "report.html"
@@ -66,10 +74,7 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
         folder = meta_path.parent.parent
         if any(part.startswith(".") for part in folder.relative_to(root).parts):
             continue  # a report being written (.<template>.tmp-<pid>) or being replaced
-        try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            meta = {}
+        meta = read_meta(folder)
         name, _, superseded = folder.name.partition(".superseded-")
         wave, site = folder.parent.parent.name, folder.parent.name
         titles.append(meta.get("study_title") or "")

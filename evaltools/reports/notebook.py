@@ -29,7 +29,7 @@ from evaltools.analysis.effects import (
     within_change,
 )
 from evaltools.analysis.effects.common import scale_info
-from evaltools.analysis.findings import primary_estimates, verdict
+from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
 from evaltools.core.version import __version__
@@ -80,6 +80,7 @@ class Report:
     _findings: pd.DataFrame | None = None
     _hidden: pd.DataFrame | None = None
     _study_panel: pd.DataFrame | None = None
+    _flow: pd.DataFrame | None = None
     _flow_hidden: set | None = None
 
     # ------------------------------------------------------------------ opening
@@ -190,16 +191,20 @@ class Report:
             hide = [self.hidden(r.scale) if r.comparative else
                     self.hidden(r.scale, r.intervention) for r in found.itertuples()]
             found.loc[hide, "suppressed"] = True
-            stats = ["n", "estimate", "ci_low", "ci_high", "effect_size",
-                     "effect_size_ci_low", "effect_size_ci_high", "p_value"]
-            found.loc[hide, stats] = np.nan
+            found.loc[hide, FINDING_STATS] = np.nan
             found.loc[hide, "verdict"] = "unclear"
             self._findings = found
         return self._findings
 
+    def _participant_flow(self) -> pd.DataFrame:
+        """The participant flow of this report's panel (computed once)."""
+        if self._flow is None:
+            self._flow = participant_flow(self.panel, self.study)
+        return self._flow
+
     def _completers(self) -> int:
         """Respondents measured (a scored scale) at the baseline and at this report's wave."""
-        flow = participant_flow(self.panel, self.study)
+        flow = self._participant_flow()
         done = flow[(flow["site"] == "all") & (flow["stage"] == "completer")
                     & (flow["wave"] == self.wave)]
         return int(done["n"].sum())
@@ -260,7 +265,7 @@ class Report:
 
     def flow(self):
         """Participant flow per group (counts below the minimum cell size suppressed)."""
-        flow = participant_flow(self.panel, self.study)
+        flow = self._participant_flow()
         flow = flow[flow["site"] == ("all" if self.site == "all" else self.site)]
         flow = flow[(flow["wave"].isna()) | (flow["wave"] == self.wave)
                     | ((flow["stage"] == "measured") & (flow["wave"] == self.study.baseline.id))]

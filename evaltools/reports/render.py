@@ -32,7 +32,7 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
-from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, write_index
+from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
 from evaltools.reports.layout import (
     WORK_PREFIX,
     ReportError,
@@ -215,7 +215,7 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
     except ExportError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ReportError(f"{what}: {exc}. The previous report, if any, is unchanged.") from None
-    meta = _read_meta(staging)
+    meta = read_meta(staging)
     _swap(staging, final, keep_previous)
     (final.parent / f"{template}.failed.ipynb").unlink(missing_ok=True)
     return meta
@@ -267,13 +267,6 @@ def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
     for earlier in final.parent.glob(f"{final.name}.superseded-*"):
         if earlier != old:
             shutil.rmtree(earlier, ignore_errors=True)
-
-
-def _read_meta(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "tables" / "meta.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def _without_warnings(notebook):
