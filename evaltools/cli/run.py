@@ -82,9 +82,10 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
         if dry_run:
             for r in todo:
                 click.echo(f"  would render {r.key}  ({r.reason})")
-        click.echo(f"  reports: {len(result.reports) - len(todo)} current, {len(todo)} "
-                   + ("to render" if dry_run else
-                      f"rendered ({sum(r.status == 'failed' for r in todo)} failed)"))
+        failed = sum(r.status == "failed" for r in todo)
+        click.echo(f"  reports: {len(result.reports) - len(todo)} current, "
+                   + (f"{len(todo)} to render" if dry_run else
+                      f"{len(todo) - failed} rendered, {failed} failed"))
         if result.register is not None:
             click.echo(f"  register: {result.register[0]} results added, "
                        f"{result.register[1]} already present")

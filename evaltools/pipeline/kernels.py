@@ -13,14 +13,11 @@ tables.
 from __future__ import annotations
 
 import atexit
-import os
-import tempfile
-import uuid
 from pathlib import Path
 
-from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
+from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import CONNECTION_PREFIX
 
 __all__ = ["WarmKernel", "PREIMPORT", "CONNECTION_PREFIX"]
@@ -54,15 +51,18 @@ class WarmKernel:
 
     def _start(self) -> None:
         self.shutdown()
-        # the connection file names this process, so a later run can tell a dead run's file
-        connection = Path(tempfile.gettempdir()) / (
-            f"{CONNECTION_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
-        self.km = KernelManager(kernel_name=self.kernel_name, connection_file=str(connection))
+        # IPC sockets and a private stderr log; the files name this process (kernel.py)
+        self.km = LocalKernelManager(kernel_name=self.kernel_name)
         self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()  # one client for the kernel's whole life
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=120)
-        self._run(PREIMPORT)
+        try:
+            self.kc.wait_for_ready(timeout=120)
+            self._run(PREIMPORT)
+        except RuntimeError as exc:
+            tail = self.km.stderr_tail()
+            raise RuntimeError(f"{exc}\nthe kernel wrote:\n{tail}" if tail else str(exc)) \
+                from exc
         self.used = 0
 
     def execute(self, notebook, cwd: Path, timeout: int = 900):

@@ -116,7 +116,8 @@ def remove_dead_runs_leftovers(study: Study, reports_dir: str | Path) -> list[Pa
     tree, work folders and kernel connection files in the temporary folder."""
     removed = remove_leftovers(reports_dir, study.id) + remove_leftovers(
         Path(reports_dir) / OVERVIEW_FOLDER)
-    for path in Path(tempfile.gettempdir()).glob(f"{CONNECTION_PREFIX}*.json"):
+    # connection files, their IPC sockets and kernel logs: evaltools-kernel-<pid>-<id>*
+    for path in Path(tempfile.gettempdir()).glob(f"{CONNECTION_PREFIX}*"):
         pid = path.name.removeprefix(CONNECTION_PREFIX).split("-")[0]
         if pid.isdigit() and not pid_alive(int(pid)):
             path.unlink(missing_ok=True)

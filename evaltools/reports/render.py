@@ -32,6 +32,7 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
+from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
 from evaltools.reports.layout import (
     WORK_PREFIX,
@@ -188,7 +189,8 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
                                 parameters=parameters, cwd=str(work),
                                 kernel_name=kernel_name, progress_bar=False,
                                 log_output=False, execution_timeout=timeout,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                kernel_manager_class=LocalKernelManager)
         else:
             _execute_warm(kernel, template, parameters, work, executed, timeout)
     except (pm.PapermillExecutionError, _CellFailure) as exc:

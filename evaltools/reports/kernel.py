@@ -1,0 +1,97 @@
+"""The kernel manager every report runs under: local sockets and a private log.
+
+Jupyter's default wiring has two faults for a batch of reports run side by side:
+
+- over TCP, the client picks five free ports and the kernel binds them a moment later; another
+  kernel started in that moment can take one of them, and the kernel then prints a traceback
+  (``ZMQError: Address already in use``) from its heartbeat thread;
+- the kernel writes its own warnings and tracebacks to the stderr it inherits, that is into the
+  terminal or log of whoever runs ``evaltools run``.
+
+:class:`LocalKernelManager` uses IPC sockets (files next to the connection file) on POSIX, so
+no port can be taken by another process, and sends the kernel's stderr to a log file next to
+the connection file; :meth:`LocalKernelManager.stderr_tail` gives its end for an error message.
+The files are removed with the kernel. On Windows, which has no IPC transport, and where the
+temporary folder's path is too long for a Unix socket, it keeps TCP (the stderr log still
+keeps a port clash out of the user's terminal).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from jupyter_client import KernelManager
+from jupyter_core.utils import run_sync
+
+from evaltools.reports.layout import CONNECTION_PREFIX
+
+__all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX"]
+
+
+def connection_file() -> Path:
+    """A new connection file path in the temporary folder that names this process:
+    ``evaltools-kernel-<pid>-<id>.json`` (so a later run can tell a dead run's files)."""
+    return Path(tempfile.gettempdir()) / (
+        f"{CONNECTION_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
+
+
+#: The longest path a Unix socket may have (``sun_path`` holds 108 bytes on Linux, 104 on BSD
+#: and macOS, including the closing zero byte).
+SOCKET_PATH_MAX = 103
+
+
+def ipc_fits(connection: str | Path) -> bool:
+    """Whether the IPC sockets of ``connection`` (``<stem>-ipc-<port>``) have paths short
+    enough for a Unix socket; with a long temporary folder the kernel stays on TCP."""
+    longest = os.path.splitext(str(connection))[0] + "-ipc-65535"
+    return len(os.fsencode(longest)) <= SOCKET_PATH_MAX
+
+
+class LocalKernelManager(KernelManager):
+    """A :class:`jupyter_client.KernelManager` on IPC sockets whose stderr goes to a log file.
+
+    Without an explicit ``connection_file`` one is made by :func:`connection_file`.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("connection_file", str(connection_file()))
+        if os.name == "posix" and ipc_fits(kwargs["connection_file"]):
+            kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+        self._stderr_path = Path(self.connection_file).with_suffix(".log")
+        self._stderr = None
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # the one step every start and restart goes through (jupyter_client's hook for this)
+        if "stderr" not in kw:
+            self._close_log()
+            self._stderr = open(self._stderr_path, "ab")  # noqa: SIM115 - open while it runs
+            kw["stderr"] = self._stderr
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines the kernel wrote to stderr ('' if none)."""
+        try:
+            text = self._stderr_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def _close_log(self) -> None:
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        # shutdown_kernel calls this one; the public cleanup_resources wraps the base class's
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._close_log()
+            self._stderr_path.unlink(missing_ok=True)
+
+    def cleanup_resources(self, restart: bool = False) -> None:
+        """Remove the connection, socket and log files (see ``_async_cleanup_resources``)."""
+        run_sync(LocalKernelManager._async_cleanup_resources)(self, restart=restart)

@@ -1,0 +1,132 @@
+"""The kernels reports run under: IPC sockets (no port another process can take) and the
+kernel's stderr in a private log, not in the terminal of whoever runs ``evaltools run``.
+
+A CI run once printed a kernel's heartbeat traceback (``ZMQError: Address already in use``):
+over TCP a kernel binds ports its client picked a moment earlier, and a kernel of a parallel
+test took one of them in between.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from evaltools.data.pseudonym import create_key
+from evaltools.demo.files import generate_demo_study
+from evaltools.pipeline.run import remove_dead_runs_leftovers
+from evaltools.reports.kernel import LocalKernelManager
+from evaltools.reports.layout import CONNECTION_PREFIX
+from evaltools.study.load import load_study
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="IPC sockets are POSIX only")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _files_of(km: LocalKernelManager) -> list[Path]:
+    stem = Path(km.connection_file).stem
+    return sorted(Path(tempfile.gettempdir()).glob(f"{stem}*"))
+
+
+def test_kernel_uses_ipc_sockets_and_a_private_log_and_removes_both() -> None:
+    km = LocalKernelManager()
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        info = km.get_connection_info()
+        assert info["transport"] == "ipc"
+        assert Path(info["ip"]).is_absolute()  # not ./kernel-ipc-* in the user's folder
+        assert Path(km.connection_file).name.startswith(f"{CONNECTION_PREFIX}{os.getpid()}-")
+        reply = kc.execute_interactive(
+            "import os; os.write(2, b'written-to-fd-2\\n')", timeout=60,
+            output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok"
+        names = {p.name for p in _files_of(km)}
+        assert any(n.endswith(".log") for n in names), names
+        assert any("-ipc-" in n for n in names), names  # the sockets are files
+        assert "written-to-fd-2" in km.stderr_tail()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _files_of(km) == []
+
+
+@pytest.mark.parametrize("kernels", ["warm", "fresh"])
+def test_a_run_prints_nothing_its_kernels_write_to_stderr(tmp_path, monkeypatch, kernels) -> None:
+    """Fault injection: every kernel process writes to its stderr (fd 2) as it starts, as a
+    heartbeat thread that lost its port did. ``evaltools run`` prints none of it, with warm
+    kernels and with papermill's fresh ones, and leaves no socket file in its working folder."""
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "home"))
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "if any('kernel' in a and a.endswith('.json') for a in sys.argv):\n"
+        "    os.write(2, b'KERNEL-NOISE Traceback (most recent call last)\\n')\n")
+    folder, reports = tmp_path / "study", tmp_path / "reports"
+    generate_demo_study(folder, seed=3, n_sites=1, size=(30, 30))
+    create_key(load_study(folder))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(inject), str(ROOT)])}
+    extra = ["--fresh-kernels"] if kernels == "fresh" else []
+    done = subprocess.run([sys.executable, "-c", "from evaltools.cli.main import main; main()",
+                           "run", str(folder), "--reports-dir", str(reports), "--jobs", "1",
+                           "--only", "*/t1/prepost", "--no-register", *extra],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 rendered, 0 failed" in done.stdout, done.stdout
+    assert "KERNEL-NOISE" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not list(tmp_path.glob("kernel-ipc*"))
+
+
+def test_leftovers_of_a_dead_run_include_sockets_and_logs(demo_dir, tmp_path) -> None:
+    """A killed run's connection file, IPC sockets and log go; a living process's stay."""
+    temp = Path(tempfile.gettempdir())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)
+    stems = {dead_pid: f"{CONNECTION_PREFIX}{dead_pid}-deadbeef0000",
+             os.getpid(): f"{CONNECTION_PREFIX}{os.getpid()}-alive0000000"}
+    made = {pid: [temp / f"{stem}{tail}" for tail in (".json", ".log", "-ipc-1", "-ipc-2")]
+            for pid, stem in stems.items()}
+    for paths in made.values():
+        for p in paths:
+            p.write_text("x")
+    try:
+        removed = remove_dead_runs_leftovers(load_study(demo_dir), tmp_path / "reports")
+        assert set(made[dead_pid]) <= set(removed)
+        assert not any(p.exists() for p in made[dead_pid])
+        assert all(p.exists() for p in made[os.getpid()])
+    finally:
+        for paths in made.values():
+            for p in paths:
+                p.unlink(missing_ok=True)
+
+
+def test_a_temporary_folder_too_long_for_a_socket_keeps_tcp(tmp_path, monkeypatch) -> None:
+    """Unix socket paths hold about 100 bytes: with a deep TMPDIR the kernel falls back to TCP
+    (and still starts) instead of failing with 'File name too long'."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    km = LocalKernelManager()
+    assert Path(km.connection_file).parent == deep
+    assert km.transport == "tcp"
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive("1 + 1", timeout=60, output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _files_of(km) == []
