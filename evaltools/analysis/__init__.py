@@ -15,7 +15,7 @@ _EXPORTS = {
         "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "wwc_attrition", "multiple_imputation",
         "rubin_pool", "sensitivity", "cluster_icc", "cluster_robust", "mixed_model",
         "adjust_by_domain",
-        "adjust_pvalues", "subgroup_effects"],
+        "adjust_pvalues", "subgroup_effects", "cross_section_did", "cross_section_counts"],
     "evaltools.analysis.evidence": ["wwc_rating", "recognition_level", "study_evidence",
         "classify_register", "LADDER", "WWC_RATINGS", "LADDER_RULES", "EVIDENCE_COLUMNS",
         "CLASSIFICATION_COLUMNS"],

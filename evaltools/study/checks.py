@@ -218,6 +218,21 @@ def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
         c.add(("analysis", "primary"), "a between-group estimator needs a comparison group; "
               "this design reports within-group change", found=primary,
               expected="no analysis.primary, or a comparison group in groups")
+    _cross_section_analysis(c, d)
+
+
+def _cross_section_analysis(c: _Checker, d: dict) -> None:
+    """``analysis.cluster`` names a panel column; a repeated cross-section has no ANCOVA."""
+    analysis = d.get("analysis") or {}
+    if d.get("design") == "repeated_cross_section" and analysis.get("primary") == "ancova":
+        c.add(("analysis", "primary"), "ANCOVA adjusts each respondent's post score for their "
+              "own baseline score, but a repeated cross-section surveys different respondents "
+              "at every wave", found="ancova", expected="'diff_in_diff' (or no analysis.primary)")
+    cluster = analysis.get("cluster")
+    if cluster is not None:
+        known = ["site", *[s["column"] for s in d.get("subgroups") or []]]
+        c.ref(("analysis", "cluster"), cluster, known, "cluster column (site or a subgroup "
+              "column)")
 
 
 #: Folders inside a study folder that evaltools writes to (and removes files from).

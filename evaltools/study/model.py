@@ -16,7 +16,7 @@ from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
            "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
-           "DEFAULT_MIN_CELL_SIZE", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
+           "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10
@@ -34,7 +34,9 @@ TEMPLATES: dict[str, bool] = {
     "site_synthesis": False,
 }
 
-Design = Literal["pre_post", "controlled", "randomised"]
+Design = Literal["pre_post", "controlled", "randomised", "repeated_cross_section"]
+#: Designs whose waves survey different respondents: nothing is paired across waves.
+UNPAIRED_DESIGNS = ("repeated_cross_section",)
 WaveRole = Literal["baseline", "post", "follow_up"]
 
 
@@ -137,15 +139,18 @@ class EvidenceSpec:
 
 #: The between-group estimator a design's reports lead with, unless study.yml says otherwise.
 PRIMARY_DEFAULT: dict[str, str] = {"randomised": "ancova", "controlled": "diff_in_diff",
-                                   "pre_post": "within_change"}
+                                   "pre_post": "within_change",
+                                   "repeated_cross_section": "diff_in_diff"}
 
 
 @dataclass(frozen=True)
 class AnalysisSpec:
     """How results are estimated: ``primary`` is the estimator reports lead with (None: the
-    design's default, :data:`PRIMARY_DEFAULT`)."""
+    design's default, :data:`PRIMARY_DEFAULT`); ``cluster`` is the panel column whose values
+    are the clusters for cluster-robust standard errors (None: ``site``)."""
 
     primary: Literal["ancova", "diff_in_diff"] | None = None
+    cluster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,12 @@ class Study:
         if not self.has_comparison:
             return "within_change"
         return self.analysis.primary or PRIMARY_DEFAULT.get(self.design, "diff_in_diff")
+
+    @property
+    def paired(self) -> bool:
+        """Whether respondents are followed across waves (False for a repeated cross-section,
+        where every wave surveys different people: no pairing, reliable change or flow)."""
+        return self.design not in UNPAIRED_DESIGNS
 
     @property
     def has_comparison(self) -> bool:

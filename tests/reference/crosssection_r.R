@@ -4,7 +4,7 @@
 # Run from tests/reference/:  Rscript crosssection_r.R   (writes crosssection_r.json and
 # achievement_awards.csv)
 # Data: clubSandwich::AchievementAwardsRCT (Angrist & Lavy 2009): Israeli high-school students,
-# a new cohort every year (a repeated cross-section), 39 schools (the clusters), cash awards for
+# a new cohort every year (a repeated cross-section), 35 schools in this subset (the clusters), cash awards for
 # passing the Bagrut in the treated schools. Kept: girls, years 2000-2002.
 suppressPackageStartupMessages({library(jsonlite); library(clubSandwich)})
 d <- as.data.frame(clubSandwich::AchievementAwardsRCT)

@@ -14,6 +14,7 @@ from evaltools.analysis.effects.change import (
 )
 from evaltools.analysis.effects.clustering import cluster_icc
 from evaltools.analysis.effects.common import AnalysisError
+from evaltools.analysis.effects.crosssection import cross_section_counts, cross_section_did
 from evaltools.analysis.effects.controlled import (
     ancova,
     baseline_equivalence,
@@ -31,4 +32,4 @@ __all__ = ["AnalysisError", "paired_change", "reliable_change", "reliable_change
            "within_change", "ancova", "baseline_equivalence", "diff_in_diff", "hedges_g_wwc",
            "morris_dppc2", "wwc_attrition", "multiple_imputation", "rubin_pool", "sensitivity",
            "cluster_robust", "mixed_model", "adjust_by_domain", "adjust_pvalues",
-           "subgroup_effects", "cluster_icc"]
+           "subgroup_effects", "cluster_icc", "cross_section_did", "cross_section_counts"]

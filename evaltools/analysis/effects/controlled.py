@@ -28,6 +28,7 @@ from evaltools.analysis.effects.common import (
     too_small,
     z_interval,
 )
+from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 
 __all__ = ["ancova", "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "baseline_equivalence",
            "wwc_attrition", "COMPARISON_COLUMNS", "EQUIVALENCE_COLUMNS", "ATTRITION_COLUMNS",
@@ -239,6 +240,9 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
     when the baseline score is measured with error (Lord's paradox); prefer
     :func:`diff_in_diff` or the mixed model there, and report both.
     """
+    if study.design == REPEATED_CROSS_SECTION:
+        raise AnalysisError(f"study {study.id!r} is a repeated cross-section: ANCOVA needs each "
+                            "respondent's own baseline score; use diff_in_diff")
     covariates = list(covariates)
     rows = []
     for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post,
@@ -283,8 +287,14 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     Notes
     -----
     Checked against R ``lm(I(post - pre) ~ group)``. Valid when, without the intervention,
-    both groups would have changed alike (parallel trends).
+    both groups would have changed alike (parallel trends). In a repeated cross-section
+    (different respondents at every wave) nobody can be paired: the difference in differences
+    of means with CR2 cluster-robust errors is computed instead
+    (:func:`evaltools.analysis.effects.crosssection.cross_section_did`).
     """
+    if study.design == REPEATED_CROSS_SECTION:
+        return cross_section_did(panel, study, scales=scales, post=post, ci_level=ci_level)[
+            COMPARISON_COLUMNS]
     rows = []
     for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
         rows.append({"scale": scale, "wave": wave,

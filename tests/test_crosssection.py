@@ -1,0 +1,141 @@
+"""Repeated cross-sections: the design in study.yml, difference in differences on independent
+samples with CR2 / Satterthwaite inference (against R clubSandwich, crosssection_r.json), the
+design table, and the refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from evaltools.analysis.effects import (
+    AnalysisError,
+    ancova,
+    cross_section_counts,
+    cross_section_did,
+    diff_in_diff,
+)
+from evaltools.analysis.effects.controlled import COMPARISON_COLUMNS
+from evaltools.analysis.effects.crosssection import CROSS_SECTION_COLUMNS
+from evaltools.study import check_study, load_study
+
+REF = Path(__file__).parent / "reference"
+TOL_EST = 1e-10   # DiD estimate (closed form)
+TOL_SE = 1e-9     # CR2 standard error
+TOL_DF = 1e-9     # Satterthwaite df
+
+
+def write_study(tmp: Path, **changes) -> Path:
+    data = {
+        "schema_version": 1, "id": "rcs", "title": "Monitor",
+        "intervention": {"name": "rcs", "protective_factors": ["resilience"]},
+        "design": "repeated_cross_section",
+        "groups": [{"id": "interventie", "role": "intervention"},
+                   {"id": "controle", "role": "comparison"}],
+        "waves": [{"id": "y2000", "order": 0, "role": "baseline"},
+                  {"id": "y2001", "order": 1, "role": "post"},
+                  {"id": "y2002", "order": 2, "role": "follow_up"}],
+        "sites": [{"id": "il"}], "instruments": ["brs"],
+        "data": {"raw_dir": "raw", "files": [{"pattern": "*", "wave": "y2000"}],
+                 "columns": {"respondent_id": "id", "site": "site", "group": "group"}},
+        "subgroups": [{"column": "school"}],
+        "analysis": {"cluster": "school"},
+    }
+    data.update(changes)
+    (tmp / "raw").mkdir(parents=True, exist_ok=True)
+    (tmp / "study.yml").write_text(yaml.safe_dump(data), "utf-8")
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def ref() -> dict:
+    return json.loads((REF / "crosssection_r.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def awards(tmp_path_factory):
+    """AchievementAwardsRCT (girls, 2000-2002) as a repeated cross-section in 35 schools."""
+    study = load_study(write_study(tmp_path_factory.mktemp("rcs")))
+    d = pd.read_csv(REF / "achievement_awards.csv")
+    panel = pd.DataFrame({
+        "respondent_id": [f"r{k}" for k in range(len(d))], "site": "il",
+        "group": np.where(d["treated"] == 1, "interventie", "controle"),
+        "wave": "y" + d["year"].astype(str), "school": d["school_id"].astype(int),
+        "brs": d["Bagrut_status"].astype(float)})
+    panel["wave_order"] = panel["wave"].map({w.id: w.order for w in study.waves})
+    return study, panel, d
+
+
+def test_study_yml_accepts_the_design_and_cluster(awards) -> None:
+    study = awards[0]
+    assert study.design == "repeated_cross_section" and not study.paired
+    assert study.analysis.cluster == "school" and study.primary_method == "diff_in_diff"
+
+
+def test_did_matches_clubsandwich_cr2_satterthwaite(awards, ref) -> None:
+    study, panel, d = awards
+    table = cross_section_did(panel, study, post="y2001")
+    assert list(table.columns) == CROSS_SECTION_COLUMNS and len(table) == 1
+    row, r = table.iloc[0], ref["did_2x2"]
+    k = r["terms"].index("treated:post")
+    np.testing.assert_allclose(row["estimate"], r["estimate"][k], rtol=TOL_EST)
+    np.testing.assert_allclose(row["se"], r["se"][k], rtol=TOL_SE)
+    np.testing.assert_allclose(row["df"], r["df"][k], rtol=TOL_DF)
+    np.testing.assert_allclose(row["p_value"], r["p_value"][k], rtol=1e-8)
+    assert row["n"] == r["n"] and row["n_clusters"] == r["n_clusters"] == 35
+    assert (row["vcov_type"], row["df_method"], row["cluster"]) == ("CR2", "satterthwaite",
+                                                                    "school")
+    # the standardised effect: J * DiD / pooled baseline SD
+    pre = d[d["year"] == 2000]
+    t, c = pre.loc[pre.treated == 1, "Bagrut_status"], pre.loc[pre.treated == 0, "Bagrut_status"]
+    sd = np.sqrt(((len(t) - 1) * t.var() + (len(c) - 1) * c.var()) / (len(t) + len(c) - 2))
+    j = 1 - 3 / (4 * (len(t) + len(c) - 2) - 1)
+    np.testing.assert_allclose(row["effect_size"], j * row["estimate"] / sd, rtol=1e-12)
+    np.testing.assert_allclose(row["effect_size_ci_low"], j * row["ci_low"] / sd, rtol=1e-12)
+
+
+def test_diff_in_diff_dispatches_by_design_and_ancova_refuses(awards, ref) -> None:
+    """The issue: diff_in_diff on a repeated cross-section used to find no pairs."""
+    study, panel, _ = awards
+    table = diff_in_diff(panel, study)
+    assert list(table.columns) == COMPARISON_COLUMNS
+    assert list(table["wave"]) == ["y2001", "y2002"] and (table["note"] == "").all()
+    r = ref["did_2x2"]
+    np.testing.assert_allclose(table["se"].iloc[0], r["se"][r["terms"].index("treated:post")],
+                               rtol=TOL_SE)
+    with pytest.raises(AnalysisError, match="repeated cross-section"):
+        ancova(panel, study)
+
+
+def test_few_clusters_small_cells_and_counts(awards) -> None:
+    study, panel, _ = awards
+    few = panel[panel["school"].isin([1, 2, 3, 5, 6, 7])]
+    row = cross_section_did(few, study, post="y2001").iloc[0]
+    assert row["n_clusters"] == 6 and "very few clusters" in row["note"]
+    assert np.isfinite(row["se"]) and row["df"] < 5
+    tiny = panel.groupby(["wave", "group"]).head(3)
+    row = cross_section_did(tiny, study, post="y2001").iloc[0]
+    assert "minimum cell size" in row["note"] and np.isnan(row["se"])
+    counts = cross_section_counts(panel, study)
+    total = counts[counts["cluster_value"] == "all"]
+    assert total["n"].sum() == len(panel)
+    per = counts[counts["cluster_value"] != "all"].groupby(["group", "wave"])["n"].sum()
+    np.testing.assert_array_equal(per.sort_index().to_numpy(),
+                                  total.set_index(["group", "wave"])["n"].sort_index().to_numpy())
+    with pytest.raises(AnalysisError, match="buurt"):
+        cross_section_did(panel, study, cluster="buurt")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"analysis": {"cluster": "schol"}}, "did you mean 'school'"),
+    ({"analysis": {"primary": "ancova"}}, "different respondents"),
+    ({"groups": [{"id": "interventie", "role": "intervention"}]}, "needs an intervention group"),
+])
+def test_study_yml_refuses(tmp_path: Path, changes: dict, message: str) -> None:
+    study, problems = check_study(write_study(tmp_path, **changes))
+    assert study is None
+    assert any(message in p.message for p in problems), [p.message for p in problems]
