@@ -18,6 +18,7 @@ from evaltools.analysis.effects import (
     cross_section_counts,
     cross_section_did,
     diff_in_diff,
+    mixed_model,
 )
 from evaltools.analysis.effects.controlled import COMPARISON_COLUMNS
 from evaltools.analysis.effects.crosssection import CROSS_SECTION_COLUMNS
@@ -139,3 +140,31 @@ def test_study_yml_refuses(tmp_path: Path, changes: dict, message: str) -> None:
     study, problems = check_study(write_study(tmp_path, **changes))
     assert study is None
     assert any(message in p.message for p in problems), [p.message for p in problems]
+
+
+def test_mixed_model_has_cluster_and_cluster_wave_effects_as_lmertest(awards, ref) -> None:
+    """No respondent term (nobody is measured twice), (1 | school) + (1 | school:wave)."""
+    study, panel, d = awards
+    panel = panel.assign(brs=d["attempted"].astype(float).to_numpy())
+    # a pseudonym recurring across waves must not link anyone
+    panel.loc[panel["wave"] == "y2001", "respondent_id"] = \
+        [f"r{k}" for k in range(int((panel["wave"] == "y2001").sum()))]
+    table = mixed_model(panel, study, scales="brs", site_effect=True).set_index("term")
+    r = ref["lmm_school_year"]
+    for wave, term in (("y2001", "w1:treated"), ("y2002", "w2:treated")):
+        row, k = table.loc[f"intervention x {wave}"], r["terms"].index(term)
+        for column in ("estimate", "se"):
+            np.testing.assert_allclose(row[column], r[column][k], rtol=1e-5, err_msg=column)
+        np.testing.assert_allclose(row["df"], r["df"][k], rtol=1e-4)
+        assert "no respondent random effect" in row["note"]
+        assert row["n_respondents"] == len(panel) and row["n_clusters"] == 35
+    vc = dict(zip(r["vc_grp"], r["vc_vcov"], strict=True))
+    np.testing.assert_allclose(table.loc["var_cluster", "estimate"], vc["school_id"], rtol=1e-5)
+    np.testing.assert_allclose(table.loc["var_cluster_wave", "estimate"], vc["school_id:year"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(table.loc["var_residual", "estimate"], vc["Residual"], rtol=1e-5)
+    ols = mixed_model(panel, study, scales="brs").set_index("term")
+    assert ols.loc["intervention x y2001", "se"] < table.loc["intervention x y2001", "se"]
+    with pytest.raises(AnalysisError, match="measures each respondent once"):
+        mixed_model(panel.assign(months=0.0), study, scales="brs", time="months",
+                    random_slope=True)

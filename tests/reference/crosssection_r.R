@@ -6,7 +6,7 @@
 # Data: clubSandwich::AchievementAwardsRCT (Angrist & Lavy 2009): Israeli high-school students,
 # a new cohort every year (a repeated cross-section), 35 schools in this subset (the clusters), cash awards for
 # passing the Bagrut in the treated schools. Kept: girls, years 2000-2002.
-suppressPackageStartupMessages({library(jsonlite); library(clubSandwich)})
+suppressPackageStartupMessages({library(jsonlite); library(clubSandwich); library(lmerTest)})
 d <- as.data.frame(clubSandwich::AchievementAwardsRCT)
 d <- d[d$sex == "Girl" & d$year %in% c("2000", "2001", "2002"),
        c("school_id", "school_type", "treated", "year", "Bagrut_status", "attempted")]
@@ -27,7 +27,7 @@ two <- d[d$year %in% c(2000, 2001), ]
 secular <- two[two$school_type == "Secular", ]
 out <- list(
   r_version = R.version.string,
-  versions = as.list(sapply(c("clubSandwich", "jsonlite"),
+  versions = as.list(sapply(c("clubSandwich", "lme4", "lmerTest", "jsonlite"),
                             function(p) as.character(packageVersion(p)))),
   data = "clubSandwich::AchievementAwardsRCT, sex == 'Girl', year 2000-2002 (achievement_awards.csv)",
   did_2x2 = block(Bagrut_status ~ treated * post, two,
@@ -39,4 +39,19 @@ out <- list(
   did_school_fe = block(Bagrut_status ~ factor(school_id) + post + treated:post, two,
     "coef_test(lm(Bagrut_status ~ factor(school_id) + post + treated:post, year %in% 2000:2001), vcov = vcovCR(fit, cluster = school_id, type = 'CR2'), test = 'Satterthwaite')")
 )
+# The mixed model of a repeated cross-section: a random intercept per school and per school and
+# year (nobody is measured twice, so no respondent term), by REML, Satterthwaite df.
+ctrl <- lmerControl(optimizer = "nloptwrap",
+                    optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12,
+                                   maxeval = 1e5))
+d$w1 <- as.numeric(d$year == 2001); d$w2 <- as.numeric(d$year == 2002)
+mm <- lmerTest::lmer(attempted ~ (w1 + w2) * treated + (1 | school_id) + (1 | school_id:year),
+                     data = d, REML = TRUE, control = ctrl)
+cf <- summary(mm, ddf = "Satterthwaite")$coefficients
+vc <- as.data.frame(VarCorr(mm))
+out$lmm_school_year <- list(
+  call = "lmerTest::lmer(attempted ~ (w1 + w2) * treated + (1 | school_id) + (1 | school_id:year), REML = TRUE, control = ctrl)",
+  control = "lmerControl(optimizer = 'nloptwrap', optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12, maxeval = 1e5))",
+  terms = rownames(cf), estimate = unname(cf[, "Estimate"]), se = unname(cf[, "Std. Error"]),
+  df = unname(cf[, "df"]), vc_grp = vc$grp, vc_vcov = vc$vcov)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "crosssection_r.json")

@@ -35,7 +35,7 @@ from evaltools.analysis.effects.common import (
 from evaltools.analysis.robust import RobustError, ols_cr2
 
 __all__ = ["cross_section_did", "cross_section_counts", "cluster_of", "CROSS_SECTION_COLUMNS",
-           "COUNT_COLUMNS", "REPEATED_CROSS_SECTION"]
+           "COUNT_COLUMNS", "REPEATED_CROSS_SECTION", "check_cluster"]
 
 #: The design name in study.yml.
 REPEATED_CROSS_SECTION = "repeated_cross_section"
@@ -60,6 +60,14 @@ def cluster_of(study) -> str:
     """The panel column that holds the clusters of a study: ``analysis.cluster``, else
     ``site``."""
     return getattr(getattr(study, "analysis", None), "cluster", None) or "site"
+
+
+def check_cluster(panel: pd.DataFrame, cluster: str) -> None:
+    """Refuse a cluster column that the panel does not have (naming the columns it has)."""
+    if cluster not in panel.columns:
+        raise AnalysisError(f"the cluster column {cluster!r} is not in the panel (columns: "
+                            f"{', '.join(map(str, panel.columns))}); declare it as a subgroup "
+                            "in study.yml and name it in analysis.cluster")
 
 
 def _arms(study) -> tuple[str, list[str]]:
@@ -133,7 +141,8 @@ def cross_section_did(panel: pd.DataFrame, study, *, scales: Sequence[str] | str
     """
     scales = check_scales(study, scales)
     cluster = cluster or cluster_of(study)
-    check_panel(panel, ["respondent_id", "site", "group", "wave", cluster, *scales], study)
+    check_panel(panel, ["respondent_id", "site", "group", "wave", *scales], study)
+    check_cluster(panel, cluster)
     posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
                                                      else list(post))
     base = study.baseline.id
@@ -220,7 +229,8 @@ def cross_section_counts(panel: pd.DataFrame, study, *, cluster: str | None = No
     """
     cluster = cluster or cluster_of(study)
     scales = [s for s in check_scales(study, None) if s in panel.columns]
-    check_panel(panel, ["respondent_id", "site", "group", "wave", cluster], study)
+    check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
+    check_cluster(panel, cluster)
     measured = panel[panel[scales].notna().any(axis=1)] if scales else panel.iloc[:0]
     rows = []
     values = sorted(measured[cluster].dropna().astype(str).unique())

@@ -28,6 +28,11 @@ from evaltools.analysis.effects.common import (
     check_scales,
     t_interval,
 )
+from evaltools.analysis.effects.crosssection import (
+    REPEATED_CROSS_SECTION,
+    check_cluster,
+    cluster_of,
+)
 from evaltools.analysis.lmm import (
     LmmError,
     RandomEffect,
@@ -131,6 +136,17 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     baseline) count in the fixed effects and inform the residual variance. If *every*
     respondent has one observation the respondent variance cannot be told from the residual:
     the term is dropped (with a note) and the standard errors are those of OLS.
+
+    In a repeated cross-section (``design: repeated_cross_section``) respondents are never
+    linked across waves, even when a pseudonym recurs, and there is no respondent term (with a
+    note). ``site_effect`` then adds a random intercept per cluster (``analysis.cluster``,
+    default ``site``) and per cluster and wave, lme4 ``(1 | cluster) + (1 | cluster:wave)``:
+    without the cluster-by-wave term the model assumes every neighbourhood moves exactly
+    with its group's mean, and the standard error of the difference in differences is too
+    small whenever neighbourhoods move apart (Hooper et al. 2016). Its rows are
+    ``var_cluster``, ``var_cluster_wave``, ``var_residual``, ``icc_cluster`` and
+    ``icc_cluster_wave``. Checked against ``lmerTest::lmer(y ~ wave * treated + (1 | school) +
+    (1 | school:wave))`` on AchievementAwardsRCT (``tests/reference/crosssection_r.json``).
     """
     if random_slope and time is None:
         raise AnalysisError("random_slope=True needs time=<numeric column with the time since "
@@ -140,9 +156,20 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     scales = check_scales(study, scales)
     extra = [c for c in [time, *covariates] if c]
     check_panel(panel, ["respondent_id", "site", "group", "wave", *extra], study)
+    unpaired = study.design == REPEATED_CROSS_SECTION
+    if unpaired:  # the clusters take the place of the sites in the model
+        check_cluster(panel, cluster_of(study))
+        panel = panel.assign(site=panel[cluster_of(study)])
+        panel = panel[panel["site"].notna()]
+        if random_slope:
+            raise AnalysisError("random_slope=True needs respondents measured more than once; "
+                                "a repeated cross-section measures each respondent once")
     rows = []
     for scale in scales:
         data, rhs, later = _long(panel, study, scale, extra)
+        if unpaired:  # different people at every wave: a recurring pseudonym links nobody
+            data["respondent_id"] = (data["respondent_id"].astype(str) + "@"
+                                     + data["wave"].astype(str))
         n_resp, n_sites = data["respondent_id"].nunique(), data["site"].nunique()
         base = dict(scale=scale, ci_level=ci_level, n_obs=len(data), n_respondents=n_resp,
                     n_clusters=n_sites if site_effect else n_resp,
@@ -156,12 +183,18 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
                                time if random_slope else None)]
         if site_effect:
             random.append(RandomEffect("site"))
+        if unpaired:
+            random = [RandomEffect(("site", "wave")), RandomEffect("site")] \
+                if site_effect else []
         try:
             fit = fit_lmm(build_model(data, "y", fixed, random), reml=reml)
             table = fixed_effects(fit, ci_level=ci_level, df_method=df_method)
         except LmmError as err:
             raise AnalysisError(f"scale {scale!r}: {err}") from err
         notes = list(fit.notes)
+        if unpaired:
+            notes.insert(0, "repeated cross-section: every respondent is measured once, so "
+                         "there is no respondent random effect")
         if fit.model.n_dropped:
             notes.append(f"{fit.model.n_dropped} observations without a covariate left out")
         note = "; ".join(notes)
@@ -173,7 +206,9 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
                          "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                          "statistic": r["statistic"], "df": r["df"], "p_value": r["p_value"],
                          "note": note})
-        for term, value in _components(fit, site_effect).items():
+        parts = _cluster_components(fit, site_effect) if unpaired else \
+            _components(fit, site_effect)
+        for term, value in parts.items():
             rows.append({**base, "term": term, "estimate": value, "note": note})
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
@@ -222,6 +257,17 @@ def _components(fit, site_effect: bool) -> dict[str, float]:
     if site_effect:
         out["icc_site"] = icc.get("site", np.nan)
     return out
+
+
+def _cluster_components(fit, site_effect: bool) -> dict[str, float]:
+    """Variance components of a repeated cross-section's model: cluster, cluster x wave."""
+    if not site_effect:
+        return {"var_residual": fit.sigma ** 2}
+    vc = variance_components(fit).set_index("level")
+    return {"var_cluster": vc.loc["site", "variance"],
+            "var_cluster_wave": vc.loc["site:wave", "variance"],
+            "var_residual": fit.sigma ** 2, "icc_cluster": vc.loc["site", "icc"],
+            "icc_cluster_wave": vc.loc["site:wave", "icc"]}
 
 
 def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
