@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.analysis.effects import baseline_equivalence, wwc_attrition
+from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.analysis.effects.common import (
     AnalysisError,
     check_wave,
@@ -101,11 +102,15 @@ def wwc_rating(design: str, *, attrition: tuple[int, int, int, int] | None = Non
         ``overall_attrition``, ``differential_attrition`` (percent), ``reasons`` (list of
         sentences).
     """
-    if design not in ("randomised", "controlled", "pre_post"):
-        raise AnalysisError(f"design={design!r}: expected randomised, controlled or pre_post")
+    if design not in ("randomised", "controlled", "pre_post", "repeated_cross_section"):
+        raise AnalysisError(f"design={design!r}: expected randomised, controlled, pre_post or "
+                            "repeated_cross_section")
     out = {"rating": "", "attrition": np.nan, "overall_attrition": np.nan,
            "differential_attrition": np.nan, "reasons": []}
     reasons = out["reasons"]
+    if design == "repeated_cross_section":  # a quasi-experiment on the baseline samples
+        reasons.append(t("ev.cross_section", language))
+        design = "controlled"
     if design == "pre_post":
         out["rating"] = "not_applicable"
         reasons.append(t("ev.pre_post", language))
@@ -195,7 +200,7 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
         reasons.append(t("ev.adverse", language, studies=", ".join(adverse["study"].unique())))
         return out
     good = rows[significant & favourable & relevant]
-    controlled = good[good["design"].isin(["controlled", "randomised"])
+    controlled = good[good["design"].isin(["controlled", "randomised", "repeated_cross_section"])
                       & good["wwc_rating"].isin(WWC_RATINGS[:2])]
     k = int(controlled["study"].nunique())
     out["k_controlled"] = k
@@ -284,6 +289,10 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         reasons with "; ".
     """
     post = check_wave(study, post or later_waves(study)[0], role="post")
+    if effects is None and study.design == REPEATED_CROSS_SECTION:
+        # the clusters must stay apart: the standardised difference in differences (CR2)
+        did = cross_section_did(panel, study, post=post)
+        effects = did[did["comparison"] == did["comparison"].iloc[0]] if len(did) else did
     if effects is None:
         effects = site_effects(panel.assign(site="all"), as_one_site(study), post=post)
     equivalence = (baseline_equivalence(panel, study, post=post).set_index("scale")

@@ -648,6 +648,46 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "Summary figure {factor}: the pooled effect ({effect}) with its 95% "
                            "interval for {n} combinations of intervention and scale. The "
                            "numbers are in the table above."),
+    # repeated cross-sections (evaltools.analysis.effects.crosssection)
+    "caveat.repeated_cross_section": (
+        "Bij elke meting zijn andere mensen ondervraagd; de groepen (wijken) zijn niet door "
+        "loting ingedeeld. Het verschil in verschillen vergelijkt gemiddelden van wijken, niet "
+        "de verandering van personen, en klopt alleen als de wijken zonder interventie gelijk "
+        "waren opgeschoven en de samenstelling van de steekproeven niet veranderde.",
+        "Different people were surveyed at every wave, and the groups (neighbourhoods) were not "
+        "assigned by lot. The difference in differences compares neighbourhood means, not the "
+        "change of persons, and holds only if the neighbourhoods would have moved alike without "
+        "the intervention and the samples' make-up did not change."),
+    "ev.cross_section": (
+        "herhaalde dwarsdoorsnede (andere respondenten per meting): beoordeeld als "
+        "quasi-experiment, met gelijkwaardigheid van de steekproeven bij de voormeting",
+        "repeated cross-section (different respondents at each wave): rated as a "
+        "quasi-experiment, on the equivalence of the baseline samples"),
+    "sec.cross_section_counts": ("Opzet en respondenten per meting",
+                                 "Design and respondents per wave"),
+    "txt.cross_section_counts": (
+        "Herhaalde dwarsdoorsnede: bij elke meting is een nieuwe steekproef ondervraagd, dus "
+        "niemand is gevolgd; er zijn geen uitvallers, paren of individuele veranderingen. "
+        "Aantallen per {cluster}, groep en meting.",
+        "Repeated cross-section: a new sample was surveyed at each wave, so nobody was followed; "
+        "there are no dropouts, pairs or individual changes. Counts per {cluster}, group and "
+        "wave."),
+    "txt.no_attrition_cross_section": (
+        "Uitval is niet van toepassing: bij elke meting is een nieuwe steekproef ondervraagd.",
+        "Attrition does not apply: a new sample was surveyed at each wave."),
+    "txt.methods_cross_section": (
+        "Vergelijking: verschil in verschillen van de gemiddelden (kleinste kwadraten, y ~ "
+        "groep x meting) met clusterrobuuste standaardfouten per {cluster} (CR2, Bell & "
+        "McCaffrey 2002) en vrijheidsgraden volgens Satterthwaite (Pustejovsky & Tipton 2018), "
+        "zoals R clubSandwich; effectgrootte: het verschil gedeeld door de gepoolde "
+        "standaarddeviatie bij de voormeting, met Hedges' correctie.",
+        "Comparison: difference in differences of means (least squares, y ~ group x wave) with "
+        "cluster-robust standard errors by {cluster} (CR2, Bell & McCaffrey 2002) and "
+        "Satterthwaite degrees of freedom (Pustejovsky & Tipton 2018), as R clubSandwich; "
+        "effect size: the difference over the pooled baseline standard deviation, with "
+        "Hedges' correction."),
+    "es.short.hedges_g_did": ("g (ViV)", "g (DiD)"),
+    "col.cluster": ("Cluster", "Cluster"),
 }
 
 

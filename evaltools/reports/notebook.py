@@ -29,6 +29,7 @@ from evaltools.analysis.effects import (
     within_change,
 )
 from evaltools.analysis.effects.common import scale_info
+from evaltools.analysis.effects.crosssection import cluster_of
 from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
@@ -37,6 +38,7 @@ from evaltools.data.panel import attrition, load_panel, load_responses, particip
 from evaltools.data.store import Manifest
 from evaltools.instruments.reliability import reliability
 from evaltools.instruments.scoring import flag_inconsistent, scored_items
+from evaltools.reports.crosssection import counts_html, no_attrition_html
 from evaltools.reports.evidence_sections import evidence_html, show_site_synthesis
 from evaltools.reports.html import (
     Shown,
@@ -51,7 +53,7 @@ from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.plots import change_distribution, key_figure
 from evaltools.study.load import load_study
-from evaltools.study.model import TEMPLATES, Study
+from evaltools.study.model import TEMPLATES, UNPAIRED_TEMPLATES, Study
 
 __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 
@@ -204,6 +206,11 @@ class Report:
 
     def _completers(self) -> int:
         """Respondents measured (a scored scale) at the baseline and at this report's wave."""
+        if not self.study.paired:  # nobody is followed: everyone measured at either wave
+            at = self.panel[self.panel["wave"].isin([self.study.baseline.id, self.wave])]
+            scales = [s.id for i in self.study.instruments for s in i.scales
+                      if s.id in at.columns]
+            return int(at[scales].notna().any(axis=1).sum())
         flow = self._participant_flow()
         done = flow[(flow["site"] == "all") & (flow["stage"] == "completer")
                     & (flow["wave"] == self.wave)]
@@ -264,7 +271,10 @@ class Report:
                      f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>"))
 
     def flow(self):
-        """Participant flow per group (counts below the minimum cell size suppressed)."""
+        """Participant flow per group (counts below the minimum cell size suppressed); for a
+        repeated cross-section, respondents per cluster, group and wave instead."""
+        if not self.study.paired:
+            return counts_html(self)
         flow = self._participant_flow()
         flow = flow[flow["site"] == ("all" if self.site == "all" else self.site)]
         flow = flow[(flow["wave"].isna()) | (flow["wave"] == self.wave)
@@ -368,8 +378,9 @@ class Report:
         """Intervention versus comparison: difference in differences and ANCOVA."""
         if not self.study.has_comparison:
             return HTML("")
-        table = pd.concat([diff_in_diff(self.panel, self.study, post=self.wave),
-                           ancova(self.panel, self.study, post=self.wave)], ignore_index=True)
+        table = pd.concat([diff_in_diff(self.panel, self.study, post=self.wave)]
+                          + ([ancova(self.panel, self.study, post=self.wave)]
+                             if self.study.paired else []), ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])
         hide = [self.hidden(s) for s in table["scale"]]
         table.loc[hide, "note"] = "suppressed by disclosure control"
@@ -410,7 +421,10 @@ class Report:
                                                    self.tr("col.equivalence")], rows, self)
 
     def attrition(self):
-        """Dropouts compared with completers on their baseline scores."""
+        """Dropouts compared with completers on their baseline scores (not for a repeated
+        cross-section, which follows nobody)."""
+        if not self.study.paired:
+            return no_attrition_html(self)
         table = attrition(self.panel, self.study, wave=self.wave)
         table = table[table["group"] == "all"]
         k = self.study.min_cell_size
@@ -542,7 +556,9 @@ class Report:
         packages = ", ".join(f"{p} {version(p)}" for p in
                              ("pandas", "numpy", "scipy", "statsmodels", "pingouin"))
         parts = [self.tr("txt.methods_change")]
-        if self.study.has_comparison:
+        if not self.study.paired:
+            parts = [self.tr("txt.methods_cross_section", cluster=cluster_of(self.study))]
+        elif self.study.has_comparison:
             parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
         parts.append(self.tr("txt.methods_alpha"))
         parts.append(self.tr("txt.suppression", k=self.study.min_cell_size))
@@ -586,6 +602,10 @@ def check_parameters(study: Study, template: str, site: str, wave: str, language
     if TEMPLATES[template] and not study.has_comparison:
         raise ReportParameterError(f"template {template!r} needs a comparison group; study "
                                    f"{study.id!r} has design {study.design!r}")
+    if not study.paired and template not in UNPAIRED_TEMPLATES:
+        raise ReportParameterError(f"template {template!r} needs respondents followed across "
+                                   f"waves; study {study.id!r} is a repeated cross-section "
+                                   f"(allowed: {', '.join(UNPAIRED_TEMPLATES)})")
     sites = ["all", *(s.id for s in study.sites)]
     if site not in sites:
         bad("site", site, sites)

@@ -23,6 +23,8 @@ from evaltools.study.model import (
     REPORT_FORMAT_PACKAGES,
     REPORT_FORMATS,
     TEMPLATES,
+    UNPAIRED_DESIGNS,
+    UNPAIRED_TEMPLATES,
     AnalysisSpec,
     DataSpec,
     EvidenceSpec,
@@ -274,6 +276,10 @@ def _reports_section(c: _Checker, d: dict, ctx: dict) -> None:
             if TEMPLATES[spec["template"]] and not ctx.get("has_comparison", True):
                 c.add(at + ("template",), "this template compares groups, but the study has no "
                       "comparison group", found=spec["template"])
+            if d.get("design") in UNPAIRED_DESIGNS and spec["template"] not in UNPAIRED_TEMPLATES:
+                c.add(at + ("template",), "this template follows respondents across waves, but "
+                      "a repeated cross-section surveys different respondents at every wave",
+                      found=spec["template"], expected=allowed(list(UNPAIRED_TEMPLATES)))
         for j, w in enumerate(spec.get("waves", [])):
             c.ref(at + ("waves", j), w, follow, "wave to report on (not the baseline)")
         for j, s in enumerate(spec.get("sites", [])):

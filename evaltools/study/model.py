@@ -16,7 +16,7 @@ from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
            "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
-           "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
+           "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "UNPAIRED_TEMPLATES", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10
@@ -33,6 +33,9 @@ TEMPLATES: dict[str, bool] = {
     "site_overview": False,
     "site_synthesis": False,
 }
+
+#: The templates that apply to a repeated cross-section (no pairs, flow or reliable change).
+UNPAIRED_TEMPLATES = ("data_quality", "controlled")
 
 Design = Literal["pre_post", "controlled", "randomised", "repeated_cross_section"]
 #: Designs whose waves survey different respondents: nothing is paired across waves.

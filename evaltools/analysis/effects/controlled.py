@@ -28,7 +28,11 @@ from evaltools.analysis.effects.common import (
     too_small,
     z_interval,
 )
-from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
+from evaltools.analysis.effects.crosssection import (
+    REPEATED_CROSS_SECTION,
+    cross_section_did,
+    cross_section_equivalence,
+)
 
 __all__ = ["ancova", "diff_in_diff", "hedges_g_wwc", "morris_dppc2", "baseline_equivalence",
            "wwc_attrition", "COMPARISON_COLUMNS", "EQUIVALENCE_COLUMNS", "ATTRITION_COLUMNS",
@@ -346,8 +350,11 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
     Returns
     -------
     DataFrame
-        Columns :data:`EQUIVALENCE_COLUMNS`.
+        Columns :data:`EQUIVALENCE_COLUMNS`. A repeated cross-section compares the groups'
+        baseline samples (:func:`.crosssection.cross_section_equivalence`).
     """
+    if study.design == REPEATED_CROSS_SECTION:
+        return cross_section_equivalence(panel, study, scales=scales, post=post)
     rows = []
     for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
         t = both.loc[both["group"] == intervention, "pre"]

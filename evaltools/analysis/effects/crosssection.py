@@ -35,7 +35,8 @@ from evaltools.analysis.effects.common import (
 from evaltools.analysis.robust import RobustError, ols_cr2
 
 __all__ = ["cross_section_did", "cross_section_counts", "cluster_of", "CROSS_SECTION_COLUMNS",
-           "COUNT_COLUMNS", "REPEATED_CROSS_SECTION", "check_cluster"]
+           "COUNT_COLUMNS", "REPEATED_CROSS_SECTION", "check_cluster",
+           "cross_section_equivalence", "EQUIVALENCE_COLUMNS"]
 
 #: The design name in study.yml.
 REPEATED_CROSS_SECTION = "repeated_cross_section"
@@ -47,7 +48,7 @@ CROSS_SECTION_COLUMNS = [
     "n_comparison", "estimate", "se", "ci_low", "ci_high", "ci_level", "statistic", "df",
     "p_value", "effect_size", "effect_size_ci_low", "effect_size_ci_high", "effect_size_type",
     "note", "cluster", "n_clusters", "n_clusters_intervention", "n_clusters_comparison",
-    "vcov_type", "df_method"]
+    "vcov_type", "df_method", "caution"]
 
 #: Columns of :func:`cross_section_counts`.
 COUNT_COLUMNS = ["cluster", "cluster_value", "group", "wave", "n"]
@@ -178,7 +179,7 @@ def _did_cell(part: pd.DataFrame, study, scale: str, cluster: str, intervention:
                n_comparison=cells[2] + cells[3], ci_level=ci_level,
                effect_size_type="hedges_g_did", n_clusters=len(np.unique(labels)),
                n_clusters_intervention=k_t, n_clusters_comparison=k_c, vcov_type="CR2",
-               df_method="satterthwaite",
+               df_method="satterthwaite", caution="",
                note=too_small(min(cells), study))
     if out["note"]:
         return out
@@ -198,13 +199,68 @@ def _did_cell(part: pd.DataFrame, study, scale: str, cluster: str, intervention:
     sd = np.sqrt(((len(pre_t) - 1) * pre_t.var(ddof=1) + (len(pre_c) - 1) * pre_c.var(ddof=1))
                  / df_sd)
     j = hedges_j(df_sd) / sd if sd > 0 else np.nan
-    note = "" if min(k_t, k_c) >= FEW_CLUSTERS else (
+    caution = "" if min(k_t, k_c) >= FEW_CLUSTERS else (
         f"only {k_t} intervention and {k_c} comparison {cluster} cluster(s): the interval "
         "rests on very few clusters")
     return {**out, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
             "statistic": est / se, "df": df, "p_value": float(2 * stats.t.sf(abs(est / se), df)),
             "effect_size": est * j, "effect_size_ci_low": low * j,
-            "effect_size_ci_high": high * j, "note": note}
+            "effect_size_ci_high": high * j, "note": "", "caution": caution}
+
+
+#: Columns of :func:`cross_section_equivalence` (those of
+#: :data:`evaltools.analysis.effects.controlled.EQUIVALENCE_COLUMNS`).
+EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",
+                       "mean_intervention", "sd_intervention", "n_comparison",
+                       "mean_comparison", "sd_comparison", "effect_size", "effect_size_type",
+                       "equivalence", "note"]
+
+
+def cross_section_equivalence(panel: pd.DataFrame, study, *,
+                              scales: Sequence[str] | str | None = None,
+                              post: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """WWC-style baseline equivalence of the two groups' baseline samples, per scale.
+
+    In a repeated cross-section the analytic sample at baseline is everyone measured at the
+    baseline (nobody is followed): Hedges' g (WWC, ``omega = 1 - 3 / (4N - 9)``) of the
+    intervention minus the comparison group's baseline scores decides as in
+    :func:`evaltools.analysis.effects.baseline_equivalence`: ``|g| <= 0.05`` satisfied,
+    up to 0.25 ``adjustment_required`` (the difference in differences adjusts for it), else
+    ``not_satisfied``. One row per scale, post wave and comparison group (the baseline sample
+    is the same for every post wave).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EQUIVALENCE_COLUMNS`.
+    """
+    scales = check_scales(study, scales)
+    check_panel(panel, ["respondent_id", "site", "group", "wave", *scales], study)
+    posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
+                                                     else list(post))
+    intervention, comparisons = _arms(study)
+    base = panel[panel["wave"] == study.baseline.id]
+    rows = []
+    for scale in scales:
+        for wave in posts:
+            for comparison in comparisons:
+                t = base.loc[base["group"] == intervention, scale].dropna().to_numpy(float)
+                c = base.loc[base["group"] == comparison, scale].dropna().to_numpy(float)
+                note = too_small(min(len(t), len(c)), study)
+                g = np.nan
+                if not note:
+                    pooled = np.sqrt(((len(t) - 1) * t.var(ddof=1) + (len(c) - 1)
+                                      * c.var(ddof=1)) / (len(t) + len(c) - 2))
+                    n = len(t) + len(c)
+                    g = (1 - 3 / (4 * n - 9)) * (t.mean() - c.mean()) / pooled \
+                        if pooled > 0 else np.nan
+                verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
+                           "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
+                stats_t = (t.mean(), t.std(ddof=1)) if not note else (np.nan, np.nan)
+                stats_c = (c.mean(), c.std(ddof=1)) if not note else (np.nan, np.nan)
+                rows.append([scale, wave, intervention, comparison, len(t), *stats_t, len(c),
+                             *stats_c, g, "hedges_g_wwc", verdict, note])
+    return pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS)
 
 
 def cross_section_counts(panel: pd.DataFrame, study, *, cluster: str | None = None
