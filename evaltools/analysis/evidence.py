@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from evaltools.analysis.effects import baseline_equivalence, wwc_attrition
-from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.analysis.effects.common import (
     AnalysisError,
     check_wave,
@@ -40,6 +39,7 @@ from evaltools.analysis.effects.common import (
     paired,
     scale_info,
 )
+from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.analysis.synthesis import site_effects
 from evaltools.core.i18n import number, t
 from evaltools.study.model import Site

@@ -23,19 +23,28 @@ from evaltools.study.load import check_study, load_study
                 default="demo-study", required=False)
 @click.option("--seed", type=int, default=20240901, show_default=True,
               help="Random seed; the same seed gives byte-identical files.")
-@click.option("--sites", "n_sites", type=click.IntRange(1, 40), default=6, show_default=True,
-              help="Number of sites (focus areas).")
+@click.option("--sites", "n_sites", type=click.IntRange(1, 40), default=None,
+              help="Number of sites (focus areas)  [default: 6; 8 neighbourhoods with "
+                   "--design repeated_cross_section]")
 @click.option("--force", is_flag=True,
               help="Replace an earlier demo study in DIRECTORY (other folders are never touched).")
+@click.option("--design", type=click.Choice(["controlled", "repeated_cross_section"]),
+              default="controlled", show_default=True,
+              help="repeated_cross_section: a neighbourhood monitor, new respondents at every "
+                   "wave, whole neighbourhoods as intervention or comparison (default 8 sites).")
 @friendly
-def demo(directory: Path, seed: int, n_sites: int, force: bool) -> None:
+def demo(directory: Path, seed: int, n_sites: int, force: bool, design: str) -> None:
     """Generate the synthetic demo study in DIRECTORY (default: ./demo-study).
 
     The study has intervention and comparison groups, three waves (baseline, post, 6-month
     follow-up), wave files in CSV, Excel and SPSS with realistic mess, and the true effects in
     DIRECTORY/truth/ so that analyses can be checked against them.
     """
-    result = generate_demo_study(directory, seed=seed, force=force, n_sites=n_sites)
+    extra = {} if design == "controlled" else {"design": design}
+    if design != "controlled" and n_sites is None:
+        n_sites = 8
+    result = generate_demo_study(directory, seed=seed, force=force, n_sites=n_sites or 6,
+                                 **extra)
     key_note = _demo_key(directory)
     sim = result.simulation
     n_people = len(sim.participants)

@@ -688,6 +688,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Hedges' correction."),
     "es.short.hedges_g_did": ("g (ViV)", "g (DiD)"),
     "col.cluster": ("Cluster", "Cluster"),
+    "txt.summary_intro_cross_section": (
+        "Deze rapportage beschrijft {intervention} in {place}, van {pre} tot {post}, bij {n} "
+        "ondervraagden (bij elke meting andere mensen).",
+        "This report describes {intervention} in {place}, from {pre} to {post}, for {n} "
+        "respondents (different people at each wave)."),
 }
 
 

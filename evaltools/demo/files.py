@@ -35,6 +35,11 @@ import pyreadstat
 
 from evaltools.core.errors import OutputLocationError
 from evaltools.core.version import __version__
+from evaltools.demo.crosssection import (
+    CROSS_SECTION_DESIGN,
+    CROSS_SECTION_SETTINGS,
+    as_cross_section,
+)
 from evaltools.demo.layout import FILE_COLUMNS, FOLLOW_UP_RENAMES, GENERATOR, SITE_FORMATS
 from evaltools.demo.simulate import (
     DEMO_WAVES,
@@ -84,6 +89,8 @@ def generate_demo_study(folder: str | Path, seed: int = SimulationSettings.seed,
         Replace an earlier generated demo study in ``folder``.
     **overrides
         Further :class:`~evaltools.demo.SimulationSettings` fields (``n_sites``, ``size``...).
+        ``design="repeated_cross_section"`` writes a neighbourhood monitor instead: different
+        respondents at every wave (:mod:`evaltools.demo.crosssection`).
 
     Returns
     -------
@@ -112,7 +119,13 @@ def generate_demo_study(folder: str | Path, seed: int = SimulationSettings.seed,
                 f"{folder} holds {len(foreign)} file(s) that evaltools demo did not write "
                 f"({shown}); --force replaces only a demo study as generated. Move those "
                 "files elsewhere, or choose a new folder name.")
+    cross = overrides.get("design") == CROSS_SECTION_DESIGN
+    if cross:
+        overrides = {**CROSS_SECTION_SETTINGS,
+                     **{k: v for k, v in overrides.items() if k != "design"}}
     sim = simulate_study(SimulationSettings(seed=seed), **overrides)
+    if cross:
+        sim = as_cross_section(sim)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:

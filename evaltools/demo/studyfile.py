@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from evaltools.demo.crosssection import is_cross_section
 from evaltools.demo.layout import FILE_COLUMNS, FOLLOW_UP_RENAMES
 from evaltools.demo.simulate import DEMO_WAVES, GROUPS, SimulatedStudy
 
@@ -125,7 +126,28 @@ def render_study_yaml(sim: SimulatedStudy) -> str:
         "    - {template: site_synthesis, per: study}",
         "",
     ]
+    if is_cross_section(sim):
+        lines = _cross_section_lines(lines)
     return "\n".join(lines)
+
+
+def _cross_section_lines(lines: list[str]) -> list[str]:
+    """A neighbourhood monitor's study.yml: each wave a new sample, whole neighbourhoods in
+    the intervention or the comparison group, standard errors clustered by neighbourhood."""
+    at = lines.index("reports:")
+    return lines[:at] + [
+        "# A repeated cross-section: every wave surveys new residents, so nobody is followed;",
+        "# the sites are neighbourhoods, each in the intervention or the comparison group.",
+        "analysis:",
+        "  cluster: site               # CR2 standard errors clustered by neighbourhood",
+        "",
+        "reports:",
+        "  language: nl                # nl (default) or en",
+        "  produce:",
+        "    - {template: data_quality, per: study}",
+        "    - {template: controlled, per: study}",
+        "",
+    ]
 
 
 def render_readme(sim: SimulatedStudy) -> str:

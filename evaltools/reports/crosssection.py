@@ -53,7 +53,8 @@ def counts_html(report) -> HTML:
     table = table_html(t("sec.cross_section_counts", lang),
                        [t("col.cluster", lang), t("col.group", lang),
                         *(report.wave_label(w) for w in waves)], rows, report)
-    note = t("txt.cross_section_counts", lang, cluster=cluster)
+    name = t("col.site", lang).lower() if cluster == "site" else cluster
+    note = t("txt.cross_section_counts", lang, cluster=name)
     return HTML(table.data + f"<p class='small'>{escape(note)}</p>")
 
 

@@ -230,7 +230,9 @@ class Report:
             self.headline = self.tr(f"txt.headline_{kind}", n_fav=n_fav, n=len(shown))
             if n_unfav:
                 self.headline += "; " + self.tr("txt.headline_unfavourable", k=n_unfav)
-        intro = self.tr("txt.summary_intro", intervention=self.study.intervention,
+        intro = self.tr("txt.summary_intro" if self.study.paired
+                        else "txt.summary_intro_cross_section",
+                        intervention=self.study.intervention,
                         place=self.place(), pre=self.wave_label(self.study.baseline.id),
                         post=self.wave_label(self.wave),
                         n=count_text(self._completers(), self))
@@ -557,7 +559,9 @@ class Report:
                              ("pandas", "numpy", "scipy", "statsmodels", "pingouin"))
         parts = [self.tr("txt.methods_change")]
         if not self.study.paired:
-            parts = [self.tr("txt.methods_cross_section", cluster=cluster_of(self.study))]
+            cluster = cluster_of(self.study)
+            parts = [self.tr("txt.methods_cross_section", cluster=self.tr("col.site").lower()
+                             if cluster == "site" else cluster)]
         elif self.study.has_comparison:
             parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
         parts.append(self.tr("txt.methods_alpha"))

@@ -16,7 +16,8 @@ from evaltools.instruments.model import Instrument
 
 __all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
            "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
-           "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "UNPAIRED_TEMPLATES", "TEMPLATES", "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
+           "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "UNPAIRED_TEMPLATES", "TEMPLATES",
+           "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
 
 STUDY_FILE = "study.yml"
 DEFAULT_MIN_CELL_SIZE = 10

@@ -14,7 +14,6 @@ from evaltools.analysis.effects.change import (
 )
 from evaltools.analysis.effects.clustering import cluster_icc
 from evaltools.analysis.effects.common import AnalysisError
-from evaltools.analysis.effects.crosssection import cross_section_counts, cross_section_did
 from evaltools.analysis.effects.controlled import (
     ancova,
     baseline_equivalence,
@@ -23,6 +22,7 @@ from evaltools.analysis.effects.controlled import (
     morris_dppc2,
     wwc_attrition,
 )
+from evaltools.analysis.effects.crosssection import cross_section_counts, cross_section_did
 from evaltools.analysis.effects.missing import multiple_imputation, rubin_pool, sensitivity
 from evaltools.analysis.effects.mixed import cluster_robust, mixed_model
 from evaltools.analysis.effects.multiplicity import adjust_by_domain, adjust_pvalues
