@@ -169,3 +169,17 @@ def test_mixed_model_has_cluster_and_cluster_wave_effects_as_lmertest(awards, re
     with pytest.raises(AnalysisError, match="measures each respondent once"):
         mixed_model(panel.assign(months=0.0), study, scales="brs", time="months",
                     random_slope=True)
+
+
+def test_swapping_the_groups_flips_the_sign_and_keeps_the_se(awards) -> None:
+    study, panel, _ = awards
+    swapped = panel.assign(group=panel["group"].map({"interventie": "controle",
+                                                     "controle": "interventie"}))
+    a = cross_section_did(panel, study, post="y2002").iloc[0]
+    b = cross_section_did(swapped, study, post="y2002").iloc[0]
+    np.testing.assert_allclose(b["estimate"], -a["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(b["se"], a["se"], rtol=1e-10)
+    np.testing.assert_allclose(b["df"], a["df"], rtol=1e-10)
+    rescaled = cross_section_did(panel.assign(brs=10 + 3 * panel["brs"]), study,
+                                 post="y2002").iloc[0]
+    np.testing.assert_allclose(rescaled["effect_size"], a["effect_size"], rtol=1e-10)
