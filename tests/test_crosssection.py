@@ -183,3 +183,23 @@ def test_swapping_the_groups_flips_the_sign_and_keeps_the_se(awards) -> None:
     rescaled = cross_section_did(panel.assign(brs=10 + 3 * panel["brs"]), study,
                                  post="y2002").iloc[0]
     np.testing.assert_allclose(rescaled["effect_size"], a["effect_size"], rtol=1e-10)
+
+
+def test_panel_design_with_single_observations_keeps_the_site_term_as_lme4(tmp_path: Path,
+                                                                          awards, ref) -> None:
+    """A controlled (panel) design whose respondents each have one observation: the
+    respondent term is dropped with a note, the site intercept stays (lmerTest values)."""
+    study = load_study(write_study(tmp_path, design="controlled"))
+    _, panel, d = awards
+    panel = panel.assign(brs=d["attempted"].astype(float).to_numpy(),
+                         site=d["school_id"].astype(str).to_numpy())
+    table = mixed_model(panel, study, scales="brs", site_effect=True).set_index("term")
+    r = ref["lmm_school"]
+    for wave, term in (("y2001", "w1:treated"), ("y2002", "w2:treated")):
+        row, k = table.loc[f"intervention x {wave}"], r["terms"].index(term)
+        np.testing.assert_allclose(row["estimate"], r["estimate"][k], rtol=1e-5)
+        np.testing.assert_allclose(row["se"], r["se"][k], rtol=1e-5)
+        np.testing.assert_allclose(row["df"], r["df"][k], rtol=1e-4)
+        assert "every group has one observation" in row["note"]
+    vc = dict(zip(r["vc_grp"], r["vc_vcov"], strict=True))
+    np.testing.assert_allclose(table.loc["var_site", "estimate"], vc["school_id"], rtol=1e-5)
