@@ -22,6 +22,7 @@ from evaltools.analysis.effects import (
 )
 from evaltools.analysis.effects.controlled import COMPARISON_COLUMNS
 from evaltools.analysis.effects.crosssection import CROSS_SECTION_COLUMNS
+from evaltools.reports.crosssection import suppressed_counts
 from evaltools.study import check_study, load_study
 
 REF = Path(__file__).parent / "reference"
@@ -203,3 +204,15 @@ def test_panel_design_with_single_observations_keeps_the_site_term_as_lme4(tmp_p
         assert "every group has one observation" in row["note"]
     vc = dict(zip(r["vc_grp"], r["vc_vcov"], strict=True))
     np.testing.assert_allclose(table.loc["var_site", "estimate"], vc["school_id"], rtol=1e-5)
+
+
+def test_cluster_counts_are_suppressed_with_their_complement() -> None:
+    """A small neighbourhood is hidden, and so is the next smallest, so that the total minus
+    the shown neighbourhoods never reveals it."""
+    counts = pd.DataFrame({"cluster": "site", "cluster_value": ["a", "b", "c", "all"],
+                           "group": "g", "wave": "t0", "n": [3, 40, 25, 68]})
+    out = suppressed_counts(counts, 10).set_index("cluster_value")
+    assert out["suppressed"].to_dict() == {"a": True, "b": False, "c": True, "all": False}
+    assert out["n"].isna().sum() == 2 and out.loc["all", "n"] == 68
+    tiny = suppressed_counts(counts.assign(n=[3, 2, 1, 6]), 10).set_index("cluster_value")
+    assert tiny["suppressed"].all()

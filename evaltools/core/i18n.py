@@ -688,6 +688,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Hedges' correction."),
     "es.short.hedges_g_did": ("g (ViV)", "g (DiD)"),
     "col.cluster": ("Cluster", "Cluster"),
+    "txt.few_clusters": ("Let op: een groep telt maar {k} clusters ({cluster}); de "
+                         "onzekerheidsmarges rusten dan op heel weinig clusters.",
+                         "Note: a group has only {k} clusters ({cluster}); the intervals then "
+                         "rest on very few clusters."),
     "txt.summary_intro_cross_section": (
         "Deze rapportage beschrijft {intervention} in {place}, van {pre} tot {post}, bij {n} "
         "ondervraagden (bij elke meting andere mensen).",

@@ -12,7 +12,11 @@ import pandas as pd
 from IPython.display import HTML
 
 from evaltools.analysis.disclosure import complementary
-from evaltools.analysis.effects.crosssection import cluster_of, cross_section_counts
+from evaltools.analysis.effects.crosssection import (
+    FEW_CLUSTERS,
+    cluster_of,
+    cross_section_counts,
+)
 from evaltools.core.i18n import t
 from evaltools.reports.html import count_text, escape, table_html
 
@@ -55,6 +59,10 @@ def counts_html(report) -> HTML:
                         *(report.wave_label(w) for w in waves)], rows, report)
     name = t("col.site", lang).lower() if cluster == "site" else cluster
     note = t("txt.cross_section_counts", lang, cluster=name)
+    per_group = counts[counts["cluster_value"] != "all"].groupby("group")["cluster_value"]
+    fewest = int(per_group.nunique().min()) if len(counts) else 0
+    if fewest < FEW_CLUSTERS:
+        note += " " + t("txt.few_clusters", lang, k=fewest, cluster=name)
     return HTML(table.data + f"<p class='small'>{escape(note)}</p>")
 
 
