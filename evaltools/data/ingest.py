@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.core.errors import Problem
+from evaltools.data.codes import map_item_values
+from evaltools.data.platforms import file_format, read_platform
 from evaltools.data.pseudonym import load_key, pseudonymise
 from evaltools.data.readers import read_table
 from evaltools.data.redact import redact_problems
@@ -181,7 +183,15 @@ def _check_file(study: Study, path: Path, wave, site, sheet):
                                      encoding=study.data.csv_encoding, sheet=sheet)
         if table is None:
             return None, problems
+        table, _, left_out = read_platform(table, file_format(study, path)[0], study, display)
+        problems += left_out
+        if table is None:
+            return None, problems
+        table, coded = map_item_values(table, study, display, wave=wave)
+        problems += coded
         frame, more = validate_table(table, study, display, wave=wave, site=site)
+        if any(p.severity == "error" for p in coded):
+            frame = None
         if frame is not None and frame.empty:
             more = more + [Problem(display, f"column {study.data.respondent_id}", "no row has "
                                    "a usable respondent id; the file is refused",

@@ -30,6 +30,7 @@ from evaltools.study.model import (
     EvidenceSpec,
     FileRule,
     Group,
+    ItemValues,
     ReportSpec,
     Site,
     Study,
@@ -204,6 +205,7 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
         if column in protected:
             c.add(("data", "identifiers", index), f"this column is also {protected[column]}; "
                   "identifier columns are dropped on ingest", found=column)
+    _check_values(c, data.get("values") or {}, ctx.get("instruments"))
     overlap = _raw_dir_overlap(ctx["folder"], data["raw_dir"])
     if overlap:
         c.add(("data", "raw_dir"), f"the raw data folder overlaps {overlap}; evaltools writes "
@@ -212,6 +214,43 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
     elif not (ctx["folder"] / data["raw_dir"]).is_dir():
         c.add(("data", "raw_dir"), "folder does not exist (yet); no wave files can be read",
               found=data["raw_dir"], severity="warning")
+
+
+def _check_values(c: _Checker, values: dict, instruments: list[Instrument] | None) -> None:
+    """``data.values``: keys are instrument or item ids; coded values lie on the item's scale."""
+    if instruments is None:
+        return
+    by_key = {inst.id: list(inst.items) for inst in instruments}
+    by_key.update({item.id: [item] for inst in instruments for item in inst.items})
+    scale_of = {item.id: inst.response_scales[item.response_scale]
+                for inst in instruments for item in inst.items}
+    for key, spec in values.items():
+        if not c.ref(("data", "values", key), key, list(by_key), "instrument or item"):
+            continue
+        for code, value in (spec.get("codes") or {}).items():
+            bad = [item.id for item in by_key[key] if value not in
+                   (*scale_of[item.id].values, *scale_of[item.id].missing)]
+            if bad:
+                rs = scale_of[bad[0]]
+                c.add(("data", "values", key, "codes", code), f"value is not an answer of item "
+                      f"{bad[0]!r}", found=value, expected=f"one of {list(rs.values)}" + (
+                          f" or missing code {list(rs.missing)}" if rs.missing else ""))
+
+
+def _item_values(values: dict, instruments: list[Instrument]) -> dict[str, ItemValues]:
+    """``data.values`` per item id: an item's own entry replaces its instrument's."""
+    out: dict[str, ItemValues] = {}
+    for level in ("instrument", "item"):
+        for inst in instruments:
+            for item in inst.items:
+                key = inst.id if level == "instrument" else item.id
+                if key in values and (level == "item" or item.id not in values):
+                    spec = values[key]
+                    out[item.id] = ItemValues(
+                        shift=spec.get("shift", 0), labels=bool(spec.get("labels", False)),
+                        codes={str(k).strip(): float(v)
+                               for k, v in (spec.get("codes") or {}).items()}, entry=key)
+    return out
 
 
 def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
@@ -344,6 +383,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
             csv_decimal=csv.get("decimal", ","),
             csv_encoding=csv.get("encoding", "auto"),
             duplicates=data.get("duplicates", "keep_last"),
+            values=_item_values(data.get("values") or {}, ctx["instruments"]),
         ),
         subgroups=tuple(Subgroup(s["column"], LocalText.parse(s.get("label"), s["column"]),
                                  tuple(s["values"]) if "values" in s else None)

@@ -14,7 +14,8 @@ from evaltools.core.errors import OutputLocationError, Problem
 from evaltools.core.text import Language, LocalText
 from evaltools.instruments.model import Instrument
 
-__all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "Subgroup", "ReportSpec",
+__all__ = ["Study", "Wave", "Site", "Group", "DataSpec", "FileRule", "ItemValues", "Subgroup",
+           "ReportSpec", "FILE_FORMATS",
            "EvidenceSpec", "AnalysisSpec", "PRIMARY_DEFAULT", "STUDY_FILE",
            "DEFAULT_MIN_CELL_SIZE", "UNPAIRED_DESIGNS", "UNPAIRED_TEMPLATES", "TEMPLATES",
            "REPORT_FORMATS", "REPORT_FORMAT_PACKAGES"]
@@ -74,14 +75,37 @@ class Group:
     label: LocalText
 
 
+#: How wave files may be exported: a plain table, or a survey platform's own export.
+FILE_FORMATS = ("table", "qualtrics", "limesurvey")
+
+
 @dataclass(frozen=True)
 class FileRule:
-    """Which raw files to read (a glob under ``raw_dir``) and what they hold."""
+    """Which raw files to read (a glob under ``raw_dir``) and what they hold.
+
+    ``format`` says how they were exported (:data:`FILE_FORMATS`): ``qualtrics`` and
+    ``limesurvey`` files are read as the platform delivers them
+    (:mod:`evaltools.data.platforms`).
+    """
 
     pattern: str
     wave: str | None = None
     site: str | None = None
     sheet: str | int | None = None
+    format: str = "table"
+
+
+@dataclass(frozen=True)
+class ItemValues:
+    """How a file codes one item's answers (``data.values``): ``codes`` maps a code or an
+    answer text (matched without regard to case) to the item value, ``labels`` accepts the
+    instrument's own answer texts in Dutch or English, ``shift`` is added to every other
+    number; ``entry`` is the ``data.values`` key it came from (an instrument or item id)."""
+
+    shift: int = 0
+    codes: dict[str, float] = field(default_factory=dict)
+    labels: bool = False
+    entry: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,8 @@ class DataSpec:
     csv_decimal: str = ","
     csv_encoding: str = "auto"
     duplicates: Literal["keep_last", "keep_first", "error"] = "keep_last"
+    #: per item id: how the files code its answers (``data.values``, resolved per item)
+    values: dict[str, ItemValues] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
