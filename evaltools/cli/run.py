@@ -14,6 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from evaltools.cli.common import EPILOG, EXIT_FAILED, EXIT_OK, friendly
 from evaltools.pipeline.run import run_study
+from evaltools.study.defaults import describe_reports
+from evaltools.study.load import load_study
 
 __all__ = ["run"]
 
@@ -67,8 +69,10 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
             bar.advance()
 
         click.echo(f"run {study}:")
+        loaded = load_study(study)  # read once, passed on to the run
+        click.echo(f"  {describe_reports(loaded)}")
         with bar:
-            result = run_study(study, jobs=jobs, force=force, dry_run=dry_run,
+            result = run_study(loaded, jobs=jobs, force=force, dry_run=dry_run,
                                only=list(only), reports_dir=reports_dir,
                                fresh_kernels=fresh_kernels, executor=executor,
                                scheduler=scheduler, register=register,

@@ -18,6 +18,7 @@ from evaltools.core.text import LocalText
 from evaltools.core.yamlio import PathKey, YamlDocument, format_path
 from evaltools.instruments.library import find_instruments
 from evaltools.instruments.model import Instrument
+from evaltools.study.defaults import default_report_specs
 from evaltools.study.model import (
     DEFAULT_MIN_CELL_SIZE,
     REPORT_FORMAT_PACKAGES,
@@ -354,6 +355,10 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
                        else "site")
         reports.append(ReportSpec(spec["template"], per, tuple(spec.get("waves", follow)),
                                   tuple(spec.get("sites", ctx["site_ids"]))))
+    reports_default = "produce" not in (d.get("reports") or {})
+    if reports_default:
+        reports = list(default_report_specs(d["design"], ctx["has_comparison"],
+                                            ctx["site_ids"], follow))
     return Study(
         folder=ctx["folder"],
         id=d["id"],
@@ -394,6 +399,7 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
                   .expanduser()) if "key_file" in (d.get("pseudonymisation") or {}) else None,
         language=(d.get("reports") or {}).get("language", "nl"),
         reports=tuple(reports),
+        reports_default=reports_default,
         report_formats=tuple(f for f in REPORT_FORMATS
                              if f == "html" or f in (d.get("reports") or {}).get("formats", [])),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),

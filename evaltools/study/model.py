@@ -210,6 +210,8 @@ class Study:
     planning: dict | None = field(default=None, compare=False)
     #: formats every report is written in (``reports.formats``); ``html`` always
     report_formats: tuple[str, ...] = ("html",)
+    #: whether ``reports`` is the design's default set (``reports.produce`` absent)
+    reports_default: bool = False
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
