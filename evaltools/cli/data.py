@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from evaltools.cli.common import EPILOG, EXIT_FAILED, EXIT_OK, friendly, print_problems
-from evaltools.core.errors import format_value, problems_frame
+from evaltools.core.errors import problems_frame
 from evaltools.data.ingest import check_data
 from evaltools.data.ingest import ingest as run_ingest
+from evaltools.data.problems import group_problems, write_check_table
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
 from evaltools.study.load import check_study, load_study
@@ -80,20 +81,27 @@ def validate(study: Path, with_data: bool, as_json: bool) -> None:
     alone exit 0.
     """
     result, problems = check_study(study)
+    table = None
     if with_data and result is not None:
         checked = check_data(result)
+        data_problems = checked.problems + [p for o in checked.outcomes for p in o.problems]
+        table = _write_check_table(result, data_problems)
         if not as_json:
             _print_definition_ok(study, result, problems)
             _print_outcomes(checked, verb="checked")
+            if table:
+                click.echo(f"full problem table: {table} (.html beside it, grouped by column "
+                           "and rule)")
             sys.exit(EXIT_OK if checked.ok else EXIT_FAILED)
-        problems = problems + checked.problems + [p for o in checked.outcomes
-                                                  for p in o.problems]
+        problems = problems + data_problems
         if not checked.ok:
             result = None
     if as_json:
         frame = problems_frame(problems)
         records = json.loads(frame.to_json(orient="records"))
-        click.echo(json.dumps({"valid": result is not None, "problems": records}, indent=2,
+        groups = json.loads(group_problems(problems).to_json(orient="records"))
+        click.echo(json.dumps({"valid": result is not None, "problems": records,
+                               "groups": groups, "table": table}, indent=2,
                               ensure_ascii=False))
     elif result is None:
         n = sum(p.severity == "error" for p in problems)
@@ -102,6 +110,32 @@ def validate(study: Path, with_data: bool, as_json: bool) -> None:
     else:
         _print_definition_ok(study, result, problems)
     sys.exit(EXIT_OK if result is not None else EXIT_FAILED)
+
+
+def _write_check_table(study, problems: list) -> str | None:
+    """The full problem table of ``validate --data`` in the study's store (None: no problems,
+    or the store cannot be written; the summary still shows the problems)."""
+    if not problems:
+        return None
+    try:
+        return write_check_table(study.store_dir, problems)[0]
+    except OSError as exc:
+        click.echo(f"  (the full problem table could not be written: {exc.strerror}; use "
+                   "--json for every problem)", err=True)
+        return None
+
+
+def _group_line(g) -> str:
+    """One grouped problem for the terminal: a single row as its location, else a count."""
+    where = f"column {g.column}" if g.column else "(file)"
+    if g.count == 1 and g.rows and "," not in g.rows:
+        where = f"row {g.rows}, {where}" if g.column else f"row {g.rows}"
+    elif g.rows:
+        where += f", {g.count} rows ({g.rows})"
+    elif g.count > 1:
+        where += f", {g.count} rows"
+    return f"      {g.severity}: {where}: {g.message}" + (f"; found {g.found}" if g.found
+                                                        else "")
 
 
 def _print_definition_ok(study: Path, result, problems: list) -> None:
@@ -113,6 +147,8 @@ def _print_definition_ok(study: Path, result, problems: list) -> None:
     if problems:
         print_problems(f"{len(problems)} warning(s):", problems)
 
+
+_SHOWN = 6  # grouped problems listed per file; the full table has every one
 
 _STATUS_COLOUR = {"accepted": "green", "checked": "green", "unchanged": None,
                   "quarantined": "red", "duplicate": "yellow", "removed": "yellow"}
@@ -130,12 +166,12 @@ def _print_outcomes(result, verb: str) -> None:
         if o.errors or o.warnings:
             line += f", {o.errors} errors, {o.warnings} warnings"
         click.echo(click.style(line, fg=_STATUS_COLOUR.get(status)))
-        shown = sorted(o.problems, key=lambda p: p.severity != "error")
-        for p in shown[:3]:
-            click.echo(f"      {p.severity}: {p.location}: {p.message}"
-                       + (f"; found {format_value(p.found)}" if p.found is not None else ""))
-        if len(shown) > 3:
-            click.echo(f"      ... {len(shown) - 3} more")
+        groups = group_problems(o.problems)  # errors first; one line per column and rule
+        for g in groups.head(_SHOWN).itertuples(index=False):
+            click.echo(_group_line(g))
+        if len(groups) > _SHOWN:
+            click.echo(f"      ... {len(groups) - _SHOWN} more kinds of problem "
+                       f"({int(groups['count'].iloc[_SHOWN:].sum())} rows)")
         if o.report:
             click.echo(f"      full table: {o.report} (.html beside it)")
     counts = {}

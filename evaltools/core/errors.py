@@ -8,6 +8,7 @@ The command line prints the summary and exits with :attr:`EvaltoolsError.exit_co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -145,11 +146,26 @@ class ProblemsError(EvaltoolsError):
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Order problems by file, then line (unknown lines last), then location."""
+    """Order problems by file, then line (unknown lines last), then location, with the
+    numbers in a location compared as numbers (row 2 before row 10).
+
+    Examples
+    --------
+    >>> [p.location for p in sort_problems([Problem("a", f"row {r}, column x", "m")
+    ...                                     for r in (10, 2, 1)])]
+    ['row 1, column x', 'row 2, column x', 'row 10, column x']
+    """
     return sorted(
         problems,
-        key=lambda p: (p.file, p.line if p.line is not None else 10**9, p.location, p.message),
+        key=lambda p: (p.file, p.line if p.line is not None else 10**9,
+                       _numbers_as_numbers(p.location), p.location, p.message),
     )
+
+
+def _numbers_as_numbers(text: str) -> tuple:
+    """A sort key in which runs of digits compare as numbers."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", text or "") if part)
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:

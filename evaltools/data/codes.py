@@ -173,7 +173,8 @@ def _bad_cells(display: str, column: str, item: str, raw: pd.Series, bad: np.nda
     for value in pd.unique(cells[bad])[:_LISTED]:
         hits = rows[bad & (cells == value).fillna(False).to_numpy()]
         where = f"row {hits[0]}, column {column}" + (
-            f" (and {len(hits) - 1} more rows)" if len(hits) > 1 else "")
+            f" (and {len(hits) - 1} more row{'s' if len(hits) > 2 else ''})"
+            if len(hits) > 1 else "")
         problems.append(Problem(display, where, f"answer not among the declared codes of item "
                                 f"{item}", found=value, expected=" or ".join(accepted)))
     more = len(pd.unique(cells[bad])) - _LISTED
