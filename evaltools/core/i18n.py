@@ -320,6 +320,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "\"pairwise\"); n is the smallest number of respondents who answered a pair of items."),
     "txt.alpha_use": ("Alfa en omega uit {use} gegevens (zie verantwoording).",
                       "Alpha and omega from {use} data (see the methods appendix)."),
+    # linkage check (evaltools.data.linkage)
+    "sec.linkage": ("Koppeling van deelnemers tussen metingen",
+                    "Linkage of respondents between waves"),
+    "col.pairs": ("Gekoppelde deelnemers", "Linked respondents"),
+    "col.r_prepost": ("Correlatie voor-na (r)", "Pre-post correlation (r)"),
+    "txt.linkage_ok": (
+        "De scores van dezelfde deelnemers hangen tussen de metingen samen zoals te verwachten "
+        "is; niets wijst op verkeerd gekoppelde deelnemers.",
+        "The scores of the same respondents correlate between waves as expected; nothing "
+        "suggests respondents were linked wrongly."),
+    "txt.linkage_warn": (
+        "Let op: de voor-nacorrelaties van alle schalen liggen dicht bij nul. Mogelijk zijn "
+        "deelnemers tussen de metingen verkeerd gekoppeld (hernummerde of hergebruikte "
+        "nummers, de verkeerde kolom als deelnemernummer, een andere sleutel). Controleer dit "
+        "voordat u de resultaten gebruikt.",
+        "Note: the pre-post correlations of all scales are near zero. Respondents may have been "
+        "linked wrongly between waves (renumbered or reused ids, the wrong column as the id, "
+        "another key). Check this before using the results."),
     "sec.site_icc": ("Samenhang binnen locaties (voormeting)",
                      "Clustering within sites (baseline)"),
     "col.sites": ("Locaties", "Sites"),

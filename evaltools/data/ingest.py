@@ -16,6 +16,7 @@ import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.data.codes import map_item_values
+from evaltools.data.linkage import linkage_from_answers
 from evaltools.data.platforms import file_format, read_platform
 from evaltools.data.pseudonym import load_key, pseudonymise
 from evaltools.data.readers import read_table
@@ -222,11 +223,13 @@ def check_data(study: Study | str | Path) -> IngestResult:
     """
     study = study if isinstance(study, Study) else load_study(study)
     files, problems = discover_files(study)
-    outcomes = []
+    outcomes, frames = [], []
     for path, wave, site, sheet in files:
         frame, file_problems = _check_one(study, path, wave, site, sheet)
         outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
                                     0 if frame is None else len(frame), file_problems))
+        frames.append(frame)
+    problems += linkage_from_answers(frames, study)[1]  # ids linked wrongly between waves?
     return IngestResult(study, outcomes, problems)
 
 

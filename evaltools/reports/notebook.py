@@ -34,6 +34,7 @@ from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdic
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
 from evaltools.core.version import __version__
+from evaltools.data.linkage import linkage_check, prepost_correlations
 from evaltools.data.panel import attrition, load_panel, load_responses, participant_flow
 from evaltools.data.store import Manifest
 from evaltools.instruments.reliability import reliability
@@ -510,6 +511,26 @@ class Report:
             [[self.wave_label(r.wave), self.scale_label(r.scale), self.tr("suppressed")
               if r.suppressed else percent(r.inconsistent, self.language, 1)]
              for r in share.itertuples()], self, level=3))
+        if self.template == "data_quality":
+            display(self._linkage())
+
+    def _linkage(self):
+        """Pre-post correlation per scale and wave; a warning when all are near zero
+        (respondents linked wrongly between waves, :mod:`evaltools.data.linkage`)."""
+        table = prepost_correlations(self.panel, self.study)
+        k = self.study.min_cell_size
+        table = table.assign(suppressed=table["n_pairs"] < k)
+        self.keep("prepost_correlations", table)  # n_pairs < k: blanked on the way out
+        rows = [[self.scale_label(r.scale), self.wave_label(r.wave),
+                 count_text(r.n_pairs if not r.suppressed else None, self),
+                 "–" if r.suppressed or np.isnan(r.r) else self.num(r.r)]
+                for r in table.itertuples()]
+        note = self.tr("txt.linkage_warn") if linkage_check(table) else self.tr(
+            "txt.linkage_ok")
+        return HTML(table_html(self.tr("sec.linkage"), [
+            self.tr("col.scale"), self.tr("col.wave"), self.tr("col.pairs"),
+            self.tr("col.r_prepost")], rows, self, level=3).data
+            + f"<p class='small'>{escape(note)}</p>")
 
     def site_overview(self):
         """Each site's difference in differences (or change), side by side."""
