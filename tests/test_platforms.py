@@ -200,3 +200,14 @@ def test_data_values_are_resolved_per_item() -> None:
     assert study.data.values["apgar_2"].codes["A3"] == 2
     assert study.data.files[0].format == "limesurvey"
     assert np.isclose(study.data.values["brs_6"].shift, 0)
+
+
+def test_an_item_entry_replaces_its_instruments_entry(tmp_path: Path) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLES / "limesurvey", folder)
+    spec = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
+    spec["data"]["values"]["brs_2"] = {"shift": 1}
+    (folder / "study.yml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
+    values = load_study(folder).data.values
+    assert values["brs_2"].codes == {} and values["brs_2"].shift == 1
+    assert values["brs_2"].entry == "brs_2" and values["brs_3"].codes["A5"] == 5

@@ -69,3 +69,13 @@ def test_validate_data_groups_and_points_to_the_full_table(tmp_path: Path) -> No
     rows = [int(p["location"].split(",")[0].split()[1]) for p in out["problems"]
             if p["location"].startswith("row ")]
     assert rows == sorted(rows)
+
+
+def test_a_files_problem_page_leads_with_the_grouped_table(tmp_path: Path) -> None:
+    from evaltools.data.store import write_problem_tables
+
+    store = tmp_path / "store"
+    write_problem_tables(store, "t0", "t0.csv", _cells([12, 3, 101]))
+    page = (tmp_path / "store" / "validation" / "t0" / "t0.csv.problems.html").read_text("utf-8")
+    assert page.index("By column and rule") < page.index("Every problem")
+    assert "<td>3, 12, 101</td>" in page

@@ -25,7 +25,9 @@ LimeSurvey ("Export responses", CSV, answer codes or full answers)
     ``seed``, ``token``, ``startdate``, ``datestamp``, optionally ``ipaddr`` and ``refurl``,
     then the question codes, ``G01Q01[SQ001]`` for an array's subquestion); answers start on
     row 2. Left out: responses without a ``submitdate`` (not submitted). Dropped: ``ipaddr``,
-    ``refurl`` and the timing columns (``interviewtime``, ``groupTime...``, ``...Time``).
+    ``refurl``, the participant's ``firstname``, ``lastname`` and ``email`` (exported with
+    participant information) and the timing columns (``interviewtime``, ``groupTime...``,
+    ``...Time``).
     Source: LimeSurvey manual, "Export responses".
 
 Answer codes (``A1``) and answer texts become item values through ``data.values``
@@ -72,7 +74,8 @@ _QUALTRICS_PRIVATE = ("IPAddress", "RecipientLastName", "RecipientFirstName",
 _QUALTRICS_DATES = ("StartDate", "EndDate", "RecordedDate")
 _LIME_META = ("id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate",
               "datestamp", "ipaddr", "refurl", "interviewtime")
-_LIME_PRIVATE = ("ipaddr", "refurl")
+_LIME_PRIVATE = ("ipaddr", "refurl", "firstname", "lastname", "email")  # the last three
+# come with 'participant information' in the export
 _TRUE = {"1", "true", "ja", "yes"}
 _FALSE = {"0", "false", "nee", "no"}
 _LISTED = 10

@@ -24,6 +24,7 @@ import pandas as pd
 from evaltools.core.errors import Problem, problems_frame
 from evaltools.core.io import atomic_write_bytes, atomic_write_text, csv_safe
 from evaltools.data.manifest import FileRecord, Manifest, StoreError, file_hash, now
+from evaltools.data.problems import group_problems
 
 #: The manifest's classes live in :mod:`evaltools.data.manifest` (no pandas) and stay importable
 #: from here.
@@ -56,8 +57,17 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
     atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
                                                                       lineterminator="\n"))
-    atomic_write_text(store.parent / html_path, _html(name, frame))
+    atomic_write_text(store.parent / html_path, _html(name, frame)
+                      .replace("<table>", _grouped_html(problems) + "<h2>Every problem</h2>\n"
+                               "<table>", 1))
     return csv_path.as_posix()
+
+
+def _grouped_html(problems: list[Problem]) -> str:
+    """The problems grouped per column and rule (:func:`evaltools.data.problems.group_problems`),
+    as the first table of a file's problem page."""
+    return ("<h2>By column and rule</h2>\n" + group_problems(problems).to_html(
+        index=False, na_rep="", border=0) + "\n")
 
 
 def _html(name: str, frame: pd.DataFrame) -> str:
