@@ -121,8 +121,8 @@ def _table(columns: dict, first_row: int = 2) -> RawTable:
 
 def test_qualtrics_rows_left_out_table_and_us_dates() -> None:
     study = load_study(EXAMPLES / "qualtrics")
-    raw = _table({"RecordedDate": ["Recorded Date", '{"ImportId":"recordedDate"}', "9/16/2024 14:32",
-                                "2024-09-17 08:00:00", "9/18/2024 10:05"],
+    raw = _table({"RecordedDate": ["Recorded Date", '{"ImportId":"recordedDate"}',
+                                   "9/16/2024 14:32", "2024-09-17 08:00:00", "9/18/2024 10:05"],
                   "Status": ["Response Type", '{"ImportId":"status"}', "IP Address",
                              "Survey Test", "Imported"],
                   "Finished": ["Finished", '{"ImportId":"finished"}', "True", "True", "False"],

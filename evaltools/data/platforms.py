@@ -150,8 +150,8 @@ def _left_out(rows: list, display: str) -> pd.DataFrame:
 
 def _row_list(numbers: list[int]) -> str:
     shown = ", ".join(map(str, numbers[:_LISTED]))
-    return ("row " if len(numbers) == 1 else "rows ") + shown + (f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED
-                              else "")
+    more = f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED else ""
+    return ("row " if len(numbers) == 1 else "rows ") + shown + more
 
 
 def _mapped(study) -> set[str]:
