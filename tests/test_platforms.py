@@ -211,3 +211,16 @@ def test_an_item_entry_replaces_its_instruments_entry(tmp_path: Path) -> None:
     values = load_study(folder).data.values
     assert values["brs_2"].codes == {} and values["brs_2"].shift == 1
     assert values["brs_2"].entry == "brs_2" and values["brs_3"].codes["A5"] == 5
+
+
+def test_a_per_response_id_is_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLES / "qualtrics", folder)
+    spec = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
+    spec["data"]["columns"]["respondent_id"] = "ResponseId"
+    (folder / "study.yml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
+    warnings = [w for w in load_study(folder).warnings if w.location == "data.columns."
+                "respondent_id"]
+    assert len(warnings) == 1 and "cannot link a respondent's waves" in warnings[0].message
+    assert not [w for w in load_study(EXAMPLES / "qualtrics").warnings
+                if "cannot link" in w.message]

@@ -211,6 +211,10 @@ def _check_file(study: Study, path: Path, wave, site, sheet):
 def check_data(study: Study | str | Path) -> IngestResult:
     """Read and validate every wave file without writing anything (``validate --data``).
 
+    Platform exports are read as delivered (:mod:`evaltools.data.platforms`), coded answers
+    mapped (:mod:`evaltools.data.codes`), and the files together checked for respondents
+    linked wrongly between waves (:mod:`evaltools.data.linkage`; a study-level warning).
+
     Parameters
     ----------
     study : Study, str or Path

@@ -45,6 +45,7 @@ import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.data.readers import RawTable
+from evaltools.study.model import FILE_FORMATS
 
 __all__ = ["read_platform", "file_format", "LEFT_OUT_COLUMNS", "QUALTRICS_STATUS"]
 
@@ -120,9 +121,8 @@ def read_platform(table: RawTable, fmt: str, study, display: str
     """
     if fmt == "table":
         return table, _left_out([], display), []
-    if fmt not in ("qualtrics", "limesurvey"):
-        raise ValueError(f"unknown file format {fmt!r}; expected 'table', 'qualtrics' or "
-                         "'limesurvey'")
+    if fmt not in FILE_FORMATS:
+        raise ValueError(f"unknown file format {fmt!r}; expected one of {FILE_FORMATS}")
     if table.kind != "csv":
         return None, _left_out([], display), [Problem(
             display, "(file)", f"a {fmt} export is read from its CSV download", found=table.kind,

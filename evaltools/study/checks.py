@@ -207,6 +207,14 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
             c.add(("data", "identifiers", index), f"this column is also {protected[column]}; "
                   "identifier columns are dropped on ingest", found=column)
     _check_values(c, data.get("values") or {}, ctx.get("instruments"))
+    formats = {rule.get("format") for rule in data["files"]}
+    per_response = {"qualtrics": "ResponseId", "limesurvey": "id"}
+    for fmt, column in per_response.items():
+        if fmt in formats and cols["respondent_id"] == column and len(ctx.get("waves") or []) > 1:
+            c.add(("data", "columns", "respondent_id"), f"{fmt} numbers each response anew in "
+                  "every survey, so this id cannot link a respondent's waves",
+                  found=column, expected="ExternalReference or an embedded-data field "
+                  "(Qualtrics), token (LimeSurvey)", severity="warning")
     overlap = _raw_dir_overlap(ctx["folder"], data["raw_dir"])
     if overlap:
         c.add(("data", "raw_dir"), f"the raw data folder overlaps {overlap}; evaltools writes "
