@@ -49,6 +49,8 @@ def test_run_says_what_it_will_render(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     assert ("reports.produce is absent in study.yml: the default set for a pre_post design: "
             "data_quality (study), prepost (per site)") in run.output
+    check = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert "the default set for a pre_post design" in check.output
     spec = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
     spec["reports"]["produce"] = []
     (folder / "study.yml").write_text(yaml.safe_dump(spec), "utf-8")

@@ -16,6 +16,7 @@ from evaltools.data.ingest import ingest as run_ingest
 from evaltools.data.problems import group_problems, write_check_table
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
+from evaltools.study.defaults import describe_reports
 from evaltools.study.load import check_study, load_study
 
 
@@ -144,6 +145,7 @@ def _print_definition_ok(study: Path, result, problems: list) -> None:
     click.echo(f"  {result.id}: {result.design} design, {len(result.sites)} sites, "
                f"{len(result.groups)} groups, waves {', '.join(w.id for w in result.waves)}, "
                f"{len(result.instruments)} instruments ({n_items} items)")
+    click.echo(f"  {describe_reports(result)}")
     if problems:
         print_problems(f"{len(problems)} warning(s):", problems)
 
