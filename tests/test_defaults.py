@@ -57,3 +57,21 @@ def test_run_says_what_it_will_render(tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["run", str(folder), "--dry-run", "--no-register",
                                    "--reports-dir", str(tmp_path / "reports")])
     assert "study.yml asks for no reports (reports.produce is empty)" in run.output
+
+
+def test_a_repeated_cross_section_gets_only_the_templates_that_apply(tmp_path: Path) -> None:
+    spec = {"schema_version": 1, "id": "rcs", "title": "Monitor",
+            "intervention": {"name": "rcs", "protective_factors": ["resilience"]},
+            "design": "repeated_cross_section",
+            "groups": [{"id": "interventie", "role": "intervention"},
+                       {"id": "controle", "role": "comparison"}],
+            "waves": [{"id": "y0", "order": 0, "role": "baseline"},
+                      {"id": "y1", "order": 1, "role": "post"}],
+            "sites": [{"id": "a"}, {"id": "b"}], "instruments": ["brs"],
+            "data": {"raw_dir": "raw", "files": [{"pattern": "*", "wave": "y0"}],
+                     "columns": {"respondent_id": "id", "site": "site", "group": "group"}}}
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(spec), "utf-8")
+    study = load_study(tmp_path)
+    assert study.reports_default
+    assert [s.template for s in study.reports] == ["data_quality", "controlled"]

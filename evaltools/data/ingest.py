@@ -233,7 +233,8 @@ def check_data(study: Study | str | Path) -> IngestResult:
         outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
                                     0 if frame is None else len(frame), file_problems))
         frames.append(frame)
-    problems += linkage_from_answers(frames, study)[1]  # ids linked wrongly between waves?
+    if study.paired:  # ids linked wrongly between waves? (a cross-section has no links)
+        problems += linkage_from_answers(frames, study)[1]
     return IngestResult(study, outcomes, problems)
 
 

@@ -511,7 +511,7 @@ class Report:
             [[self.wave_label(r.wave), self.scale_label(r.scale), self.tr("suppressed")
               if r.suppressed else percent(r.inconsistent, self.language, 1)]
              for r in share.itertuples()], self, level=3))
-        if self.template == "data_quality":
+        if self.template == "data_quality" and self.study.paired:  # respondents followed
             display(self._linkage())
 
     def _linkage(self):

@@ -210,7 +210,8 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
     formats = {rule.get("format") for rule in data["files"]}
     per_response = {"qualtrics": "ResponseId", "limesurvey": "id"}
     for fmt, column in per_response.items():
-        if fmt in formats and cols["respondent_id"] == column and len(ctx.get("waves") or []) > 1:
+        if fmt in formats and cols["respondent_id"] == column and len(ctx.get("waves") or []) > 1 \
+                and d.get("design") not in UNPAIRED_DESIGNS:  # a cross-section links no one
             c.add(("data", "columns", "respondent_id"), f"{fmt} numbers each response anew in "
                   "every survey, so this id cannot link a respondent's waves",
                   found=column, expected="ExternalReference or an embedded-data field "

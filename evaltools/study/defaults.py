@@ -9,7 +9,10 @@ design               reports
 ``pre_post``         ``data_quality`` (study), ``prepost`` (per site)
 ``controlled``,      ``data_quality`` (study), ``prepost`` and ``controlled`` (per site)
 ``randomised``
-2 or more sites      also ``site_overview`` and ``site_synthesis`` (study)
+``repeated_cross_``  ``data_quality`` (study), ``controlled`` (per site): the templates that
+``section``          apply to independent samples (``UNPAIRED_TEMPLATES``)
+2 or more sites      also ``site_overview`` and ``site_synthesis`` (study), where the design
+                     allows them
 ===================  ==========================================================================
 
 Every report covers every wave after the baseline and every site, as a listed report without
@@ -19,7 +22,7 @@ asks for and whether they are the default set, for ``evaltools run``.
 
 from __future__ import annotations
 
-from evaltools.study.model import TEMPLATES, ReportSpec
+from evaltools.study.model import TEMPLATES, UNPAIRED_DESIGNS, UNPAIRED_TEMPLATES, ReportSpec
 
 __all__ = ["default_report_specs", "describe_reports", "DEFAULT_TEMPLATES"]
 
@@ -29,6 +32,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
     "pre_post": (("data_quality", "study"), ("prepost", "site")),
     "controlled": (("data_quality", "study"), ("prepost", "site"), ("controlled", "site")),
     "randomised": (("data_quality", "study"), ("prepost", "site"), ("controlled", "site")),
+    "repeated_cross_section": (("data_quality", "study"), ("controlled", "site")),
 }
 _MULTI_SITE = (("site_overview", "study"), ("site_synthesis", "study"))
 
@@ -39,7 +43,7 @@ def default_report_specs(design: str, has_comparison: bool, sites: list[str],
 
     Parameters
     ----------
-    design : {"pre_post", "controlled", "randomised"}
+    design : {"pre_post", "controlled", "randomised", "repeated_cross_section"}
     has_comparison : bool
         Whether the study has a comparison group (templates that compare groups need one).
     sites : list of str
@@ -53,10 +57,15 @@ def default_report_specs(design: str, has_comparison: bool, sites: list[str],
     ['data_quality', 'prepost']
     >>> [s.template for s in default_report_specs("controlled", True, ["a", "b"], ["t1"])]
     ['data_quality', 'prepost', 'controlled', 'site_overview', 'site_synthesis']
+    >>> [s.template for s in default_report_specs("repeated_cross_section", True, ["a", "b"],
+    ...                                           ["t1"])]
+    ['data_quality', 'controlled']
     """
     chosen = list(DEFAULT_TEMPLATES.get(design, DEFAULT_TEMPLATES["pre_post"]))
     if len(sites) > 1:
         chosen += _MULTI_SITE
+    if design in UNPAIRED_DESIGNS:  # different respondents every wave
+        chosen = [(t, per) for t, per in chosen if t in UNPAIRED_TEMPLATES]
     return tuple(ReportSpec(template, per, tuple(follow), tuple(sites))
                  for template, per in chosen if has_comparison or not TEMPLATES[template])
 
