@@ -10,7 +10,9 @@ rule                                          class     what happens
 a required column is missing                  error     (respondent id, site, group, wave, items)
 a column is not in the definition             warning   it is not ingested
 an item value is not a number                 error
-an item value is off the response scale       error     (missing codes such as 9 are allowed)
+an item value is off the response scale       error     (missing codes such as 9 are allowed;
+                                                        a numeric scale: outside min-max)
+an item value has more decimals than allowed  error     (numeric response scales)
 an unknown site, group or wave                error
 a row without respondent id                   warning   the row is not ingested
 the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
@@ -34,6 +36,7 @@ from evaltools.core.errors import Problem
 from evaltools.core.schema import suggest
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
+from evaltools.instruments.answers import check_answers, expected_answers
 
 __all__ = ["validate_table", "canonical_columns"]
 
@@ -324,13 +327,13 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
     columns = {}
     for (inst, item), raw, (values, not_number) in zip(items, raws, parsed, strict=True):
         rs = inst.response_scales[item.response_scale]
-        allowed = list(rs.values) + list(rs.missing)
-        expected = (f"one of {list(rs.values)}" + (f" or missing code {list(rs.missing)}"
-                                                    if rs.missing else ""))
+        expected = expected_answers(rs)
         c.cells(not_number, item.id, raw, "not a number", expected)
-        off = ~np.isnan(values) & ~np.isin(values, allowed)
-        c.cells(off, item.id, pd.Series(values), "value outside the response scale",
-                expected)
+        check = check_answers(rs, values)
+        c.cells(check.off_scale, item.id, pd.Series(values), "value outside the response "
+                "scale", expected)
+        c.cells(check.too_precise, item.id, pd.Series(values), "more decimals than the "
+                "response scale allows", expected)
         columns[item.id] = values
     items_frame = pd.DataFrame(columns, index=out.index)
     kept = out.drop(columns=[c for c in items_frame.columns if c in out.columns])
