@@ -13,7 +13,13 @@ an item value is not a number                 error
 an item value is off the response scale       error     (missing codes such as 9 are allowed;
                                                         a numeric scale: outside min-max)
 an item value has more decimals than allowed  error     (numeric response scales)
-an unknown site, group or wave                error
+an unknown site, group or wave                error     (after ``data.recode`` and SPSS value
+                                                        labels that equal an id)
+site, group or wave codes read through the    warning   mapped to the ids
+  file's value labels
+SPSS user-missing values                      warning   made missing (an item's own missing
+                                                        codes stay as they are)
+two columns naming one item in another case   error     (``A1`` alone matches item ``a1``)
 a row without respondent id                   warning   the row is not ingested
 the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
                                                         submission time, then row) or
@@ -34,6 +40,13 @@ import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.core.schema import suggest
+from evaltools.data.coding import (
+    blank_user_missing,
+    code_key,
+    map_codes,
+    match_item_case,
+    rename_keys,
+)
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
 from evaltools.instruments.answers import check_answers, expected_answers
@@ -208,11 +221,20 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     rows = table.frame.index.to_numpy(dtype=np.int64) + table.first_row
     c = _Collector(display, rows)
     data = study.data
-    frame = table.frame.rename(columns=_rename_map(study, wave)).reset_index(drop=True)
+    renames = _rename_map(study, wave)
+    frame = table.frame.rename(columns=renames).reset_index(drop=True)
+    case, clashes = match_item_case(frame.columns, study.item_ids)
+    for item, hits in clashes:
+        c.add(f"column {item}", "columns whose names differ only in upper and lower case name "
+              "the same item", found=", ".join(hits), expected="one column per item (drop or "
+              "rename one of them)")
+    frame = frame.rename(columns=case)
+    labels = rename_keys(rename_keys(table.value_labels, renames), case)
+    user_missing = rename_keys(rename_keys(table.user_missing, renames), case)
     duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
     for name in duplicated:
         c.add(f"column {name}", "column name occurs more than once (after renames)", found=name)
-    if duplicated:
+    if duplicated or clashes:
         return None, c.problems
     present = set(frame.columns)
     needed = {data.respondent_id: "respondent id"}
@@ -243,6 +265,7 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
 
+    frame = _blank_user_missing(c, study, frame, user_missing)
     n = len(frame)
     out = pd.DataFrame(index=range(n))
     out["respondent_key"] = normalise_id(frame[data.respondent_id]).reset_index(drop=True)
@@ -254,19 +277,31 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
             ("group", data.group_column, None, [g.id for g in study.groups]),
             ("wave", data.wave_column, wave, [w.id for w in study.waves])):
         if column and column in present:
-            values = _codes(frame[column]).reset_index(drop=True)
+            values, via = map_codes(frame[column], data.recode.get(role, {}),
+                                    labels.get(column), allowed)
+            values = values.reset_index(drop=True)
+            if via:
+                c.add(f"column {column}", f"{role} codes mapped to ids through the file's "
+                      f"value labels (map them yourself with data.recode.{role} in study.yml)",
+                      found=", ".join(f"{k} = {v}" for k, v in via.items()),
+                      severity="warning")
             unknown = ~values.isin(allowed).to_numpy() | values.isna().to_numpy()
             if fixed is not None:
                 unknown |= (values != fixed).fillna(True).to_numpy()
                 allowed = [fixed]
+            label_of = {code_key(k): v for k, v in (labels.get(column) or {}).items()}
             for value in pd.unique(values[unknown])[:_LISTED]:
                 hits = np.flatnonzero(unknown & (values == value).fillna(False).to_numpy()
                                       if value is not pd.NA else values.isna().to_numpy())
+                label = label_of.get(value) if value is not pd.NA else None
                 c.add(f"row {rows[hits[0]]}, column {column}"
                       + (f" (and {len(hits) - 1} more rows)" if len(hits) > 1 else ""),
-                      f"unknown {role}" + suggest(value, allowed) if value is not pd.NA else
+                      (f"unknown {role}" + (f" (value label {label!r})" if label else "")
+                       + suggest(value, allowed)) if value is not pd.NA else
                       f"no {role}", found=None if value is pd.NA else value,
-                      expected="one of " + ", ".join(map(repr, allowed)))
+                      expected="one of " + ", ".join(map(repr, allowed))
+                      + ("" if fixed is not None or value is pd.NA else
+                         f", or map this code in data.recode.{role} in study.yml"))
             out[role] = values
         else:
             default = fixed if fixed is not None else (allowed[0] if len(allowed) == 1 else None)
@@ -301,6 +336,26 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     return out[canonical_columns(study)].reset_index(drop=True), c.problems
+
+
+def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing: dict
+                        ) -> pd.DataFrame:
+    """The frame with SPSS user-missing cells made missing, and one warning saying where
+    (an item's own missing codes stay, as scoring counts them as missing already)."""
+    if not user_missing:
+        return frame
+    keep = {item.id: list(inst.response_scales[item.response_scale].missing)
+            for inst in study.instruments for item in inst.items}
+    frame, blanked = blank_user_missing(frame, user_missing, keep)
+    if blanked:
+        idc = study.data.respondent_id
+        c.add("(file)", "values the SPSS file declares user-missing read as missing answers",
+              found="; ".join(f"{column}: {n} cell{'s' if n > 1 else ''}" + (
+                  "" if column == idc else " (" + ", ".join(f"{v:g}" if isinstance(v, float)
+                                                            else str(v) for v in codes[:5]) + ")")
+                  for column, (n, codes) in list(blanked.items())[:_LISTED]),
+              severity="warning")
+    return frame
 
 
 def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:

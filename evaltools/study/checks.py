@@ -202,6 +202,7 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
         if column in protected:
             c.add(("data", "identifiers", index), f"this column is also {protected[column]}; "
                   "identifier columns are dropped on ingest", found=column)
+    _check_recode(c, data.get("recode") or {}, ctx)
     overlap = _raw_dir_overlap(ctx["folder"], data["raw_dir"])
     if overlap:
         c.add(("data", "raw_dir"), f"the raw data folder overlaps {overlap}; evaltools writes "
@@ -210,6 +211,28 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
     elif not (ctx["folder"] / data["raw_dir"]).is_dir():
         c.add(("data", "raw_dir"), "folder does not exist (yet); no wave files can be read",
               found=data["raw_dir"], severity="warning")
+
+
+def _recode_key(code) -> str:
+    """A file's code as validation compares it: ``1``, ``1.0`` and ``"1"`` are one code."""
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    return str(code).strip()
+
+
+def _check_recode(c: _Checker, recode: dict, ctx: dict) -> None:
+    """``data.recode``: every target a known id of its role, no code given twice."""
+    known = {"site": ctx.get("site_ids"), "wave": ctx.get("wave_ids"),
+             "group": [g["id"] for g in ctx.get("groups", [])] or None}
+    for role, mapping in recode.items():
+        seen: dict[str, object] = {}
+        for code, target in mapping.items():
+            at = ("data", "recode", role, str(code))
+            c.ref(at, target, known[role], role)
+            key = _recode_key(code)
+            if key in seen:
+                c.add(at, f"the same code given twice (also as {seen[key]!r})", found=code)
+            seen[key] = code
 
 
 def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
@@ -323,6 +346,8 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
             csv_decimal=csv.get("decimal", ","),
             csv_encoding=csv.get("encoding", "auto"),
             duplicates=data.get("duplicates", "keep_last"),
+            recode={role: {_recode_key(k): v for k, v in mapping.items()}
+                    for role, mapping in (data.get("recode") or {}).items()},
         ),
         subgroups=tuple(Subgroup(s["column"], LocalText.parse(s.get("label"), s["column"]),
                                  tuple(s["values"]) if "values" in s else None)

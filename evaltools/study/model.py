@@ -97,6 +97,8 @@ class DataSpec:
     csv_decimal: str = ","
     csv_encoding: str = "auto"
     duplicates: Literal["keep_last", "keep_first", "error"] = "keep_last"
+    #: ``data.recode``: per role (site, group, wave), a file's code or value label -> the id
+    recode: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,195 @@
+"""How a wave file codes things, brought back to the study's terms before validation.
+
+* **SPSS user-missing values** (declared in the ``.sav`` file, e.g. 99 = "weigert") become
+  missing, as the instrument's own missing codes do (:func:`blank_user_missing`).
+* **Codes and labels for site, group and wave**: a file that stores the group as 1/2 (with
+  SPSS value labels "Interventie"/"Controle") is mapped to the study's ids through
+  ``data.recode`` in ``study.yml`` (by code or by label text), or through value labels that
+  equal an id (:func:`map_codes`).
+* **Item columns in any case**: ``A1`` matches item ``a1`` (:func:`match_item_case`).
+* **Respondent ids mangled by Excel**: ids shown in scientific notation (``2,02501E+11``) no
+  longer link a person across waves (:func:`scientific_ids`).
+
+Each function is pure: it takes columns and returns new ones (never changing the file or the
+frame it was given) together with what a problem table should say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from evaltools.data.pseudonym import normalise_id
+
+__all__ = ["blank_user_missing", "map_codes", "match_item_case", "scientific_ids",
+           "rename_keys", "code_key"]
+
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
+
+
+def code_key(value) -> str:
+    """A code as text, the way :func:`map_codes` compares codes: ``1``, ``1.0`` and ``"1"``
+    are the same code.
+
+    Examples
+    --------
+    >>> code_key(1), code_key(1.0), code_key(" 1 "), code_key("Interventie")
+    ('1', '1', '1', 'Interventie')
+    """
+    return str(normalise_id(pd.Series([value], dtype=object)).iloc[0])
+
+
+def rename_keys(mapping: Mapping[str, object], renames: Mapping[str, str]) -> dict:
+    """``mapping`` (per column of a file) with its keys renamed as the columns were."""
+    return {renames.get(column, column): value for column, value in mapping.items()}
+
+
+def blank_user_missing(frame: pd.DataFrame, user_missing: Mapping[str, list],
+                       keep: Mapping[str, Iterable[float]]) -> tuple[pd.DataFrame, dict]:
+    """Cells holding a value the SPSS file declares user-missing, made missing.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The file's cells (not changed).
+    user_missing : dict
+        Column -> ranges ``[{"lo": 97, "hi": 99}, ...]`` (pyreadstat's ``missing_ranges``; a
+        single code has ``lo == hi``; text columns have text codes).
+    keep : dict
+        Column -> codes to leave as they are: an item's declared missing codes (9 = "weet
+        niet"), which scoring already treats as missing and counts as such.
+
+    Returns
+    -------
+    frame : DataFrame
+        A copy with those cells missing (the frame itself when there was nothing to do).
+    counts : dict
+        Column -> (number of cells blanked, the codes found), for the problem table.
+    """
+    counts: dict[str, tuple[int, list]] = {}
+    out = frame
+    for column, ranges in user_missing.items():
+        if column not in frame.columns or not ranges:
+            continue
+        series = frame[column]
+        mask = np.zeros(len(series), bool)
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
+            series)
+        values = series.to_numpy(dtype=float, na_value=np.nan) if numeric else \
+            series.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+        for r in ranges:
+            lo, hi = r["lo"], r["hi"]
+            if numeric and isinstance(lo, int | float) and isinstance(hi, int | float):
+                mask |= (values >= lo) & (values <= hi)
+            elif not numeric:
+                mask |= np.array([v is not None and v == str(lo).strip() for v in values],
+                                 dtype=bool)
+        if numeric:
+            mask &= ~np.isin(values, [float(k) for k in keep.get(column, ())])
+        if mask.any():
+            if out is frame:
+                out = frame.copy()
+            found = sorted(pd.unique(values[mask]).tolist(), key=str)
+            out[column] = series.mask(pd.Series(mask, index=series.index))
+            counts[column] = (int(mask.sum()), found)
+    return out, counts
+
+
+def map_codes(series: pd.Series, recode: Mapping[str, str], labels: Mapping | None,
+              known: Iterable[str]) -> tuple[pd.Series, dict[str, str]]:
+    """Site, group or wave codes as the study's ids.
+
+    A value becomes, in this order: what ``data.recode`` gives for its code; what it gives for
+    the code's SPSS value label; the value itself if it is a known id; the value label if that
+    equals a known id (ignoring case). Anything else stays as it is (and validation reports it
+    as unknown).
+
+    Parameters
+    ----------
+    series : Series
+        The column as read.
+    recode : dict
+        ``data.recode.<role>`` as loaded: code or label text (as :func:`code_key`) -> id.
+    labels : dict, optional
+        The column's SPSS value labels (code -> label).
+    known : iterable of str
+        The study's ids for this role.
+
+    Returns
+    -------
+    values : Series of string
+        The ids (missing stays missing).
+    via_labels : dict
+        Code -> id for codes mapped through their value labels (for a warning: the file's
+        labels decided, not ``study.yml``).
+
+    Examples
+    --------
+    >>> ids, via = map_codes(pd.Series([1.0, 2.0, 1.0]), {}, {1.0: "Intervention",
+    ...                      2.0: "Control"}, ["intervention", "control"])
+    >>> ids.tolist(), via
+    (['intervention', 'control', 'intervention'], {'1': 'intervention', '2': 'control'})
+    """
+    values = normalise_id(series)
+    known = list(known)
+    folded = {k.casefold(): k for k in known}
+    label_of = {code_key(code): str(text).strip() for code, text in (labels or {}).items()}
+    mapping: dict[str, str] = {}
+    via_labels: dict[str, str] = {}
+    for code in pd.unique(values.dropna()):
+        label = label_of.get(code)
+        if code in recode:
+            mapping[code] = recode[code]
+        elif label is not None and label in recode:
+            mapping[code] = recode[label]
+        elif code in known:
+            continue
+        elif label is not None and label.casefold() in folded:
+            mapping[code] = via_labels[code] = folded[label.casefold()]
+    if not mapping:
+        return values, via_labels
+    return values.replace(mapping).astype("string"), via_labels
+
+
+def match_item_case(columns: Iterable[str], item_ids: Iterable[str]
+                    ) -> tuple[dict[str, str], list[tuple[str, list[str]]]]:
+    """Columns that name an item in another case (``A1`` for ``a1``), and clashes.
+
+    Returns
+    -------
+    renames : dict
+        Column -> item id, for items with exactly one column that matches ignoring case and
+        none that matches exactly.
+    clashes : list of (item id, columns)
+        Items that more than one column names, ignoring case (``A1`` and ``a1``).
+
+    Examples
+    --------
+    >>> match_item_case(["RESP", "A1", "a2", "A2", "b1"], ["a1", "a2", "b1"])
+    ({'A1': 'a1'}, [('a2', ['a2', 'A2'])])
+    """
+    columns = list(columns)
+    renames, clashes = {}, []
+    for item in item_ids:
+        hits = [c for c in columns if isinstance(c, str) and c.casefold() == item.casefold()]
+        if len(hits) > 1:
+            clashes.append((item, hits))
+        elif hits and hits[0] != item:
+            renames[hits[0]] = item
+    return renames, clashes
+
+
+def scientific_ids(ids: pd.Series) -> np.ndarray:
+    """Which ids are numbers in scientific notation (``2,02501E+11``, ``2.02501e11``): Excel
+    shows long numeric ids this way, and a file saved from that view has lost their digits.
+
+    Examples
+    --------
+    >>> scientific_ids(pd.Series(["2,02501E+11", "202501234567", "A1E5", None])).tolist()
+    [True, False, False, False]
+    """
+    text = ids.astype("string").str.strip()
+    return text.str.fullmatch(_SCIENTIFIC.pattern).fillna(False).to_numpy(dtype=bool)

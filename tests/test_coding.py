@@ -1,0 +1,130 @@
+"""How files code things (issues 14.11 and 15.5): SPSS user-missing values and value labels,
+site/group/wave codes mapped through data.recode, item columns in any case, ids mangled by
+Excel, and a column coded one too high."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+import yaml
+
+from evaltools.core.errors import StudyDefinitionError
+from evaltools.data.coding import blank_user_missing, map_codes, match_item_case
+from evaltools.data.ingest import check_data, ingest
+from evaltools.data.panel import load_panel
+from evaltools.data.pseudonym import create_key, default_key_file
+from evaltools.study.load import load_study
+from tests.numeric_study import write_numeric_study
+
+
+def _edit(folder: Path, change) -> None:
+    path = folder / "study.yml"
+    d = yaml.safe_load(path.read_text("utf-8"))
+    change(d)
+    path.write_text(yaml.safe_dump(d, sort_keys=False), "utf-8")
+
+
+@pytest.fixture
+def spss_study(tmp_path: Path) -> Path:
+    """Two sites, site and group stored as SPSS codes with value labels, 999 user-missing."""
+    folder = write_numeric_study(tmp_path / "study")
+
+    def change(d):
+        d["sites"] = [{"id": "a"}, {"id": "b"}]
+        d["data"]["columns"].update(site="site", group="group")
+        d["data"]["recode"] = {"site": {"Site A": "a", 2: "b"}}
+    _edit(folder, change)
+    raw = folder / "data" / "raw"
+    for wave in ("t0", "t1"):
+        frame = pd.read_csv(raw / f"{wave}.csv", sep=";", dtype=str)
+        (raw / f"{wave}.csv").unlink()
+        frame["weight"] = pd.to_numeric(frame["weight"].str.replace(",", "."))
+        frame.loc[1, "weight"] = 999.0
+        frame["absent"] = frame["absent"].astype(float)
+        frame["site"] = [1.0, 2.0] * (len(frame) // 2)
+        frame["group"] = 1.0
+        pyreadstat.write_sav(frame, raw / f"{wave}.sav", variable_value_labels={
+            "site": {1.0: "Site A", 2.0: "Site B"}, "group": {1.0: "Intervention"}},
+            missing_ranges={"weight": [999.0, -9.0]})
+    return folder
+
+
+def _problems(result, file: str, severity: str) -> list[str]:
+    outcome = {o.file: o for o in result.outcomes}[file]
+    return [p.describe() for p in outcome.problems if p.severity == severity]
+
+
+def test_spss_codes_labels_and_user_missing(spss_study: Path) -> None:
+    study = load_study(spss_study)
+    assert study.data.recode == {"site": {"Site A": "a", "2": "b"}}
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    result = ingest(study)
+    assert result.ok, [p.describe() for o in result.outcomes for p in o.problems]
+    warnings = _problems(result, "data/raw/t0.sav", "warning")
+    assert any("user-missing" in w and "weight: 1 cell (999)" in w for w in warnings), warnings
+    assert any("value labels" in w and "1 = intervention" in w for w in warnings), warnings
+    panel = load_panel(study)
+    assert sorted(panel["site"].unique()) == ["a", "b"]
+    assert set(panel["group"]) == {"intervention"}
+    # 999 (SPSS user-missing) and -9 (the instrument's own missing code) are both missing
+    assert panel["weight"].isna().sum() == 2 * 2
+    assert panel["weight"].max() < 200
+
+
+def test_unmapped_codes_are_refused_with_their_label(spss_study: Path) -> None:
+    _edit(spss_study, lambda d: d["data"].pop("recode"))
+    errors = _problems(check_data(spss_study), "data/raw/t1.sav", "error")
+    assert any("column site" in e and "unknown site (value label 'Site B')" in e
+               and "data.recode.site" in e for e in errors), errors
+
+
+def test_recode_targets_are_checked(spss_study: Path) -> None:
+    _edit(spss_study, lambda d: d["data"]["recode"].update(group={1: "contrl"}))
+    with pytest.raises(StudyDefinitionError) as info:
+        load_study(spss_study)
+    assert any(p.location == "data.recode.group.1" and "unknown group" in p.describe()
+               for p in info.value.problems), str(info.value)
+
+
+def test_map_codes_order() -> None:
+    values, via = map_codes(pd.Series(["1", "2", "c", "x", None]), {"1": "a", "Twee": "b"},
+                            {"2": "Twee", "x": "C"}, ["a", "b", "c"])
+    assert values.tolist() == ["a", "b", "c", "c", pd.NA]
+    assert via == {"x": "c"}
+
+
+def test_blank_user_missing_keeps_declared_item_codes() -> None:
+    frame = pd.DataFrame({"q": [1.0, 9.0, 98.0, 99.0], "s": ["x", "NA", "y", None]})
+    out, counts = blank_user_missing(frame, {"q": [{"lo": 9.0, "hi": 9.0},
+                                                   {"lo": 97.0, "hi": 99.0}],
+                                             "s": [{"lo": "NA", "hi": "NA"}]}, {"q": [9]})
+    assert out["q"].tolist()[:2] == [1.0, 9.0] and out["q"].iloc[2:].isna().all()
+    assert out["s"].isna().tolist() == [False, True, False, True]
+    assert counts == {"q": (2, [98.0, 99.0]), "s": (1, ["NA"])}
+    assert frame["q"].tolist() == [1.0, 9.0, 98.0, 99.0]  # the caller's frame is unchanged
+
+
+def test_item_columns_match_in_any_case(tmp_path: Path) -> None:
+    folder = write_numeric_study(tmp_path / "study")
+    raw = folder / "data" / "raw"
+    for wave, columns in (("t0", {"weight": "WEIGHT", "absent": "Absent"}),
+                          ("t1", {"weight": "Weight"})):
+        frame = pd.read_csv(raw / f"{wave}.csv", sep=";", dtype=str).rename(columns=columns)
+        if wave == "t1":
+            frame["weight"] = frame["Weight"]
+        frame.to_csv(raw / f"{wave}.csv", sep=";", index=False)
+    result = check_data(folder)
+    assert not _problems(result, "data/raw/t0.csv", "error")
+    assert {o.file: o.rows for o in result.outcomes}["data/raw/t0.csv"] == 40
+    errors = _problems(result, "data/raw/t1.csv", "error")
+    assert any("column weight" in e and "'Weight, weight'" in e for e in errors), errors
+
+
+def test_match_item_case() -> None:
+    renames, clashes = match_item_case(["id", "A1", "a2", "A2"], ["a1", "a2", "a3"])
+    assert renames == {"A1": "a1"} and clashes == [("a2", ["a2", "A2"])]
