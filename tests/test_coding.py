@@ -128,3 +128,36 @@ def test_item_columns_match_in_any_case(tmp_path: Path) -> None:
 def test_match_item_case() -> None:
     renames, clashes = match_item_case(["id", "A1", "a2", "A2"], ["a1", "a2", "a3"])
     assert renames == {"A1": "a1"} and clashes == [("a2", ["a2", "A2"])]
+
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def _corpus_study(tmp_path: Path, text: str, name: str = "t0.csv") -> Path:
+    folder = tmp_path / "corpus"
+    (folder / "data" / "raw" / "t0").mkdir(parents=True)
+    (folder / "study.yml").write_text((CORPUS / "study.yml").read_text("utf-8"), "utf-8")
+    (folder / "data" / "raw" / "t0" / name).write_text(text, "utf-8")
+    return folder
+
+
+def _brs_rows(rows: list[list[int]], ids: list[str] | None = None) -> str:
+    ids = ids or [str(i + 1) for i in range(len(rows))]
+    lines = ["id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6"]
+    lines += [f"{i};a;interventie;" + ";".join(map(str, r)) for i, r in zip(ids, rows,
+                                                                         strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_column_coded_one_too_high_is_explained(tmp_path: Path) -> None:
+    rows = [[4, 2, 4, 2, 4, 2], [3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1], [2, 4, 2, 4, 2, 4]]
+    shifted = [[r[0] + 1] + r[1:] for r in rows]  # brs_1 coded 2-6 for 1-5
+    shifted[2][1] = 9  # a missing code does not hide the shift
+    result = check_data(_corpus_study(tmp_path, _brs_rows(shifted)))
+    errors = _problems(result, "data/raw/t0/t0.csv", "error")
+    assert len(errors) == 1, errors
+    assert "column brs_1" in errors[0] and "one above the response scale (2-6 for 1-5)" in \
+        errors[0] and "recode" in errors[0], errors
+    # the top answer itself is an answer when the column also uses the lowest one
+    rows[1][0] = 1
+    assert check_data(_corpus_study(tmp_path / "ok", _brs_rows(rows))).ok

@@ -13,6 +13,8 @@ an item value is not a number                 error
 an item value is off the response scale       error     (missing codes such as 9 are allowed;
                                                         a numeric scale: outside min-max)
 an item value has more decimals than allowed  error     (numeric response scales)
+an item column coded one too high             error     every answer in low+1..high+1, and
+                                                        high+1 given (1-6 for a 0-5 item)
 an unknown site, group or wave                error     (after ``data.recode`` and SPSS value
                                                         labels that equal an id)
 site, group or wave codes read through the    warning   mapped to the ids
@@ -35,6 +37,8 @@ Respondent identifiers never appear in a problem: rows are named by number.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -49,7 +53,7 @@ from evaltools.data.coding import (
 )
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
-from evaltools.instruments.answers import check_answers, expected_answers
+from evaltools.instruments.answers import check_answers, expected_answers, shifted_by_one
 
 __all__ = ["validate_table", "canonical_columns"]
 
@@ -385,6 +389,15 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
         expected = expected_answers(rs)
         c.cells(not_number, item.id, raw, "not a number", expected)
         check = check_answers(rs, values)
+        if shifted_by_one(rs, values):
+            c.add(f"column {item.id}", f"every answer lies one above the response scale "
+                  f"({rs.low + 1:g}-{rs.high + 1:g} for {rs.low:g}-{rs.high:g}): the column "
+                  "looks coded from one too high (e.g. an export that numbers answers from "
+                  f"{rs.low + 1:g}), which would make every score wrong; recode it (answer "
+                  "minus 1) in the export or the file's coding, and check the other items",
+                  found=f"{int((values == rs.high + 1).sum())} answers of {rs.high + 1:g}",
+                  expected=expected)
+            check = dataclasses.replace(check, off_scale=np.zeros(len(values), bool))
         c.cells(check.off_scale, item.id, pd.Series(values), "value outside the response "
                 "scale", expected)
         c.cells(check.too_precise, item.id, pd.Series(values), "more decimals than the "
