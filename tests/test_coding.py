@@ -161,3 +161,37 @@ def test_a_column_coded_one_too_high_is_explained(tmp_path: Path) -> None:
     # the top answer itself is an answer when the column also uses the lowest one
     rows[1][0] = 1
     assert check_data(_corpus_study(tmp_path / "ok", _brs_rows(rows))).ok
+
+
+def test_ids_in_scientific_notation(tmp_path: Path) -> None:
+    rows = [[4, 2, 4, 2, 4, 2], [3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1]]
+    some = check_data(_corpus_study(tmp_path / "some", _brs_rows(
+        rows, ["2,02501E+11", "202501234568", "2.02501e11"])))
+    warnings = _problems(some, "data/raw/t0/t0.csv", "warning")
+    assert any("2 of 3 respondent ids are numbers in scientific notation" in w
+               for w in warnings), warnings
+    assert some.ok
+    every = check_data(_corpus_study(tmp_path / "every", _brs_rows(
+        rows, ["2,02501E+11", "2,02502E+11", "2,02503E+11"])))
+    errors = _problems(every, "data/raw/t0/t0.csv", "error")
+    assert any("column id" in e and "no usable respondent id" in e for e in errors), errors
+    assert not every.ok
+
+
+def test_ids_that_lost_their_leading_zeros(tmp_path: Path) -> None:
+    rows = [[4, 2, 4, 2, 4, 2], [3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1], [2, 4, 2, 4, 2, 4]]
+    folder = _corpus_study(tmp_path, _brs_rows(rows, ["00123", "00456", "0789", "1000"]))
+    _edit(folder, lambda d: d["data"]["files"].append({"pattern": "t1/*", "wave": "t1"}))
+    (folder / "data" / "raw" / "t1").mkdir()
+    (folder / "data" / "raw" / "t1" / "t1.csv").write_text(
+        _brs_rows(rows, ["123", "456", "0789", "1000"]), "utf-8")
+    study = load_study(folder)
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    result = ingest(study)
+    warnings = _problems(result, "data/raw/t1/t1.csv", "warning")
+    assert any("column id" in w and "2 respondent ids link to no other wave as given" in w
+               for w in warnings), warnings
+    assert not any("leading zeros" in w for w in _problems(result, "data/raw/t0/t0.csv",
+                                                             "warning"))
+    assert result.ok

@@ -17,7 +17,7 @@ frame it was given) together with what a problem table should say.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from evaltools.data.pseudonym import normalise_id
 
 __all__ = ["blank_user_missing", "map_codes", "match_item_case", "scientific_ids",
-           "rename_keys", "code_key"]
+           "rename_keys", "code_key", "zero_padding_links"]
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 
@@ -193,3 +193,57 @@ def scientific_ids(ids: pd.Series) -> np.ndarray:
     """
     text = ids.astype("string").str.strip()
     return text.str.fullmatch(_SCIENTIFIC.pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, set],
+                       pseudonym: Callable[[pd.Series], pd.Series]) -> int:
+    """How many ids link to another wave only after adding or removing leading zeros.
+
+    Excel reads ``001234`` as the number 1234; a wave saved that way no longer links its
+    respondents to the waves that kept the zeros (or the other way round).
+
+    Parameters
+    ----------
+    ids : Series of string
+        A file's normalised respondent ids.
+    waves : Series of string
+        The wave of each row.
+    linked : dict
+        Wave -> pseudonyms already stored for that wave (from other files).
+    pseudonym : callable
+        Ids -> their pseudonyms (the study's key).
+
+    Returns
+    -------
+    int
+        Ids that link to no other wave as given, but would with up to three leading zeros
+        added, or with their leading zeros removed.
+
+    Examples
+    --------
+    >>> stored = {"t0": {"0012", "0345", "77"}}
+    >>> zero_padding_links(pd.Series(["12", "345", "077", "99"]), pd.Series(["t1"] * 4),
+    ...                    stored, lambda s: s)
+    3
+    """
+    ids = ids.reset_index(drop=True).astype("string")
+    waves = waves.reset_index(drop=True).astype("string")
+    others = {w: set().union(*(p for v, p in linked.items() if v != w))
+              for w in pd.unique(waves.dropna())}
+    if not any(others.values()):
+        return 0
+    own = pseudonym(ids)
+    unlinked = [i for i in range(len(ids)) if ids[i] is not pd.NA and waves[i] is not pd.NA
+                and own[i] not in others[waves[i]] and str(ids[i]).isdigit()]
+    if not unlinked:
+        return 0
+    variants = {i: [z + ids[i] for z in ("0", "00", "000")]
+                + ([ids[i].lstrip("0")] if ids[i].startswith("0") and ids[i].strip("0") else [])
+                for i in unlinked}
+    flat = pd.Series([v for vs in variants.values() for v in vs], dtype="string")
+    hashed = iter(pseudonym(flat).tolist())
+    count = 0
+    for i in unlinked:
+        hits = [next(hashed) in others[waves[i]] for _ in variants[i]]
+        count += any(hits)
+    return count

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.core.errors import Problem
+from evaltools.data.coding import zero_padding_links
 from evaltools.data.pseudonym import load_key, pseudonymise
 from evaltools.data.readers import read_table
 from evaltools.data.redact import redact_problems
@@ -24,6 +25,7 @@ from evaltools.data.store import (
     StoreError,
     file_hash,
     now,
+    read_part,
     write_part,
     write_problem_tables,
 )
@@ -255,6 +257,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                  for text in key.warnings]
     outcomes: list[FileOutcome] = []
     seen_paths = set()
+    linked: dict[str, set] | None = None  # wave -> stored pseudonyms, read when first needed
     for path, wave, site, sheet in files:
         rel = _relative(study, path)
         seen_paths.add(rel)
@@ -273,6 +276,11 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                                              warnings=1, ingested_at=now())
             continue
         frame, file_problems = _check_one(study, path, wave, site, sheet)
+        if frame is not None:
+            if linked is None:
+                linked = _stored_pseudonyms(study, manifest)
+            file_problems = file_problems + _leading_zero_warning(study, frame, linked, key,
+                                                                  rel)
         report = write_problem_tables(store, wave, path.name, file_problems) \
             if file_problems else None
         record = FileRecord(rel, sha, path.stat().st_size, "quarantined", wave,
@@ -290,6 +298,8 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
             record.status = "accepted"
             record.rows = len(stored)
             record.sites = sorted(stored["site"].dropna().unique().tolist())
+            for wave_id, ids in stored.groupby("wave")["respondent_id"]:
+                linked.setdefault(wave_id, set()).update(ids.dropna())
         manifest.files[rel] = record
         outcomes.append(FileOutcome(rel, wave, record.status, record.rows, file_problems,
                                     report))
@@ -301,6 +311,36 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
     manifest.save(store)
     _remove_orphans(study, manifest)
     return IngestResult(study, outcomes, problems)
+
+
+def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
+    """Wave -> the pseudonyms of the accepted files in the store."""
+    linked: dict[str, set] = {}
+    for record in manifest.files.values():
+        if record.status != "accepted" or not record.part:
+            continue
+        try:
+            part = read_part(study.folder, record.part)[["respondent_id", "wave"]]
+        except (OSError, KeyError, ValueError):
+            continue  # a damaged part is reported where the panel is read
+        for wave_id, ids in part.groupby("wave")["respondent_id"]:
+            linked.setdefault(str(wave_id), set()).update(ids.dropna())
+    return linked
+
+
+def _leading_zero_warning(study: Study, frame: pd.DataFrame, linked: dict[str, set], key,
+                          rel: str) -> list[Problem]:
+    """A warning when ids link to another wave only after adding or removing leading zeros."""
+    count = zero_padding_links(frame["respondent_key"], frame["wave"], linked,
+                               lambda ids: pseudonymise(ids, key))
+    if not count:
+        return []
+    return [Problem(rel, f"column {study.data.respondent_id}", f"{count} respondent ids link "
+                    "to no other wave as given, but would with leading zeros added or removed "
+                    "(Excel drops leading zeros from numbers); they are ingested as given, so "
+                    "these respondents no longer link to their answers in other waves",
+                    found=f"{count} ids", expected="the id column delivered as text, with "
+                    "every leading zero, in every wave", severity="warning")]
 
 
 def _remove_orphans(study: Study, manifest: Manifest) -> None:

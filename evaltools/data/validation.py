@@ -23,6 +23,8 @@ SPSS user-missing values                      warning   made missing (an item's 
                                                         codes stay as they are)
 two columns naming one item in another case   error     (``A1`` alone matches item ``a1``)
 a row without respondent id                   warning   the row is not ingested
+ids in scientific notation (``2,02501E+11``)  warning   they link to no other wave; an error
+                                                        when every id is (no usable id)
 the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
                                                         submission time, then row) or
                                                         keep_first; ``error`` makes it an error
@@ -50,6 +52,7 @@ from evaltools.data.coding import (
     map_codes,
     match_item_case,
     rename_keys,
+    scientific_ids,
 )
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
@@ -276,6 +279,7 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     missing_id = out["respondent_key"].isna().to_numpy()
     c.cells(missing_id, data.respondent_id, out["respondent_key"], "row has no respondent id; "
             "not ingested", "an id", severity="warning", show_values=False)
+    _check_scientific_ids(c, frame[data.respondent_id], missing_id, data.respondent_id)
     for role, column, fixed, allowed in (
             ("site", data.site_column, site, [s.id for s in study.sites]),
             ("group", data.group_column, None, [g.id for g in study.groups]),
@@ -340,6 +344,28 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     return out[canonical_columns(study)].reset_index(drop=True), c.problems
+
+
+def _check_scientific_ids(c: _Collector, ids: pd.Series, missing_id: np.ndarray,
+                          column: str) -> None:
+    """Ids in scientific notation (``2,02501E+11``): Excel showed a long number that way and
+    the file was saved from that view, so their last digits are gone and they link no one."""
+    sci = scientific_ids(ids.reset_index(drop=True)) & ~missing_id
+    if not sci.any():
+        return
+    n, usable = int(sci.sum()), int((~missing_id).sum())
+    how = ("format the id column as text in Excel (or export it from the survey tool "
+           "again) so that every digit is kept")
+    if n == usable:
+        c.add(f"column {column}", "no usable respondent id: every id is a number in "
+              "scientific notation, as Excel shows long numbers; their last digits are lost, so "
+              "no one can be linked across waves; the file is refused", found=f"{n} ids",
+              expected=how)
+    else:
+        c.add(f"column {column}", f"{n} of {usable} respondent ids are numbers in scientific "
+              "notation, as Excel shows long numbers; their last digits are lost, so these "
+              "respondents no longer link to their answers in other waves",
+              found=f"{n} ids", expected=how, severity="warning")
 
 
 def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing: dict
