@@ -50,14 +50,32 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     """Write a file's problems as CSV and HTML; returns the CSV path relative to the study."""
     frame = problems_frame(problems)
     folder = Path("store") / "validation" / (wave or "_unknown")
-    if len(name.encode("utf-8", "replace")) > 120:  # + ".problems.html" within 255 bytes
-        name = name[:60].rstrip() + "-" + hashlib.sha256(name.encode("utf-8", "replace")
-                                                         ).hexdigest()[:12] + Path(name).suffix
+    name = _short_name(name)
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
     atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
                                                                       lineterminator="\n"))
     atomic_write_text(store.parent / html_path, _html(name, frame))
     return csv_path.as_posix()
+
+
+def _short_name(name: str) -> str:
+    """A raw file's name, cut to at most 120 bytes (so that ``.problems.html`` fits the file
+    system's 255-byte limit): its first bytes, a hash of the whole name, and its extension.
+    Bytes, not characters: 60 characters of emoji or CJK text are 240 bytes.
+
+    Examples
+    --------
+    >>> _short_name("t0.csv"), len(_short_name("é" * 200 + ".csv").encode())
+    ('t0.csv', 77)
+    """
+    raw = name.encode("utf-8", "replace")
+    if len(raw) <= 120:
+        return name
+    suffix = Path(name).suffix
+    if len(suffix.encode("utf-8", "replace")) > 12:
+        suffix = ""
+    head = raw[:60].decode("utf-8", "ignore").rstrip()
+    return head + "-" + hashlib.sha256(raw).hexdigest()[:12] + suffix
 
 
 def _html(name: str, frame: pd.DataFrame) -> str:
