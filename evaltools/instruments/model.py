@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 from evaltools.core.text import LocalText
 
-__all__ = ["Direction", "ResponseKind", "ResponseScale", "Item", "Category", "Cutoffs", "Conversion", "Norm",
-           "ReliableChange", "Scale", "Instrument", "as_instruments"]
+__all__ = ["Direction", "ResponseKind", "ResponseScale", "Item", "Category", "Cutoffs",
+           "Conversion", "Norm", "ReliableChange", "Scale", "Instrument", "as_instruments"]
 
 Direction = Literal["higher_is_better", "higher_is_worse"]
 
