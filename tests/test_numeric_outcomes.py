@@ -138,10 +138,11 @@ def test_numeric_outcome_end_to_end(numeric_study: Path, monkeypatch) -> None:
     shown: list[str] = []
     monkeypatch.setattr(notebook, "display", lambda obj: shown.append(
         getattr(obj, "data", "") if isinstance(getattr(obj, "data", ""), str) else ""))
+    monkeypatch.chdir(numeric_study.parent)
     report = notebook.Report.open(str(numeric_study), "prepost", wave="t1", language="en")
-    report.summary()
-    report.results()
-    report.data_quality()
+    for section in ("title", "summary", "flow", "results", "comparison", "evidence",
+                    "appendix", "data_quality", "methods", "save_tables"):
+        getattr(report, section)()  # every cell of notebooks/prepost.ipynb, in order
     tables = {t.name: t.frame for t in report.tables}
     results = tables["results"].set_index("scale")
     assert_allclose(results.loc["weight", "mean_change"], diff.mean(), atol=ATOL)
