@@ -153,6 +153,9 @@ def test_numeric_outcome_end_to_end(numeric_study: Path, monkeypatch) -> None:
     html = "\n".join(shown)
     assert "Weight (kg)" in html and "Days absent" in html
     assert "nan" not in html.lower()
+    quality = notebook.Report.open(str(numeric_study), "data_quality", language="en")
+    quality.data_quality()
+    assert quality.headline == "1.2% missing"  # no "alpha – to –": no scale has an alpha
     codebook = render_codebook(study.instruments[0], language="en")
     assert "a number from 30 to 200 with at most 1 decimals (unit: kg)" in codebook
     assert "a whole number from 0 to 60" in codebook

@@ -344,6 +344,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "txt.no_data": ("Geen gegevens voor deze selectie.", "No data for this selection."),
     "txt.headline_quality": ("betrouwbaarheid (alfa) {low} tot {high}; {missing} ontbrekend",
                              "reliability (alpha) {low} to {high}; {missing} missing"),
+    "txt.headline_missing": ("{missing} ontbrekend", "{missing} missing"),
     # site synthesis and evidence sections
     "report.site_synthesis": ("Locaties samengenomen", "Sites combined"),
     "sec.synthesis": ("Effect over alle locaties samen (meta-analyse)",
