@@ -194,3 +194,14 @@ def test_ids_that_lost_their_leading_zeros(tmp_path: Path) -> None:
     assert not any("leading zeros" in w for w in _problems(result, "data/raw/t0/t0.csv",
                                                              "warning"))
     assert result.ok
+
+
+def test_ids_stored_as_numbers_of_more_than_15_digits(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path, "", name="empty.txt")
+    (folder / "data" / "raw" / "t0" / "empty.txt").unlink()
+    pd.DataFrame({"id": [2.0250112345678901e16, 1.0, 2.0], "site": ["a"] * 3,
+                  "group": ["interventie"] * 3, **{f"brs_{k}": [3.0] * 3 for k in range(1, 7)}}
+                 ).to_parquet(folder / "data" / "raw" / "t0" / "t0.parquet")
+    warnings = _problems(check_data(folder), "data/raw/t0/t0.parquet", "warning")
+    assert any("1 of 3 respondent ids" in w and "more than 15 digits" in w
+               for w in warnings), warnings

@@ -25,7 +25,7 @@ import pandas as pd
 from evaltools.data.pseudonym import normalise_id
 
 __all__ = ["blank_user_missing", "map_codes", "match_item_case", "scientific_ids",
-           "rename_keys", "code_key", "zero_padding_links"]
+           "long_number_ids", "rename_keys", "code_key", "zero_padding_links"]
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 
@@ -193,6 +193,22 @@ def scientific_ids(ids: pd.Series) -> np.ndarray:
     """
     text = ids.astype("string").str.strip()
     return text.str.fullmatch(_SCIENTIFIC.pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def long_number_ids(ids: pd.Series) -> np.ndarray:
+    """Which ids are stored as numbers of more than 15 digits (an Excel or SPSS number column):
+    a spreadsheet keeps 15 significant digits, so their last digits are already lost.
+
+    Examples
+    --------
+    >>> long_number_ids(pd.Series([2.0250112345678901e16, 123456.0, np.nan])).tolist()
+    [True, False, False]
+    """
+    if not pd.api.types.is_numeric_dtype(ids) or pd.api.types.is_bool_dtype(ids):
+        return np.zeros(len(ids), bool)
+    values = ids.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) >= 1e15
 
 
 def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, set],

@@ -49,6 +49,7 @@ from evaltools.core.schema import suggest
 from evaltools.data.coding import (
     blank_user_missing,
     code_key,
+    long_number_ids,
     map_codes,
     match_item_case,
     rename_keys,
@@ -350,22 +351,23 @@ def _check_scientific_ids(c: _Collector, ids: pd.Series, missing_id: np.ndarray,
                           column: str) -> None:
     """Ids in scientific notation (``2,02501E+11``): Excel showed a long number that way and
     the file was saved from that view, so their last digits are gone and they link no one."""
-    sci = scientific_ids(ids.reset_index(drop=True)) & ~missing_id
+    ids = ids.reset_index(drop=True)
+    sci = (scientific_ids(ids) | long_number_ids(ids)) & ~missing_id
     if not sci.any():
         return
     n, usable = int(sci.sum()), int((~missing_id).sum())
+    what = ("numbers in scientific notation (as Excel shows long numbers) or stored as numbers "
+            "of more than 15 digits")
     how = ("format the id column as text in Excel (or export it from the survey tool "
            "again) so that every digit is kept")
     if n == usable:
-        c.add(f"column {column}", "no usable respondent id: every id is a number in "
-              "scientific notation, as Excel shows long numbers; their last digits are lost, so "
-              "no one can be linked across waves; the file is refused", found=f"{n} ids",
-              expected=how)
+        c.add(f"column {column}", f"no usable respondent id: every id is one of the {what}; "
+              "their last digits are lost, so no one can be linked across waves; the file is "
+              "refused", found=f"{n} ids", expected=how)
     else:
-        c.add(f"column {column}", f"{n} of {usable} respondent ids are numbers in scientific "
-              "notation, as Excel shows long numbers; their last digits are lost, so these "
-              "respondents no longer link to their answers in other waves",
-              found=f"{n} ids", expected=how, severity="warning")
+        c.add(f"column {column}", f"{n} of {usable} respondent ids are {what}; their last "
+              "digits are lost, so these respondents no longer link to their answers in other "
+              "waves", found=f"{n} ids", expected=how, severity="warning")
 
 
 def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing: dict
