@@ -16,6 +16,7 @@ from evaltools.data.coding import blank_user_missing, map_codes, match_item_case
 from evaltools.data.ingest import check_data, ingest
 from evaltools.data.panel import load_panel
 from evaltools.data.pseudonym import create_key, default_key_file
+from evaltools.instruments import get_instrument
 from evaltools.study.load import load_study
 from tests.numeric_study import write_numeric_study
 
@@ -205,3 +206,18 @@ def test_ids_stored_as_numbers_of_more_than_15_digits(tmp_path: Path) -> None:
     warnings = _problems(check_data(folder), "data/raw/t0/t0.parquet", "warning")
     assert any("1 of 3 respondent ids" in w and "more than 15 digits" in w
                for w in warnings), warnings
+
+
+def test_spss_labels_reveal_a_shift_without_the_top_answer(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path, "", name="empty.txt")
+    (folder / "data" / "raw" / "t0" / "empty.txt").unlink()
+    frame = pd.DataFrame({"id": ["1", "2"], "site": ["a", "a"], "group": ["interventie"] * 2,
+                          **{f"brs_{k}": [2.0, 3.0] for k in range(1, 7)}})
+    agree = get_instrument("brs").response_scales["agree5"]
+    shifted = {float(v + 1): agree.labels[v].nl for v in agree.values}  # 2-6, 6 never given
+    pyreadstat.write_sav(frame, folder / "data" / "raw" / "t0" / "t0.sav",
+                         variable_value_labels={"brs_1": shifted, "brs_2": {
+                             float(v): agree.labels[v].nl for v in agree.values}})
+    errors = _problems(check_data(folder), "data/raw/t0/t0.sav", "error")
+    assert len(errors) == 1 and "column brs_1" in errors[0], errors
+    assert "value labels put every answer +1" in errors[0] and "answer -1" in errors[0], errors

@@ -14,7 +14,9 @@ an item value is off the response scale       error     (missing codes such as 9
                                                         a numeric scale: outside min-max)
 an item value has more decimals than allowed  error     (numeric response scales)
 an item column coded one too high             error     every answer in low+1..high+1, and
-                                                        high+1 given (1-6 for a 0-5 item)
+                                                        high+1 given (1-6 for a 0-5 item); or
+                                                        its SPSS value labels shifted against
+                                                        the instrument's labels
 an unknown site, group or wave                error     (after ``data.recode`` and SPSS value
                                                         labels that equal an id)
 site, group or wave codes read through the    warning   mapped to the ids
@@ -57,7 +59,12 @@ from evaltools.data.coding import (
 )
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
-from evaltools.instruments.answers import check_answers, expected_answers, shifted_by_one
+from evaltools.instruments.answers import (
+    check_answers,
+    expected_answers,
+    label_offset,
+    shifted_by_one,
+)
 
 __all__ = ["validate_table", "canonical_columns"]
 
@@ -338,7 +345,7 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
             out[sub.column] = values
         else:
             out[sub.column] = pd.Series([pd.NA] * n, dtype="string")
-    out = _check_items(c, study, frame, out)
+    out = _check_items(c, study, frame, out, labels)
     out["source_row"] = rows
     out = out.loc[~missing_id]
     out = _resolve_duplicates(c, study, out)
@@ -405,8 +412,8 @@ def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:
                     f"{wave.start} to {wave.end}", severity="warning")
 
 
-def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
-                 ) -> pd.DataFrame:
+def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame,
+                 labels: dict | None = None) -> pd.DataFrame:
     """``out`` with the item columns as floats (added at once, not one by one)."""
     items = [(inst, item) for inst in study.instruments for item in inst.items]
     raws = [frame[item.id].reset_index(drop=True) for _, item in items]
@@ -417,7 +424,16 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
         expected = expected_answers(rs)
         c.cells(not_number, item.id, raw, "not a number", expected)
         check = check_answers(rs, values)
-        if shifted_by_one(rs, values):
+        offset = label_offset(rs, (labels or {}).get(item.id, {}))
+        if offset:
+            c.add(f"column {item.id}", f"the file's value labels put every answer {offset:+d} "
+                  f"from the codes of instrument {inst.id} (response scale "
+                  f"{item.response_scale}: {rs.low:g} = {rs.labels[rs.low].nl!r}); every "
+                  f"score would be wrong; recode the column (answer {-offset:+d}) in the export "
+                  "or the file's coding", found=f"{rs.labels[rs.low].nl!r} = "
+                  f"{rs.low + offset:g}", expected=f"{rs.labels[rs.low].nl!r} = {rs.low:g}")
+            check = dataclasses.replace(check, off_scale=np.zeros(len(values), bool))
+        elif shifted_by_one(rs, values):
             c.add(f"column {item.id}", f"every answer lies one above the response scale "
                   f"({rs.low + 1:g}-{rs.high + 1:g} for {rs.low:g}-{rs.high:g}): the column "
                   "looks coded from one too high (e.g. an export that numbers answers from "

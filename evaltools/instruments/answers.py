@@ -21,7 +21,8 @@ import numpy as np
 
 from evaltools.instruments.model import Instrument, Item, ResponseScale
 
-__all__ = ["AnswerCheck", "check_answers", "expected_answers", "score_item", "shifted_by_one"]
+__all__ = ["AnswerCheck", "check_answers", "expected_answers", "score_item", "shifted_by_one",
+           "label_offset"]
 
 _TOLERANCE = 1e-6  # for float noise in decimals such as 72.3 read from Excel
 
@@ -132,3 +133,46 @@ def shifted_by_one(rs: ResponseScale, values: np.ndarray) -> bool:
         return False
     return bool(np.isin(given, np.arange(rs.low + 1, rs.high + 2)).all()
                 and (given == rs.high + 1).any())
+
+
+def label_offset(rs: ResponseScale, labels: dict) -> int | None:
+    """How far a file's value labels put the answers from the instrument's codes.
+
+    Compares the labels a file declares for an item's codes (SPSS value labels) with the
+    response scale's Dutch and English labels, ignoring case: when at least two labels match
+    and every match is shifted by the same non-zero amount (``1 = "nooit"`` in the file,
+    ``0 = "nooit"`` in the instrument), that amount; otherwise None. Unlike
+    :func:`shifted_by_one`, this finds a shift even when nobody gave the top answer.
+
+    Examples
+    --------
+    >>> from evaltools.core.text import LocalText
+    >>> rs = ResponseScale("f", (0, 1, 2), {0: LocalText("nooit", "never"),
+    ...                    1: LocalText("soms", "sometimes"), 2: LocalText("vaak", "often")}, {})
+    >>> label_offset(rs, {1.0: "Nooit", 2.0: "soms", 3.0: "vaak", 9.0: "weet niet"})
+    1
+    >>> label_offset(rs, {0.0: "never", 1.0: "sometimes"}) is None
+    True
+    """
+    if rs.is_numeric or not labels:
+        return None
+    code_of = {}
+    for code, text in rs.labels.items():
+        for variant in (text.nl, text.en):
+            code_of.setdefault(str(variant).strip().casefold(), code)
+    offsets = set()
+    matches = 0
+    for file_code, text in labels.items():
+        code = code_of.get(str(text).strip().casefold())
+        try:
+            value = float(file_code)
+        except (TypeError, ValueError):
+            return None
+        if code is None:
+            continue
+        matches += 1
+        offsets.add(value - code)
+    if matches < 2 or len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    return int(offset) if offset and float(offset).is_integer() else None
