@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from evaltools.core.errors import Problem
 from evaltools.data.pseudonym import normalise_id
 
 __all__ = ["blank_user_missing", "map_codes", "match_item_case", "scientific_ids",
-           "long_number_ids", "rename_keys", "code_key", "zero_padding_links"]
+           "long_number_ids", "rename_keys", "code_key", "zero_padding_links",
+           "mangled_id_problems", "user_missing_problems"]
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 
@@ -263,3 +265,43 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, se
         hits = [next(hashed) in others[waves[i]] for _ in variants[i]]
         count += any(hits)
     return count
+
+
+def mangled_id_problems(file: str, ids: pd.Series, missing_id: np.ndarray, column: str
+                        ) -> list[Problem]:
+    """The problem with a file's ids in scientific notation or of more than 15 digits: a
+    warning with their count, or an error (no usable id) when every id is one. Counts only:
+    no id is quoted."""
+    mangled = (scientific_ids(ids) | long_number_ids(ids)) & ~missing_id
+    if not mangled.any():
+        return []
+    n, usable = int(mangled.sum()), int((~missing_id).sum())
+    what = ("numbers in scientific notation (as Excel shows long numbers) or stored as numbers "
+            "of more than 15 digits")
+    how = ("format the id column as text in Excel (or export it from the survey tool "
+           "again) so that every digit is kept")
+    if n == usable:
+        return [Problem(file, f"column {column}", f"no usable respondent id: every id is one of "
+                        f"the {what}; their last digits are lost, so no one can be linked across "
+                        "waves; the file is refused", found=f"{n} ids", expected=how)]
+    return [Problem(file, f"column {column}", f"{n} of {usable} respondent ids are {what}; their "
+                    "last digits are lost, so these respondents no longer link to their answers "
+                    "in other waves", found=f"{n} ids", expected=how, severity="warning")]
+
+
+def user_missing_problems(file: str, blanked: Mapping[str, tuple[int, list]],
+                          id_column: str, listed: int = 10) -> list[Problem]:
+    """One warning naming the columns (and codes) :func:`blank_user_missing` made missing;
+    the respondent id column's codes are not quoted."""
+    if not blanked:
+        return []
+
+    def codes(values: list) -> str:
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values[:5])
+
+    return [Problem(file, "(file)", "values the SPSS file declares user-missing read as missing "
+                    "answers", found="; ".join(
+                        f"{column}: {n} cell{'s' if n > 1 else ''}"
+                        + ("" if column == id_column else f" ({codes(found)})")
+                        for column, (n, found) in list(blanked.items())[:listed]),
+                    severity="warning")]

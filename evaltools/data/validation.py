@@ -19,14 +19,13 @@ an item column coded one too high             error     every answer in low+1..h
                                                         the instrument's labels
 an unknown site, group or wave                error     (after ``data.recode`` and SPSS value
                                                         labels that equal an id)
-site, group or wave codes read through the    warning   mapped to the ids
-  file's value labels
+site/group/wave codes mapped by value labels  warning   mapped to the ids they name
 SPSS user-missing values                      warning   made missing (an item's own missing
                                                         codes stay as they are)
 two columns naming one item in another case   error     (``A1`` alone matches item ``a1``)
 a row without respondent id                   warning   the row is not ingested
 ids in scientific notation (``2,02501E+11``)  warning   they link to no other wave; an error
-                                                        when every id is (no usable id)
+or numbers of more than 15 digits                       when every id is (no usable id)
 the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
                                                         submission time, then row) or
                                                         keep_first; ``error`` makes it an error
@@ -51,11 +50,11 @@ from evaltools.core.schema import suggest
 from evaltools.data.coding import (
     blank_user_missing,
     code_key,
-    long_number_ids,
+    mangled_id_problems,
     map_codes,
     match_item_case,
     rename_keys,
-    scientific_ids,
+    user_missing_problems,
 )
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
@@ -287,7 +286,8 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     missing_id = out["respondent_key"].isna().to_numpy()
     c.cells(missing_id, data.respondent_id, out["respondent_key"], "row has no respondent id; "
             "not ingested", "an id", severity="warning", show_values=False)
-    _check_scientific_ids(c, frame[data.respondent_id], missing_id, data.respondent_id)
+    c.problems += mangled_id_problems(c.file, frame[data.respondent_id].reset_index(drop=True),
+                                      missing_id, data.respondent_id)
     for role, column, fixed, allowed in (
             ("site", data.site_column, site, [s.id for s in study.sites]),
             ("group", data.group_column, None, [g.id for g in study.groups]),
@@ -354,29 +354,6 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     return out[canonical_columns(study)].reset_index(drop=True), c.problems
 
 
-def _check_scientific_ids(c: _Collector, ids: pd.Series, missing_id: np.ndarray,
-                          column: str) -> None:
-    """Ids in scientific notation (``2,02501E+11``): Excel showed a long number that way and
-    the file was saved from that view, so their last digits are gone and they link no one."""
-    ids = ids.reset_index(drop=True)
-    sci = (scientific_ids(ids) | long_number_ids(ids)) & ~missing_id
-    if not sci.any():
-        return
-    n, usable = int(sci.sum()), int((~missing_id).sum())
-    what = ("numbers in scientific notation (as Excel shows long numbers) or stored as numbers "
-            "of more than 15 digits")
-    how = ("format the id column as text in Excel (or export it from the survey tool "
-           "again) so that every digit is kept")
-    if n == usable:
-        c.add(f"column {column}", f"no usable respondent id: every id is one of the {what}; "
-              "their last digits are lost, so no one can be linked across waves; the file is "
-              "refused", found=f"{n} ids", expected=how)
-    else:
-        c.add(f"column {column}", f"{n} of {usable} respondent ids are {what}; their last "
-              "digits are lost, so these respondents no longer link to their answers in other "
-              "waves", found=f"{n} ids", expected=how, severity="warning")
-
-
 def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing: dict
                         ) -> pd.DataFrame:
     """The frame with SPSS user-missing cells made missing, and one warning saying where
@@ -386,14 +363,7 @@ def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing:
     keep = {item.id: list(inst.response_scales[item.response_scale].missing)
             for inst in study.instruments for item in inst.items}
     frame, blanked = blank_user_missing(frame, user_missing, keep)
-    if blanked:
-        idc = study.data.respondent_id
-        c.add("(file)", "values the SPSS file declares user-missing read as missing answers",
-              found="; ".join(f"{column}: {n} cell{'s' if n > 1 else ''}" + (
-                  "" if column == idc else " (" + ", ".join(f"{v:g}" if isinstance(v, float)
-                                                            else str(v) for v in codes[:5]) + ")")
-                  for column, (n, codes) in list(blanked.items())[:_LISTED]),
-              severity="warning")
+    c.problems += user_missing_problems(c.file, blanked, study.data.respondent_id)
     return frame
 
 
