@@ -157,5 +157,6 @@ def test_numeric_outcome_end_to_end(numeric_study: Path, monkeypatch) -> None:
     quality.data_quality()
     assert quality.headline == "1.2% missing"  # no "alpha – to –": no scale has an alpha
     codebook = render_codebook(study.instruments[0], language="en")
-    assert "a number from 30 to 200 with at most 1 decimals (unit: kg)" in codebook
+    assert "a number from 30 to 200, to the nearest 0.1 (unit: kg)" in codebook
+    assert "op 0,1 nauwkeurig" in render_codebook(study.instruments[0])
     assert "a whole number from 0 to 60" in codebook

@@ -108,9 +108,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cb.code": ("Code", "Code"),
     "cb.label": ("Label", "Label"),
     "cb.missing_code": ("ontbrekend", "missing"),
-    "cb.numeric_answer": ("een getal van {low} tot en met {high}, met hoogstens {decimals} "
-                          "decimalen", "a number from {low} to {high} with at most {decimals} "
-                          "decimals"),
+    "cb.numeric_answer": ("een getal van {low} tot en met {high}, op {step} nauwkeurig",
+                          "a number from {low} to {high}, to the nearest {step}"),
     "cb.count_answer": ("een geheel getal van {low} tot en met {high}",
                         "a whole number from {low} to {high}"),
     "cb.unit": ("eenheid", "unit"),

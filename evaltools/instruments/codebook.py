@@ -57,7 +57,9 @@ def _sections(inst: Instrument, lang: Language) -> list[_Section]:
         section.rows = [[str(v), rs.labels[v].get(lang)] for v in rs.values]
         if rs.is_numeric:
             key = "numeric_answer" if rs.kind == "numeric" and rs.decimals else "count_answer"
-            text = t(key).format(low=f"{rs.low:g}", high=f"{rs.high:g}", decimals=rs.decimals)
+            step = f"{10.0 ** -rs.decimals:.{rs.decimals}f}"
+            text = t(key).format(low=f"{rs.low:g}", high=f"{rs.high:g}",
+                                 step=step.replace(".", ",") if lang == "nl" else step)
             if rs.unit is not None:
                 text += f" ({t('unit')}: {rs.unit.get(lang)})"
             section.rows = [[f"{rs.low:g}-{rs.high:g}", text]]
