@@ -195,6 +195,9 @@ def test_ids_that_lost_their_leading_zeros(tmp_path: Path) -> None:
     assert not any("leading zeros" in w for w in _problems(result, "data/raw/t0/t0.csv",
                                                              "warning"))
     assert result.ok
+    # checking a delivery again (validate --data) compares it with the store too
+    assert warnings == [w for w in _problems(check_data(study), "data/raw/t1/t1.csv",
+                                             "warning") if "leading zeros" in w]
 
 
 def test_ids_stored_as_numbers_of_more_than_15_digits(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.data.coding import zero_padding_links
-from evaltools.data.pseudonym import load_key, pseudonymise
+from evaltools.data.pseudonym import StudyKeyError, load_key, pseudonymise
 from evaltools.data.readers import read_table
 from evaltools.data.redact import redact_problems
 from evaltools.data.store import (
@@ -215,8 +215,12 @@ def check_data(study: Study | str | Path) -> IngestResult:
     study = study if isinstance(study, Study) else load_study(study)
     files, problems = discover_files(study)
     outcomes = []
+    stored = _store_for_linking(study)
     for path, wave, site, sheet in files:
         frame, file_problems = _check_one(study, path, wave, site, sheet)
+        if frame is not None and stored is not None:
+            file_problems = file_problems + _leading_zero_warning(
+                study, frame, stored[1], stored[0], _relative(study, path))
         outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
                                     0 if frame is None else len(frame), file_problems))
     return IngestResult(study, outcomes, problems)
@@ -311,6 +315,20 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
     manifest.save(store)
     _remove_orphans(study, manifest)
     return IngestResult(study, outcomes, problems)
+
+
+def _store_for_linking(study: Study):
+    """(key, wave -> stored pseudonyms) when there is a store built with the key at hand, for
+    :func:`check_data` to compare a delivery with what is stored; None otherwise (checking
+    never needs a key)."""
+    try:
+        key = load_key(study)
+        manifest = Manifest.load(study.store_dir, study.id)
+    except (StudyKeyError, StoreError):
+        return None
+    if not manifest.files or manifest.key_fingerprint != key.fingerprint():
+        return None
+    return key, _stored_pseudonyms(study, manifest)
 
 
 def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
