@@ -173,10 +173,13 @@ def match_item_case(columns: Iterable[str], item_ids: Iterable[str]
     >>> match_item_case(["RESP", "A1", "a2", "A2", "b1"], ["a1", "a2", "b1"])
     ({'A1': 'a1'}, [('a2', ['a2', 'A2'])])
     """
-    columns = list(columns)
+    folded: dict[str, list[str]] = {}
+    for column in columns:
+        if isinstance(column, str):
+            folded.setdefault(column.casefold(), []).append(column)
     renames, clashes = {}, []
     for item in item_ids:
-        hits = [c for c in columns if isinstance(c, str) and c.casefold() == item.casefold()]
+        hits = folded.get(item.casefold(), [])
         if len(hits) > 1:
             clashes.append((item, hits))
         elif hits and hits[0] != item:
@@ -213,8 +216,9 @@ def long_number_ids(ids: pd.Series) -> np.ndarray:
         return np.abs(values) >= 1e15
 
 
-def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, set],
-                       pseudonym: Callable[[pd.Series], pd.Series]) -> int:
+def zero_padding_links(ids: pd.Series, waves: pd.Series, pseudonyms: pd.Series,
+                       linked: Mapping[str, set], pseudonym: Callable[[pd.Series], pd.Series],
+                       sample: int = 200) -> int:
     """How many ids link to another wave only after adding or removing leading zeros.
 
     Excel reads ``001234`` as the number 1234; a wave saved that way no longer links its
@@ -226,10 +230,15 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, se
         A file's normalised respondent ids.
     waves : Series of string
         The wave of each row.
+    pseudonyms : Series of string
+        The pseudonym of each id (as stored).
     linked : dict
         Wave -> pseudonyms already stored for that wave (from other files).
     pseudonym : callable
         Ids -> their pseudonyms (the study's key).
+    sample : int
+        Unlinked ids tried first; when none of them links with other zeros, the rest are not
+        tried (mangling hits a whole file, and each try costs a keyed hash).
 
     Returns
     -------
@@ -240,31 +249,43 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, linked: Mapping[str, se
     Examples
     --------
     >>> stored = {"t0": {"0012", "0345", "77"}}
-    >>> zero_padding_links(pd.Series(["12", "345", "077", "99"]), pd.Series(["t1"] * 4),
-    ...                    stored, lambda s: s)
+    >>> ids = pd.Series(["12", "345", "077", "99"])
+    >>> zero_padding_links(ids, pd.Series(["t1"] * 4), ids, stored, lambda s: s)
     3
     """
-    ids = ids.reset_index(drop=True).astype("string")
-    waves = waves.reset_index(drop=True).astype("string")
-    others = {w: set().union(*(p for v, p in linked.items() if v != w))
-              for w in pd.unique(waves.dropna())}
-    if not any(others.values()):
-        return 0
-    own = pseudonym(ids)
-    unlinked = [i for i in range(len(ids)) if ids[i] is not pd.NA and waves[i] is not pd.NA
-                and own[i] not in others[waves[i]] and str(ids[i]).isdigit()]
-    if not unlinked:
-        return 0
-    variants = {i: [z + ids[i] for z in ("0", "00", "000")]
-                + ([ids[i].lstrip("0")] if ids[i].startswith("0") and ids[i].strip("0") else [])
-                for i in unlinked}
-    flat = pd.Series([v for vs in variants.values() for v in vs], dtype="string")
-    hashed = iter(pseudonym(flat).tolist())
+    # plain Python sets and lists: pandas' isin on Arrow strings rebuilds the set every call
+    rows: dict[str, list[str]] = {}
+    for i, w, p in zip(ids.to_numpy(dtype=object, na_value=None),
+                       waves.to_numpy(dtype=object, na_value=None),
+                       pseudonyms.to_numpy(dtype=object, na_value=None), strict=True):
+        if i is not None and w is not None and p is not None:
+            rows.setdefault(w, []).append((i, p))
     count = 0
-    for i in unlinked:
-        hits = [next(hashed) in others[waves[i]] for _ in variants[i]]
-        count += any(hits)
+    for wave, pairs in rows.items():
+        others = set().union(*(p for w, p in linked.items() if w != wave))
+        if not others:
+            continue
+        unlinked = list(dict.fromkeys(i for i, p in pairs if p not in others and i.isdigit()))
+        first = _padding_hits(unlinked[:sample], others, pseudonym)
+        count += first
+        if first and len(unlinked) > sample:
+            count += _padding_hits(unlinked[sample:], others, pseudonym)
     return count
+
+
+def _padding_hits(ids: list[str], others: set, pseudonym) -> int:
+    """How many of ``ids`` link to ``others`` with leading zeros added or removed."""
+    if not ids:
+        return 0
+    variants, owner = [], []
+    for k, i in enumerate(ids):
+        tries = ["0" + i, "00" + i, "000" + i]
+        if i.startswith("0") and i.strip("0"):
+            tries.append(i.lstrip("0"))
+        variants += tries
+        owner += [k] * len(tries)
+    hashed = pseudonym(pd.Series(variants, dtype="string")).tolist()
+    return len({k for k, h in zip(owner, hashed, strict=True) if h in others})
 
 
 def mangled_id_problems(file: str, ids: pd.Series, missing_id: np.ndarray, column: str

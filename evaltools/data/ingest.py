@@ -220,7 +220,8 @@ def check_data(study: Study | str | Path) -> IngestResult:
         frame, file_problems = _check_one(study, path, wave, site, sheet)
         if frame is not None and stored is not None:
             file_problems = file_problems + _leading_zero_warning(
-                study, frame, stored[1], stored[0], _relative(study, path))
+                study, frame, pseudonymise(frame["respondent_key"], stored[0]), stored[1],
+                stored[0], _relative(study, path))
         outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
                                     0 if frame is None else len(frame), file_problems))
     return IngestResult(study, outcomes, problems)
@@ -283,8 +284,9 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
         if frame is not None:
             if linked is None:
                 linked = _stored_pseudonyms(study, manifest)
-            file_problems = file_problems + _leading_zero_warning(study, frame, linked, key,
-                                                                  rel)
+            pseudonyms = pseudonymise(frame["respondent_key"], key)
+            file_problems = file_problems + _leading_zero_warning(study, frame, pseudonyms,
+                                                                  linked, key, rel)
         report = write_problem_tables(store, wave, path.name, file_problems) \
             if file_problems else None
         record = FileRecord(rel, sha, path.stat().st_size, "quarantined", wave,
@@ -292,8 +294,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                             warnings=sum(p.severity == "warning" for p in file_problems),
                             report=report, ingested_at=now())
         if frame is not None:
-            stored = frame.assign(respondent_id=pseudonymise(frame["respondent_key"], key),
-                                  source_file=rel)
+            stored = frame.assign(respondent_id=pseudonyms, source_file=rel)
             stored = stored.drop(columns="respondent_key")
             stored = stored[["respondent_id"] + [c for c in stored.columns
                                                  if c != "respondent_id"]]
@@ -338,7 +339,7 @@ def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
         if record.status != "accepted" or not record.part:
             continue
         try:
-            part = read_part(study.folder, record.part)[["respondent_id", "wave"]]
+            part = read_part(study.folder, record.part, columns=["respondent_id", "wave"])
         except (OSError, KeyError, ValueError):
             continue  # a damaged part is reported where the panel is read
         for wave_id, ids in part.groupby("wave")["respondent_id"]:
@@ -346,10 +347,10 @@ def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
     return linked
 
 
-def _leading_zero_warning(study: Study, frame: pd.DataFrame, linked: dict[str, set], key,
-                          rel: str) -> list[Problem]:
+def _leading_zero_warning(study: Study, frame: pd.DataFrame, pseudonyms: pd.Series,
+                          linked: dict[str, set], key, rel: str) -> list[Problem]:
     """A warning when ids link to another wave only after adding or removing leading zeros."""
-    count = zero_padding_links(frame["respondent_key"], frame["wave"], linked,
+    count = zero_padding_links(frame["respondent_key"], frame["wave"], pseudonyms, linked,
                                lambda ids: pseudonymise(ids, key))
     if not count:
         return []

@@ -40,9 +40,10 @@ def write_part(store: Path, wave: str, sha256: str, frame: pd.DataFrame) -> str:
     return relative.as_posix()
 
 
-def read_part(study_folder: Path, relative: str) -> pd.DataFrame:
-    """Read one stored part."""
-    return pd.read_parquet(study_folder / relative)
+def read_part(study_folder: Path, relative: str, columns: list[str] | None = None
+              ) -> pd.DataFrame:
+    """Read one stored part (``columns``: only these)."""
+    return pd.read_parquet(study_folder / relative, columns=columns)
 
 
 def write_problem_tables(store: Path, wave: str | None, name: str,

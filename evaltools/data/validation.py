@@ -403,7 +403,7 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame,
                   "or the file's coding", found=f"{rs.labels[rs.low].nl!r} = "
                   f"{rs.low + offset:g}", expected=f"{rs.labels[rs.low].nl!r} = {rs.low:g}")
             check = dataclasses.replace(check, off_scale=np.zeros(len(values), bool))
-        elif shifted_by_one(rs, values):
+        elif check.off_scale.any() and shifted_by_one(rs, values):
             c.add(f"column {item.id}", f"every answer lies one above the response scale "
                   f"({rs.low + 1:g}-{rs.high + 1:g} for {rs.low:g}-{rs.high:g}): the column "
                   "looks coded from one too high (e.g. an export that numbers answers from "
