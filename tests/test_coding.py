@@ -136,7 +136,9 @@ CORPUS = Path(__file__).parent / "corpus"
 def _corpus_study(tmp_path: Path, text: str, name: str = "t0.csv") -> Path:
     folder = tmp_path / "corpus"
     (folder / "data" / "raw" / "t0").mkdir(parents=True)
-    (folder / "study.yml").write_text((CORPUS / "study.yml").read_text("utf-8"), "utf-8")
+    # an id of its own: test_corpus creates the key of study 'corpus' unconditionally
+    (folder / "study.yml").write_text((CORPUS / "study.yml").read_text("utf-8").replace(
+        "id: corpus", "id: coding-corpus"), "utf-8")
     (folder / "data" / "raw" / "t0" / name).write_text(text, "utf-8")
     return folder
 
@@ -150,7 +152,7 @@ def _brs_rows(rows: list[list[int]], ids: list[str] | None = None) -> str:
 
 
 def test_a_column_coded_one_too_high_is_explained(tmp_path: Path) -> None:
-    rows = [[4, 2, 4, 2, 4, 2], [3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1], [2, 4, 2, 4, 2, 4]]
+    rows = [[4, 2, 4, 2, 4, 2], [3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1], [2, 4, 2, 4, 2, 4]] * 3
     shifted = [[r[0] + 1] + r[1:] for r in rows]  # brs_1 coded 2-6 for 1-5
     shifted[2][1] = 9  # a missing code does not hide the shift
     result = check_data(_corpus_study(tmp_path, _brs_rows(shifted)))
@@ -159,8 +161,15 @@ def test_a_column_coded_one_too_high_is_explained(tmp_path: Path) -> None:
     assert "column brs_1" in errors[0] and "one above the response scale (2-6 for 1-5)" in \
         errors[0] and "recode" in errors[0], errors
     # the top answer itself is an answer when the column also uses the lowest one
-    rows[1][0] = 1
+    rows[1] = [1] + rows[1][1:]
     assert check_data(_corpus_study(tmp_path / "ok", _brs_rows(rows))).ok
+    # one stray 6 among twelve answers is a typing error, reported at its cell
+    typo = [list(r) for r in rows]
+    typo[1][0], typo[2][0] = 3, 6
+    errors = _problems(check_data(_corpus_study(tmp_path / "typo", _brs_rows(typo))),
+                       "data/raw/t0/t0.csv", "error")
+    assert len(errors) == 1 and "row 4, column brs_1: value outside the response scale" in \
+        errors[0], errors
 
 
 def test_ids_in_scientific_notation(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ an item value is off the response scale       error     (missing codes such as 9
                                                         a numeric scale: outside min-max)
 an item value has more decimals than allowed  error     (numeric response scales)
 an item column coded one too high             error     every answer in low+1..high+1, and
-                                                        high+1 given (1-6 for a 0-5 item); or
+                                                        high+1 given (1-6 for a 0-5 item;
+                                                        :func:`shifted_by_one`); or
                                                         its SPSS value labels shifted against
                                                         the instrument's labels
 an unknown site, group or wave                error     (after ``data.recode`` and SPSS value

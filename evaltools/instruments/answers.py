@@ -110,29 +110,35 @@ def score_item(inst: Instrument, item: Item, values: np.ndarray) -> np.ndarray:
     return result
 
 
-def shifted_by_one(rs: ResponseScale, values: np.ndarray) -> bool:
+def shifted_by_one(rs: ResponseScale, values: np.ndarray, *, min_answers: int = 10,
+                   min_top: int = 2, min_top_share: float = 0.02) -> bool:
     """Whether a column looks coded one too high: every answer (missing codes aside) lies in
     ``low + 1 .. high + 1`` and ``high + 1`` occurs (e.g. 1-6 for a 0-5 item).
 
     Only for categorical scales with consecutive whole-number values, where an export that
-    numbers answers from 1 (or a coding slip) shifts every answer by one.
+    numbers answers from 1 (or a coding slip) shifts every answer by one. A single stray
+    ``high + 1`` is a typing error, not a shift, and a handful of answers may simply not use
+    the lowest one: the column needs ``min_answers`` answers, and ``high + 1`` at least
+    ``min_top`` times and in ``min_top_share`` of them.
 
     Examples
     --------
     >>> from evaltools.instruments.model import ResponseScale
     >>> freq6 = ResponseScale("freq6", (0, 1, 2, 3, 4, 5), {}, {9: None})
-    >>> shifted_by_one(freq6, np.array([1, 6, 3, 9, np.nan])), shifted_by_one(freq6,
-    ...                                                                       np.array([0, 6]))
+    >>> shifted = np.array([1, 6, 3, 9, np.nan, 2, 4, 6, 5, 3, 6, 2])
+    >>> shifted_by_one(freq6, shifted), shifted_by_one(freq6, np.append(shifted, 0))
     (True, False)
+    >>> shifted_by_one(freq6, np.array([1, 6, 3]))  # too few answers to tell from a typo
+    False
     """
     if rs.is_numeric or list(rs.values) != list(range(rs.low, rs.high + 1)):
         return False
     values = np.asarray(values, dtype=float)
     given = values[~np.isnan(values) & ~np.isin(values, list(rs.missing))]
-    if not len(given):
+    top = int((given == rs.high + 1).sum())
+    if len(given) < min_answers or top < max(min_top, min_top_share * len(given)):
         return False
-    return bool(np.isin(given, np.arange(rs.low + 1, rs.high + 2)).all()
-                and (given == rs.high + 1).any())
+    return bool(np.isin(given, np.arange(rs.low + 1, rs.high + 2)).all())
 
 
 def label_offset(rs: ResponseScale, labels: dict) -> int | None:
