@@ -102,7 +102,9 @@ class _Collector:
 
 def _plain(value):
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)  # "found 6", not "found 6.0" (items are parsed as floats)
     return value
 
 
