@@ -4,6 +4,7 @@ and reported like any scale."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from evaltools.instruments import render_codebook, score_scales
 from evaltools.instruments.answers import check_answers
 from evaltools.instruments.model import ResponseScale
 from evaltools.instruments.scoring import ScoringError
+from evaltools.reports.render import render_report
 from evaltools.study.load import load_study
 from tests.numeric_study import INSTRUMENT, write_numeric_study
 
@@ -160,3 +162,17 @@ def test_numeric_outcome_end_to_end(numeric_study: Path, monkeypatch) -> None:
     assert "a number from 30 to 200, to the nearest 0.1 (unit: kg)" in codebook
     assert "op 0,1 nauwkeurig" in render_codebook(study.instruments[0])
     assert "a whole number from 0 to 60" in codebook
+
+
+def test_numeric_outcome_report_renders(numeric_study: Path, tmp_path: Path) -> None:
+    study = load_study(numeric_study)
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    assert ingest(study).ok
+    result = render_report(study, "prepost", wave="t1", language="en",
+                           reports_dir=tmp_path / "reports", index=False)
+    page = result.html.read_text("utf-8")
+    assert "Weight (kg)" in page and "Days absent" in page and "Traceback" not in page
+    tables = json.loads((result.folder / "tables" / "tables.json").read_text("utf-8"))
+    weight = next(r for r in tables["results"] if r["scale"] == "weight")
+    assert weight["n"] == 39 and weight["mean_change"] < 0
