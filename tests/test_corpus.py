@@ -48,7 +48,7 @@ CASES = {
     "missing_item_column.csv": ("column brs_3", r"required item column is missing"),
     "missing_id_column.csv": ("column id", r"required respondent id column is missing"),
     "misspelt_column.csv": ("column brs_1", r"required item column is missing \(did you mean "
-                                            r"'BRS_1'\?\)"),
+                                            r"'brs-1'\?\)"),
     "duplicate_column.csv": ("column brs_1", r"column name occurs more than once"),
     "out_of_range.csv": ("row 4, column brs_1", r"value outside the response scale; found 6"),
     "negative_value.csv": ("row 2, column brs_2", r"value outside the response scale; found "

@@ -734,3 +734,17 @@ def test_16_17_retract_conflicts_and_long_texts_on_every_backend(register_url,
         assert reg.retract(study_id, "withdrawn for the test") == len(register_rows)
         assert reg.retract(study_id, "again") == 0  # already withdrawn
         assert reg.read().empty and len(reg.read(current=False)) == len(register_rows)
+
+
+def test_9_a_long_name_in_wide_characters_gets_a_problem_table(tmp_path: Path) -> None:
+    folder = _corpus_study(tmp_path)
+    raw = folder / "data" / "raw" / "t0"
+    name = "\N{GRINNING FACE}" * 62 + ".csv"  # 252 bytes: fits, its problem table would not
+    (raw / name).write_text("id;site;group;brs_1;brs_2;brs_3;brs_4;brs_5;brs_6\n"
+                            "1;a;interventie;4;2;4;2;4;7\n", "utf-8")
+    _ensure_key(folder)
+    status = {o.file.rsplit("/", 1)[-1]: o for o in ingest(folder).outcomes}
+    assert status[name].status == "quarantined"
+    report = folder / status[name].report
+    assert report.is_file() and len(report.name.encode()) <= 255
+    assert "brs_6" in report.read_text("utf-8")

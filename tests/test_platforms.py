@@ -163,6 +163,18 @@ def test_codes_labels_and_shift_become_item_values() -> None:
     assert raw.frame["Q1_1"].iloc[0] == "1"  # the caller's table is not changed
 
 
+def test_item_values_apply_to_item_columns_in_any_case() -> None:
+    """A column ``WHO5_3`` is item ``who5_3`` (validation matches item ids in any case), so
+    its instrument's ``data.values`` (shift -1) applies to it too."""
+    study = load_study(EXAMPLES / "qualtrics")
+    assert "who5_3" in study.data.values
+    raw = _table({"WHO5_3": ["6", "1", "Altijd"], "Other": ["6", "1", "x"]})
+    table, problems = map_item_values(raw, study, "x.csv", wave="t0")
+    assert problems == []
+    assert table.frame["WHO5_3"].tolist() == ["5", "0", "5"]
+    assert table.frame["Other"].tolist() == ["6", "1", "x"]
+
+
 def test_an_undeclared_code_is_an_error_naming_rows_column_and_value(tmp_path: Path) -> None:
     folder = tmp_path / "study"
     shutil.copytree(EXAMPLES / "limesurvey", folder)

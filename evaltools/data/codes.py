@@ -91,9 +91,10 @@ def map_item_values(table: RawTable, study, display: str, *, wave: str | None = 
     rows = table.frame.index.to_numpy(dtype=np.int64) + table.first_row
     frame = table.frame.copy()
     problems: list[Problem] = []
+    by_case = {key.casefold(): key for key in spec}  # item columns match in any case (A1 = a1)
     for column in table.frame.columns:
-        item = renames.get(column, column)
-        if item not in spec:
+        item = by_case.get(str(renames.get(column, column)).casefold())
+        if item is None:
             continue
         values = spec[item]
         texts = answer_texts(study, item) if values.labels else {}

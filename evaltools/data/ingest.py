@@ -16,9 +16,10 @@ import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.data.codes import map_item_values
+from evaltools.data.coding import zero_padding_links
 from evaltools.data.linkage import linkage_from_answers
 from evaltools.data.platforms import file_format, read_platform
-from evaltools.data.pseudonym import load_key, pseudonymise
+from evaltools.data.pseudonym import StudyKeyError, load_key, pseudonymise
 from evaltools.data.readers import read_table
 from evaltools.data.redact import redact_problems
 from evaltools.data.store import (
@@ -27,6 +28,7 @@ from evaltools.data.store import (
     StoreError,
     file_hash,
     now,
+    read_part,
     write_part,
     write_problem_tables,
 )
@@ -228,8 +230,13 @@ def check_data(study: Study | str | Path) -> IngestResult:
     study = study if isinstance(study, Study) else load_study(study)
     files, problems = discover_files(study)
     outcomes, frames = [], []
+    stored = _store_for_linking(study)
     for path, wave, site, sheet in files:
         frame, file_problems = _check_one(study, path, wave, site, sheet)
+        if frame is not None and stored is not None:
+            file_problems = file_problems + _leading_zero_warning(
+                study, frame, pseudonymise(frame["respondent_key"], stored[0]), stored[1],
+                stored[0], _relative(study, path))
         outcomes.append(FileOutcome(_relative(study, path), wave, "checked",
                                     0 if frame is None else len(frame), file_problems))
         frames.append(frame)
@@ -273,6 +280,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                  for text in key.warnings]
     outcomes: list[FileOutcome] = []
     seen_paths = set()
+    linked: dict[str, set] | None = None  # wave -> stored pseudonyms, read when first needed
     for path, wave, site, sheet in files:
         rel = _relative(study, path)
         seen_paths.add(rel)
@@ -291,6 +299,12 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                                              warnings=1, ingested_at=now())
             continue
         frame, file_problems = _check_one(study, path, wave, site, sheet)
+        if frame is not None:
+            if linked is None:
+                linked = _stored_pseudonyms(study, manifest)
+            pseudonyms = pseudonymise(frame["respondent_key"], key)
+            file_problems = file_problems + _leading_zero_warning(study, frame, pseudonyms,
+                                                                  linked, key, rel)
         report = write_problem_tables(store, wave, path.name, file_problems) \
             if file_problems else None
         record = FileRecord(rel, sha, path.stat().st_size, "quarantined", wave,
@@ -298,8 +312,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
                             warnings=sum(p.severity == "warning" for p in file_problems),
                             report=report, ingested_at=now())
         if frame is not None:
-            stored = frame.assign(respondent_id=pseudonymise(frame["respondent_key"], key),
-                                  source_file=rel)
+            stored = frame.assign(respondent_id=pseudonyms, source_file=rel)
             stored = stored.drop(columns="respondent_key")
             stored = stored[["respondent_id"] + [c for c in stored.columns
                                                  if c != "respondent_id"]]
@@ -308,6 +321,8 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
             record.status = "accepted"
             record.rows = len(stored)
             record.sites = sorted(stored["site"].dropna().unique().tolist())
+            for wave_id, ids in stored.groupby("wave")["respondent_id"]:
+                linked.setdefault(wave_id, set()).update(ids.dropna())
         manifest.files[rel] = record
         outcomes.append(FileOutcome(rel, wave, record.status, record.rows, file_problems,
                                     report))
@@ -319,6 +334,50 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
     manifest.save(store)
     _remove_orphans(study, manifest)
     return IngestResult(study, outcomes, problems)
+
+
+def _store_for_linking(study: Study):
+    """(key, wave -> stored pseudonyms) when there is a store built with the key at hand, for
+    :func:`check_data` to compare a delivery with what is stored; None otherwise (checking
+    never needs a key)."""
+    try:
+        key = load_key(study)
+        manifest = Manifest.load(study.store_dir, study.id)
+    except (StudyKeyError, StoreError):
+        return None
+    if not manifest.files or manifest.key_fingerprint != key.fingerprint():
+        return None
+    return key, _stored_pseudonyms(study, manifest)
+
+
+def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
+    """Wave -> the pseudonyms of the accepted files in the store."""
+    linked: dict[str, set] = {}
+    for record in manifest.files.values():
+        if record.status != "accepted" or not record.part:
+            continue
+        try:
+            part = read_part(study.folder, record.part, columns=["respondent_id", "wave"])
+        except (OSError, KeyError, ValueError):
+            continue  # a damaged part is reported where the panel is read
+        for wave_id, ids in part.groupby("wave")["respondent_id"]:
+            linked.setdefault(str(wave_id), set()).update(ids.dropna())
+    return linked
+
+
+def _leading_zero_warning(study: Study, frame: pd.DataFrame, pseudonyms: pd.Series,
+                          linked: dict[str, set], key, rel: str) -> list[Problem]:
+    """A warning when ids link to another wave only after adding or removing leading zeros."""
+    count = zero_padding_links(frame["respondent_key"], frame["wave"], pseudonyms, linked,
+                               lambda ids: pseudonymise(ids, key))
+    if not count:
+        return []
+    return [Problem(rel, f"column {study.data.respondent_id}", f"{count} respondent ids link "
+                    "to no other wave as given, but would with leading zeros added or removed "
+                    "(Excel drops leading zeros from numbers); they are ingested as given, so "
+                    "these respondents no longer link to their answers in other waves",
+                    found=f"{count} ids", expected="the id column delivered as text, with "
+                    "every leading zero, in every wave", severity="warning")]
 
 
 def _remove_orphans(study: Study, manifest: Manifest) -> None:

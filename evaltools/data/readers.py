@@ -45,6 +45,8 @@ class RawTable:
     value_labels: dict[str, dict] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
+    #: SPSS user-missing values per column: ranges ``{"lo": ..., "hi": ...}``
+    user_missing: dict[str, list] = field(default_factory=dict)
 
 
 def detect_kind(head: bytes) -> str:
@@ -307,7 +309,8 @@ def _read_sav(path: Path, display: str):
         return None, [Problem(display, "(file)", "SPSS file has no cases",
                               expected="at least one respondent")]
     labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
-    return RawTable(frame, "sav", 1, value_labels=labels), []
+    missing = {k: list(v) for k, v in (getattr(meta, "missing_ranges", None) or {}).items()}
+    return RawTable(frame, "sav", 1, value_labels=labels, user_missing=missing), []
 
 
 def _read_parquet(path: Path, display: str):

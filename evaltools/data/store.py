@@ -41,9 +41,10 @@ def write_part(store: Path, wave: str, sha256: str, frame: pd.DataFrame) -> str:
     return relative.as_posix()
 
 
-def read_part(study_folder: Path, relative: str) -> pd.DataFrame:
-    """Read one stored part."""
-    return pd.read_parquet(study_folder / relative)
+def read_part(study_folder: Path, relative: str, columns: list[str] | None = None
+              ) -> pd.DataFrame:
+    """Read one stored part (``columns``: only these)."""
+    return pd.read_parquet(study_folder / relative, columns=columns)
 
 
 def write_problem_tables(store: Path, wave: str | None, name: str,
@@ -51,9 +52,7 @@ def write_problem_tables(store: Path, wave: str | None, name: str,
     """Write a file's problems as CSV and HTML; returns the CSV path relative to the study."""
     frame = problems_frame(problems)
     folder = Path("store") / "validation" / (wave or "_unknown")
-    if len(name.encode("utf-8", "replace")) > 120:  # + ".problems.html" within 255 bytes
-        name = name[:60].rstrip() + "-" + hashlib.sha256(name.encode("utf-8", "replace")
-                                                         ).hexdigest()[:12] + Path(name).suffix
+    name = _short_name(name)
     csv_path, html_path = folder / f"{name}.problems.csv", folder / f"{name}.problems.html"
     atomic_write_text(store.parent / csv_path, csv_safe(frame).to_csv(index=False,
                                                                       lineterminator="\n"))
@@ -68,6 +67,24 @@ def _grouped_html(problems: list[Problem]) -> str:
     as the first table of a file's problem page."""
     return ("<h2>By column and rule</h2>\n" + group_problems(problems).to_html(
         index=False, na_rep="", border=0) + "\n")
+def _short_name(name: str) -> str:
+    """A raw file's name, cut to at most 120 bytes (so that ``.problems.html`` fits the file
+    system's 255-byte limit): its first bytes, a hash of the whole name, and its extension.
+    Bytes, not characters: 60 characters of emoji or CJK text are 240 bytes.
+
+    Examples
+    --------
+    >>> _short_name("t0.csv"), len(_short_name("é" * 200 + ".csv").encode())
+    ('t0.csv', 77)
+    """
+    raw = name.encode("utf-8", "replace")
+    if len(raw) <= 120:
+        return name
+    suffix = Path(name).suffix
+    if len(suffix.encode("utf-8", "replace")) > 12:
+        suffix = ""
+    head = raw[:60].decode("utf-8", "ignore").rstrip()
+    return head + "-" + hashlib.sha256(raw).hexdigest()[:12] + suffix
 
 
 def _html(name: str, frame: pd.DataFrame) -> str:

@@ -10,9 +10,23 @@ rule                                          class     what happens
 a required column is missing                  error     (respondent id, site, group, wave, items)
 a column is not in the definition             warning   it is not ingested
 an item value is not a number                 error
-an item value is off the response scale       error     (missing codes such as 9 are allowed)
-an unknown site, group or wave                error
+an item value is off the response scale       error     (missing codes such as 9 are allowed;
+                                                        a numeric scale: outside min-max)
+an item value has more decimals than allowed  error     (numeric response scales)
+an item column coded one too high             error     every answer in low+1..high+1, and
+                                                        high+1 given (1-6 for a 0-5 item;
+                                                        :func:`shifted_by_one`); or
+                                                        its SPSS value labels shifted against
+                                                        the instrument's labels
+an unknown site, group or wave                error     (after ``data.recode`` and SPSS value
+                                                        labels that equal an id)
+site/group/wave codes mapped by value labels  warning   mapped to the ids they name
+SPSS user-missing values                      warning   made missing (an item's own missing
+                                                        codes stay as they are)
+two columns naming one item in another case   error     (``A1`` alone matches item ``a1``)
 a row without respondent id                   warning   the row is not ingested
+ids in scientific notation (``2,02501E+11``)  warning   they link to no other wave; an error
+or numbers of more than 15 digits                       when every id is (no usable id)
 the same respondent twice in the file         warning   ``data.duplicates``: keep_last (by
                                                         submission time, then row) or
                                                         keep_first; ``error`` makes it an error
@@ -27,13 +41,30 @@ Respondent identifiers never appear in a problem: rows are named by number.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from evaltools.core.errors import Problem
 from evaltools.core.schema import suggest
+from evaltools.data.coding import (
+    blank_user_missing,
+    code_key,
+    mangled_id_problems,
+    map_codes,
+    match_item_case,
+    rename_keys,
+    user_missing_problems,
+)
 from evaltools.data.pseudonym import normalise_id
 from evaltools.data.readers import RawTable
+from evaltools.instruments.answers import (
+    check_answers,
+    expected_answers,
+    label_offset,
+    shifted_by_one,
+)
 
 __all__ = ["validate_table", "canonical_columns"]
 
@@ -71,7 +102,9 @@ class _Collector:
 
 def _plain(value):
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)  # "found 6", not "found 6.0" (items are parsed as floats)
     return value
 
 
@@ -205,11 +238,20 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     rows = table.frame.index.to_numpy(dtype=np.int64) + table.first_row
     c = _Collector(display, rows)
     data = study.data
-    frame = table.frame.rename(columns=_rename_map(study, wave)).reset_index(drop=True)
+    renames = _rename_map(study, wave)
+    frame = table.frame.rename(columns=renames).reset_index(drop=True)
+    case, clashes = match_item_case(frame.columns, study.item_ids)
+    for item, hits in clashes:
+        c.add(f"column {item}", "columns whose names differ only in upper and lower case name "
+              "the same item", found=", ".join(hits), expected="one column per item (drop or "
+              "rename one of them)")
+    frame = frame.rename(columns=case)
+    labels = rename_keys(rename_keys(table.value_labels, renames), case)
+    user_missing = rename_keys(rename_keys(table.user_missing, renames), case)
     duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
     for name in duplicated:
         c.add(f"column {name}", "column name occurs more than once (after renames)", found=name)
-    if duplicated:
+    if duplicated or clashes:
         return None, c.problems
     present = set(frame.columns)
     needed = {data.respondent_id: "respondent id"}
@@ -240,30 +282,45 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
 
+    frame = _blank_user_missing(c, study, frame, user_missing)
     n = len(frame)
     out = pd.DataFrame(index=range(n))
     out["respondent_key"] = normalise_id(frame[data.respondent_id]).reset_index(drop=True)
     missing_id = out["respondent_key"].isna().to_numpy()
     c.cells(missing_id, data.respondent_id, out["respondent_key"], "row has no respondent id; "
             "not ingested", "an id", severity="warning", show_values=False)
+    c.problems += mangled_id_problems(c.file, frame[data.respondent_id].reset_index(drop=True),
+                                      missing_id, data.respondent_id)
     for role, column, fixed, allowed in (
             ("site", data.site_column, site, [s.id for s in study.sites]),
             ("group", data.group_column, None, [g.id for g in study.groups]),
             ("wave", data.wave_column, wave, [w.id for w in study.waves])):
         if column and column in present:
-            values = _codes(frame[column]).reset_index(drop=True)
+            values, via = map_codes(frame[column], data.recode.get(role, {}),
+                                    labels.get(column), allowed)
+            values = values.reset_index(drop=True)
+            if via:
+                c.add(f"column {column}", f"{role} codes mapped to ids through the file's "
+                      f"value labels (map them yourself with data.recode.{role} in study.yml)",
+                      found=", ".join(f"{k} = {v}" for k, v in via.items()),
+                      severity="warning")
             unknown = ~values.isin(allowed).to_numpy() | values.isna().to_numpy()
             if fixed is not None:
                 unknown |= (values != fixed).fillna(True).to_numpy()
                 allowed = [fixed]
+            label_of = {code_key(k): v for k, v in (labels.get(column) or {}).items()}
             for value in pd.unique(values[unknown])[:_LISTED]:
                 hits = np.flatnonzero(unknown & (values == value).fillna(False).to_numpy()
                                       if value is not pd.NA else values.isna().to_numpy())
+                label = label_of.get(value) if value is not pd.NA else None
                 c.add(f"row {rows[hits[0]]}, column {column}"
                       + (f" (and {len(hits) - 1} more rows)" if len(hits) > 1 else ""),
-                      f"unknown {role}" + suggest(value, allowed) if value is not pd.NA else
+                      (f"unknown {role}" + (f" (value label {label!r})" if label else "")
+                       + suggest(value, allowed)) if value is not pd.NA else
                       f"no {role}", found=None if value is pd.NA else value,
-                      expected="one of " + ", ".join(map(repr, allowed)))
+                      expected="one of " + ", ".join(map(repr, allowed))
+                      + ("" if fixed is not None or value is pd.NA else
+                         f", or map this code in data.recode.{role} in study.yml"))
             out[role] = values
         else:
             default = fixed if fixed is not None else (allowed[0] if len(allowed) == 1 else None)
@@ -291,13 +348,26 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
             out[sub.column] = values
         else:
             out[sub.column] = pd.Series([pd.NA] * n, dtype="string")
-    out = _check_items(c, study, frame, out)
+    out = _check_items(c, study, frame, out, labels)
     out["source_row"] = rows
     out = out.loc[~missing_id]
     out = _resolve_duplicates(c, study, out)
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     return out[canonical_columns(study)].reset_index(drop=True), c.problems
+
+
+def _blank_user_missing(c: _Collector, study, frame: pd.DataFrame, user_missing: dict
+                        ) -> pd.DataFrame:
+    """The frame with SPSS user-missing cells made missing, and one warning saying where
+    (an item's own missing codes stay, as scoring counts them as missing already)."""
+    if not user_missing:
+        return frame
+    keep = {item.id: list(inst.response_scales[item.response_scale].missing)
+            for inst in study.instruments for item in inst.items}
+    frame, blanked = blank_user_missing(frame, user_missing, keep)
+    c.problems += user_missing_problems(c.file, blanked, study.data.respondent_id)
+    return frame
 
 
 def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:
@@ -315,8 +385,8 @@ def _check_window(c: _Collector, study, out: pd.DataFrame, column: str) -> None:
                     f"{wave.start} to {wave.end}", severity="warning")
 
 
-def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
-                 ) -> pd.DataFrame:
+def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame,
+                 labels: dict | None = None) -> pd.DataFrame:
     """``out`` with the item columns as floats (added at once, not one by one)."""
     items = [(inst, item) for inst in study.instruments for item in inst.items]
     raws = [frame[item.id].reset_index(drop=True) for _, item in items]
@@ -324,13 +394,31 @@ def _check_items(c: _Collector, study, frame: pd.DataFrame, out: pd.DataFrame
     columns = {}
     for (inst, item), raw, (values, not_number) in zip(items, raws, parsed, strict=True):
         rs = inst.response_scales[item.response_scale]
-        allowed = list(rs.values) + list(rs.missing)
-        expected = (f"one of {list(rs.values)}" + (f" or missing code {list(rs.missing)}"
-                                                    if rs.missing else ""))
+        expected = expected_answers(rs)
         c.cells(not_number, item.id, raw, "not a number", expected)
-        off = ~np.isnan(values) & ~np.isin(values, allowed)
-        c.cells(off, item.id, pd.Series(values), "value outside the response scale",
-                expected)
+        check = check_answers(rs, values)
+        offset = label_offset(rs, (labels or {}).get(item.id, {}))
+        if offset:
+            c.add(f"column {item.id}", f"the file's value labels put every answer {offset:+d} "
+                  f"from the codes of instrument {inst.id} (response scale "
+                  f"{item.response_scale}: {rs.low:g} = {rs.labels[rs.low].nl!r}); every "
+                  f"score would be wrong; recode the column (answer {-offset:+d}) in the export "
+                  "or the file's coding", found=f"{rs.labels[rs.low].nl!r} = "
+                  f"{rs.low + offset:g}", expected=f"{rs.labels[rs.low].nl!r} = {rs.low:g}")
+            check = dataclasses.replace(check, off_scale=np.zeros(len(values), bool))
+        elif check.off_scale.any() and shifted_by_one(rs, values):
+            c.add(f"column {item.id}", f"every answer lies one above the response scale "
+                  f"({rs.low + 1:g}-{rs.high + 1:g} for {rs.low:g}-{rs.high:g}): the column "
+                  "looks coded from one too high (e.g. an export that numbers answers from "
+                  f"{rs.low + 1:g}), which would make every score wrong; recode it (answer "
+                  "minus 1) in the export or the file's coding, and check the other items",
+                  found=f"{int((values == rs.high + 1).sum())} answers of {rs.high + 1:g}",
+                  expected=expected)
+            check = dataclasses.replace(check, off_scale=np.zeros(len(values), bool))
+        c.cells(check.off_scale, item.id, pd.Series(values), "value outside the response "
+                "scale", expected)
+        c.cells(check.too_precise, item.id, pd.Series(values), "more decimals than the "
+                "response scale allows", expected)
         columns[item.id] = values
     items_frame = pd.DataFrame(columns, index=out.index)
     kept = out.drop(columns=[c for c in items_frame.columns if c in out.columns])

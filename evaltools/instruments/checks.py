@@ -57,6 +57,17 @@ def _related(a: str, b: str) -> bool:
 def _check(c: _Checker, d: dict) -> None:
     scales_rs = d["response_scales"]
     for sid, rs in scales_rs.items():
+        if _is_numeric(rs):
+            _check_numeric_scale(c, sid, rs)
+            continue
+        absent = [key for key in ("values", "labels") if key not in rs]
+        stray = [key for key in ("min", "max", "decimals", "unit") if key in rs]
+        if absent or stray:
+            c.add(("response_scales", sid), "a categorical response scale has 'values' and "
+                  "'labels' (a number in a range is 'type: numeric' or 'type: count' with "
+                  "'min' and 'max')", found=", ".join(stray) or None,
+                  expected="missing: " + ", ".join(absent) if absent else "no " + ", ".join(stray))
+            continue
         values = rs["values"]
         if values != sorted(values):
             c.add(("response_scales", sid, "values"), "values must be in ascending order",
@@ -87,6 +98,16 @@ def _check(c: _Checker, d: dict) -> None:
                   + suggest(item["response_scale"], list(scales_rs)),
                   found=item["response_scale"], expected=allowed(list(scales_rs)))
             continue
+        if _is_numeric(rs):
+            if "recode" in item:
+                c.add(at + ("recode",), f"a recode needs a categorical response scale; "
+                      f"{item['response_scale']!r} is {rs['type']}")
+            if "text" in item and not shippable:
+                c.add(at + ("text",), "the licence does not allow shipping item text "
+                      "(licence.items_shippable is false)")
+            continue
+        if "values" not in rs:
+            continue  # reported with the response scale
         values = rs["values"]
         if item.get("reverse") and sorted(min(values) + max(values) - v for v in values) \
                 != sorted(values):
@@ -127,12 +148,18 @@ def _check_scale(c: _Checker, d: dict, index: int, scale: dict, items: dict,
     if "prorate" in scale and scale["method"] != "sum":
         c.add(at + ("prorate",), "prorate applies to method 'sum' only", found=scale["prorate"])
     lows, highs = [], []
+    fractional = False
     for item_id in scale["items"]:
         item = d["items"][items[item_id]]
         rs = d["response_scales"].get(item["response_scale"])
-        if rs is None:
+        if rs is None or not _is_numeric(rs) and "values" not in rs \
+                or _is_numeric(rs) and not {"min", "max"} <= set(rs):
             return
-        scored = list(item["recode"].values()) if "recode" in item else rs["values"]
+        if _is_numeric(rs):
+            scored = [rs["min"], rs["max"]]
+            fractional = fractional or rs.get("decimals", 0) > 0
+        else:
+            scored = list(item["recode"].values()) if "recode" in item else rs["values"]
         lows.append(min(scored))
         highs.append(max(scored))
     if scale["method"] == "mean":
@@ -151,11 +178,12 @@ def _check_scale(c: _Checker, d: dict, index: int, scale: dict, items: dict,
             c.add(at + ("conversion",), "give either a table or multiply/add",
                   expected="'table', or 'multiply' and/or 'add'")
         elif has_table:
-            integral = scale["method"] == "sum" and (
+            integral = scale["method"] == "sum" and not fractional and (
                 not scale.get("prorate", True) or scale["min_valid"] == n)
             if not integral:
                 c.add(at + ("conversion", "table"), "a conversion table needs whole raw scores: "
-                      "method 'sum' with prorate false or min_valid equal to the item count")
+                      "method 'sum' with prorate false or min_valid equal to the item count, "
+                      "and no item answered with decimals")
             needed = list(range(int(lo), int(hi) + 1))
             missing = [r for r in needed if r not in conv["table"]]
             if missing:
@@ -185,15 +213,53 @@ def _check_scale(c: _Checker, d: dict, index: int, scale: dict, items: dict,
             c.add(at + ("cutoffs", "categories"), "category ids must be unique", found=ids)
 
 
+def _is_numeric(rs: dict) -> bool:
+    return rs.get("type", "categorical") != "categorical"
+
+
+def _check_numeric_scale(c: _Checker, sid: str, rs: dict) -> None:
+    """A numeric or count response scale: a range, no labelled values."""
+    at = ("response_scales", sid)
+    kind = rs["type"]
+    stray = [key for key in ("values", "labels") if key in rs]
+    if stray:
+        c.add(at, f"a {kind} response scale has a range (min, max), not labelled values",
+              found=", ".join(stray), expected="min and max")
+    absent = [key for key in ("min", "max") if key not in rs]
+    if absent:
+        c.add(at, f"a {kind} response scale needs 'min' and 'max'",
+              expected="missing: " + ", ".join(absent))
+        return
+    low, high = rs["min"], rs["max"]
+    if not low < high:
+        c.add(at + ("max",), "max must be above min", found=high, expected=f"above {low:g}")
+    if kind == "count":
+        if rs.get("decimals", 0):
+            c.add(at + ("decimals",), "a count has no decimals (use type: numeric)",
+                  found=rs["decimals"], expected="0 or no 'decimals'")
+        for key in ("min", "max"):
+            if rs[key] != int(rs[key]):
+                c.add(at + (key,), "a count runs between whole numbers", found=rs[key])
+    for code in rs.get("missing", {}):
+        if not isinstance(code, int) or low <= code <= high:
+            c.add(at + ("missing", str(code)), "a missing code must be a whole number outside "
+                  "the range of answers", found=code, expected=f"below {low:g} or above "
+                  f"{high:g}, e.g. -9 or 999")
+
+
 def _bi(value: dict | None) -> LocalText | None:
     return None if value is None else LocalText(value["nl"], value["en"])
 
 
 def _build(d: dict, source: str):
     response_scales = {
-        sid: ResponseScale(sid, tuple(rs["values"]),
-                           {int(k): _bi(v) for k, v in rs["labels"].items()},
-                           {int(k): _bi(v) for k, v in rs.get("missing", {}).items()})
+        sid: ResponseScale(sid, tuple(rs.get("values", ())),
+                           {int(k): _bi(v) for k, v in rs.get("labels", {}).items()},
+                           {int(k): _bi(v) for k, v in rs.get("missing", {}).items()},
+                           kind=rs.get("type", "categorical"),
+                           minimum=float(rs["min"]) if "min" in rs else None,
+                           maximum=float(rs["max"]) if "max" in rs else None,
+                           decimals=int(rs.get("decimals", 0)), unit=_bi(rs.get("unit")))
         for sid, rs in d["response_scales"].items()
     }
     items = tuple(

@@ -55,6 +55,14 @@ def _sections(inst: Instrument, lang: Language) -> list[_Section]:
     for rs in inst.response_scales.values():
         section = _Section(f"{t('response_scales')}: {rs.id}", header=[t("code"), t("label")])
         section.rows = [[str(v), rs.labels[v].get(lang)] for v in rs.values]
+        if rs.is_numeric:
+            key = "numeric_answer" if rs.kind == "numeric" and rs.decimals else "count_answer"
+            step = f"{10.0 ** -rs.decimals:.{rs.decimals}f}"
+            text = t(key).format(low=f"{rs.low:g}", high=f"{rs.high:g}",
+                                 step=step.replace(".", ",") if lang == "nl" else step)
+            if rs.unit is not None:
+                text += f" ({t('unit')}: {rs.unit.get(lang)})"
+            section.rows = [[f"{rs.low:g}-{rs.high:g}", text]]
         section.rows += [[str(v), f"{label.get(lang)} ({t('missing_code')})"]
                          for v, label in rs.missing.items()]
         out.append(section)

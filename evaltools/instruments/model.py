@@ -14,30 +14,49 @@ if TYPE_CHECKING:
 
 from evaltools.core.text import LocalText
 
-__all__ = ["Direction", "ResponseScale", "Item", "Category", "Cutoffs", "Conversion", "Norm",
-           "ReliableChange", "Scale", "Instrument", "as_instruments"]
+__all__ = ["Direction", "ResponseKind", "ResponseScale", "Item", "Category", "Cutoffs",
+           "Conversion", "Norm", "ReliableChange", "Scale", "Instrument", "as_instruments"]
 
 Direction = Literal["higher_is_better", "higher_is_worse"]
 
 
+#: Kinds of response scale: labelled answer codes, a number with decimals, a count.
+ResponseKind = Literal["categorical", "numeric", "count"]
+
+
 @dataclass(frozen=True)
 class ResponseScale:
-    """Allowed answers of an item: ordered ``values``, their ``labels``, and missing codes."""
+    """Allowed answers of an item: ordered ``values``, their ``labels``, and missing codes.
+
+    A ``numeric`` or ``count`` scale (weight, days absent, a total score delivered as a number)
+    has no labelled values: any number from ``minimum`` to ``maximum`` with at most
+    ``decimals`` decimals (a count: whole numbers) is an answer.
+    """
 
     id: str
     values: tuple[int, ...]
     labels: dict[int, LocalText]
     missing: dict[int, LocalText]
+    kind: ResponseKind = "categorical"
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int = 0
+    unit: LocalText | None = None
 
     @property
-    def low(self) -> int:
+    def is_numeric(self) -> bool:
+        """Whether answers are numbers in a range rather than labelled codes."""
+        return self.kind != "categorical"
+
+    @property
+    def low(self) -> float:
         """The lowest substantive value."""
-        return min(self.values)
+        return self.minimum if self.is_numeric else min(self.values)
 
     @property
-    def high(self) -> int:
+    def high(self) -> float:
         """The highest substantive value."""
-        return max(self.values)
+        return self.maximum if self.is_numeric else max(self.values)
 
 
 @dataclass(frozen=True)
@@ -178,6 +197,9 @@ class Instrument:
 
         item = self.item(item_id)
         rs = self.response_scales[item.response_scale]
+        if rs.is_numeric:
+            raise ValueError(f"item {item_id!r} of instrument {self.id!r} has a {rs.kind} "
+                             "response scale: its answers are a range, not a list of values")
         answers = np.array(rs.values, dtype=float)
         if item.recode is not None:
             return answers, np.array([item.recode[int(v)] for v in answers], dtype=float)

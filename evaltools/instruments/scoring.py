@@ -6,7 +6,8 @@ item id), never change it, and work on whole columns at once.
 Scoring rules, in order (see ``surveys/README.md`` for the instrument format):
 
 1. missing codes of the item's response scale (e.g. 9 = "weet niet") become missing;
-2. any other value outside the response scale is an error (:class:`ScoringError`, with rows);
+2. any other value outside the response scale (a numeric scale: outside its range, or with
+   more decimals than it allows) is an error (:class:`ScoringError`, with rows);
 3. reverse-keyed items are mirrored within their response range (``low + high - x``);
    recoded items get their scored value (e.g. the De Jong Gierveld dichotomies);
 4. a scale's raw score is the mean of the answered items, or their sum (prorated: the mean of
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.core.errors import Problem, ProblemsError
+from evaltools.instruments.answers import check_answers, expected_answers, score_item
 from evaltools.instruments.model import Instrument, Scale, as_instruments
 
 __all__ = ["score_scales", "score_table", "scored_items", "flag_inconsistent", "ScoringError",
@@ -71,24 +73,18 @@ def _item_matrix(data: pd.DataFrame, inst: Instrument, problems: list[Problem]) 
         else:
             values = column.to_numpy(dtype=float, na_value=np.nan)
         rs = inst.response_scales[item.response_scale]
-        answers, scored = inst.scored_values(item.id)
-        is_missing_code = np.isin(values, list(rs.missing))
-        valid = np.isin(values, answers)
-        bad = ~(valid | is_missing_code | np.isnan(values))
-        if bad.any():
-            _report(problems, data.index[bad], item.id, column[bad], "value outside the "
-                    "response scale", inst, item.response_scale)
-        result = np.full(values.shape, np.nan)
-        if valid.any():
-            result[valid] = scored[np.searchsorted(answers, values[valid])]
-        out[:, j] = result
+        check = check_answers(rs, values)
+        for bad, rule in ((check.off_scale, "value outside the response scale"),
+                          (check.too_precise, "more decimals than the response scale allows")):
+            if bad.any():
+                _report(problems, data.index[bad], item.id, column[bad], rule, inst,
+                        item.response_scale)
+        out[:, j] = score_item(inst, item, values)
     return out
 
 
 def _report(problems, rows, column, values, rule, inst, rs_id) -> None:
-    rs = inst.response_scales[rs_id]
-    expected = (f"one of {list(rs.values)}"
-                + (f" or missing code {list(rs.missing)}" if rs.missing else ""))
+    expected = expected_answers(inst.response_scales[rs_id])
     for row, value in list(zip(rows, values, strict=True))[:_MAX_LISTED]:
         problems.append(Problem("data", f"row {row}, column {column}", rule, found=value,
                                 expected=expected))

@@ -489,9 +489,11 @@ class Report:
         missing = scored.isna().groupby(responses["wave"]).mean().mean(axis=1)
         alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
         if self.template == "data_quality":  # other reports lead with their findings
+            share = percent(missing.mean(), self.language, 1)
+            # no alpha at all: every scale is a single item (e.g. a numeric outcome)
             self.headline = self.tr("txt.headline_quality", low=self.num(alphas.min()),
-                                    high=self.num(alphas.max()),
-                                    missing=percent(missing.mean(), self.language, 1))
+                                    high=self.num(alphas.max()), missing=share) \
+                if alphas.notna().any() else self.tr("txt.headline_missing", missing=share)
         k = self.study.min_cell_size
         # shares of fewer than k respondents are suppressed like any other statistic
         missing_table = suppress_frame(pd.DataFrame({

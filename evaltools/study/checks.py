@@ -216,6 +216,7 @@ def _data_section(c: _Checker, d: dict, ctx: dict) -> None:
                   "every survey, so this id cannot link a respondent's waves",
                   found=column, expected="ExternalReference or an embedded-data field "
                   "(Qualtrics), token (LimeSurvey)", severity="warning")
+    _check_recode(c, data.get("recode") or {}, ctx)
     overlap = _raw_dir_overlap(ctx["folder"], data["raw_dir"])
     if overlap:
         c.add(("data", "raw_dir"), f"the raw data folder overlaps {overlap}; evaltools writes "
@@ -261,6 +262,26 @@ def _item_values(values: dict, instruments: list[Instrument]) -> dict[str, ItemV
                         codes={str(k).strip(): float(v)
                                for k, v in (spec.get("codes") or {}).items()}, entry=key)
     return out
+def _recode_key(code) -> str:
+    """A file's code as validation compares it: ``1``, ``1.0`` and ``"1"`` are one code."""
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    return str(code).strip()
+
+
+def _check_recode(c: _Checker, recode: dict, ctx: dict) -> None:
+    """``data.recode``: every target a known id of its role, no code given twice."""
+    known = {"site": ctx.get("site_ids"), "wave": ctx.get("wave_ids"),
+             "group": [g["id"] for g in ctx.get("groups", [])] or None}
+    for role, mapping in recode.items():
+        seen: dict[str, object] = {}
+        for code, target in mapping.items():
+            at = ("data", "recode", role, str(code))
+            c.ref(at, target, known[role], role)
+            key = _recode_key(code)
+            if key in seen:
+                c.add(at, f"the same code given twice (also as {seen[key]!r})", found=code)
+            seen[key] = code
 
 
 def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
@@ -398,6 +419,8 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
             csv_encoding=csv.get("encoding", "auto"),
             duplicates=data.get("duplicates", "keep_last"),
             values=_item_values(data.get("values") or {}, ctx["instruments"]),
+            recode={role: {_recode_key(k): v for k, v in mapping.items()}
+                    for role, mapping in (data.get("recode") or {}).items()},
         ),
         subgroups=tuple(Subgroup(s["column"], LocalText.parse(s.get("label"), s["column"]),
                                  tuple(s["values"]) if "values" in s else None)

@@ -129,6 +129,8 @@ class DataSpec:
     duplicates: Literal["keep_last", "keep_first", "error"] = "keep_last"
     #: per item id: how the files code its answers (``data.values``, resolved per item)
     values: dict[str, ItemValues] = field(default_factory=dict)
+    #: ``data.recode``: per role (site, group, wave), a file's code or value label -> the id
+    recode: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def main() -> None:
         "missing_item_column.csv": csv_text([r[:5] + r[6:] for r in GOOD],
                                             HEADER[:5] + HEADER[6:]).encode(),
         "missing_id_column.csv": csv_text([r[1:] for r in GOOD], HEADER[1:]).encode(),
-        "misspelt_column.csv": csv_text(GOOD, HEADER[:3] + ["BRS_1"] + HEADER[4:]).encode(),
+        "misspelt_column.csv": csv_text(GOOD, HEADER[:3] + ["brs-1"] + HEADER[4:]).encode(),
         "duplicate_column.csv": csv_text(GOOD, HEADER[:8] + ["brs_1"]).encode(),
         "out_of_range.csv": csv_text(GOOD[:2] + [GOOD[2][:3] + ["6"] + GOOD[2][4:]]).encode(),
         "negative_value.csv": csv_text([GOOD[0][:4] + ["-1"] + GOOD[0][5:]] + GOOD[1:]).encode(),
