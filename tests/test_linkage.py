@@ -105,3 +105,19 @@ def test_data_quality_report_shows_the_linkage_check(ingested_demo, monkeypatch)
     assert "Linkage of respondents between waves" in pages["linked"]
     assert "nothing suggests respondents were linked wrongly" in pages["linked"]
     assert "Respondents may have been linked wrongly" in pages["mixed"]
+
+
+def test_one_chance_correlation_above_the_threshold_does_not_hide_wrong_links() -> None:
+    """Ids linked at random: 30 correlations around zero, one of which reaches 0.25 by chance
+    (as happens with n = 250 pairs), still give the warning; a real panel with one low scale
+    does not."""
+    rng = np.random.default_rng(1)
+    r = rng.normal(0, 0.06, 30)
+    r[7] = 0.25
+    table = pd.DataFrame({"scale": [f"s{i}" for i in range(30)], "wave": "t1",
+                          "n_pairs": 250, "r": r})
+    warning = linkage_check(table)
+    assert len(warning) == 1 and "median r = " in warning[0].message
+    real = table.assign(r=rng.uniform(0.4, 0.7, 30))
+    real.loc[3, "r"] = 0.02
+    assert linkage_check(real) == []

@@ -336,11 +336,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The scores of the same respondents correlate between waves as expected; nothing "
         "suggests respondents were linked wrongly."),
     "txt.linkage_warn": (
-        "Let op: de voor-nacorrelaties van alle schalen liggen dicht bij nul. Mogelijk zijn "
+        "Let op: de voor-nacorrelaties van de schalen liggen dicht bij nul. Mogelijk zijn "
         "deelnemers tussen de metingen verkeerd gekoppeld (hernummerde of hergebruikte "
         "nummers, de verkeerde kolom als deelnemernummer, een andere sleutel). Controleer dit "
         "voordat u de resultaten gebruikt.",
-        "Note: the pre-post correlations of all scales are near zero. Respondents may have been "
+        "Note: the pre-post correlations of the scales are near zero. Respondents may have been "
         "linked wrongly between waves (renumbered or reused ids, the wrong column as the id, "
         "another key). Check this before using the results."),
     "sec.site_icc": ("Samenhang binnen locaties (voormeting)",

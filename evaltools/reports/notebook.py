@@ -517,7 +517,7 @@ class Report:
             display(self._linkage())
 
     def _linkage(self):
-        """Pre-post correlation per scale and wave; a warning when all are near zero
+        """Pre-post correlation per scale and wave; a warning when they are near zero
         (respondents linked wrongly between waves, :mod:`evaltools.data.linkage`)."""
         table = prepost_correlations(self.panel, self.study)
         k = self.study.min_cell_size
