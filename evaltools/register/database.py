@@ -24,7 +24,14 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.register.columns import COLUMN_NAMES, COLUMNS, KEY_COLUMNS, results, withdrawn
+from evaltools.register.columns import (
+    ARM_COLUMNS,
+    COLUMN_NAMES,
+    COLUMNS,
+    KEY_COLUMNS,
+    results,
+    withdrawn,
+)
 
 __all__ = ["Register", "RegisterError", "register_url", "check_rows", "result_id",
            "current_rows", "mask_url", "rows_fingerprint", "REGISTER_ENV", "CELL_FLOOR"]
@@ -83,8 +90,11 @@ def mask_url(url: str) -> str:
 
 
 def result_id(row: dict) -> str:
-    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F."""
-    return _hash("" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS)
+    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F, and the
+    :data:`ARM_COLUMNS` after them when a study with several contrasts set them."""
+    keys = ["" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS]
+    arms = ["" if pd.isna(row.get(c)) else str(row.get(c)) for c in ARM_COLUMNS]
+    return _hash(keys + (arms if any(arms) else []))
 
 
 def _hash(values) -> str:

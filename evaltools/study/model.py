@@ -143,9 +143,16 @@ PRIMARY_DEFAULT: dict[str, str] = {"randomised": "ancova", "controlled": "diff_i
 @dataclass(frozen=True)
 class AnalysisSpec:
     """How results are estimated: ``primary`` is the estimator reports lead with (None: the
-    design's default, :data:`PRIMARY_DEFAULT`)."""
+    design's default, :data:`PRIMARY_DEFAULT`); ``covariates`` the baseline covariates every
+    between-group model adjusts for."""
 
     primary: Literal["ancova", "diff_in_diff"] | None = None
+    #: Baseline covariates (wave-file columns such as age, gender, neighbourhood) that ANCOVA
+    #: and difference in differences adjust for; personal data, never shown one by one.
+    covariates: tuple[str, ...] = ()
+    #: The covariates declared ``categorical`` (a neighbourhood code); text columns are
+    #: categorical anyway.
+    factor_covariates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +231,18 @@ class Study:
     def has_comparison(self) -> bool:
         """Whether the design has a comparison group."""
         return any(g.role == "comparison" for g in self.groups)
+
+    def arms(self, role: str) -> tuple[str, ...]:
+        """The ids of the groups with ``role`` (``intervention`` or ``comparison``), in the
+        order study.yml declares them."""
+        return tuple(g.id for g in self.groups if g.role == role)
+
+    @property
+    def contrasts(self) -> tuple[tuple[str, str], ...]:
+        """Every (intervention arm, comparison arm) pair the study reports, intervention arms
+        first, in declared order; empty for a design without a comparison group. No arm is
+        left out: with two intervention arms and one comparison there are two contrasts."""
+        return tuple((i, c) for i in self.arms("intervention") for c in self.arms("comparison"))
 
     @property
     def item_ids(self) -> tuple[str, ...]:
