@@ -78,7 +78,8 @@ def fit_arms(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequen
     needed = [outcome, group, *covariates]
     missing = [c for c in needed if c not in data.columns]
     if missing:
-        raise AnalysisError(f"columns {', '.join(missing)} are missing from the data")
+        raise AnalysisError(f"column(s) {', '.join(missing)} not in the data; columns: "
+                            + ", ".join(map(str, data.columns)))
     data = data[needed].dropna().copy()
     levels = list(levels) if levels is not None else sorted(data[group].astype(str).unique())
     data[group] = pd.Categorical(data[group].astype(str), categories=levels)
@@ -131,6 +132,9 @@ def arm_anova(data: pd.DataFrame, *, outcome: str, group: str, covariates: Seque
     fit, _ = fit_arms(data, outcome=outcome, group=group, covariates=covariates,
                       factors=factors, levels=levels)
     table = anova_lm(fit, typ=2)
+    # patsy puts categorical terms first: put the rows back in the order asked for
+    terms = fit.model.formula.split("~", 1)[1].split(" + ")
+    table = table.loc[[t.strip() for t in terms] + ["Residual"]]
     names = [group, *covariates, "residual"]
     return pd.DataFrame({"term": names, "sum_sq": table["sum_sq"].to_numpy(float),
                          "df": table["df"].to_numpy(float),
