@@ -15,6 +15,7 @@ from evaltools.data.ingest import check_data
 from evaltools.data.ingest import ingest as run_ingest
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
+from evaltools.demo.simulate import DEMO_SECOND_ARM
 from evaltools.study.load import check_study, load_study
 
 
@@ -27,15 +28,19 @@ from evaltools.study.load import check_study, load_study
               help="Number of sites (focus areas).")
 @click.option("--force", is_flag=True,
               help="Replace an earlier demo study in DIRECTORY (other folders are never touched).")
+@click.option("--arms", type=click.Choice(["2", "3"]), default="2", show_default=True,
+              help="3: a three-arm study, with a second intervention arm (interventie_b) "
+                   "that has its own true effects.")
 @friendly
-def demo(directory: Path, seed: int, n_sites: int, force: bool) -> None:
+def demo(directory: Path, seed: int, n_sites: int, force: bool, arms: str = "2") -> None:
     """Generate the synthetic demo study in DIRECTORY (default: ./demo-study).
 
     The study has intervention and comparison groups, three waves (baseline, post, 6-month
     follow-up), wave files in CSV, Excel and SPSS with realistic mess, and the true effects in
     DIRECTORY/truth/ so that analyses can be checked against them.
     """
-    result = generate_demo_study(directory, seed=seed, force=force, n_sites=n_sites)
+    extra = {"second_arm": dict(DEMO_SECOND_ARM)} if arms == "3" else {}
+    result = generate_demo_study(directory, seed=seed, force=force, n_sites=n_sites, **extra)
     key_note = _demo_key(directory)
     sim = result.simulation
     n_people = len(sim.participants)

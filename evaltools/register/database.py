@@ -216,11 +216,14 @@ def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
     report((out["recorded_at"] != "") & recorded.isna(), "recorded_at",
            lambda i: "not a date and time (ISO 8601, e.g. 2026-11-29T12:00:00Z)")
     report(recorded > latest, "recorded_at", lambda i: "lies in the future")
-    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS), strict=True)
-    expected = pd.Series([_hash(values) for values in keys], index=out.index)
+    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS + ARM_COLUMNS), strict=True)
+    expected = pd.Series([_hash(values if any(values[-len(ARM_COLUMNS):])
+                                else values[:-len(ARM_COLUMNS)]) for values in keys],
+                         index=out.index)
     report((out["result_id"] != "") & (out["result_id"] != expected), "result_id",
            lambda i: "does not match the key columns (" + ", ".join(KEY_COLUMNS)
-           + "): was the row edited after it was exported?")
+           + ", and " + ", ".join(ARM_COLUMNS) + " when set): was the row edited after it "
+           "was exported?")
     return problems
 
 
@@ -229,7 +232,13 @@ def current_rows(frame: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in KEY_COLUMNS if c != "inputs_fingerprint"]
     if frame.empty:
         return frame
-    newest = frame.sort_values("recorded_at").groupby(key, sort=False).tail(1)
+    # the arms of a contrast are part of a result's identity (empty for a single contrast)
+    arms = frame.reindex(columns=ARM_COLUMNS).astype(object).where(
+        frame.reindex(columns=ARM_COLUMNS).notna(), "").astype(str)
+    groups = [frame[c] for c in key] + [arms[c] for c in ARM_COLUMNS]
+    newest = frame.loc[frame["recorded_at"].sort_values(kind="stable").index]
+    newest = newest.groupby([g.loc[newest.index] for g in groups], sort=False,
+                            dropna=False).tail(1)
     return newest.sort_values(["intervention", "study", "scale", "wave_post", "site"]
                               ).reset_index(drop=True)
 
