@@ -16,6 +16,7 @@ from evaltools.data.ingest import ingest as run_ingest
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
 from evaltools.demo.simulate import DEMO_SECOND_ARM
+from evaltools.study.contrasts import describe_contrasts, planned_contrasts
 from evaltools.study.load import check_study, load_study
 
 
@@ -89,8 +90,9 @@ def validate(study: Path, with_data: bool, as_json: bool) -> None:
     if as_json:
         frame = problems_frame(problems)
         records = json.loads(frame.to_json(orient="records"))
-        click.echo(json.dumps({"valid": result is not None, "problems": records}, indent=2,
-                              ensure_ascii=False))
+        contrasts = planned_contrasts(result) if result is not None else []
+        click.echo(json.dumps({"valid": result is not None, "problems": records,
+                               "contrasts": contrasts}, indent=2, ensure_ascii=False))
     elif result is None:
         n = sum(p.severity == "error" for p in problems)
         print_problems(f"{study}: {n} error{'s' if n != 1 else ''} in the study definition",
@@ -106,6 +108,8 @@ def _print_definition_ok(study: Path, result, problems: list) -> None:
     click.echo(f"  {result.id}: {result.design} design, {len(result.sites)} sites, "
                f"{len(result.groups)} groups, waves {', '.join(w.id for w in result.waves)}, "
                f"{len(result.instruments)} instruments ({n_items} items)")
+    for line in describe_contrasts(result):
+        click.echo(f"  {line}")
     if problems:
         print_problems(f"{len(problems)} warning(s):", problems)
 

@@ -150,9 +150,12 @@ class AnalysisSpec:
     #: Baseline covariates (wave-file columns such as age, gender, neighbourhood) that ANCOVA
     #: and difference in differences adjust for; personal data, never shown one by one.
     covariates: tuple[str, ...] = ()
-    #: The covariates declared ``categorical`` (a neighbourhood code); text columns are
-    #: categorical anyway.
+    #: The categorical covariates: declared ``type: categorical`` (a neighbourhood code), or
+    #: subgroup columns; ingested as codes.
     factor_covariates: tuple[str, ...] = ()
+    #: The numeric covariates (every other one): a value that is not a number is left empty,
+    #: with a warning.
+    numeric_covariates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
