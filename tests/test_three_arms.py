@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from evaltools.analysis.effects import ancova, arm_omnibus, baseline_equivalence, diff_in_diff
 from evaltools.analysis.evidence import classify_register, study_evidence
 from evaltools.analysis.findings import primary_estimates
 from evaltools.analysis.synthesis import register_synthesis, site_synthesis
+from evaltools.cli.main import cli
 from evaltools.data.ingest import ingest
 from evaltools.data.panel import load_panel
 from evaltools.data.pseudonym import create_key, default_key_file
@@ -39,6 +41,15 @@ def three(tmp_path_factory):
 
 def _pairs(frame: pd.DataFrame) -> set:
     return set(zip(frame["intervention"], frame["comparison"], strict=True))
+
+
+def test_validate_states_every_contrast(three):
+    study, _ = three
+    result = CliRunner().invoke(cli, ["validate", str(study.folder)])
+    assert result.exit_code == 0, result.output
+    assert "contrasts (2, each in every report" in result.output
+    assert "interventie vs. controle; interventie_b vs. controle" in result.output
+    assert "omnibus across the 3 arms" in result.output
 
 
 def test_the_study_declares_three_arms_and_two_contrasts(three):
@@ -108,6 +119,11 @@ def test_reports_render_every_arm_in_the_demo_layout(three, tmp_path):
                   "Intervention group B (short) vs. Comparison group"):
         assert label in html
     assert "All arms together" in html  # the omnibus across the three arms
+    assert "<h2>Subgroups</h2>" in html and "Gender" in html  # declared subgroups
+    subgroups = pd.read_csv(folder / "tables" / "subgroups_geslacht.csv")
+    assert _pairs(subgroups) == PAIRS
+    shown = subgroups[~subgroups["suppressed"] & (subgroups["subgroup_value"] != "interaction")]
+    assert (shown["n"] >= study.min_cell_size).all()
     comparison = pd.read_csv(folder / "tables" / "comparison.csv")
     assert _pairs(comparison) == PAIRS
     omnibus = pd.read_csv(folder / "tables" / "omnibus.csv")

@@ -51,6 +51,7 @@ from evaltools.reports.html import (
 from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.plots import change_distribution, key_figure
+from evaltools.reports.subgroup_sections import subgroups_html
 from evaltools.study.load import load_study
 from evaltools.study.model import TEMPLATES, Study
 
@@ -447,6 +448,13 @@ class Report:
             self.tr("col.scale"), "F", self.tr("col.p"), self.tr("col.adjusted_means")],
             rows, self, level=3).data
             + f"<p class='small'>{escape(self.tr('txt.omnibus', adjust=adjust))}</p>")
+
+    def subgroups(self):
+        """Declared subgroups (study.yml ``subgroups:``): the difference from the comparison
+        group per subgroup and the interaction test (controlled template), or the
+        intervention's change per subgroup (prepost); small values suppressed with their
+        complements (see :mod:`evaltools.reports.subgroup_sections`)."""
+        return subgroups_html(self)
 
     def evidence(self):
         """The indicative evidence statement: WWC-style rating and recognition-ladder rung per
