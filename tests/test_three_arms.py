@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from evaltools.analysis.effects import ancova, arm_omnibus, baseline_equivalence, diff_in_diff
+from evaltools.analysis.effects import (
+    AnalysisError,
+    ancova,
+    arm_omnibus,
+    baseline_equivalence,
+    cluster_robust,
+    diff_in_diff,
+    mixed_model,
+)
 from evaltools.analysis.evidence import classify_register, study_evidence
 from evaltools.analysis.findings import primary_estimates
 from evaltools.analysis.synthesis import register_synthesis, site_synthesis
@@ -86,6 +94,21 @@ def test_pairwise_ancova_comes_from_the_one_three_arm_model(three):
     # the second arm's true resilience effect is the larger one, and it is found
     b = table.set_index("intervention").loc["interventie_b"]
     assert b["ci_low"] > 0
+
+
+def test_longitudinal_models_never_pool_the_arms_silently(three):
+    study, panel = three
+    with pytest.raises(AnalysisError, match="2 contrasts .interventie vs. controle; "
+                                            "interventie_b vs. controle.*pass arms="):
+        mixed_model(panel, study, scales="brs")
+    with pytest.raises(AnalysisError, match="'controle' is not a intervention arm"):
+        cluster_robust(panel, study, scales="brs", arms=("controle", "interventie"))
+    a = cluster_robust(panel, study, scales="brs", arms=("interventie", "controle"))
+    b = cluster_robust(panel, study, scales="brs", arms=("interventie_b", "controle"))
+    counts = panel[panel["brs"].notna()].groupby("group").size()
+    assert a["n_obs"].iloc[0] == counts["interventie"] + counts["controle"]
+    assert b["n_obs"].iloc[0] == counts["interventie_b"] + counts["controle"]
+    assert a["estimate"].iloc[0] != b["estimate"].iloc[0]
 
 
 def test_register_rows_and_overview_keep_both_arms(three, tmp_path):

@@ -44,8 +44,26 @@ MODEL_COLUMNS = ["scale", "term", "wave", "estimate", "se", "ci_low", "ci_high",
                  "note"]
 
 
+def _arms(study, arms) -> tuple[list[str], list[str]]:
+    """(intervention arms, comparison arms) of the model: ``arms`` when given; a study with
+    several contrasts must name one, since pooling arms silently would hide a difference."""
+    if arms is not None:
+        intervention, comparison = arms
+        for arm, role in ((intervention, "intervention"), (comparison, "comparison")):
+            if arm not in study.arms(role):
+                raise AnalysisError(f"arms={tuple(arms)!r}: {arm!r} is not a {role} arm of "
+                                    f"study {study.id!r}; {role} arms: "
+                                    + ", ".join(study.arms(role)))
+        return [intervention], [comparison]
+    if len(study.contrasts) > 1:
+        raise AnalysisError(f"study {study.id!r} has {len(study.contrasts)} contrasts ("
+                            + "; ".join(f"{i} vs. {c}" for i, c in study.contrasts)
+                            + "); the model compares one: pass arms=(intervention, comparison)")
+    return list(study.arms("intervention")), list(study.arms("comparison"))
+
+
 def _long(panel: pd.DataFrame, study, scale: str,
-          extra: Sequence[str] = ()) -> tuple[pd.DataFrame, str, list[str]]:
+          extra: Sequence[str] = (), arms=None) -> tuple[pd.DataFrame, str, list[str]]:
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale])
     columns = list(dict.fromkeys(["respondent_id", "site", "group", "wave", scale, *extra]))
     data = panel.loc[panel[scale].notna(), columns]
@@ -54,10 +72,10 @@ def _long(panel: pd.DataFrame, study, scale: str,
     later = [w.id for w in study.waves if w.id != base and (data["wave"] == w.id).any()]
     for wave in later:
         data[f"w_{wave}"] = (data["wave"] == wave).astype(float)
-    interventions = [g.id for g in study.groups if g.role == "intervention"]
+    interventions, comparisons = _arms(study, arms) if study.has_comparison else (
+        list(study.arms("intervention")), [])
     data["treated"] = data["group"].isin(interventions).astype(float)
     if study.has_comparison:
-        comparisons = [g.id for g in study.groups if g.role == "comparison"]
         data = data[data["group"].isin(interventions + comparisons)]
         terms = [f"w_{w}" for w in later] + ["treated"] + [f"treated:w_{w}" for w in later]
     else:
@@ -76,7 +94,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
                 site_effect: bool = False, time: str | None = None,
                 random_slope: bool = False, covariates: Sequence[str] = (),
                 reml: bool = True, df_method: str = "satterthwaite",
-                ci_level: float = 0.95) -> pd.DataFrame:
+                ci_level: float = 0.95, arms: tuple[str, str] | None = None) -> pd.DataFrame:
     """Linear mixed model per scale: group x wave (or x time) contrasts and variance components.
 
     Parameters
@@ -104,6 +122,9 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     df_method : {"satterthwaite", "normal"}
         t tests and intervals on Satterthwaite's degrees of freedom (as lmerTest), or z.
     ci_level : float
+    arms : (intervention, comparison), optional
+        The two arms to compare; required when the study has several contrasts (several
+        intervention or comparison arms are never pooled silently).
 
     Returns
     -------
@@ -142,7 +163,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     check_panel(panel, ["respondent_id", "site", "group", "wave", *extra], study)
     rows = []
     for scale in scales:
-        data, rhs, later = _long(panel, study, scale, extra)
+        data, rhs, later = _long(panel, study, scale, extra, arms)
         n_resp, n_sites = data["respondent_id"].nunique(), data["site"].nunique()
         base = dict(scale=scale, ci_level=ci_level, n_obs=len(data), n_respondents=n_resp,
                     n_clusters=n_sites if site_effect else n_resp,
@@ -225,13 +246,15 @@ def _components(fit, site_effect: bool) -> dict[str, float]:
 
 
 def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
-                   cluster: str = "site", ci_level: float = 0.95) -> pd.DataFrame:
+                   cluster: str = "site", ci_level: float = 0.95,
+                   arms: tuple[str, str] | None = None) -> pd.DataFrame:
     """The same contrasts by least squares with cluster-robust standard errors.
 
     Fits ``y ~ waves * intervention`` by OLS on all available observations and computes
     CR1 standard errors clustered by ``cluster`` (``"site"`` or ``"respondent_id"``), with
     t-tests on ``G - 1`` degrees of freedom for ``G`` clusters. Clustering by site also
-    accounts for repeated measures of a respondent (who stays in one site).
+    accounts for repeated measures of a respondent (who stays in one site). ``arms``: as in
+    :func:`mixed_model`.
 
     Returns
     -------
@@ -250,7 +273,7 @@ def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | 
     check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
-        data, rhs, later = _long(panel, study, scale)
+        data, rhs, later = _long(panel, study, scale, arms=arms)
         groups = pd.factorize(data[cluster])[0]
         n_clusters = int(groups.max() + 1) if len(groups) else 0
         base = dict(scale=scale, ci_level=ci_level, n_obs=len(data),
