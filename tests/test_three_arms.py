@@ -15,6 +15,7 @@ from evaltools.analysis.effects import (
     cluster_robust,
     diff_in_diff,
     mixed_model,
+    sensitivity,
 )
 from evaltools.analysis.evidence import classify_register, study_evidence
 from evaltools.analysis.findings import primary_estimates
@@ -101,6 +102,8 @@ def test_longitudinal_models_never_pool_the_arms_silently(three):
     with pytest.raises(AnalysisError, match="2 contrasts .interventie vs. controle; "
                                             "interventie_b vs. controle.*pass arms="):
         mixed_model(panel, study, scales="brs")
+    with pytest.raises(AnalysisError, match="pass arms="):
+        sensitivity(panel, study, scale="brs", m=2)
     with pytest.raises(AnalysisError, match="'controle' is not a intervention arm"):
         cluster_robust(panel, study, scales="brs", arms=("controle", "interventie"))
     a = cluster_robust(panel, study, scales="brs", arms=("interventie", "controle"))

@@ -580,11 +580,17 @@ class Report:
                     r = r._replace(note="suppressed by disclosure control")
                 said = "unclear" if r.note else verdict(r.value, r.ci_low, r.ci_high,
                                                         self.direction(r.scale))
-                kept.append({"site": site.id, "scale": r.scale, "n": r.n if not r.note
+                pair = (getattr(r, "intervention", None), getattr(r, "comparison", None))
+                kept.append({"site": site.id, "scale": r.scale,
+                             "intervention": pair[0] if self.study.has_comparison else None,
+                             "comparison": pair[1] if self.study.has_comparison else None,
+                             "n": r.n if not r.note
                              else np.nan, "value": r.value, "ci_low": r.ci_low,
                              "ci_high": r.ci_high, "verdict": said,
                              "suppressed": bool(r.note)})
-                rows.append([site.name, self.scale_label(r.scale),
+                label = (self.result_label(r.scale, *pair) if self.study.has_comparison
+                         else self.scale_label(r.scale))
+                rows.append([site.name, label,
                              self.tr("suppressed") if r.note else count_text(r.n, self),
                              "" if r.note else self.num(r.value),
                              "" if r.note else interval(r.ci_low, r.ci_high, self.language)])

@@ -26,6 +26,7 @@ from evaltools.analysis.effects.common import (
     AnalysisError,
     check_panel,
     check_scales,
+    one_contrast,
     t_interval,
 )
 from evaltools.analysis.lmm import (
@@ -45,21 +46,9 @@ MODEL_COLUMNS = ["scale", "term", "wave", "estimate", "se", "ci_low", "ci_high",
 
 
 def _arms(study, arms) -> tuple[list[str], list[str]]:
-    """(intervention arms, comparison arms) of the model: ``arms`` when given; a study with
-    several contrasts must name one, since pooling arms silently would hide a difference."""
-    if arms is not None:
-        intervention, comparison = arms
-        for arm, role in ((intervention, "intervention"), (comparison, "comparison")):
-            if arm not in study.arms(role):
-                raise AnalysisError(f"arms={tuple(arms)!r}: {arm!r} is not a {role} arm of "
-                                    f"study {study.id!r}; {role} arms: "
-                                    + ", ".join(study.arms(role)))
-        return [intervention], [comparison]
-    if len(study.contrasts) > 1:
-        raise AnalysisError(f"study {study.id!r} has {len(study.contrasts)} contrasts ("
-                            + "; ".join(f"{i} vs. {c}" for i, c in study.contrasts)
-                            + "); the model compares one: pass arms=(intervention, comparison)")
-    return list(study.arms("intervention")), list(study.arms("comparison"))
+    """(intervention arms, comparison arms) of the model (see :func:`one_contrast`)."""
+    intervention, comparison = one_contrast(study, arms)
+    return [intervention], [comparison]
 
 
 def _long(panel: pd.DataFrame, study, scale: str,
