@@ -28,6 +28,7 @@ from evaltools.demo.files import generate_demo_study
 from evaltools.demo.simulate import DEMO_SECOND_ARM, THREE_ARMS
 from evaltools.register import Register
 from evaltools.register.collect import collect
+from evaltools.reports.notebook import Report
 from evaltools.reports.render import render_report
 from evaltools.study.load import load_study
 
@@ -154,3 +155,18 @@ def test_reports_render_every_arm_in_the_demo_layout(three, tmp_path):
     assert _pairs(comparison) == PAIRS
     omnibus = pd.read_csv(folder / "tables" / "omnibus.csv")
     assert set(omnibus["group"].dropna()) == set(THREE_ARMS)
+
+
+def test_prepost_report_shows_each_arm_per_subgroup(three):
+    """The prepost template's subgroup section: each intervention arm's change per value."""
+    study, _ = three
+    report = Report.open(str(study.folder), "prepost", site="all", wave="t1", language="nl")
+    html = report.subgroups().data
+    assert "<h2>Subgroepen</h2>" in html and "Leeftijdsgroep" in html
+    assert "Interventiegroep A" in html and "Interventiegroep B (verkort)" in html
+    kept = {shown.name: shown.frame for shown in report.tables}
+    table = kept["subgroups_leeftijdsgroep"]
+    assert set(table["group"]) == {"interventie", "interventie_b"}
+    assert set(table["subgroup_value"]) <= {"18-29", "30-44", "45-64", "65+"}
+    visible = table[~table["suppressed"]]
+    assert len(visible) and (visible["n"] >= study.min_cell_size).all()

@@ -190,6 +190,10 @@ class Report:
             rows = rows[rows["group"] == group]
         return len(rows) > 0
 
+    def hidden_pair(self, scale: str, intervention: str, comparison: str) -> bool:
+        """Whether disclosure control hides either arm of a contrast for this scale."""
+        return self.hidden(scale, intervention) or self.hidden(scale, comparison)
+
     def flow_hidden(self, group: str, wave: str, site: str | None = None) -> bool:
         """Whether the flow's counts of ``wave`` for ``group`` are hidden at ``site``."""
         if self._flow_hidden is None:
@@ -211,8 +215,8 @@ class Report:
         """The estimate the design supports per scale, with its verdict (computed once)."""
         if self._findings is None:
             found = primary_estimates(self.panel, self.study, post=self.wave)
-            hide = [self.hidden(r.scale) if r.comparative else
-                    self.hidden(r.scale, r.intervention) for r in found.itertuples()]
+            hide = [self.hidden_pair(r.scale, r.intervention, r.comparison) if r.comparative
+                    else self.hidden(r.scale, r.intervention) for r in found.itertuples()]
             found.loc[hide, "suppressed"] = True
             found.loc[hide, FINDING_STATS] = np.nan
             found.loc[hide, "verdict"] = "unclear"
@@ -399,7 +403,8 @@ class Report:
         table = pd.concat([diff_in_diff(self.panel, self.study, post=self.wave),
                            ancova(self.panel, self.study, post=self.wave)], ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])
-        hide = [self.hidden(s) for s in table["scale"]]
+        hide = [self.hidden_pair(r.scale, r.intervention, r.comparison)
+                for r in table.itertuples()]
         table.loc[hide, "note"] = "suppressed by disclosure control"
         self.keep("comparison", table)
         rows = []
