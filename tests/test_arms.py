@@ -103,7 +103,8 @@ def test_contrast_sign_flips_with_the_pair():
 
 def test_bad_input_is_named():
     data = pd.read_csv(REF / "plantgrowth.csv")
-    with pytest.raises(AnalysisError, match="column.s. age not in the data; columns: weight, group"):
+    with pytest.raises(AnalysisError,
+                       match="column.s. age not in the data; columns: weight, group"):
         arm_anova(data, outcome="weight", group="group", covariates=["age"])
     with pytest.raises(AnalysisError, match="fewer than two groups"):
         arm_anova(data[data["group"] == "ctrl"], outcome="weight", group="group")

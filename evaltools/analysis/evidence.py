@@ -223,10 +223,10 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
     return out
 
 
-EVIDENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "design", "effect_size", "effect_size_type", "p_value",
-                    "direction", "follow_up_months", "baseline_effect", "wwc_rating",
-                    "attrition", "overall_attrition", "differential_attrition", "level",
-                    "reasons", "note"]
+EVIDENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "design", "effect_size",
+                    "effect_size_type", "p_value", "direction", "follow_up_months",
+                    "baseline_effect", "wwc_rating", "attrition", "overall_attrition",
+                    "differential_attrition", "level", "reasons", "note"]
 
 
 def _follow_up_months(study, wave: str) -> float:

@@ -676,6 +676,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The intervention group's change per subgroup. Subgroups with fewer than {k} "
         "respondents are not shown."),
     "col.subgroup": ("Subgroep", "Subgroup"),
+    "txt.methods_arms": (
+        "Elke interventiegroep is vergeleken met elke vergelijkingsgroep ({pairs}). De ANCOVA "
+        "schat alle groepen in één model (groepsfactor met {k} niveaus); de F-toets over alle "
+        "groepen is een type II-toets.",
+        "Every intervention arm is compared with every comparison arm ({pairs}). ANCOVA "
+        "estimates all arms in one model (a group factor with {k} levels); the F test across "
+        "the arms is a type II test."),
+    "txt.methods_covariates": (
+        "ANCOVA en verschil in verandering zijn daarnaast gecorrigeerd voor: {covariates}.",
+        "ANCOVA and difference in differences are further adjusted for: {covariates}."),
     "col.interaction": ("Interactie", "Interaction"),
 }
 

@@ -190,8 +190,9 @@ def load_panel(study: Study | str) -> pd.DataFrame:
     -------
     DataFrame
         ``respondent_id, site, group, wave, wave_order, submitted_at``, the subgroup columns,
-        the covariate columns (``analysis.covariates``), then one column per scale of the study's instruments (the score as defined by the
-        instrument: converted where it defines a conversion).
+        the covariate columns (``analysis.covariates``), then one column per scale of the
+        study's instruments (the score as defined by the instrument: converted where it
+        defines a conversion).
     """
     study = _study(study)
     responses = load_responses(study)

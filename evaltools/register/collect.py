@@ -58,7 +58,8 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     (``site = "all"``) the whole study's effect with the indicative WWC rating and ladder
     rung. A study with several arms gives one row per contrast (every intervention arm
     against every comparison arm: ``arm``, ``comparison_arm``, and the arm in the
-    intervention's name, :func:`intervention_name`). Cells below the study's minimum cell size are left out, never stored.
+    intervention's name, :func:`intervention_name`). Cells below the study's minimum cell
+    size are left out, never stored.
 
     Returns
     -------

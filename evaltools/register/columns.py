@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "ARM_COLUMNS", "TABLE", "metadata", "results",
-           "withdrawn", "DESIGNS", "WWC", "LEVELS"]
+__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "ARM_COLUMNS", "TABLE",
+           "metadata", "results", "withdrawn", "DESIGNS", "WWC", "LEVELS"]
 
 TABLE = "results"
 DESIGNS = ("pre_post", "controlled", "randomised")

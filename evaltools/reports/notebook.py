@@ -622,6 +622,12 @@ class Report:
         parts = [self.tr("txt.methods_change")]
         if self.study.has_comparison:
             parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
+            if self.several_contrasts:
+                parts.append(self.tr("txt.methods_arms", k=len(self.study.groups), pairs="; ".join(
+                    self.contrast_label(i, c) for i, c in self.study.contrasts)))
+            if self.study.analysis.covariates:
+                parts.append(self.tr("txt.methods_covariates",
+                                     covariates=", ".join(self.study.analysis.covariates)))
         parts.append(self.tr("txt.methods_alpha"))
         parts.append(self.tr("txt.suppression", k=self.study.min_cell_size))
         parts.append(self.tr("txt.versions", version=__version__, packages=packages))
