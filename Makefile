@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.evaltools-installed
 EXTRAS ?= dev
 DEMO_DIR  ?= build/demo-study
 DEMO_SEED ?= 20240901
+# 3: a three-arm demo (a second intervention arm), e.g. make demo DEMO_ARMS=3
+DEMO_ARMS ?= 2
 # the demo's own register, whatever EVALTOOLS_REGISTER says (demo data never enter a shared one)
 DEMO_REGISTER ?= sqlite:///reports/register.sqlite
 PYTEST_ARGS ?=
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 bootstrap: $(STAMP)  ## create .venv (if missing) and install evaltools with locked versions
 
 demo: bootstrap  ## generate the synthetic demo study and run the main job on it
-	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --force
+	$(BIN)/evaltools demo $(DEMO_DIR) --seed $(DEMO_SEED) --arms $(DEMO_ARMS) --force
 	$(BIN)/evaltools validate $(DEMO_DIR)
 	@# one scheduled-style run: ingest, every declared report in warm kernels, the register and
 	@# the "Wat werkt" overview (a rerun keeps one superseded copy per report, never more)

@@ -228,10 +228,10 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
     return out
 
 
-EVIDENCE_COLUMNS = ["scale", "wave", "design", "effect_size", "effect_size_type", "p_value",
-                    "direction", "follow_up_months", "baseline_effect", "wwc_rating",
-                    "attrition", "overall_attrition", "differential_attrition", "level",
-                    "reasons", "note"]
+EVIDENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "design", "effect_size",
+                    "effect_size_type", "p_value", "direction", "follow_up_months",
+                    "baseline_effect", "wwc_rating", "attrition", "overall_attrition",
+                    "differential_attrition", "level", "reasons", "note"]
 
 
 def _follow_up_months(study, wave: str) -> float:
@@ -249,21 +249,25 @@ def _follow_up_months(study, wave: str) -> float:
     return round(months, 1)
 
 
-def _attrition_counts(panel: pd.DataFrame, study, scale: str, post: str
+def _attrition_counts(panel: pd.DataFrame, study, scale: str, post: str,
+                      arms: tuple[str, str] | None = None
                       ) -> tuple[int, int, int, int] | None:
     """(randomised T, analysed T, randomised C, analysed C) for a randomised study.
 
-    Randomised: study.yml ``evidence: randomised_counts`` when declared, else everyone with a
-    baseline score; analysed: everyone with a score at baseline and at ``post``.
+    Randomised: study.yml ``evidence: randomised_counts`` when declared (only used with a
+    single contrast: the counts are per role), else everyone with a baseline score; analysed:
+    everyone with a score at baseline and at ``post``. ``arms``: the (intervention,
+    comparison) pair; default all arms of each role.
     """
     if study.design != "randomised":
         return None
 
     pairs = paired(panel, scale, study.baseline.id, post)
     counts = []
-    declared = study.evidence.randomised_counts or {}
-    for role in ("intervention", "comparison"):
-        ids = {g.id for g in study.groups if g.role == role}
+    declared = (study.evidence.randomised_counts or {}) if len(study.contrasts) <= 1 else {}
+    for index, role in enumerate(("intervention", "comparison")):
+        ids = ({g.id for g in study.groups if g.role == role} if arms is None
+               else {arms[index]})
         base = panel[(panel["wave"] == study.baseline.id) & panel["group"].isin(ids)
                      & panel[scale].notna()]
         randomised = declared.get(role, base["respondent_id"].nunique())
@@ -275,7 +279,7 @@ def _attrition_counts(panel: pd.DataFrame, study, scale: str, post: str
 def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
                    language: str = "en", effects: pd.DataFrame | None = None
                    ) -> pd.DataFrame:
-    """Per scale: this study's WWC-style rating and its indicative rung on the ladder.
+    """Per scale and contrast: this study's WWC-style rating and its indicative ladder rung.
 
     The comparative effect is Morris's d_ppc2 from the difference in differences (adjusted
     for the baseline); a pre-post study uses g_av of the intervention group's change. For a
@@ -285,8 +289,9 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
     Returns
     -------
     DataFrame
-        Columns :data:`EVIDENCE_COLUMNS`; ``reasons`` joins the rating's and the ladder's
-        reasons with "; ".
+        Columns :data:`EVIDENCE_COLUMNS`, one row per scale and contrast (every intervention
+        arm against every comparison arm; ``comparison`` empty for a pre-post design);
+        ``reasons`` joins the rating's and the ladder's reasons with "; ".
     """
     post = check_wave(study, post or later_waves(study)[0], role="post")
     if effects is None and study.design == REPEATED_CROSS_SECTION:
@@ -295,16 +300,20 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         effects = did[did["comparison"] == did["comparison"].iloc[0]] if len(did) else did
     if effects is None:
         effects = site_effects(panel.assign(site="all"), as_one_site(study), post=post)
-    equivalence = (baseline_equivalence(panel, study, post=post).set_index("scale")
+    keys = ["scale", "intervention", "comparison"]
+    equivalence = (baseline_equivalence(panel, study, post=post).set_index(keys)
                    if study.has_comparison else None)
     months = _follow_up_months(study, post)
     rows = []
     for r in effects.itertuples():
         direction = scale_info(study, r.scale)[1].direction
-        base = (equivalence.loc[r.scale, "effect_size"] if equivalence is not None
+        comparison = getattr(r, "comparison", "") or ""
+        key = (r.scale, r.intervention, comparison)
+        base = (equivalence["effect_size"].get(key, np.nan) if equivalence is not None
                 else np.nan)
+        arms = (r.intervention, comparison) if comparison else None
         rating = wwc_rating(study.design, baseline_effect=base,
-                            attrition=_attrition_counts(panel, study, r.scale, post),
+                            attrition=_attrition_counts(panel, study, r.scale, post, arms),
                             adjusted=True, boundary=study.evidence.attrition_boundary,
                             language=language)
         facts = pd.DataFrame([{"study": study.id, "design": study.design,
@@ -315,7 +324,8 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
                                    well_founded=study.evidence.well_founded,
                                    relevant_effect=study.evidence.relevant_effect,
                                    language=language)
-        rows.append(dict(scale=r.scale, wave=post, design=study.design,
+        rows.append(dict(scale=r.scale, wave=post, intervention=r.intervention,
+                         comparison=comparison, design=study.design,
                          effect_size=r.effect_size, effect_size_type=r.effect_size_type,
                          p_value=r.p_value, direction=direction,
                          follow_up_months=months,

@@ -110,11 +110,11 @@ def primary_estimates(panel: pd.DataFrame, study: Study, *, post: str) -> pd.Dat
     method = study.primary_method
     if method == "within_change":
         change = within_change(panel, study, post=post, by_site=False)
-        intervention = next(g.id for g in study.groups if g.role == "intervention")
-        rows = change[(change["group"] == intervention) & (change["site"] == "all")]
+        arms = study.arms("intervention")  # every intervention arm, none left out
+        rows = change[(change["group"].isin(arms)) & (change["site"] == "all")]
         out = pd.DataFrame({
             "scale": rows["scale"], "method": method, "comparative": False,
-            "intervention": intervention, "comparison": None, "wave": post, "n": rows["n"],
+            "intervention": rows["group"], "comparison": None, "wave": post, "n": rows["n"],
             "estimate": rows["mean_change"], "ci_low": rows["ci_low"],
             "ci_high": rows["ci_high"], "effect_size": rows["g_av"],
             "effect_size_ci_low": rows["g_av_ci_low"],

@@ -240,8 +240,8 @@ def leave_one_out(data: pd.DataFrame, *, label: str, estimate: str = "effect_siz
     return pd.DataFrame(rows, columns=LOO_COLUMNS)
 
 
-SITE_EFFECT_COLUMNS = ["scale", "site", "wave_pre", "wave_post", "n", "n_intervention",
-                       "n_comparison", "effect_size",
+SITE_EFFECT_COLUMNS = ["scale", "site", "wave_pre", "wave_post", "intervention", "comparison",
+                       "n", "n_intervention", "n_comparison", "effect_size",
                        "effect_size_type", "se", "ci_low", "ci_high", "p_value", "note"]
 
 
@@ -249,9 +249,10 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
                  ci_level: float = 0.95) -> pd.DataFrame:
     """Each site's standardised effect per scale: the input of :func:`site_synthesis`.
 
-    With a comparison group: Morris's d_ppc2 of the difference in differences against the
-    (first) comparison group, as :func:`evaltools.analysis.effects.diff_in_diff` computes it for the
-    site alone; without one: g_av of the intervention group's change
+    With a comparison group: Morris's d_ppc2 of the difference in differences of every
+    contrast (each intervention arm against each comparison arm, ``intervention`` and
+    ``comparison`` name them), as :func:`evaltools.analysis.effects.diff_in_diff` computes it
+    for the site alone; without one (``comparison`` empty): g_av of the intervention group's change
     (:func:`evaltools.analysis.effects.within_change`). The standard error is the half-width of the
     effect size's confidence interval over the normal quantile (exact for d_ppc2's normal
     interval, an approximation for g_av's noncentral-t interval). Sites below the minimum
@@ -267,18 +268,16 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
     sites = [s.id for s in study.sites]
     rows = []
     if study.has_comparison:
-        first = None
-        arms = comparison_arms(panel, study, None, post)
-        for scale, wave, intervention, comparison, both in arms:
-            first = first or comparison
-            if comparison != first:
-                continue
+        for scale, wave, intervention, comparison, both in comparison_arms(
+                panel, study, None, post):
             groups = dict(tuple(both.groupby("site", sort=False)))
             for site in sites:
                 part = groups.get(site, both.iloc[:0])
                 r = did_row(part, study, intervention, comparison, ci_level)
                 rows.append(dict(scale=scale, site=site, wave_pre=study.baseline.id,
-                                 wave_post=wave, n=r["n"], n_intervention=r["n_intervention"],
+                                 wave_post=wave, intervention=intervention,
+                                 comparison=comparison, n=r["n"],
+                                 n_intervention=r["n_intervention"],
                                  n_comparison=r["n_comparison"],
                                  effect_size=r.get("effect_size", np.nan),
                                  effect_size_type=r["effect_size_type"],
@@ -286,14 +285,15 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
                                  ci_high=r.get("effect_size_ci_high", np.nan),
                                  p_value=r.get("p_value", np.nan), note=r["note"]))
     else:
-        intervention = next(g.id for g in study.groups if g.role == "intervention")
         table = within_change(panel, study, post=post, by_site=True, ci_level=ci_level)
-        table = table[(table["site"].isin(sites)) & (table["group"] == intervention)]
+        table = table[(table["site"].isin(sites))
+                      & (table["group"].isin(study.arms("intervention")))]
         # a study seen as one site called "all": its rows and the overall rows coincide
-        table = table.drop_duplicates(subset=["scale", "site", "wave_post"])
+        table = table.drop_duplicates(subset=["scale", "site", "group", "wave_post"])
         for r in table.itertuples():
             rows.append(dict(scale=r.scale, site=r.site, wave_pre=r.wave_pre,
-                             wave_post=r.wave_post, n=r.n, n_intervention=r.n,
+                             wave_post=r.wave_post, intervention=r.group, comparison="",
+                             n=r.n, n_intervention=r.n,
                              n_comparison=np.nan, effect_size=r.g_av,
                              effect_size_type="g_av", ci_low=r.g_av_ci_low,
                              ci_high=r.g_av_ci_high, p_value=r.p_value, note=r.note))
@@ -315,23 +315,26 @@ def site_synthesis(panel: pd.DataFrame, study, *, post: str | None = None,
     sites : DataFrame
         :func:`site_effects`.
     pooled : DataFrame
-        ``scale, effect_size_type`` + :data:`META_COLUMNS`; scales where fewer than two sites
+        ``scale, intervention, comparison, effect_size_type`` + :data:`META_COLUMNS`, one row
+        per scale and contrast; where fewer than two sites
         could be estimated carry a ``note`` and no pooled numbers.
     """
     sites = site_effects(panel, study, post=post, ci_level=ci_level)
     usable = sites[(sites["note"] == "") & np.isfinite(sites["se"]) & (sites["se"] > 0)]
     pooled = []
-    for scale in sites["scale"].unique():
-        part = usable[usable["scale"] == scale]
-        kind = sites.loc[sites["scale"] == scale, "effect_size_type"].iloc[0]
+    keys = ["scale", "intervention", "comparison"]
+    for key, block in sites.groupby(keys, sort=False):
+        part = usable[(usable[keys] == list(key)).all(axis=1)]
+        kind = block["effect_size_type"].iloc[0]
+        head = {**dict(zip(keys, key, strict=True)), "effect_size_type": kind}
         if len(part) < 2:
-            pooled.append({"scale": scale, "effect_size_type": kind, "k": len(part),
-                           "method": method, "test": test, "ci_level": ci_level,
+            pooled.append({**head, "k": len(part), "method": method, "test": test,
+                           "ci_level": ci_level,
                            "note": "fewer than two sites with enough respondents"})
             continue
         fit = meta_analysis(part, label="site", method=method, test=test, ci_level=ci_level)
-        pooled.append({"scale": scale, "effect_size_type": kind, **fit.iloc[0].to_dict()})
-    return sites, pd.DataFrame(pooled, columns=["scale", "effect_size_type"] + META_COLUMNS)
+        pooled.append({**head, **fit.iloc[0].to_dict()})
+    return sites, pd.DataFrame(pooled, columns=[*keys, "effect_size_type"] + META_COLUMNS)
 
 
 REGISTER_POOL_COLUMNS = ["intervention", "protective_factor", "scale", "effect_size_type",

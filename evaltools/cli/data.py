@@ -16,6 +16,8 @@ from evaltools.data.ingest import ingest as run_ingest
 from evaltools.data.problems import group_problems, write_check_table
 from evaltools.data.pseudonym import create_key, default_key_file, key_env_name
 from evaltools.demo.files import generate_demo_study
+from evaltools.demo.simulate import DEMO_SECOND_ARM
+from evaltools.study.contrasts import describe_contrasts, planned_contrasts
 from evaltools.study.defaults import describe_reports
 from evaltools.study.load import check_study, load_study
 
@@ -34,15 +36,24 @@ from evaltools.study.load import check_study, load_study
               default="controlled", show_default=True,
               help="repeated_cross_section: a neighbourhood monitor, new respondents at every "
                    "wave, whole neighbourhoods as intervention or comparison (default 8 sites).")
+@click.option("--arms", type=click.Choice(["2", "3"]), default="2", show_default=True,
+              help="3: a three-arm study, with a second intervention arm (interventie_b) "
+                   "that has its own true effects (controlled design only).")
 @friendly
-def demo(directory: Path, seed: int, n_sites: int, force: bool, design: str) -> None:
+def demo(directory: Path, seed: int, n_sites: int, force: bool, design: str = "controlled",
+         arms: str = "2") -> None:
     """Generate the synthetic demo study in DIRECTORY (default: ./demo-study).
 
     The study has intervention and comparison groups, three waves (baseline, post, 6-month
     follow-up), wave files in CSV, Excel and SPSS with realistic mess, and the true effects in
     DIRECTORY/truth/ so that analyses can be checked against them.
     """
+    if design != "controlled" and arms != "2":
+        raise click.UsageError("--arms 3 needs the controlled design; a repeated "
+                               "cross-section demo has one intervention and one comparison group")
     extra = {} if design == "controlled" else {"design": design}
+    if arms == "3":
+        extra["second_arm"] = dict(DEMO_SECOND_ARM)
     if design != "controlled" and n_sites is None:
         n_sites = 8
     result = generate_demo_study(directory, seed=seed, force=force, n_sites=n_sites or 6,
@@ -101,9 +112,10 @@ def validate(study: Path, with_data: bool, as_json: bool) -> None:
         frame = problems_frame(problems)
         records = json.loads(frame.to_json(orient="records"))
         groups = json.loads(group_problems(problems).to_json(orient="records"))
+        contrasts = planned_contrasts(result) if result is not None else []
         click.echo(json.dumps({"valid": result is not None, "problems": records,
-                               "groups": groups, "table": table}, indent=2,
-                              ensure_ascii=False))
+                               "groups": groups, "table": table, "contrasts": contrasts},
+                              indent=2, ensure_ascii=False))
     elif result is None:
         n = sum(p.severity == "error" for p in problems)
         print_problems(f"{study}: {n} error{'s' if n != 1 else ''} in the study definition",
@@ -146,6 +158,8 @@ def _print_definition_ok(study: Path, result, problems: list) -> None:
                f"{len(result.groups)} groups, waves {', '.join(w.id for w in result.waves)}, "
                f"{len(result.instruments)} instruments ({n_items} items)")
     click.echo(f"  {describe_reports(result)}")
+    for line in describe_contrasts(result):
+        click.echo(f"  {line}")
     if problems:
         print_problems(f"{len(problems)} warning(s):", problems)
 

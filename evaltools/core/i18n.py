@@ -721,6 +721,45 @@ TEXTS: dict[str, tuple[str, str]] = {
         "ondervraagden (bij elke meting andere mensen).",
         "This report describes {intervention} in {place}, from {pre} to {post}, for {n} "
         "respondents (different people at each wave)."),
+    # several arms (issue 15): every intervention arm against every comparison arm
+    "txt.contrast": ("{intervention} vs. {comparison}", "{intervention} vs. {comparison}"),
+    "col.contrast": ("Vergelijking", "Contrast"),
+    "txt.headline_compare_arms": (
+        "{n_fav} van {n} vergelijkingen (schaal en groep) gunstiger dan de vergelijkingsgroep",
+        "{n_fav} of {n} comparisons (scale and arm) more favourable than the comparison group"),
+    "sec.omnibus": ("Alle groepen samen", "All arms together"),
+    "txt.omnibus": (
+        "Per schaal: de F-toets of de gecorrigeerde gemiddelden van alle groepen gelijk zijn "
+        "(type II, gecorrigeerd voor {adjust}), en het gecorrigeerde gemiddelde per groep.",
+        "Per scale: the F test of whether all arms have the same adjusted mean (type II, "
+        "adjusted for {adjust}), and each arm's adjusted mean."),
+    "col.adjusted_means": ("Gecorrigeerde gemiddelden", "Adjusted means"),
+    "txt.baseline_score": ("de voormeting", "the baseline score"),
+    "sec.subgroups": ("Subgroepen", "Subgroups"),
+    "txt.subgroups_compare": (
+        "Het verschil met de vergelijkingsgroep per subgroep (ANCOVA), en of het verschil "
+        "tussen de subgroepen verschilt (interactietoets). Subgroepen kleiner dan {k} "
+        "deelnemers per groep worden niet getoond.",
+        "The difference from the comparison group per subgroup (ANCOVA), and whether it "
+        "differs between subgroups (interaction test). Subgroups with fewer than {k} "
+        "respondents per arm are not shown."),
+    "txt.subgroups_change": (
+        "De verandering van de interventiegroep per subgroep. Subgroepen kleiner dan {k} "
+        "deelnemers worden niet getoond.",
+        "The intervention group's change per subgroup. Subgroups with fewer than {k} "
+        "respondents are not shown."),
+    "col.subgroup": ("Subgroep", "Subgroup"),
+    "txt.methods_arms": (
+        "Elke interventiegroep is vergeleken met elke vergelijkingsgroep ({pairs}). De ANCOVA "
+        "schat alle groepen in één model (groepsfactor met {k} niveaus); de F-toets over alle "
+        "groepen is een type II-toets.",
+        "Every intervention arm is compared with every comparison arm ({pairs}). ANCOVA "
+        "estimates all arms in one model (a group factor with {k} levels); the F test across "
+        "the arms is a type II test."),
+    "txt.methods_covariates": (
+        "ANCOVA en verschil in verandering zijn daarnaast gecorrigeerd voor: {covariates}.",
+        "ANCOVA and difference in differences are further adjusted for: {covariates}."),
+    "col.interaction": ("Interactie", "Interaction"),
 }
 
 

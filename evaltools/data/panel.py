@@ -190,13 +190,16 @@ def load_panel(study: Study | str) -> pd.DataFrame:
     -------
     DataFrame
         ``respondent_id, site, group, wave, wave_order, submitted_at``, the subgroup columns,
-        then one column per scale of the study's instruments (the score as defined by the
-        instrument: converted where it defines a conversion).
+        the covariate columns (``analysis.covariates``), then one column per scale of the
+        study's instruments (the score as defined by the instrument: converted where it
+        defines a conversion).
     """
     study = _study(study)
     responses = load_responses(study)
     keys = ["respondent_id", "site", "group", "wave", "submitted_at",
-            *[s.column for s in study.subgroups]]
+            *[s.column for s in study.subgroups],
+            *[c for c in study.analysis.covariates
+              if c not in {s.column for s in study.subgroups}]]
     panel = score_table(responses, study, keys=keys)
     panel.insert(4, "wave_order", panel["wave"].map({w.id: w.order for w in study.waves}))
     return panel

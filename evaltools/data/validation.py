@@ -74,7 +74,16 @@ _LISTED = 10  # problems listed per column and rule before summarising
 def canonical_columns(study) -> list[str]:
     """Columns of a validated wave file, in order (``respondent_key`` is replaced on ingest)."""
     return (["respondent_key", "site", "group", "wave", "submitted_at"]
-            + [s.column for s in study.subgroups] + list(study.item_ids) + ["source_row"])
+            + [s.column for s in study.subgroups] + covariate_columns(study)
+            + list(study.item_ids) + ["source_row"])
+
+
+def covariate_columns(study) -> list[str]:
+    """The declared covariates (``analysis.covariates``) that are not subgroup columns: kept
+    on ingest beside the subgroups (personal data: stored pseudonymised, never published)."""
+    subgroups = {s.column for s in study.subgroups}
+    spec = getattr(study, "analysis", None)
+    return [c for c in getattr(spec, "covariates", ()) if c not in subgroups]
 
 
 class _Collector:
@@ -98,6 +107,26 @@ class _Collector:
         if len(rows) > _LISTED:
             self.add(f"column {column}", f"{len(rows) - _LISTED} more rows: {message}",
                      expected=expected, severity=severity)
+
+
+def _covariate(c: _Collector, study, frame: pd.DataFrame, column: str, present, n: int
+               ) -> pd.Series:
+    """A covariate column: numbers (a value that is not one is left empty, with a warning),
+    or codes for a categorical one; missing from the file: empty, with a warning."""
+    categorical = column in study.analysis.factor_covariates
+    if column not in present:
+        c.add(f"column {column}", "covariate column is absent from this file; analyses "
+              "adjusting for it leave these respondents out", severity="warning")
+        return (pd.Series([pd.NA] * n, dtype="string") if categorical
+                else pd.Series(np.full(n, np.nan)))
+    raw = frame[column].reset_index(drop=True)
+    if categorical:
+        return _codes(raw).reset_index(drop=True)
+    values, bad = _numbers(raw, study.data.csv_decimal)
+    c.cells(bad, column, raw, "covariate value is not a number; left empty",
+            "a number (or declare the covariate type: categorical)", severity="warning",
+            show_values=False)
+    return pd.Series(values)
 
 
 def _plain(value):
@@ -268,6 +297,7 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
                   + suggest(column, sorted(present - set(needed))), expected=f"a column "
                   f"named {column!r}")
     known = set(needed) | set(data.identifiers) | {s.column for s in study.subgroups}
+    known |= set(covariate_columns(study))
     known |= {x for x in (data.site_column, data.wave_column, data.submitted_at) if x}
     known |= set(data.ignore)
     for column in frame.columns:
@@ -348,6 +378,8 @@ def validate_table(table: RawTable, study, display: str, *, wave: str | None = N
             out[sub.column] = values
         else:
             out[sub.column] = pd.Series([pd.NA] * n, dtype="string")
+    for column in covariate_columns(study):
+        out[column] = _covariate(c, study, frame, column, present, n)
     out = _check_items(c, study, frame, out, labels)
     out["source_row"] = rows
     out = out.loc[~missing_id]

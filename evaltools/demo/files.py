@@ -292,7 +292,9 @@ def _write_truth(sim: SimulatedStudy, truth: Path, wave_files: list[str]) -> Non
         "evaltools_version": __version__,
         "note": "Synthetic data. Every person, answer and identifier here is made up.",
         "settings": sim.settings.to_dict(),
-        "groups": {"intervention": GROUPS[0], "comparison": GROUPS[1]},
+        "groups": ({"intervention": list(sim.settings.groups[:-1]), "comparison": GROUPS[1]}
+                   if sim.settings.second_arm else
+                   {"intervention": GROUPS[0], "comparison": GROUPS[1]}),
         "files": {
             "true_effects.csv": "True effect of the intervention on the treated, per site "
             "('all' = weighted by intervention group size), scale and wave. effect_latent: "

@@ -106,6 +106,11 @@ DEMO_WAVES = (
     ("t2", "follow_up", ("2025-07-14", "2025-08-22"), 0.08),
 )
 GROUPS = ("interventie", "controle")
+#: The arms of a three-arm study (``second_arm``): a second intervention arm beside the first.
+THREE_ARMS = ("interventie", "interventie_b", "controle")
+#: True post effects of the demo's second intervention arm (``evaltools demo --arms 3``): a
+#: shorter variant that works on resilience and wellbeing only, more strongly on resilience.
+DEMO_SECOND_ARM = {"resilience": 0.45, "wellbeing": 0.20}
 
 _PERSON_VAR, _PERSON_CORR, _ITEM_NOISE_SD = 0.65, 0.35, 0.8
 
@@ -196,6 +201,11 @@ class SimulationSettings:
         ``icc / (rel (1 - icc))``) and the exact expected scale score.
     fast : bool
         Skip identifiers, submission times, double submissions, expected means and sorting.
+    second_arm : dict, optional
+        True post effects (latent SD units, per protective factor) of a second intervention
+        arm, ``interventie_b``, assigned within sites beside the first (a three-arm study,
+        :data:`THREE_ARMS`; e.g. :data:`DEMO_SECOND_ARM`). The truth then has a ``group``
+        column. Without it the study is drawn exactly as before.
     """
 
     seed: int = 20240901
@@ -228,6 +238,7 @@ class SimulationSettings:
     item_seed: int | None = None
     units: Literal["latent", "score"] = "latent"
     fast: bool = False
+    second_arm: dict[str, float] | None = None
 
     def to_dict(self) -> dict:
         """Plain data, for ``truth/simulation.json``.
@@ -245,13 +256,19 @@ class SimulationSettings:
         return out
 
     @property
+    def groups(self) -> tuple[str, ...]:
+        """The arms: intervention(s) first, the comparison last."""
+        return THREE_ARMS if self.second_arm else GROUPS
+
+    @property
     def waves(self) -> tuple[tuple[str, str, tuple[str, str], float], ...]:
         """(id, role, date window, trend) per wave."""
         return _waves(self)
 
 
 _PLANNING_FIELDS = ("n_waves", "dropout", "trends", "assignment", "share_treated_sites",
-                    "comparison", "icc", "r_pre_post", "skew", "item_seed", "units", "fast")
+                    "comparison", "icc", "r_pre_post", "skew", "item_seed", "units", "fast",
+                    "second_arm")
 _DEFAULTS = SimulationSettings()
 
 
@@ -386,15 +403,24 @@ def simulate_study(settings: SimulationSettings | None = None, **overrides) -> S
             mus[group] = [site_level + (offset if treated else 0.0) + trend
                           + (deltas[w] if treated else 0.0)
                           for w, (*_, trend) in enumerate(waves)]
+        arm_deltas = {GROUPS[0]: deltas}
+        if s.second_arm:  # drawn after everything the two-arm study draws: it stays as it was
+            second = np.array([s.second_arm.get(f, 0.0) for f in factors])
+            second = second + rng.normal(0.0, s.effect_sd_sites, size=len(instruments))
+            second[[s.second_arm.get(f, 0.0) == 0.0 for f in factors]] = 0.0
+            arm_deltas[THREE_ARMS[1]] = [np.zeros(len(instruments)), second] + [
+                second * s.follow_up_retention] * (len(waves) - 2)
+            mus[THREE_ARMS[1]] = [site_level + offset + trend + arm_deltas[THREE_ARMS[1]][w]
+                                  for w, (*_, trend) in enumerate(waves)]
         present = _groups_in_site(s, site_index, n_treated_sites)
-        n_treated = 0
+        n_treated = {}
         for group in present:
             n = int(rng.integers(s.size[0], s.size[1] + 1))
             ids = [f"{next_id + k}" for k in range(n)]
             next_id += n + int(rng.integers(5, 50))  # agencies' numbering has gaps
             block, person = _simulate_group(s, rng, instruments, params, mus[group], n,
                                             site_index, person_var)
-            n_treated += n if group == GROUPS[0] else 0
+            n_treated[group] = n
             for frame in block:
                 frame.insert(0, "respondent_id", [ids[k] for k in frame.pop("_person")])
                 frame.insert(1, "site", site_id)
@@ -404,11 +430,13 @@ def simulate_study(settings: SimulationSettings | None = None, **overrides) -> S
             person.insert(2, "group", group)
             frames.extend(block)
             people.append(person)
-        if n_treated:
-            truth_rows += _truth_rows(site_id, instruments, params, mus, deltas, rng,
-                                      n_treated=n_treated, waves=waves)
+        for arm, arm_delta in arm_deltas.items():
+            if n_treated.get(arm):
+                rows = _truth_rows(site_id, instruments, params, mus, arm_delta, rng,
+                                   n_treated=n_treated[arm], waves=waves, treated=arm)
+                truth_rows += [{"group": arm, **r} for r in rows] if s.second_arm else rows
         if not s.fast:
-            mean_rows += _mean_rows(site_id, instruments, params, mus, waves)
+            mean_rows += _mean_rows(site_id, instruments, params, mus, waves, s.groups)
 
     responses = pd.concat(frames, ignore_index=True)
     if s.fast:
@@ -430,7 +458,7 @@ def _groups_in_site(s: SimulationSettings, site_index: int, n_treated_sites: int
         return GROUPS[:1]
     if s.assignment == "whole_site":
         return GROUPS[:1] if site_index < n_treated_sites else GROUPS[1:]
-    return GROUPS
+    return s.groups
 
 
 _CALIBRATIONS: dict[tuple, tuple[dict[str, float], float, float]] = {}
@@ -546,6 +574,10 @@ def _check_settings(s: SimulationSettings) -> None:
         raise bad("skew", "0 or more")
     if s.units not in ("latent", "score"):
         raise bad("units", "'latent' or 'score'")
+    if s.second_arm is not None and (not s.comparison or s.assignment != "within_site"
+                                     or s.units != "latent"):
+        raise bad("second_arm", "effects of a second arm only with a comparison group, "
+                  "assignment='within_site' and units='latent'")
 
 
 @dataclass(frozen=True)
@@ -754,9 +786,10 @@ def _add_duplicates(responses: pd.DataFrame, s, rng) -> tuple[pd.DataFrame, pd.D
     return out, pd.DataFrame(record, columns=["respondent_id", "site", "wave"])
 
 
-def _truth_rows(site_id, instruments, params, mus, deltas, rng, n_treated, waves=DEMO_WAVES):
+def _truth_rows(site_id, instruments, params, mus, deltas, rng, n_treated, waves=DEMO_WAVES,
+                treated=GROUPS[0]):
     rows = []
-    treated, control = GROUPS
+    control = GROUPS[1]
     for j, inst in enumerate(instruments):
         for scale in inst.scales:
             sign = -1.0 if scale.direction == "higher_is_worse" else 1.0
@@ -785,9 +818,9 @@ def _mc_sd(scale, inst, params, mus_baseline, rng, draws: int = 20000) -> float:
     return float(np.std(score, ddof=1))
 
 
-def _mean_rows(site_id, instruments, params, mus, waves=DEMO_WAVES):
+def _mean_rows(site_id, instruments, params, mus, waves=DEMO_WAVES, groups=GROUPS):
     rows = []
-    for group in GROUPS:
+    for group in groups:
         for w, (wave_id, *_rest) in enumerate(waves):
             for j, inst in enumerate(instruments):
                 for scale in inst.scales:
@@ -798,7 +831,8 @@ def _mean_rows(site_id, instruments, params, mus, waves=DEMO_WAVES):
 
 
 def _with_overall(truth: pd.DataFrame) -> pd.DataFrame:
-    keys = ["protective_factor", "instrument", "scale", "wave"]
+    keys = ["group"] * ("group" in truth.columns) + ["protective_factor", "instrument",
+                                                      "scale", "wave"]
 
     def weighted(block: pd.DataFrame) -> pd.Series:
         w = block["n_treated"] / block["n_treated"].sum()

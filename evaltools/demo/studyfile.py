@@ -6,7 +6,7 @@ import json
 
 from evaltools.demo.crosssection import is_cross_section
 from evaltools.demo.layout import FILE_COLUMNS, FOLLOW_UP_RENAMES
-from evaltools.demo.simulate import DEMO_WAVES, GROUPS, SimulatedStudy
+from evaltools.demo.simulate import DEMO_WAVES, GROUPS, THREE_ARMS, SimulatedStudy
 
 _WAVE_LABELS = {"baseline": ("Voormeting", "Baseline"), "post": ("Nameting", "Post-test"),
                 "follow_up": ("Follow-up na 6 maanden", "6-month follow-up")}
@@ -55,6 +55,12 @@ def render_study_yaml(sim: SimulatedStudy) -> str:
         "",
         "waves:",
     ]
+    if s.second_arm:  # a three-arm study: the second intervention arm after the first
+        at = lines.index("    label: {nl: Interventiegroep, en: Intervention group}") + 1
+        lines[at - 1] = "    label: {nl: Interventiegroep A, en: Intervention group A}"
+        lines[at:at] = [f"  - id: {THREE_ARMS[1]}", "    role: intervention",
+                        "    label: {nl: Interventiegroep B (verkort), "
+                        "en: Intervention group B (short)}"]
     for order, (wave_id, role, (start, end), _) in enumerate(DEMO_WAVES):
         nl, en = _WAVE_LABELS[role]
         lines += [

@@ -18,7 +18,21 @@ from evaltools.data.store import Manifest
 from evaltools.register.columns import COLUMN_NAMES
 from evaltools.register.database import result_id
 
-__all__ = ["collect", "inputs_fingerprint"]
+__all__ = ["collect", "inputs_fingerprint", "intervention_name"]
+
+
+def intervention_name(study, intervention: str, comparison: str) -> str:
+    """The register's intervention name for one contrast: study.yml's name, followed in a
+    study with several intervention arms by the arm's label, and with several comparison arms
+    by "vs." the comparison's label (in the study's language), so that no arm is pooled with
+    another in the overview."""
+    label = {g.id: g.label.get(study.language) for g in study.groups}
+    parts = []
+    if len(study.arms("intervention")) > 1:
+        parts.append(label.get(intervention, intervention))
+    if len(study.arms("comparison")) > 1 and comparison:
+        parts.append(f"vs. {label.get(comparison, comparison)}")
+    return study.intervention + (f" ({' '.join(parts)})" if parts else "")
 
 
 def inputs_fingerprint(study) -> str:
@@ -42,7 +56,10 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
 
     Site rows carry the site's own effect (the input of a site synthesis); study rows
     (``site = "all"``) the whole study's effect with the indicative WWC rating and ladder
-    rung. Cells below the study's minimum cell size are left out, never stored.
+    rung. A study with several arms gives one row per contrast (every intervention arm
+    against every comparison arm: ``arm``, ``comparison_arm``, and the arm in the
+    intervention's name, :func:`intervention_name`). Cells below the study's minimum cell
+    size are left out, never stored.
 
     Returns
     -------
@@ -54,6 +71,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     waves_with_data = set(panel["wave"].unique())
     names = {s.id: s.name for s in study.sites}
+    several = len(study.contrasts) > 1
     rows = []
     for post in later_waves(study):
         if post not in waves_with_data:
@@ -65,21 +83,23 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
         per_site = site_effects(panel, study, post=post, ci_level=ci_level)
         whole = site_effects(panel.assign(site="all"), as_one_site(study), post=post,
                              ci_level=ci_level)
-        rating = study_evidence(panel, study, post=post, effects=whole).set_index("scale")
+        rating = study_evidence(panel, study, post=post, effects=whole).set_index(
+            ["scale", "intervention", "comparison"])
         for frame, is_study in ((per_site, False), (whole, True)):
             for r in frame.itertuples():
                 if r.note or not np.isfinite(r.se) or r.se <= 0 or (r.scale, r.site) in hidden:
                     continue
                 inst, scale = scale_info(study, r.scale)
-                ev = rating.loc[r.scale] if is_study else None
+                ev = rating.loc[(r.scale, r.intervention, r.comparison)]
                 row = dict(
                     organisation=study.evidence.organisation or "", study=study.id,
-                    intervention=study.intervention, site=r.site,
+                    intervention=intervention_name(study, r.intervention, r.comparison),
+                    site=r.site,
                     protective_factor=inst.protective_factor,
                     instrument=f"{inst.id} {inst.version}", scale=r.scale,
                     direction=scale.direction, design=study.design, wave_pre=r.wave_pre,
                     wave_post=r.wave_post,
-                    follow_up_months=float(rating.loc[r.scale, "follow_up_months"]),
+                    follow_up_months=float(ev["follow_up_months"]),
                     method="diff_in_diff" if study.has_comparison else "within_change",
                     n=int(r.n), n_intervention=int(r.n_intervention),
                     n_comparison=None if pd.isna(r.n_comparison) else int(r.n_comparison),
@@ -92,7 +112,9 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                     well_described=study.evidence.well_described,
                     well_founded=study.evidence.well_founded,
                     inputs_fingerprint=fingerprint, evaltools_version=__version__,
-                    recorded_at=stamp, site_name=names.get(r.site, ""))
+                    recorded_at=stamp, site_name=names.get(r.site, ""),
+                    arm=r.intervention if several else None,
+                    comparison_arm=(r.comparison or None) if several else None)
                 row["result_id"] = result_id(row)
                 rows.append(row)
     return pd.DataFrame(rows, columns=COLUMN_NAMES)

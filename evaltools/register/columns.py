@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "TABLE", "metadata", "results",
-           "withdrawn", "DESIGNS", "WWC", "LEVELS"]
+__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "ARM_COLUMNS", "TABLE",
+           "metadata", "results", "withdrawn", "DESIGNS", "WWC", "LEVELS"]
 
 TABLE = "results"
 DESIGNS = ("pre_post", "controlled", "randomised")
@@ -38,7 +38,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("organisation", "text", True, "Who ran the study (study.yml evidence: "
            "organisation); an empty text when not declared"),
     Column("study", "text", True, "Study id (study.yml id)"),
-    Column("intervention", "text", True, "Intervention name (study.yml intervention: name)"),
+    Column("intervention", "text", True, "Intervention name (study.yml intervention: name); "
+           "in a study with several contrasts, followed by the arm's label in brackets (and "
+           "'vs.' the comparison arm's label when there are several comparison arms), so "
+           "that every arm is its own entry in the overview"),
     Column("site", "text", True, "Site id, or 'all' for the whole study"),
     Column("protective_factor", "text", True, "Protective factor the scale measures"),
     Column("instrument", "text", True, "Instrument id and version, e.g. 'brs 1.0'"),
@@ -81,11 +84,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("recorded_at", "text", True, "When the row was computed (UTC, ISO 8601)"),
     Column("site_name", "text", False, "Site name as in study.yml ('all sites' rows: empty); "
            "added in register schema 2"),
+    Column("arm", "text", False, "The intervention arm's group id, in a study with several "
+           "contrasts (more than one intervention or comparison arm); empty otherwise. Added "
+           "in register schema 3"),
+    Column("comparison_arm", "text", False, "The comparison arm's group id, set with arm; "
+           "added in register schema 3"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 #: What makes a result the same result: re-recording it (same data, same analysis) is a no-op.
 KEY_COLUMNS = ["organisation", "study", "site", "scale", "wave_pre", "wave_post", "method",
                "effect_size_type", "inputs_fingerprint"]
+
+#: Part of a result's identity when set (several contrasts in one study); left out of the hash
+#: when empty, so the identity of every earlier row stays what it was.
+ARM_COLUMNS = ["arm", "comparison_arm"]
 
 _SA_TYPES = {"text": lambda c: sa.String(c.length), "integer": lambda c: sa.Integer(),
              "number": lambda c: sa.Float(), "boolean": lambda c: sa.Boolean()}

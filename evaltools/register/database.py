@@ -24,7 +24,14 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.register.columns import COLUMN_NAMES, COLUMNS, KEY_COLUMNS, results, withdrawn
+from evaltools.register.columns import (
+    ARM_COLUMNS,
+    COLUMN_NAMES,
+    COLUMNS,
+    KEY_COLUMNS,
+    results,
+    withdrawn,
+)
 
 __all__ = ["Register", "RegisterError", "register_url", "check_rows", "result_id",
            "current_rows", "mask_url", "rows_fingerprint", "REGISTER_ENV", "CELL_FLOOR"]
@@ -83,8 +90,11 @@ def mask_url(url: str) -> str:
 
 
 def result_id(row: dict) -> str:
-    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F."""
-    return _hash("" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS)
+    """The identity of a result: SHA-256 over :data:`KEY_COLUMNS` joined by U+001F, and the
+    :data:`ARM_COLUMNS` after them when a study with several contrasts set them."""
+    keys = ["" if row.get(c) is None else str(row.get(c)) for c in KEY_COLUMNS]
+    arms = ["" if pd.isna(row.get(c)) else str(row.get(c)) for c in ARM_COLUMNS]
+    return _hash(keys + (arms if any(arms) else []))
 
 
 def _hash(values) -> str:
@@ -206,11 +216,14 @@ def _row_rules(out: pd.DataFrame, source: str) -> list[str]:
     report((out["recorded_at"] != "") & recorded.isna(), "recorded_at",
            lambda i: "not a date and time (ISO 8601, e.g. 2026-11-29T12:00:00Z)")
     report(recorded > latest, "recorded_at", lambda i: "lies in the future")
-    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS), strict=True)
-    expected = pd.Series([_hash(values) for values in keys], index=out.index)
+    keys = zip(*(out[c].astype(str) for c in KEY_COLUMNS + ARM_COLUMNS), strict=True)
+    expected = pd.Series([_hash(values if any(values[-len(ARM_COLUMNS):])
+                                else values[:-len(ARM_COLUMNS)]) for values in keys],
+                         index=out.index)
     report((out["result_id"] != "") & (out["result_id"] != expected), "result_id",
            lambda i: "does not match the key columns (" + ", ".join(KEY_COLUMNS)
-           + "): was the row edited after it was exported?")
+           + ", and " + ", ".join(ARM_COLUMNS) + " when set): was the row edited after it "
+           "was exported?")
     return problems
 
 
@@ -219,7 +232,13 @@ def current_rows(frame: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in KEY_COLUMNS if c != "inputs_fingerprint"]
     if frame.empty:
         return frame
-    newest = frame.sort_values("recorded_at").groupby(key, sort=False).tail(1)
+    # the arms of a contrast are part of a result's identity (empty for a single contrast)
+    arms = frame.reindex(columns=ARM_COLUMNS).astype(object).where(
+        frame.reindex(columns=ARM_COLUMNS).notna(), "").astype(str)
+    groups = [frame[c] for c in key] + [arms[c] for c in ARM_COLUMNS]
+    newest = frame.loc[frame["recorded_at"].sort_values(kind="stable").index]
+    newest = newest.groupby([g.loc[newest.index] for g in groups], sort=False,
+                            dropna=False).tail(1)
     return newest.sort_values(["intervention", "study", "scale", "wave_post", "site"]
                               ).reset_index(drop=True)
 

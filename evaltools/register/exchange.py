@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.core.io import atomic_write_bytes, atomic_write_text, csv_safe, csv_unsafe
-from evaltools.register.columns import COLUMNS, KEY_COLUMNS
+from evaltools.register.columns import ARM_COLUMNS, COLUMNS, KEY_COLUMNS
 from evaltools.register.database import CELL_FLOOR, Register, RegisterError
 
 __all__ = ["export_register", "import_register", "read_export", "json_schema",
@@ -26,7 +26,8 @@ __all__ = ["export_register", "import_register", "read_export", "json_schema",
 
 #: Version of the exchange format (the row schema); bumped with every register migration
 #: that changes the columns.
-SCHEMA_VERSION = 2  # 2: site_name (optional, so version-1 exports import unchanged)
+#: 2: site_name; 3: arm, comparison_arm (both optional, so earlier exports import unchanged)
+SCHEMA_VERSION = 3
 FORMATS = ("csv", "parquet")
 _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number",
                "boolean": "boolean"}
@@ -61,13 +62,15 @@ def json_schema() -> dict:
         "title": "evaltools evidence register: one result",
         "description": "Aggregate results only: no respondent-level data, no cell below the "
                        "row's min_cell_size. result_id is the SHA-256 of the key columns "
-                       "joined by the unit separator (U+001F).",
+                       "joined by the unit separator (U+001F), followed by the arm columns "
+                       "when either is set.",
         "type": "object",
         "additionalProperties": False,
         "required": [c.name for c in COLUMNS if c.required],
         "properties": properties,
         "x-evaltools-schema-version": SCHEMA_VERSION,
         "x-evaltools-key-columns": KEY_COLUMNS,
+        "x-evaltools-arm-columns": ARM_COLUMNS,
         "x-evaltools-csv": {"encoding": "utf-8", "delimiter": ",", "decimal": ".",
                             "booleans": ["true", "false"], "missing": ""},
     }

@@ -42,13 +42,15 @@ def show_site_synthesis(report) -> None:
     rows, favourable = [], 0
     for r in pooled.itertuples():
         if r.note:
-            rows.append([report.scale_label(r.scale), str(r.k), t("txt.not_pooled", lang),
+            rows.append([report.result_label(r.scale, r.intervention, r.comparison), str(r.k),
+                         t("txt.not_pooled", lang),
                          "", "", "", ""])
             continue
         good = (r.ci_low > 0 or r.ci_high < 0) and (
             (r.estimate > 0) == (report.direction(r.scale) == "higher_is_better"))
         favourable += bool(good)
-        rows.append([report.scale_label(r.scale), str(r.k), number(r.estimate, lang),
+        rows.append([report.result_label(r.scale, r.intervention, r.comparison), str(r.k),
+                     number(r.estimate, lang),
                      interval(r.ci_low, r.ci_high, lang), interval(r.pi_low, r.pi_high, lang),
                      number(r.i2, lang, 0) + "%", number(r.p_value, lang, 3)])
     report.headline = t("txt.headline_synthesis", lang, k=len(report.study.sites),
@@ -59,21 +61,24 @@ def show_site_synthesis(report) -> None:
     display(HTML(f"<p class='note'>{escape(t('txt.synthesis_read', lang))}</p>"))
     influence = []
     for r in pooled.itertuples():
-        part = sites[(sites["scale"] == r.scale) & (sites["note"] == "")]
+        part = sites[(sites["scale"] == r.scale) & (sites["intervention"] == r.intervention)
+                     & (sites["comparison"] == r.comparison) & (sites["note"] == "")]
         if r.note:
             continue
         shown = part.assign(label=part["site"].map(names))
-        alt = t("alt.forest_sites", lang, scale=report.scale_label(r.scale),
+        label = report.result_label(r.scale, r.intervention, r.comparison)
+        alt = t("alt.forest_sites", lang, scale=label,
                 effect=t(f"es.{r.effect_size_type}", lang), k=len(part),
                 estimate=number(r.estimate, lang), ci=interval(r.ci_low, r.ci_high, lang))
         display(png(forest_figure(shown, r._asdict(), label="label",
-                                  title=report.scale_label(r.scale),
+                                  title=label,
                                   xlabel=t(f"es.{r.effect_size_type}", lang),
                                   pooled_label=t("txt.pooled_label", lang)), alt=alt))
         if len(part) >= 3:
             loo = leave_one_out(part, label="site", test="knha")
             low, high = loo.loc[loo["estimate"].idxmin()], loo.loc[loo["estimate"].idxmax()]
-            influence.append({"scale": r.scale, "estimate": r.estimate,
+            influence.append({"scale": r.scale, "intervention": r.intervention,
+                              "comparison": r.comparison, "estimate": r.estimate,
                               "min_estimate": low["estimate"], "min_omitted": low["omitted"],
                               "max_estimate": high["estimate"], "max_omitted": high["omitted"]})
     if influence:
@@ -82,7 +87,8 @@ def show_site_synthesis(report) -> None:
         display(table_html(t("sec.influence", lang), [
             t("col.scale", lang), t("col.pooled", lang), t("col.loo_low", lang),
             t("col.loo_high", lang)],
-            [[report.scale_label(r.scale), number(r.estimate, lang),
+            [[report.result_label(r.scale, r.intervention, r.comparison),
+              number(r.estimate, lang),
               f"{number(r.min_estimate, lang)} ({names.get(r.min_omitted, r.min_omitted)})",
               f"{number(r.max_estimate, lang)} ({names.get(r.max_omitted, r.max_omitted)})"]
              for r in table.itertuples()], report, level=3))
@@ -97,14 +103,15 @@ def evidence_html(report):
     rows = []
     reasons: dict[str, list[str]] = {}
     for r in table.itertuples():
+        label = report.result_label(r.scale, r.intervention, r.comparison)
         if r.note:
-            rows.append([report.scale_label(r.scale), t("suppressed", lang), "", ""])
+            rows.append([label, t("suppressed", lang), "", ""])
             continue
-        rows.append([report.scale_label(r.scale),
+        rows.append([label,
                      f"{number(r.effect_size, lang)} "
                      f"({t(f'es.short.{r.effect_size_type}', lang)})",
                      t(f"wwc.{r.wwc_rating}", lang), t(f"level.{r.level}", lang)])
-        reasons.setdefault(r.reasons, []).append(report.scale_label(r.scale))
+        reasons.setdefault(r.reasons, []).append(label)
     best = list(table.loc[table["note"] == "", "level"])
     top = max(best, key=LADDER.index) if best else "not_assessed"
     intro = [t("txt.evidence_intro", lang, level=t(f"level.{top}", lang),

@@ -22,6 +22,7 @@ from evaltools.analysis.disclosure import flow_hidden, hidden_cells, suppress_fr
 from evaltools.analysis.effects import (
     adjust_by_domain,
     ancova,
+    arm_omnibus,
     baseline_equivalence,
     cluster_icc,
     diff_in_diff,
@@ -53,6 +54,7 @@ from evaltools.reports.html import (
 from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.plots import change_distribution, key_figure
+from evaltools.reports.subgroup_sections import subgroups_html
 from evaltools.study.load import load_study
 from evaltools.study.model import TEMPLATES, UNPAIRED_TEMPLATES, Study
 
@@ -147,6 +149,27 @@ class Report:
     def group_label(self, group: str) -> str:
         return next(g.label.get(self.language) for g in self.study.groups if g.id == group)
 
+    @property
+    def several_contrasts(self) -> bool:
+        """Whether the study compares more than one pair of arms (then every result names
+        its pair)."""
+        return len(self.study.contrasts) > 1
+
+    def contrast_label(self, intervention: str | None, comparison: str | None) -> str:
+        """"Arm vs. comparison" in the report's language; empty without a comparison."""
+        if not isinstance(comparison, str) or not comparison:
+            return ""
+        return self.tr("txt.contrast", intervention=self.group_label(intervention),
+                       comparison=self.group_label(comparison))
+
+    def result_label(self, scale: str, intervention: str | None = None,
+                     comparison: str | None = None) -> str:
+        """The scale's label, followed by its pair of arms when the study has several."""
+        label = self.scale_label(scale)
+        if self.several_contrasts and isinstance(comparison, str) and comparison:
+            label += " · " + self.contrast_label(intervention, comparison)
+        return label
+
     def keep(self, name: str, frame: pd.DataFrame) -> None:
         """Keep a table for publication, through the disclosure-control step."""
         self.tables.append(Shown(name, suppress_frame(frame.reset_index(drop=True),
@@ -170,6 +193,10 @@ class Report:
             rows = rows[rows["group"] == group]
         return len(rows) > 0
 
+    def hidden_pair(self, scale: str, intervention: str, comparison: str) -> bool:
+        """Whether disclosure control hides either arm of a contrast for this scale."""
+        return self.hidden(scale, intervention) or self.hidden(scale, comparison)
+
     def flow_hidden(self, group: str, wave: str, site: str | None = None) -> bool:
         """Whether the flow's counts of ``wave`` for ``group`` are hidden at ``site``."""
         if self._flow_hidden is None:
@@ -191,8 +218,8 @@ class Report:
         """The estimate the design supports per scale, with its verdict (computed once)."""
         if self._findings is None:
             found = primary_estimates(self.panel, self.study, post=self.wave)
-            hide = [self.hidden(r.scale) if r.comparative else
-                    self.hidden(r.scale, r.intervention) for r in found.itertuples()]
+            hide = [self.hidden_pair(r.scale, r.intervention, r.comparison) if r.comparative
+                    else self.hidden(r.scale, r.intervention) for r in found.itertuples()]
             found.loc[hide, "suppressed"] = True
             found.loc[hide, FINDING_STATS] = np.nan
             found.loc[hide, "verdict"] = "unclear"
@@ -228,7 +255,8 @@ class Report:
         if not len(shown):
             self.headline = self.tr("txt.headline_none")
         else:
-            self.headline = self.tr(f"txt.headline_{kind}", n_fav=n_fav, n=len(shown))
+            which = "compare_arms" if self.several_contrasts else kind
+            self.headline = self.tr(f"txt.headline_{which}", n_fav=n_fav, n=len(shown))
             if n_unfav:
                 self.headline += "; " + self.tr("txt.headline_unfavourable", k=n_unfav)
         intro = self.tr("txt.summary_intro" if self.study.paired
@@ -243,7 +271,7 @@ class Report:
         for factor, block in found.groupby("protective_factor", sort=False):
             items = []
             for r in block.itertuples():
-                label = self.scale_label(r.scale)
+                label = self.result_label(r.scale, r.intervention, r.comparison)
                 if r.suppressed:
                     items.append(self.tr("txt.finding_suppressed", scale=label))
                     continue
@@ -261,7 +289,11 @@ class Report:
                      f"<p>{escape(intro)} {escape(lead)}</p>"
                      f"<p class='headline'><strong>{escape(self.headline)}</strong></p></div>"))
         if len(shown):
-            fig = key_figure(found, labels={s: self.scale_label(s) for s in found["scale"]},
+            labels = {s: self.scale_label(s) for s in found["scale"]}
+            labels.update({(r.scale, r.intervention, r.comparison):
+                           self.result_label(r.scale, r.intervention, r.comparison)
+                           for r in found.itertuples()})
+            fig = key_figure(found, labels=labels,
                              groups={f: self.tr(f"factor.{f}")
                                      for f in found["protective_factor"]},
                              xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
@@ -294,9 +326,6 @@ class Report:
                 for r in shown.itertuples()]
         return table_html(self.tr("sec.design"), [self.tr("col.stage"), self.tr("col.group"),
                                               self.tr("col.n")], rows, self)
-
-    def _intervention(self) -> str:
-        return next(g.id for g in self.study.groups if g.role == "intervention")
 
     def _change(self) -> pd.DataFrame:
         """Within-group change of every scale (computed once per report)."""
@@ -385,24 +414,63 @@ class Report:
                           + ([ancova(self.panel, self.study, post=self.wave)]
                              if self.study.paired else []), ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])
-        hide = [self.hidden(s) for s in table["scale"]]
+        hide = [self.hidden_pair(r.scale, r.intervention, r.comparison)
+                for r in table.itertuples()]
         table.loc[hide, "note"] = "suppressed by disclosure control"
-        self.keep("comparison", table.drop(columns=["intervention", "comparison"]))
+        self.keep("comparison", table)
         rows = []
         for r in table.itertuples():
+            label = self.result_label(r.scale, r.intervention, r.comparison)
             if r.note:
-                rows.append([self.scale_label(r.scale), self.tr(f"method.{r.method}"),
+                rows.append([label, self.tr(f"method.{r.method}"),
                              self.tr("suppressed"), "", "", "", ""])
                 continue
-            rows.append([self.scale_label(r.scale), self.tr(f"method.{r.method}"),
+            rows.append([label, self.tr(f"method.{r.method}"),
                          count_text(r.n, self), self.num(r.estimate),
                          interval(r.ci_low, r.ci_high, self.language),
                          f"{self.num(r.effect_size)} ({r.effect_size_type})",
                          self.num(r.p_bh, 3)])
-        return table_html(self.tr("sec.comparison"), [
+        shown = table_html(self.tr("sec.comparison"), [
             self.tr("col.scale"), self.tr("col.method"), self.tr("col.n"),
             self.tr("col.estimate"), self.tr("col.ci"), self.tr("col.effect"),
             self.tr("col.p_adj")], rows, self)
+        if len(self.study.groups) <= 2:
+            return shown
+        return HTML(shown.data + self._omnibus().data)
+
+    def _omnibus(self):
+        """With more than two arms: each scale's omnibus F across the arms and the arms'
+        adjusted means (suppressed arms are named in the table's note)."""
+        table = arm_omnibus(self.panel, self.study, post=self.wave)
+        table.loc[[self.hidden(s) for s in table["scale"]], "note"] = \
+            "suppressed by disclosure control"
+        table.loc[table["note"] == "suppressed by disclosure control",
+                  ["n", "estimate", "se", "ci_low", "ci_high", "statistic", "p_value"]] = np.nan
+        self.keep("omnibus", table)
+        rows = []
+        for (scale, _), block in table.groupby(["scale", "wave"], sort=False):
+            head = block[block["row"] == "omnibus"].iloc[0]
+            means = block[block["row"] == "adjusted_mean"]
+            if head["note"].startswith(("suppressed", "not estimated")):
+                rows.append([self.scale_label(scale), self.tr("suppressed"), "", ""])
+                continue
+            rows.append([self.scale_label(scale),
+                         f"F({head['df']:.0f}; {head['df_residual']:.0f}) = "
+                         f"{self.num(head['statistic'])}", self.num(head["p_value"], 3),
+                         "; ".join(f"{self.group_label(m.group)} {self.num(m.estimate)}"
+                                   for m in means.itertuples())])
+        adjust = ", ".join([self.tr("txt.baseline_score"), *self.study.analysis.covariates])
+        return HTML(table_html(self.tr("sec.omnibus"), [
+            self.tr("col.scale"), "F", self.tr("col.p"), self.tr("col.adjusted_means")],
+            rows, self, level=3).data
+            + f"<p class='small'>{escape(self.tr('txt.omnibus', adjust=adjust))}</p>")
+
+    def subgroups(self):
+        """Declared subgroups (study.yml ``subgroups:``): the difference from the comparison
+        group per subgroup and the interaction test (controlled template), or the
+        intervention's change per subgroup (prepost); small values suppressed with their
+        complements (see :mod:`evaltools.reports.subgroup_sections`)."""
+        return subgroups_html(self)
 
     def evidence(self):
         """The indicative evidence statement: WWC-style rating and recognition-ladder rung per
@@ -417,7 +485,8 @@ class Report:
         """WWC baseline equivalence of the analytic sample, per scale."""
         table = baseline_equivalence(self.panel, self.study, post=self.wave)
         self.keep("baseline_equivalence", table)
-        rows = [[self.scale_label(r.scale), self.tr("suppressed") if r.note else
+        rows = [[self.result_label(r.scale, r.intervention, r.comparison),
+                 self.tr("suppressed") if r.note else
                  self.num(r.effect_size), "" if r.note else self.tr(f"eq.{r.equivalence}")]
                 for r in table.itertuples()]
         return table_html(self.tr("col.equivalence"), [self.tr("col.scale"), "g (WWC)",
@@ -552,11 +621,17 @@ class Report:
                     r = r._replace(note="suppressed by disclosure control")
                 said = "unclear" if r.note else verdict(r.value, r.ci_low, r.ci_high,
                                                         self.direction(r.scale))
-                kept.append({"site": site.id, "scale": r.scale, "n": r.n if not r.note
+                pair = (getattr(r, "intervention", None), getattr(r, "comparison", None))
+                kept.append({"site": site.id, "scale": r.scale,
+                             "intervention": pair[0] if self.study.has_comparison else None,
+                             "comparison": pair[1] if self.study.has_comparison else None,
+                             "n": r.n if not r.note
                              else np.nan, "value": r.value, "ci_low": r.ci_low,
                              "ci_high": r.ci_high, "verdict": said,
                              "suppressed": bool(r.note)})
-                rows.append([site.name, self.scale_label(r.scale),
+                label = (self.result_label(r.scale, *pair) if self.study.has_comparison
+                         else self.scale_label(r.scale))
+                rows.append([site.name, label,
                              self.tr("suppressed") if r.note else count_text(r.n, self),
                              "" if r.note else self.num(r.value),
                              "" if r.note else interval(r.ci_low, r.ci_high, self.language)])
@@ -587,6 +662,12 @@ class Report:
                              if cluster == "site" else cluster)]
         elif self.study.has_comparison:
             parts += [self.tr("txt.methods_compare"), self.tr("txt.methods_dppc2_se")]
+            if self.several_contrasts:
+                parts.append(self.tr("txt.methods_arms", k=len(self.study.groups), pairs="; ".join(
+                    self.contrast_label(i, c) for i, c in self.study.contrasts)))
+            if self.study.analysis.covariates:
+                parts.append(self.tr("txt.methods_covariates",
+                                     covariates=", ".join(self.study.analysis.covariates)))
         parts.append(self.tr("txt.methods_alpha"))
         parts.append(self.tr("txt.suppression", k=self.study.min_cell_size))
         parts.append(self.tr("txt.versions", version=__version__, packages=packages))

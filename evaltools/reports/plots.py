@@ -93,7 +93,8 @@ def key_figure(findings: pd.DataFrame, *, labels: dict[str, str], groups: dict[s
 
     ``findings`` is :func:`evaltools.analysis.findings.primary_estimates` output. Effects are
     turned so that right is favourable whatever the scale's direction, and grouped by
-    protective factor (``groups``: factor id -> heading); ``labels`` maps scale ids to names.
+    protective factor (``groups``: factor id -> heading); ``labels`` maps scale ids (or
+    ``(scale, intervention, comparison)`` for a study with several arms) to names.
     Suppressed rows are left out. Returns the Figure when it made one, else the Axes.
     """
     shown = findings[~findings["suppressed"].astype(bool)]
@@ -118,7 +119,8 @@ def key_figure(findings: pd.DataFrame, *, labels: dict[str, str], groups: dict[s
         ax.plot([lo, hi], [y, y], color=colour, linewidth=1.6)
         ax.plot([est], [y], marker="o", color=colour, markersize=5)
         ticks.append(y)
-        names.append("   " + labels.get(item.scale, item.scale))
+        pair = (item.scale, getattr(item, "intervention", None), getattr(item, "comparison", None))
+        names.append("   " + labels.get(pair, labels.get(item.scale, item.scale)))
     ax.axvline(0, color="#333333", linewidth=0.9)
     ax.set_yticks(ticks, names, fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.8)

@@ -290,6 +290,28 @@ def _analysis_section(c: _Checker, d: dict, ctx: dict) -> None:
         c.add(("analysis", "primary"), "a between-group estimator needs a comparison group; "
               "this design reports within-group change", found=primary,
               expected="no analysis.primary, or a comparison group in groups")
+    entries = (d.get("analysis") or {}).get("covariates") or []
+    names = [e if isinstance(e, str) else e["column"] for e in entries]
+    first: dict[str, int] = {}
+    cols = d["data"]["columns"]
+    taken = {**{v: f"data.columns.{k}" for k, v in cols.items()},
+             **{i: "an identifier (dropped on ingest)" for i in d["data"].get("identifiers", [])},
+             **{i: "an item" for i in ctx.get("item_ids") or []},
+             **{i: "ignored (data.ignore)" for i in d["data"].get("ignore", [])}}
+    for index, name in enumerate(names):
+        at = ("analysis", "covariates", index)
+        if name in first:
+            c.add(at, f"covariate listed more than once (first at analysis.covariates"
+                  f"[{first[name]}])", found=name)
+        first.setdefault(name, index)
+        if name in taken:
+            c.add(at, f"this column is {taken[name]}, not a baseline covariate", found=name,
+                  expected="a further column of the wave files, e.g. age or neighbourhood")
+    if names and not ctx.get("has_comparison", True):
+        c.add(("analysis", "covariates"), "covariates adjust between-group comparisons, but "
+              "this design has no comparison group; they are not used", found=names,
+              severity="warning")
+
     _cross_section_analysis(c, d)
 
 
@@ -305,6 +327,20 @@ def _cross_section_analysis(c: _Checker, d: dict) -> None:
         known = ["site", *[s["column"] for s in d.get("subgroups") or []]]
         c.ref(("analysis", "cluster"), cluster, known, "cluster column (site or a subgroup "
               "column)")
+
+
+def analysis_spec(section: dict, subgroups=()) -> AnalysisSpec:
+    """The :class:`AnalysisSpec` of a checked ``analysis:`` section: a covariate is
+    categorical when declared so or when it is a subgroup column (codes), else numeric."""
+    entries = section.get("covariates") or []
+    kinds = {e if isinstance(e, str) else e["column"]:
+             None if isinstance(e, str) else e.get("type") for e in entries}
+    names = tuple(kinds)
+    factors = tuple(n for n, k in kinds.items()
+                    if k == "categorical" or (k is None and n in subgroups))
+    numeric = tuple(n for n in names if n not in factors)
+    return AnalysisSpec(primary=section.get("primary"), cluster=section.get("cluster"),
+                        covariates=names, factor_covariates=factors, numeric_covariates=numeric)
 
 
 #: Folders inside a study folder that evaltools writes to (and removes files from).
@@ -435,7 +471,8 @@ def _build(d: dict, ctx: dict, warnings: list[Problem]):
         report_formats=tuple(f for f in REPORT_FORMATS
                              if f == "html" or f in (d.get("reports") or {}).get("formats", [])),
         evidence=EvidenceSpec(**(d.get("evidence") or {})),
-        analysis=AnalysisSpec(**(d.get("analysis") or {})),
+        analysis=analysis_spec(d.get("analysis") or {},
+                               [s["column"] for s in d.get("subgroups") or []]),
         planning=dict(d["planning"]) if d.get("planning") else None,
         warnings=tuple(warnings),
     )

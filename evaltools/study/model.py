@@ -179,10 +179,20 @@ PRIMARY_DEFAULT: dict[str, str] = {"randomised": "ancova", "controlled": "diff_i
 class AnalysisSpec:
     """How results are estimated: ``primary`` is the estimator reports lead with (None: the
     design's default, :data:`PRIMARY_DEFAULT`); ``cluster`` is the panel column whose values
-    are the clusters for cluster-robust standard errors (None: ``site``)."""
+    are the clusters for cluster-robust standard errors (None: ``site``); ``covariates`` the
+    baseline covariates every between-group model adjusts for."""
 
     primary: Literal["ancova", "diff_in_diff"] | None = None
     cluster: str | None = None
+    #: Baseline covariates (wave-file columns such as age, gender, neighbourhood) that ANCOVA
+    #: and difference in differences adjust for; personal data, never shown one by one.
+    covariates: tuple[str, ...] = ()
+    #: The categorical covariates: declared ``type: categorical`` (a neighbourhood code), or
+    #: subgroup columns; ingested as codes.
+    factor_covariates: tuple[str, ...] = ()
+    #: The numeric covariates (every other one): a value that is not a number is left empty,
+    #: with a warning.
+    numeric_covariates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,18 @@ class Study:
     def has_comparison(self) -> bool:
         """Whether the design has a comparison group."""
         return any(g.role == "comparison" for g in self.groups)
+
+    def arms(self, role: str) -> tuple[str, ...]:
+        """The ids of the groups with ``role`` (``intervention`` or ``comparison``), in the
+        order study.yml declares them."""
+        return tuple(g.id for g in self.groups if g.role == role)
+
+    @property
+    def contrasts(self) -> tuple[tuple[str, str], ...]:
+        """Every (intervention arm, comparison arm) pair the study reports, intervention arms
+        first, in declared order; empty for a design without a comparison group. No arm is
+        left out: with two intervention arms and one comparison there are two contrasts."""
+        return tuple((i, c) for i in self.arms("intervention") for c in self.arms("comparison"))
 
     @property
     def item_ids(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ fixed columns.
 Part of the analysis layer: may import from core, instruments, study and data.
 """
 
+from evaltools.analysis.effects.arms import adjusted_means, arm_anova, arm_contrasts, arm_omnibus
 from evaltools.analysis.effects.change import (
     paired_change,
     reliable_change,
@@ -32,4 +33,5 @@ __all__ = ["AnalysisError", "paired_change", "reliable_change", "reliable_change
            "within_change", "ancova", "baseline_equivalence", "diff_in_diff", "hedges_g_wwc",
            "morris_dppc2", "wwc_attrition", "multiple_imputation", "rubin_pool", "sensitivity",
            "cluster_robust", "mixed_model", "adjust_by_domain", "adjust_pvalues",
-           "subgroup_effects", "cluster_icc", "cross_section_did", "cross_section_counts"]
+           "subgroup_effects", "cluster_icc", "cross_section_did", "cross_section_counts",
+           "arm_anova", "adjusted_means", "arm_contrasts", "arm_omnibus"]

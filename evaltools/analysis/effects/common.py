@@ -56,6 +56,34 @@ def later_waves(study) -> list[str]:
     return [w.id for w in study.waves if w.id != study.baseline.id]
 
 
+def one_contrast(study, arms: Sequence[str] | None = None) -> tuple[str, str] | None:
+    """The (intervention, comparison) pair an analysis of one contrast compares: ``arms``
+    when given, else the study's only contrast; None without a comparison group.
+
+    Raises
+    ------
+    AnalysisError
+        When ``arms`` names no such arms, or the study has several contrasts and ``arms`` is
+        not given: arms are never pooled silently.
+    """
+    if not study.has_comparison:
+        return None
+    if arms is not None:
+        intervention, comparison = arms
+        for arm, role in ((intervention, "intervention"), (comparison, "comparison")):
+            if arm not in study.arms(role):
+                raise AnalysisError(f"arms={tuple(arms)!r}: {arm!r} is not a {role} arm of "
+                                    f"study {study.id!r}; {role} arms: "
+                                    + ", ".join(study.arms(role)))
+        return intervention, comparison
+    if len(study.contrasts) > 1:
+        raise AnalysisError(f"study {study.id!r} has {len(study.contrasts)} contrasts ("
+                            + "; ".join(f"{i} vs. {c}" for i, c in study.contrasts)
+                            + "); this analysis compares one: pass arms=(intervention, "
+                            "comparison)")
+    return study.contrasts[0]
+
+
 def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None:
     """The panel contract (:func:`evaltools.data.panel.check_panel`): the key columns
     ``respondent_id, site, group, wave, wave_order``, the ``columns`` the analysis needs, and

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
 
+from evaltools.analysis.effects.arms import arm_contrasts
 from evaltools.analysis.effects.common import (
     AnalysisError,
     check_panel,
@@ -45,14 +45,11 @@ COMPARISON_COLUMNS = [
     "note"]
 
 
-def _groups(study) -> tuple[str, list[str]]:
-    roles = {g.role: [] for g in study.groups}
-    for g in study.groups:
-        roles.setdefault(g.role, []).append(g.id)
-    if not roles.get("comparison"):
+def _contrasts(study) -> tuple[tuple[str, str], ...]:
+    if not study.has_comparison:
         raise AnalysisError(f"study {study.id!r} has no comparison group (design "
                             f"{study.design!r}); use within_change instead")
-    return roles["intervention"][0], roles["comparison"]
+    return study.contrasts
 
 
 #: Columns of :func:`hedges_g_wwc` and :func:`morris_dppc2` (one row).
@@ -208,80 +205,126 @@ def _prepare(panel, study, scales, post):
 
 
 def comparison_arms(panel, study, scales, post, extra: Sequence[str] = ()):
-    """(scale, wave, intervention, comparison, pairs of both arms) for every comparison."""
-    intervention, comparisons = _groups(study)
+    """(scale, wave, intervention, comparison, pairs of both arms) for every contrast.
+
+    Every intervention arm meets every comparison arm (:attr:`Study.contrasts`): with two
+    intervention arms and one comparison group there are two contrasts per scale and wave.
+    """
+    contrasts = _contrasts(study)
     scales, posts = _prepare(panel, study, scales, post)
     check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     for scale in scales:
         for wave in posts:
             pairs = paired(panel, scale, study.baseline.id, wave, extra=list(extra))
-            for comparison in comparisons:
+            for intervention, comparison in contrasts:
                 both = pairs[pairs["group"].isin([intervention, comparison])]
                 yield scale, wave, intervention, comparison, both
 
 
+def _covariates(study, covariates) -> tuple[list[str], list[str]]:
+    """(covariates, the categorical ones): the given ones, else study.yml's."""
+    spec = getattr(study, "analysis", None)
+    declared = tuple(getattr(spec, "covariates", ()) or ())
+    covariates = list(declared if covariates is None else covariates)
+    factors = [c for c in covariates if c in tuple(getattr(spec, "factor_covariates", ()))]
+    return covariates, factors
+
+
 def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
-           post: str | Sequence[str] | None = None, covariates: Sequence[str] = (),
+           post: str | Sequence[str] | None = None, covariates: Sequence[str] | None = None,
            ci_level: float = 0.95) -> pd.DataFrame:
     """ANCOVA: post-test on group, adjusted for the baseline score (and covariates).
 
-    Fits ``post ~ C(group) + pre (+ covariates)`` by least squares on respondents with both
-    waves, and reports the adjusted difference of each comparison group from the intervention
-    group, with a t-based interval, and Hedges' g (WWC) of that adjusted difference over the
-    pooled post-test SD.
+    Fits ``post ~ group + pre (+ covariates)`` by least squares on respondents with both
+    waves, over every arm at once (the k-level group factor), and reports each intervention
+    arm's adjusted difference from each comparison arm with a t-based interval, and Hedges'
+    g (WWC) of that adjusted difference over the two arms' pooled post-test SD.
+
+    Parameters
+    ----------
+    covariates : list of str, optional
+        Baseline covariates (panel columns; text columns and study.yml's categorical ones as
+        categories); default the study's ``analysis.covariates``. Respondents missing one
+        are left out.
 
     Returns
     -------
     DataFrame
         Columns :data:`COMPARISON_COLUMNS` (``method = "ancova"``), one row per scale, post
-        wave and comparison group; ``statistic`` is the t statistic of the group coefficient
-        (its square is the type II F of R ``car::Anova``).
+        wave and contrast (:attr:`Study.contrasts`: every intervention arm against every
+        comparison arm); ``statistic`` is the t statistic of the contrast (with two arms its
+        square is the type II F of R ``car::Anova``).
 
     Notes
     -----
-    Checked against R ``lm(post ~ group + pre)`` and ``car::Anova(model, type = 2)``. In a
-    quasi-experiment where groups differ at baseline, ANCOVA under-adjusts for that difference
-    when the baseline score is measured with error (Lord's paradox); prefer
-    :func:`diff_in_diff` or the mixed model there, and report both.
+    Checked against R ``lm(post ~ group + pre)``, ``car::Anova(model, type = 2)`` and, with
+    three arms, ``emmeans::contrast(emmeans(model, "group"), "trt.vs.ctrl", adjust =
+    "none")`` (tests/reference/arms_r.json). Arms below the minimum cell size are left out of
+    the model; their contrasts carry a ``note``. In a quasi-experiment where groups differ at
+    baseline, ANCOVA under-adjusts for that difference when the baseline score is measured
+    with error (Lord's paradox); prefer :func:`diff_in_diff` or the mixed model there, and
+    report both. The omnibus test across arms and the adjusted means are
+    :func:`evaltools.analysis.effects.arm_omnibus`.
     """
     if study.design == REPEATED_CROSS_SECTION:
         raise AnalysisError(f"study {study.id!r} is a repeated cross-section: ANCOVA needs each "
                             "respondent's own baseline score; use diff_in_diff")
-    covariates = list(covariates)
+    covariates, factors = _covariates(study, covariates)
+    contrasts = _contrasts(study)
+    scales, posts = _prepare(panel, study, scales, post)
+    check_panel(panel, ["respondent_id", "site", "group", "wave", *covariates], study)
     rows = []
-    for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post,
-                                                             covariates):
-        data = both.dropna(subset=covariates).copy()
-        data["treated"] = (data["group"] == intervention).astype(float)
-        nt, nc = int(data["treated"].sum()), int((1 - data["treated"]).sum())
-        note = too_small(min(nt, nc), study)
-        base = dict(scale=scale, wave=wave, method="ancova", intervention=intervention,
-                    comparison=comparison, n=nt + nc, n_intervention=nt,
-                    n_comparison=nc, ci_level=ci_level,
-                    effect_size_type="hedges_g_wwc", note=note)
-        if note:
-            rows.append(base)
-            continue
-        formula = "post ~ treated + pre" + "".join(f" + {c}" for c in covariates)
-        fit = smf.ols(formula, data=data).fit()
-        est, se = fit.params["treated"], fit.bse["treated"]
-        low, high = t_interval(est, se, fit.df_resid, ci_level)
-        g = _compute_hedges_g(data.loc[data.treated == 1, "post"].to_numpy(float),
-                              data.loc[data.treated == 0, "post"].to_numpy(float), est, ci_level)
-        rows.append({**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
-                     "statistic": fit.tvalues["treated"], "df": fit.df_resid,
-                     "p_value": fit.pvalues["treated"], "effect_size": g[0],
-                     "effect_size_ci_low": g[2], "effect_size_ci_high": g[3]})
+    for scale in scales:
+        for wave in posts:
+            pairs = paired(panel, scale, study.baseline.id, wave, extra=covariates)
+            data = pairs.dropna(subset=covariates)
+            counts = data["group"].value_counts()
+            usable = [g.id for g in study.groups
+                      if not too_small(int(counts.get(g.id, 0)), study)]
+            wanted = [(a, b) for a, b in contrasts if a in usable and b in usable]
+            found = pd.DataFrame(columns=["intervention", "comparison"])
+            if wanted:
+                found = arm_contrasts(data[data["group"].isin(usable)], outcome="post",
+                                      group="group", pairs=wanted,
+                                      covariates=["pre", *covariates], factors=factors,
+                                      levels=usable, ci_level=ci_level)
+            found = found.set_index(["intervention", "comparison"])
+            for intervention, comparison in contrasts:
+                t = data.loc[data["group"] == intervention, "post"].to_numpy(float)
+                c = data.loc[data["group"] == comparison, "post"].to_numpy(float)
+                note = too_small(min(len(t), len(c)), study)
+                base = dict(scale=scale, wave=wave, method="ancova",
+                            intervention=intervention, comparison=comparison,
+                            n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
+                            ci_level=ci_level, effect_size_type="hedges_g_wwc", note=note)
+                if note or (intervention, comparison) not in found.index:
+                    rows.append(base)
+                    continue
+                r = found.loc[(intervention, comparison)]
+                g = _compute_hedges_g(t, c, r["estimate"], ci_level)
+                rows.append({**base, "estimate": r["estimate"], "se": r["se"],
+                             "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                             "statistic": r["statistic"], "df": r["df"],
+                             "p_value": r["p_value"], "effect_size": g[0],
+                             "effect_size_ci_low": g[2], "effect_size_ci_high": g[3]})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
-                 post: str | Sequence[str] | None = None, ci_level: float = 0.95
+                 post: str | Sequence[str] | None = None,
+                 covariates: Sequence[str] | None = None, ci_level: float = 0.95
                  ) -> pd.DataFrame:
     """Difference in differences: intervention's mean change minus the comparison's.
 
-    Estimated as the group coefficient of ``(post - pre) ~ group`` on respondents with both
-    waves (pooled-variance t), with Morris's d_ppc2 as the standardised effect.
+    Estimated as the group coefficient of ``(post - pre) ~ group (+ covariates)`` on
+    respondents with both waves of the two arms (pooled-variance t), with Morris's d_ppc2
+    as the standardised effect; one estimate per contrast (every intervention arm against
+    every comparison arm).
+
+    Parameters
+    ----------
+    covariates : list of str, optional
+        Baseline covariates; default the study's ``analysis.covariates``.
 
     Returns
     -------
@@ -294,22 +337,30 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     both groups would have changed alike (parallel trends). In a repeated cross-section
     (different respondents at every wave) nobody can be paired: the difference in differences
     of means with CR2 cluster-robust errors is computed instead
-    (:func:`evaltools.analysis.effects.crosssection.cross_section_did`).
+    (:func:`evaltools.analysis.effects.crosssection.cross_section_did`). With covariates, the estimate
+    and its test come from ``lm(I(post - pre) ~ group + covariates)``; d_ppc2 stays the
+    unadjusted standardised difference.
     """
     if study.design == REPEATED_CROSS_SECTION:
         return cross_section_did(panel, study, scales=scales, post=post, ci_level=ci_level)[
             COMPARISON_COLUMNS]
+    covariates, factors = _covariates(study, covariates)
     rows = []
-    for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
+    for scale, wave, intervention, comparison, both in comparison_arms(
+            panel, study, scales, post, covariates):
         rows.append({"scale": scale, "wave": wave,
-                     **did_row(both, study, intervention, comparison, ci_level)})
+                     **did_row(both.dropna(subset=covariates), study, intervention,
+                               comparison, ci_level, covariates=covariates,
+                               factors=factors)})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
-            ci_level: float = 0.95) -> dict:
-    """One difference-in-differences estimate from the pairs (``pre``, ``post``, ``group``)
-    of two arms: the columns of :data:`COMPARISON_COLUMNS` but ``scale`` and ``wave``."""
+            ci_level: float = 0.95, *, covariates: Sequence[str] = (),
+            factors: Sequence[str] = ()) -> dict:
+    """One difference-in-differences estimate from the pairs (``pre``, ``post``, ``group``
+    and any ``covariates``) of two arms: the columns of :data:`COMPARISON_COLUMNS` but
+    ``scale`` and ``wave``."""
     t = both[both["group"] == intervention]
     c = both[both["group"] == comparison]
     note = too_small(min(len(t), len(c)), study)
@@ -318,11 +369,19 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
                 ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
     if note:
         return base
-    ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
-    est = ct.mean() - cc.mean()
-    df = len(t) + len(c) - 2
-    pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
-    se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+    if covariates:
+        data = pd.concat([t, c]).assign(change=lambda x: x["post"] - x["pre"])
+        found = arm_contrasts(data, outcome="change", group="group",
+                              pairs=[(intervention, comparison)], covariates=covariates,
+                              factors=factors, levels=[comparison, intervention],
+                              ci_level=ci_level).iloc[0]
+        est, se, df = found["estimate"], found["se"], found["df"]
+    else:
+        ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
+        est = ct.mean() - cc.mean()
+        df = len(t) + len(c) - 2
+        pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
+        se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
     low, high = t_interval(est, se, df, ci_level)
     d = _compute_dppc2(*(x.to_numpy(float) for x in (t["pre"], t["post"], c["pre"], c["post"])),
                        ci_level)

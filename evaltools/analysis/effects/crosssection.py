@@ -71,13 +71,12 @@ def check_cluster(panel: pd.DataFrame, cluster: str) -> None:
                             "in study.yml and name it in analysis.cluster")
 
 
-def _arms(study) -> tuple[str, list[str]]:
-    intervention = [g.id for g in study.groups if g.role == "intervention"]
-    comparisons = [g.id for g in study.groups if g.role == "comparison"]
-    if not intervention or not comparisons:
+def _contrasts(study) -> tuple[tuple[str, str], ...]:
+    """Every (intervention arm, comparison arm) pair: no arm is left out."""
+    if not study.contrasts:
         raise AnalysisError(f"study {study.id!r} has no comparison group (design "
                             f"{study.design!r}): a difference in differences needs one")
-    return intervention[0], comparisons
+    return study.contrasts
 
 
 def cross_section_did(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
@@ -151,11 +150,10 @@ def cross_section_did(panel: pd.DataFrame, study, *, scales: Sequence[str] | str
         check_wave(study, wave, role="post")
         if wave == base:
             raise AnalysisError("the post wave cannot be the baseline")
-    intervention, comparisons = _arms(study)
     rows = []
     for scale in scales:
         for wave in posts:
-            for comparison in comparisons:
+            for intervention, comparison in _contrasts(study):
                 part = panel.loc[panel["wave"].isin([base, wave])
                                  & panel["group"].isin([intervention, comparison])
                                  & panel[scale].notna() & panel[cluster].notna(),
@@ -238,12 +236,11 @@ def cross_section_equivalence(panel: pd.DataFrame, study, *,
     check_panel(panel, ["respondent_id", "site", "group", "wave", *scales], study)
     posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
                                                      else list(post))
-    intervention, comparisons = _arms(study)
     base = panel[panel["wave"] == study.baseline.id]
     rows = []
     for scale in scales:
         for wave in posts:
-            for comparison in comparisons:
+            for intervention, comparison in _contrasts(study):
                 t = base.loc[base["group"] == intervention, scale].dropna().to_numpy(float)
                 c = base.loc[base["group"] == comparison, scale].dropna().to_numpy(float)
                 note = too_small(min(len(t), len(c)), study)

@@ -20,6 +20,7 @@ from evaltools.analysis.effects.common import (
     check_panel,
     check_wave,
     later_waves,
+    one_contrast,
     scale_info,
     t_interval,
     too_small,
@@ -100,7 +101,7 @@ def _compute_rubin(q: np.ndarray, u: np.ndarray, df_complete: float | None) -> d
             "df": df, "m": m}
 
 
-def _wide(panel: pd.DataFrame, study, scale: str) -> pd.DataFrame:
+def _wide(panel: pd.DataFrame, study, scale: str, pair=None) -> pd.DataFrame:
     check_panel(panel, ["respondent_id", "group", "wave", scale], study)
     wide = panel.pivot_table(index="respondent_id", columns="wave", values=scale,
                              aggfunc="first")
@@ -108,19 +109,21 @@ def _wide(panel: pd.DataFrame, study, scale: str) -> pd.DataFrame:
         if wave.id not in wide.columns:
             wide[wave.id] = np.nan
     groups = panel.drop_duplicates("respondent_id").set_index("respondent_id")["group"]
-    interventions = [g.id for g in study.groups if g.role == "intervention"]
+    interventions = [pair[0]] if pair else list(study.arms("intervention"))
     wide = wide[[w.id for w in study.waves]].rename(columns=lambda w: f"y_{w}")
     wide["treated"] = groups.reindex(wide.index).isin(interventions).astype(float)
     return wide.reset_index(drop=True)
 
 
 def multiple_imputation(panel: pd.DataFrame, study, *, scale: str, post: str | None = None,
-                        m: int = 20, seed: int = 20240901, ci_level: float = 0.95) -> dict:
+                        m: int = 20, seed: int = 20240901, ci_level: float = 0.95,
+                        arms: tuple[str, str] | None = None) -> dict:
     """ANCOVA (or, without a comparison group, mean change) over ``m`` imputed data sets.
 
     Each respondent seen at any wave contributes. Scores at every wave and the group are
     imputed by chained equations (statsmodels ``MICEData``, predictive mean matching), the
-    analysis is run on each completed data set and pooled by :func:`rubin_pool`.
+    analysis is run on each completed data set and pooled by :func:`rubin_pool`. ``arms``:
+    the (intervention, comparison) pair, required when the study has several contrasts.
 
     Returns
     -------
@@ -131,7 +134,10 @@ def multiple_imputation(panel: pd.DataFrame, study, *, scale: str, post: str | N
     if m < 2:
         raise AnalysisError(f"m={m!r}: multiple imputation needs at least 2 data sets")
     post = check_wave(study, post or later_waves(study)[0], role="post")
-    wide = _wide(panel, study, scale)
+    pair = one_contrast(study, arms)
+    if pair:
+        panel = panel[panel["group"].isin(pair)]
+    wide = _wide(panel, study, scale, pair)
     pre_col, post_col = f"y_{study.baseline.id}", f"y_{post}"
     if wide[[pre_col, post_col]].notna().all(axis=1).sum() < study.min_cell_size:
         raise AnalysisError(f"too few respondents with {scale!r} at both waves to impute")
@@ -161,8 +167,13 @@ def multiple_imputation(panel: pd.DataFrame, study, *, scale: str, post: str | N
 
 
 def sensitivity(panel: pd.DataFrame, study, *, scale: str, post: str | None = None,
-                m: int = 20, seed: int = 20240901, ci_level: float = 0.95) -> pd.DataFrame:
+                m: int = 20, seed: int = 20240901, ci_level: float = 0.95,
+                arms: tuple[str, str] | None = None) -> pd.DataFrame:
     """Complete-case, multiple-imputation and mixed-model estimates side by side.
+
+    ``arms``: the (intervention, comparison) pair, required when the study has several
+    contrasts. The complete-case ANCOVA adjusts for the baseline only, as the imputation
+    model does.
 
     Returns
     -------
@@ -173,6 +184,7 @@ def sensitivity(panel: pd.DataFrame, study, *, scale: str, post: str | None = No
         comparison group).
     """
     post = check_wave(study, post or later_waves(study)[0], role="post")
+    pair = one_contrast(study, arms)
     rows = []
 
     def add(method, estimand, est, se, low, high, df, p, n, note=""):
@@ -180,11 +192,13 @@ def sensitivity(panel: pd.DataFrame, study, *, scale: str, post: str | None = No
                      note])
 
     if study.has_comparison:
-        for table, estimand in ((ancova(panel, study, scales=scale, post=post,
+        for table, estimand in ((ancova(panel, study, scales=scale, post=post, covariates=[],
                                         ci_level=ci_level), "adjusted_difference"),
                                 (diff_in_diff(panel, study, scales=scale, post=post,
-                                              ci_level=ci_level), "difference_in_change")):
-            r = table.iloc[0]
+                                              covariates=[], ci_level=ci_level),
+                                 "difference_in_change")):
+            r = table[(table["intervention"] == pair[0])
+                      & (table["comparison"] == pair[1])].iloc[0]
             add(f"complete_case_{r['method']}", estimand, r["estimate"], r["se"], r["ci_low"],
                 r["ci_high"], r["df"], r["p_value"], r["n"], r["note"])
         mi_estimand = "adjusted_difference"
@@ -196,12 +210,12 @@ def sensitivity(panel: pd.DataFrame, study, *, scale: str, post: str | None = No
         mi_estimand = "mean_change"
     try:
         mi = multiple_imputation(panel, study, scale=scale, post=post, m=m, seed=seed,
-                                 ci_level=ci_level)
+                                 ci_level=ci_level, arms=pair)
         add(f"multiple_imputation_m{m}", mi_estimand, mi["estimate"], mi["se"], mi["ci_low"],
             mi["ci_high"], mi["df"], mi["p_value"], mi["n"])
     except AnalysisError as exc:
         add(f"multiple_imputation_m{m}", mi_estimand, *[np.nan] * 6, 0, str(exc))
-    model = mixed_model(panel, study, scales=scale, ci_level=ci_level)
+    model = mixed_model(panel, study, scales=scale, ci_level=ci_level, arms=pair)
     r = model[model["wave"] == post]
     if len(r):
         r = r.iloc[0]

@@ -26,6 +26,7 @@ from evaltools.analysis.effects.common import (
     AnalysisError,
     check_panel,
     check_scales,
+    one_contrast,
     t_interval,
 )
 from evaltools.analysis.effects.crosssection import (
@@ -49,8 +50,14 @@ MODEL_COLUMNS = ["scale", "term", "wave", "estimate", "se", "ci_low", "ci_high",
                  "note"]
 
 
+def _arms(study, arms) -> tuple[list[str], list[str]]:
+    """(intervention arms, comparison arms) of the model (see :func:`one_contrast`)."""
+    intervention, comparison = one_contrast(study, arms)
+    return [intervention], [comparison]
+
+
 def _long(panel: pd.DataFrame, study, scale: str,
-          extra: Sequence[str] = ()) -> tuple[pd.DataFrame, str, list[str]]:
+          extra: Sequence[str] = (), arms=None) -> tuple[pd.DataFrame, str, list[str]]:
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale])
     columns = list(dict.fromkeys(["respondent_id", "site", "group", "wave", scale, *extra]))
     data = panel.loc[panel[scale].notna(), columns]
@@ -59,10 +66,10 @@ def _long(panel: pd.DataFrame, study, scale: str,
     later = [w.id for w in study.waves if w.id != base and (data["wave"] == w.id).any()]
     for wave in later:
         data[f"w_{wave}"] = (data["wave"] == wave).astype(float)
-    interventions = [g.id for g in study.groups if g.role == "intervention"]
+    interventions, comparisons = _arms(study, arms) if study.has_comparison else (
+        list(study.arms("intervention")), [])
     data["treated"] = data["group"].isin(interventions).astype(float)
     if study.has_comparison:
-        comparisons = [g.id for g in study.groups if g.role == "comparison"]
         data = data[data["group"].isin(interventions + comparisons)]
         terms = [f"w_{w}" for w in later] + ["treated"] + [f"treated:w_{w}" for w in later]
     else:
@@ -81,7 +88,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
                 site_effect: bool = False, time: str | None = None,
                 random_slope: bool = False, covariates: Sequence[str] = (),
                 reml: bool = True, df_method: str = "satterthwaite",
-                ci_level: float = 0.95) -> pd.DataFrame:
+                ci_level: float = 0.95, arms: tuple[str, str] | None = None) -> pd.DataFrame:
     """Linear mixed model per scale: group x wave (or x time) contrasts and variance components.
 
     Parameters
@@ -109,6 +116,9 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
     df_method : {"satterthwaite", "normal"}
         t tests and intervals on Satterthwaite's degrees of freedom (as lmerTest), or z.
     ci_level : float
+    arms : (intervention, comparison), optional
+        The two arms to compare; required when the study has several contrasts (several
+        intervention or comparison arms are never pooled silently).
 
     Returns
     -------
@@ -166,7 +176,7 @@ def mixed_model(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | Non
                                 "a repeated cross-section measures each respondent once")
     rows = []
     for scale in scales:
-        data, rhs, later = _long(panel, study, scale, extra)
+        data, rhs, later = _long(panel, study, scale, extra, arms)
         if unpaired:  # different people at every wave: a recurring pseudonym links nobody
             data["respondent_id"] = (data["respondent_id"].astype(str) + "@"
                                      + data["wave"].astype(str))
@@ -271,13 +281,15 @@ def _cluster_components(fit, site_effect: bool) -> dict[str, float]:
 
 
 def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
-                   cluster: str = "site", ci_level: float = 0.95) -> pd.DataFrame:
+                   cluster: str = "site", ci_level: float = 0.95,
+                   arms: tuple[str, str] | None = None) -> pd.DataFrame:
     """The same contrasts by least squares with cluster-robust standard errors.
 
     Fits ``y ~ waves * intervention`` by OLS on all available observations and computes
     CR1 standard errors clustered by ``cluster`` (``"site"`` or ``"respondent_id"``), with
     t-tests on ``G - 1`` degrees of freedom for ``G`` clusters. Clustering by site also
-    accounts for repeated measures of a respondent (who stays in one site).
+    accounts for repeated measures of a respondent (who stays in one site). ``arms``: as in
+    :func:`mixed_model`.
 
     Returns
     -------
@@ -296,7 +308,7 @@ def cluster_robust(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | 
     check_panel(panel, ["respondent_id", "site", "group", "wave"], study)
     rows = []
     for scale in scales:
-        data, rhs, later = _long(panel, study, scale)
+        data, rhs, later = _long(panel, study, scale, arms=arms)
         groups = pd.factorize(data[cluster])[0]
         n_clusters = int(groups.max() + 1) if len(groups) else 0
         base = dict(scale=scale, ci_level=ci_level, n_obs=len(data),

@@ -20,9 +20,10 @@ from evaltools.analysis.effects.common import (
 
 __all__ = ["subgroup_effects", "SUBGROUP_COLUMNS"]
 
-SUBGROUP_COLUMNS = ["scale", "wave", "subgroup", "subgroup_value", "n", "n_intervention",
-                    "n_comparison", "estimate", "se", "ci_low", "ci_high", "ci_level",
-                    "statistic", "df", "df_residual", "p_value", "note"]
+SUBGROUP_COLUMNS = ["scale", "wave", "intervention", "comparison", "subgroup",
+                    "subgroup_value", "n", "n_intervention", "n_comparison", "estimate", "se",
+                    "ci_low", "ci_high", "ci_level", "statistic", "df", "df_residual", "p_value",
+                    "note"]
 
 
 def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
@@ -44,8 +45,10 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
     Returns
     -------
     DataFrame
-        Columns :data:`SUBGROUP_COLUMNS`: a row per subgroup value (ANCOVA adjusted difference
-        within that subgroup), then a row ``subgroup_value = "interaction"`` with the F test of
+        Columns :data:`SUBGROUP_COLUMNS`, per contrast (every intervention arm against every
+        comparison arm, on those two arms' respondents): a row per subgroup value (ANCOVA
+        adjusted difference within that subgroup), then a row ``subgroup_value =
+        "interaction"`` with the F test of
         ``intervention x subgroup`` in ``post ~ intervention * subgroup + pre`` (``df`` and
         ``df_residual`` its degrees of freedom). Subgroup values where either arm has fewer
         respondents than the minimum cell size are not estimated, are marked, and are left out
@@ -65,11 +68,24 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
                             "with subgroup= instead")
     post = check_wave(study, post or later_waves(study)[0], role="post")
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale, subgroup], study)
-    interventions = [g.id for g in study.groups if g.role == "intervention"]
-    data = paired(panel, scale, study.baseline.id, post, extra=[subgroup])
-    data = data.dropna(subset=[subgroup]).copy()
-    data["treated"] = data["group"].isin(interventions).astype(float)
-    data["sub"] = data[subgroup].astype(str)
+    pairs = paired(panel, scale, study.baseline.id, post, extra=[subgroup])
+    pairs = pairs.dropna(subset=[subgroup])
+    frames = []
+    for intervention, comparison in study.contrasts:
+        data = pairs[pairs["group"].isin([intervention, comparison])].copy()
+        data["treated"] = (data["group"] == intervention).astype(float)
+        data["sub"] = data[subgroup].astype(str)
+        out = _compute_subgroups(data, study, scale, post, subgroup, ci_level)
+        out.insert(2, "intervention", intervention)
+        out.insert(3, "comparison", comparison)
+        frames.append(out)
+    out = pd.concat(frames, ignore_index=True)[SUBGROUP_COLUMNS]
+    return out.astype({"estimate": float, "se": float, "p_value": float})
+
+
+def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgroup: str,
+                       ci_level: float) -> pd.DataFrame:
+    """The rows of :func:`subgroup_effects` for one contrast (``treated``, ``sub`` set)."""
     rows, usable = [], []
     for value, cell in data.groupby("sub", sort=True):
         nt, nc = int(cell["treated"].sum()), int((1 - cell["treated"]).sum())
@@ -102,6 +118,7 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
     else:
         inter.update(n=len(kept), note="not estimated: fewer than 2 subgroups large enough")
     rows.append(inter)
-    out = pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
+    out = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS
+                                      if c not in ("intervention", "comparison")])
     out["note"] = out["note"].fillna("")
-    return out.astype({"estimate": float, "se": float, "p_value": float})
+    return out

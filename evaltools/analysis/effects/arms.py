@@ -1,0 +1,325 @@
+"""Several arms at once: the k-level group factor of an ANCOVA, its omnibus test and the
+adjusted (estimated marginal) means per arm.
+
+* :func:`arm_anova`: the type II table of ``outcome ~ group + covariates`` (R ``car::Anova``);
+* :func:`adjusted_means`: each arm's estimated marginal mean (R ``emmeans::emmeans``);
+* :func:`arm_contrasts`: every intervention arm against every comparison arm from the one
+  model (R ``emmeans::contrast(..., adjust = "none")``);
+* :func:`arm_omnibus`: the study-level wrapper, per scale and later wave.
+
+The data functions take a plain long frame (one row per respondent) so that they can be checked
+against R on public data; :func:`arm_omnibus` builds that frame from a study's panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.formula.api as smf
+from scipy import stats
+from statsmodels.stats.anova import anova_lm
+
+from evaltools.analysis.effects.common import (
+    AnalysisError,
+    check_panel,
+    check_scales,
+    check_wave,
+    later_waves,
+    paired,
+    t_interval,
+    too_small,
+)
+
+__all__ = ["fit_arms", "arm_anova", "adjusted_means", "arm_contrasts", "arm_omnibus",
+           "covariate_terms", "ANOVA_COLUMNS", "MEANS_COLUMNS", "CONTRAST_COLUMNS",
+           "OMNIBUS_COLUMNS"]
+
+#: :func:`arm_anova`: one row per model term and the residual.
+ANOVA_COLUMNS = ["term", "sum_sq", "df", "statistic", "p_value"]
+#: :func:`adjusted_means`: one row per arm.
+MEANS_COLUMNS = ["group", "n", "estimate", "se", "df", "ci_low", "ci_high", "ci_level"]
+#: :func:`arm_contrasts`: one row per (intervention, comparison) pair.
+CONTRAST_COLUMNS = ["intervention", "comparison", "estimate", "se", "df", "ci_low", "ci_high",
+                    "ci_level", "statistic", "p_value"]
+
+
+def _quote(name: str) -> str:
+    return f"Q({name!r})"
+
+
+def covariate_terms(data: pd.DataFrame, covariates: Sequence[str],
+                    factors: Sequence[str] = ()) -> list[str]:
+    """Formula terms for covariates: numeric columns as they are, the others (and every
+    column named in ``factors``) as categories."""
+    terms = []
+    for c in covariates:
+        if c not in data.columns:
+            raise AnalysisError(f"covariate {c!r} is not a column of the data; columns: "
+                                + ", ".join(map(str, data.columns)))
+        numeric = pd.api.types.is_numeric_dtype(data[c]) and not \
+            pd.api.types.is_bool_dtype(data[c])
+        terms.append(_quote(c) if numeric and c not in factors else f"C({_quote(c)})")
+    return terms
+
+
+def fit_arms(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequence[str] = (),
+             factors: Sequence[str] = (), levels: Sequence[str] | None = None):
+    """Least-squares fit of ``outcome ~ group + covariates`` (treatment coding, first level
+    of ``levels`` as the reference); rows missing any variable are left out.
+
+    Returns
+    -------
+    (fit, data)
+        The statsmodels result and the rows it used (``group`` as an ordered categorical).
+    """
+    needed = [outcome, group, *covariates]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise AnalysisError(f"column(s) {', '.join(missing)} not in the data; columns: "
+                            + ", ".join(map(str, data.columns)))
+    data = data[needed].dropna().copy()
+    levels = list(levels) if levels is not None else sorted(data[group].astype(str).unique())
+    data[group] = pd.Categorical(data[group].astype(str), categories=levels)
+    data = data[data[group].notna()]
+    present = [lv for lv in levels if (data[group] == lv).any()]
+    if len(present) < 2:
+        raise AnalysisError(f"fewer than two groups with data in {group!r} (levels: "
+                            + ", ".join(levels) + ")")
+    data[group] = data[group].cat.set_categories(present)
+    terms = [f"C({_quote(group)}, Treatment({present[0]!r}))",
+             *covariate_terms(data, covariates, factors)]
+    fit = smf.ols(f"{_quote(outcome)} ~ " + " + ".join(terms), data=data).fit()
+    if fit.df_resid < 1:
+        raise AnalysisError(f"no residual degrees of freedom: {len(data)} rows for "
+                            f"{len(fit.params)} coefficients")
+    return fit, data
+
+
+def arm_anova(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequence[str] = (),
+              factors: Sequence[str] = (), levels: Sequence[str] | None = None
+              ) -> pd.DataFrame:
+    """Type II ANOVA table of ``outcome ~ group + covariates``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    outcome, group : str
+        Column names; ``group`` may have any number of levels.
+    covariates : list of str
+        Further columns; numeric ones enter as they are, others as categories.
+    factors : list of str
+        Numeric covariates to treat as categories (e.g. a neighbourhood code).
+    levels : list of str, optional
+        The group levels in order (the first is the reference); default sorted.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ANOVA_COLUMNS`; ``term`` is ``group``, each covariate by its column
+        name, and ``residual``; ``statistic`` is F.
+
+    Notes
+    -----
+    Without interactions, type II tests each term after all others: the ``group`` row is the
+    omnibus test that all arms have the same adjusted mean. Checked against R
+    ``car::Anova(lm(...), type = 2)`` (tests/reference/arms_r.json: car::Baumann, mtcars,
+    PlantGrowth).
+    """
+    fit, _ = fit_arms(data, outcome=outcome, group=group, covariates=covariates,
+                      factors=factors, levels=levels)
+    table = anova_lm(fit, typ=2)
+    # patsy puts categorical terms first: put the rows back in the order asked for
+    terms = fit.model.formula.split("~", 1)[1].split(" + ")
+    table = table.loc[[t.strip() for t in terms] + ["Residual"]]
+    names = [group, *covariates, "residual"]
+    return pd.DataFrame({"term": names, "sum_sq": table["sum_sq"].to_numpy(float),
+                         "df": table["df"].to_numpy(float),
+                         "statistic": table["F"].to_numpy(float),
+                         "p_value": table["PR(>F)"].to_numpy(float)}, columns=ANOVA_COLUMNS)
+
+
+def _grid_rows(fit, data: pd.DataFrame, group: str, covariates: Sequence[str],
+               factors: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per group level, the averaged design row of the reference grid (emmeans' default):
+    numeric covariates at their mean, categorical ones over all their levels, equally
+    weighted."""
+    numeric = {c: float(data[c].mean()) for c in covariates if c not in factors
+               and pd.api.types.is_numeric_dtype(data[c])
+               and not pd.api.types.is_bool_dtype(data[c])}
+    cats = {c: sorted(data[c].unique()) for c in covariates if c not in numeric}
+    rhs = fit.model.formula.split("~", 1)[1]
+    own = patsy.dmatrix(rhs, data, return_type="dataframe")
+    if list(own.columns) != list(fit.params.index):  # another formula engine: refuse
+        raise AnalysisError("cannot build the reference grid: the design columns "
+                            f"{list(own.columns)} differ from the model's "
+                            f"{list(fit.params.index)}")
+    info = own.design_info
+    rows = {}
+    for level in data[group].cat.categories:
+        grid = pd.MultiIndex.from_product([[level], *cats.values()],
+                                          names=[group, *cats]).to_frame(index=False)
+        for c, value in numeric.items():
+            grid[c] = value
+        grid[group] = pd.Categorical(grid[group], categories=data[group].cat.categories)
+        x = np.asarray(patsy.build_design_matrices([info], grid)[0])
+        rows[level] = x.mean(axis=0)
+    return rows
+
+
+def adjusted_means(data: pd.DataFrame, *, outcome: str, group: str,
+                   covariates: Sequence[str] = (), factors: Sequence[str] = (),
+                   levels: Sequence[str] | None = None, ci_level: float = 0.95
+                   ) -> pd.DataFrame:
+    """Adjusted (estimated marginal) mean of each group in ``outcome ~ group + covariates``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`MEANS_COLUMNS`, one row per group level: ``n`` respondents in the
+        model, ``estimate`` the adjusted mean, its ``se``, the residual ``df`` and a t
+        interval at ``ci_level``.
+
+    Notes
+    -----
+    As R ``emmeans::emmeans(model, "group")`` by default: the prediction at the mean of each
+    numeric covariate, averaged with equal weights over the levels of each categorical
+    covariate; ``se = sqrt(L V L')`` with ``L`` that averaged design row and ``V`` the
+    coefficients' covariance (tests/reference/arms_r.json).
+    """
+    covariates = list(covariates)
+    fit, used = fit_arms(data, outcome=outcome, group=group, covariates=covariates,
+                         factors=factors, levels=levels)
+    rows = _grid_rows(fit, used, group, covariates, factors)
+    cov = np.asarray(fit.cov_params())
+    out = []
+    for level, x in rows.items():
+        est = float(x @ fit.params.to_numpy())
+        se = float(np.sqrt(x @ cov @ x))
+        low, high = t_interval(est, se, fit.df_resid, ci_level)
+        out.append([level, int((used[group] == level).sum()), est, se, float(fit.df_resid),
+                    low, high, ci_level])
+    return pd.DataFrame(out, columns=MEANS_COLUMNS)
+
+
+def _contrast_rows(fit, rows: dict[str, np.ndarray], pairs, ci_level: float) -> list[list]:
+    cov = np.asarray(fit.cov_params())
+    out = []
+    for a, b in pairs:
+        x = rows[a] - rows[b]
+        est = float(x @ fit.params.to_numpy())
+        se = float(np.sqrt(x @ cov @ x))
+        low, high = t_interval(est, se, fit.df_resid, ci_level)
+        t = est / se if se > 0 else np.nan
+        out.append([a, b, est, se, float(fit.df_resid), low, high, ci_level, t,
+                    float(2 * stats.t.sf(abs(t), fit.df_resid))])
+    return out
+
+
+def arm_contrasts(data: pd.DataFrame, *, outcome: str, group: str,
+                  pairs: Sequence[tuple[str, str]], covariates: Sequence[str] = (),
+                  factors: Sequence[str] = (), levels: Sequence[str] | None = None,
+                  ci_level: float = 0.95) -> pd.DataFrame:
+    """Differences of adjusted means (first minus second of each pair) from the one model.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`CONTRAST_COLUMNS`: t test and interval on the residual df, not
+        adjusted for multiplicity (that is :func:`evaltools.analysis.effects.adjust_by_domain`'s
+        job).
+
+    Notes
+    -----
+    As R ``emmeans::contrast(emmeans(model, "group"), method = "trt.vs.ctrl",
+    adjust = "none")``; with two groups, the group coefficient of ``lm``.
+    """
+    covariates = list(covariates)
+    fit, used = fit_arms(data, outcome=outcome, group=group, covariates=covariates,
+                         factors=factors, levels=levels)
+    rows = _grid_rows(fit, used, group, covariates, factors)
+    unknown = [g for pair in pairs for g in pair if g not in rows]
+    if unknown:
+        raise AnalysisError(f"groups {', '.join(map(str, unknown))} have no data; groups: "
+                            + ", ".join(rows))
+    return pd.DataFrame(_contrast_rows(fit, rows, pairs, ci_level), columns=CONTRAST_COLUMNS)
+
+
+#: :func:`arm_omnibus`: one row per scale, post wave and model row.
+OMNIBUS_COLUMNS = ["scale", "wave", "row", "group", "n", "estimate", "se", "ci_low", "ci_high",
+                   "ci_level", "statistic", "df", "df_residual", "p_value", "covariates",
+                   "note"]
+
+
+def arm_omnibus(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
+                post: str | Sequence[str] | None = None, covariates: Sequence[str] | None = None,
+                ci_level: float = 0.95) -> pd.DataFrame:
+    """Across all arms: the omnibus F of the group factor and each arm's adjusted mean.
+
+    Fits ``post ~ group + pre + covariates`` on respondents measured at the baseline and at
+    ``post`` (every arm with at least the minimum cell size; arms below it are named in
+    ``note``).
+
+    Parameters
+    ----------
+    covariates : list of str, optional
+        Baseline covariates (panel columns); default the study's ``analysis.covariates``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`OMNIBUS_COLUMNS`. Per scale and wave: a row ``row = "omnibus"``
+        (``statistic`` the type II F of the group factor, ``df`` and ``df_residual``, ``n``
+        respondents in the model), then a row ``row = "adjusted_mean"`` per arm (``group``,
+        ``n``, ``estimate``, ``se``, t interval). ``covariates`` lists the adjustment.
+    """
+    covariates = list(study.analysis.covariates if covariates is None else covariates)
+    factors = [c for c in covariates if c in study.analysis.factor_covariates]
+    scales = check_scales(study, scales)
+    posts = later_waves(study) if post is None else ([post] if isinstance(post, str)
+                                                     else list(post))
+    check_panel(panel, ["respondent_id", "site", "group", "wave", *covariates], study)
+    arms = [g.id for g in study.groups]
+    adjust = ", ".join(["pre", *covariates])
+    rows = []
+    for scale in scales:
+        for wave in posts:
+            check_wave(study, wave, role="post")
+            pairs = paired(panel, scale, study.baseline.id, wave, extra=covariates)
+            pairs = pairs.dropna(subset=covariates)
+            counts = pairs["group"].value_counts()
+            small = [a for a in arms if too_small(int(counts.get(a, 0)), study)]
+            keep = [a for a in arms if a not in small]
+            base = dict(scale=scale, wave=wave, ci_level=ci_level, covariates=adjust)
+            note = ("arms below the minimum cell size left out: " + ", ".join(small)
+                    if small else "")
+            if len(keep) < 2:
+                rows.append({**base, "row": "omnibus", "n": len(pairs),
+                             "note": "not estimated: fewer than two arms large enough"})
+                continue
+            data = pairs[pairs["group"].isin(keep)]
+            try:
+                table = arm_anova(data, outcome="post", group="group",
+                                  covariates=["pre", *covariates], factors=factors,
+                                  levels=keep)
+                means = adjusted_means(data, outcome="post", group="group",
+                                       covariates=["pre", *covariates], factors=factors,
+                                       levels=keep, ci_level=ci_level)
+            except AnalysisError as exc:
+                rows.append({**base, "row": "omnibus", "n": len(data),
+                             "note": f"not estimated: {exc}"})
+                continue
+            g, res = table.iloc[0], table.iloc[-1]
+            rows.append({**base, "row": "omnibus", "n": int(means["n"].sum()),
+                         "statistic": g["statistic"], "df": g["df"], "df_residual": res["df"],
+                         "p_value": g["p_value"], "note": note})
+            for m in means.itertuples():
+                rows.append({**base, "row": "adjusted_mean", "group": m.group, "n": m.n,
+                             "estimate": m.estimate, "se": m.se, "ci_low": m.ci_low,
+                             "ci_high": m.ci_high, "df_residual": m.df, "note": ""})
+    out = pd.DataFrame(rows, columns=OMNIBUS_COLUMNS)
+    out["note"] = out["note"].fillna("")
+    return out

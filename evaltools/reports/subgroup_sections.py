@@ -1,0 +1,137 @@
+"""Report section on declared subgroups (study.yml ``subgroups:``), for every design.
+
+Called by :class:`evaltools.reports.Report` (``subgroups()``). With a comparison group (the
+``controlled`` template) each subgroup value gets the ANCOVA difference of every contrast and
+the interaction test; otherwise (the ``prepost`` template) the intervention arms' change per
+subgroup value.
+
+Disclosure: a subgroup value with fewer respondents than the minimum cell size is suppressed,
+and then further values, smallest first, until the suppressed values together reach it, so
+that no suppressed value can be recovered from the whole group and the other values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML
+
+from evaltools.analysis.effects import subgroup_effects, within_change
+from evaltools.core.errors import EvaltoolsError
+from evaltools.core.i18n import interval, number, t
+from evaltools.reports.html import count_text, escape, table_html
+
+__all__ = ["subgroups_html", "complement_values"]
+
+SUPPRESSED = "suppressed by disclosure control"
+
+
+def complement_values(counts: pd.Series, small: set, k: int) -> set:
+    """The values to suppress: ``small``, plus the smallest further values (with a count
+    above 0) until the suppressed values together count at least ``k``.
+
+    Examples
+    --------
+    >>> sorted(complement_values(pd.Series({"a": 3, "b": 40, "c": 25}), {"a"}, 10))
+    ['a', 'c']
+    >>> complement_values(pd.Series({"a": 30, "b": 40}), set(), 10)
+    set()
+    """
+    hidden = set(small)
+    if not hidden:
+        return hidden
+    total = float(counts[list(hidden)].sum())
+    for value in counts[(counts > 0) & ~counts.index.isin(list(hidden))].sort_values().index:
+        if total >= k:
+            break
+        hidden.add(value)
+        total += float(counts[value])
+    return hidden
+
+
+def _suppress(table: pd.DataFrame, keys: list[str], k: int) -> pd.DataFrame:
+    """Mark rows (``note``) by :func:`complement_values` within each ``keys`` block."""
+    out = table.copy()
+    values = out["subgroup_value"] != "interaction"
+    for _, block in out[values].groupby(keys, sort=False):
+        counts = block.set_index("subgroup_value")["n"].astype(float).fillna(0)
+        small = set(block.loc[block["note"].astype(bool), "subgroup_value"])
+        hide = complement_values(counts, small, k)
+        out.loc[block.index[block["subgroup_value"].isin(hide)], "note"] = SUPPRESSED
+    stats = [c for c in ("n", "n_intervention", "n_comparison", "estimate", "se", "ci_low",
+                         "ci_high", "statistic", "p_value", "mean_change", "g_av")
+             if c in out.columns]
+    out.loc[out["note"] == SUPPRESSED, stats] = np.nan
+    return out
+
+
+def _compared(report, column: str) -> pd.DataFrame:
+    parts = []
+    for inst in report.study.instruments:
+        for scale in inst.scales:
+            try:
+                parts.append(subgroup_effects(report.panel, report.study, scale=scale.id,
+                                              subgroup=column, post=report.wave))
+            except EvaltoolsError:
+                continue
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    return _suppress(table, ["scale", "intervention", "comparison"],
+                     report.study.min_cell_size)
+
+
+def _changed(report, column: str) -> pd.DataFrame:
+    table = within_change(report.panel, report.study, post=report.wave, by_site=False,
+                          subgroup=column)
+    arms = report.study.arms("intervention")
+    table = table[table["group"].isin(arms) & (table["subgroup"] == column)]
+    table = table[table["subgroup_value"].astype(str) != "all"]
+    return _suppress(table.reset_index(drop=True), ["scale", "group"],
+                     report.study.min_cell_size)
+
+
+def subgroups_html(report):
+    """The subgroup section: one table per declared subgroup (see the module docstring)."""
+    lang, study = report.language, report.study
+    if not study.subgroups:
+        return HTML("")
+    compare = study.has_comparison and report.template == "controlled"
+    intro = t("txt.subgroups_compare" if compare else "txt.subgroups_change", lang,
+              k=study.min_cell_size)
+    parts = [f"<h2>{escape(t('sec.subgroups', lang))}</h2><p>{escape(intro)}</p>"]
+    for sub in study.subgroups:
+        table = _compared(report, sub.column) if compare else _changed(report, sub.column)
+        hidden = [report.hidden(s) for s in table["scale"]] if len(table) else []
+        if len(table):
+            table.loc[hidden, "note"] = SUPPRESSED
+            value_rows = table["subgroup_value"].astype(str) != "interaction"
+            table["suppressed"] = (table["note"] == SUPPRESSED) | (
+                value_rows & (table["note"] != ""))
+        report.keep(f"subgroups_{sub.column}", table)
+        rows = []
+        for r in table.itertuples():
+            if compare:
+                label = report.result_label(r.scale, r.intervention, r.comparison)
+                if r.subgroup_value == "interaction":
+                    rows.append([label, t("col.interaction", lang), "", "", "",
+                                 "" if r.note and np.isnan(r.p_value)
+                                 else number(r.p_value, lang, 3)])
+                    continue
+                est = r.estimate
+            else:
+                label = report.result_label(r.scale)
+                if len(study.arms("intervention")) > 1:
+                    label += f" · {report.group_label(r.group)}"
+                est = r.mean_change
+            if r.note:
+                rows.append([label, str(r.subgroup_value), t("suppressed", lang), "", "", ""])
+                continue
+            rows.append([label, str(r.subgroup_value), count_text(r.n, report),
+                         number(est, lang),
+                         interval(r.ci_low, r.ci_high, lang), number(r.p_value, lang, 3)])
+        estimate = t("col.estimate" if compare else "col.change", lang)
+        parts.append(table_html(sub.label.get(lang), [
+            t("col.scale", lang), t("col.subgroup", lang), t("col.n", lang), estimate,
+            t("col.ci", lang), t("col.p", lang)], rows, report, level=3).data)
+    return HTML("".join(parts))
