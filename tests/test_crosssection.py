@@ -216,3 +216,31 @@ def test_cluster_counts_are_suppressed_with_their_complement() -> None:
     assert out["n"].isna().sum() == 2 and out.loc["all", "n"] == 68
     tiny = suppressed_counts(counts.assign(n=[3, 2, 1, 6]), 10).set_index("cluster_value")
     assert tiny["suppressed"].all()
+
+
+def test_study_effects_and_register_rows_keep_the_clusters(awards, ref) -> None:
+    """The whole study's effect of a repeated cross-section (register rows, evidence) is the
+    CR2 difference in differences over the real clusters, not a model of one merged site."""
+    from evaltools.analysis.evidence import study_evidence
+    from evaltools.analysis.synthesis import SITE_EFFECT_COLUMNS, site_effects, study_effects
+    from evaltools.register.columns import COLUMNS
+
+    study, panel, _ = awards
+    whole = study_effects(panel, study, post="y2001")
+    did = cross_section_did(panel, study, post="y2001").iloc[0]
+    assert list(whole.columns) == SITE_EFFECT_COLUMNS and len(whole) == 1
+    row = whole.iloc[0]
+    assert (row["site"], row["effect_size_type"], row["note"]) == ("all", "hedges_g_did", "")
+    np.testing.assert_allclose(row["effect_size"], did["effect_size"], rtol=1e-12)
+    np.testing.assert_allclose(row["p_value"], ref["did_2x2"]["p_value"][
+        ref["did_2x2"]["terms"].index("treated:post")], rtol=1e-8)
+    np.testing.assert_allclose(row["se"], (did["effect_size_ci_high"]
+                                           - did["effect_size_ci_low"]) / (2 * 1.959963984540054),
+                               rtol=1e-9)
+    # the per-site rows of the one site equal the whole study here (one site, 35 schools)
+    np.testing.assert_allclose(site_effects(panel, study, post="y2001")["effect_size"],
+                               row["effect_size"], rtol=1e-12)
+    evidence = study_evidence(panel, study, post="y2001")
+    np.testing.assert_allclose(evidence["effect_size"], row["effect_size"], rtol=1e-12)
+    enums = {c.name: c.enum for c in COLUMNS}
+    assert study.design in enums["design"] and "hedges_g_did" in enums["effect_size_type"]

@@ -26,8 +26,6 @@ Criteria used
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
@@ -39,10 +37,8 @@ from evaltools.analysis.effects.common import (
     paired,
     scale_info,
 )
-from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
-from evaltools.analysis.synthesis import site_effects
+from evaltools.analysis.synthesis import study_effects
 from evaltools.core.i18n import number, t
-from evaltools.study.model import Site
 
 __all__ = ["wwc_rating", "recognition_level", "study_evidence", "classify_register",
            "LADDER", "WWC_RATINGS", "LADDER_RULES", "EVIDENCE_COLUMNS",
@@ -294,12 +290,8 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
         ``reasons`` joins the rating's and the ladder's reasons with "; ".
     """
     post = check_wave(study, post or later_waves(study)[0], role="post")
-    if effects is None and study.design == REPEATED_CROSS_SECTION:
-        # the clusters must stay apart: the standardised difference in differences (CR2)
-        did = cross_section_did(panel, study, post=post)
-        effects = did[did["comparison"] == did["comparison"].iloc[0]] if len(did) else did
-    if effects is None:
-        effects = site_effects(panel.assign(site="all"), as_one_site(study), post=post)
+    if effects is None:  # every contrast; a cross-section's clusters stay apart (CR2)
+        effects = study_effects(panel, study, post=post)
     keys = ["scale", "intervention", "comparison"]
     equivalence = (baseline_equivalence(panel, study, post=post).set_index(keys)
                    if study.has_comparison else None)
@@ -337,11 +329,6 @@ def study_evidence(panel: pd.DataFrame, study, *, post: str | None = None,
                          reasons="; ".join(rating["reasons"] + ladder["reasons"]),
                          note=r.note))
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
-
-
-def as_one_site(study):
-    """The study seen as one site called "all" (for study-level effects)."""
-    return replace(study, sites=(Site("all", "all", None),))
 
 
 CLASSIFICATION_COLUMNS = ["intervention", "protective_factor", "scale", "k_studies",

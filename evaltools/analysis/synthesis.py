@@ -10,6 +10,7 @@ the sites of one study.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,12 @@ from scipy.optimize import brentq
 from evaltools.analysis.effects import within_change
 from evaltools.analysis.effects.common import AnalysisError, check_wave, later_waves
 from evaltools.analysis.effects.controlled import comparison_arms, did_row
+from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
+from evaltools.study.model import Site
 
 __all__ = ["meta_analysis", "leave_one_out", "site_effects", "site_synthesis",
-           "register_inputs", "register_synthesis", "META_COLUMNS", "LOO_COLUMNS",
+           "study_effects", "as_one_site", "register_inputs", "register_synthesis",
+           "META_COLUMNS", "LOO_COLUMNS",
            "SITE_EFFECT_COLUMNS", "REGISTER_POOL_COLUMNS", "METHODS", "TESTS"]
 
 METHODS = ("REML", "DL")
@@ -267,7 +271,11 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
     z = stats.norm.ppf(0.5 + ci_level / 2)
     sites = [s.id for s in study.sites]
     rows = []
-    if study.has_comparison:
+    if study.design == REPEATED_CROSS_SECTION:  # nobody paired: DiD of means per site
+        for site in sites:
+            rows += _cross_section_rows(panel[panel["site"] == site], study, post, ci_level,
+                                        site)
+    elif study.has_comparison:
         for scale, wave, intervention, comparison, both in comparison_arms(
                 panel, study, None, post):
             groups = dict(tuple(both.groupby("site", sort=False)))
@@ -301,6 +309,45 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
     out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
     out["note"] = out["note"].fillna("")
     return out
+
+
+def as_one_site(study):
+    """The study seen as one site called "all" (for study-level effects)."""
+    return replace(study, sites=(Site("all", "all", None),))
+
+
+def _cross_section_rows(panel: pd.DataFrame, study, post: str, ci_level: float,
+                        site: str) -> list[dict]:
+    """:data:`SITE_EFFECT_COLUMNS` rows (no ``se``) of a repeated cross-section's difference in
+    differences of means (``hedges_g_did``) on ``panel``, labelled ``site``."""
+    table = cross_section_did(panel, study, post=post, ci_level=ci_level)
+    return [dict(scale=r.scale, site=site, wave_pre=study.baseline.id, wave_post=r.wave,
+                 intervention=r.intervention, comparison=r.comparison, n=r.n,
+                 n_intervention=r.n_intervention, n_comparison=r.n_comparison,
+                 effect_size=r.effect_size, effect_size_type=r.effect_size_type,
+                 ci_low=r.effect_size_ci_low, ci_high=r.effect_size_ci_high,
+                 p_value=r.p_value, note=r.note) for r in table.itertuples()]
+
+
+def study_effects(panel: pd.DataFrame, study, *, post: str | None = None,
+                  ci_level: float = 0.95) -> pd.DataFrame:
+    """The whole study's standardised effect per scale (and contrast), as one site ``all``:
+    :func:`site_effects`' columns.
+
+    For a repeated cross-section the clusters (often the sites themselves) stay in the model:
+    its cluster-robust standard errors need them, so the study is not merged into one site
+    before estimating.
+    """
+    if study.design == REPEATED_CROSS_SECTION:
+        post = check_wave(study, post or later_waves(study)[0], role="post")
+        z = stats.norm.ppf(0.5 + ci_level / 2)
+        out = pd.DataFrame(_cross_section_rows(panel, study, post, ci_level, "all"),
+                           columns=SITE_EFFECT_COLUMNS)
+        out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
+        out["note"] = out["note"].fillna("")
+        return out
+    return site_effects(panel.assign(site="all"), as_one_site(study), post=post,
+                        ci_level=ci_level)
 
 
 def site_synthesis(panel: pd.DataFrame, study, *, post: str | None = None,

@@ -10,8 +10,8 @@ import pandas as pd
 
 from evaltools.analysis.disclosure import hidden_cells
 from evaltools.analysis.effects.common import later_waves, scale_info
-from evaltools.analysis.evidence import as_one_site, study_evidence
-from evaltools.analysis.synthesis import site_effects
+from evaltools.analysis.evidence import study_evidence
+from evaltools.analysis.synthesis import site_effects, study_effects
 from evaltools.core.version import __version__
 from evaltools.data.panel import load_panel
 from evaltools.data.store import Manifest
@@ -81,8 +81,7 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
         hidden = set(zip(hidden.loc[hidden["hidden"], "scale"],
                          hidden.loc[hidden["hidden"], "site"], strict=True))
         per_site = site_effects(panel, study, post=post, ci_level=ci_level)
-        whole = site_effects(panel.assign(site="all"), as_one_site(study), post=post,
-                             ci_level=ci_level)
+        whole = study_effects(panel, study, post=post, ci_level=ci_level)
         rating = study_evidence(panel, study, post=post, effects=whole).set_index(
             ["scale", "intervention", "comparison"])
         for frame, is_study in ((per_site, False), (whole, True)):

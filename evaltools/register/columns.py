@@ -15,7 +15,7 @@ __all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "KEY_COLUMNS", "ARM_COLUMNS", "T
            "metadata", "results", "withdrawn", "DESIGNS", "WWC", "LEVELS"]
 
 TABLE = "results"
-DESIGNS = ("pre_post", "controlled", "randomised")
+DESIGNS = ("pre_post", "controlled", "randomised", "repeated_cross_section")
 WWC = ("meets_without_reservations", "meets_with_reservations", "does_not_meet",
        "not_applicable", "")
 LEVELS = ("not_assessed", "goed_beschreven", "goed_onderbouwd", "eerste_aanwijzingen",
@@ -48,8 +48,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("scale", "text", True, "Scale id"),
     Column("direction", "text", True, "higher_is_better or higher_is_worse",
            ("higher_is_better", "higher_is_worse")),
-    Column("design", "text", True, "pre_post, controlled (quasi-experiment) or randomised",
-           DESIGNS),
+    Column("design", "text", True, "pre_post, controlled (quasi-experiment), randomised or "
+           "repeated_cross_section (different respondents at every wave)", DESIGNS),
     Column("wave_pre", "text", True, "Baseline wave id"),
     Column("wave_post", "text", True, "Later wave id"),
     Column("follow_up_months", "number", True, "Months after the post-test (end of the "
@@ -64,8 +64,9 @@ COLUMNS: tuple[Column, ...] = (
            "the row is at least this"),
     Column("effect_size", "number", True, "Standardised effect"),
     Column("effect_size_type", "text", True, "morris_dppc2 (difference in differences over "
-           "the pooled baseline SD) or g_av (change over the average SD)",
-           ("morris_dppc2", "g_av")),
+           "the pooled baseline SD), g_av (change over the average SD) or hedges_g_did "
+           "(a repeated cross-section's difference in differences of means over the pooled "
+           "baseline SD, Hedges-corrected)", ("morris_dppc2", "g_av", "hedges_g_did")),
     Column("se", "number", True, "Standard error of the effect size"),
     Column("ci_low", "number", True, "Lower confidence limit of the effect size"),
     Column("ci_high", "number", True, "Upper confidence limit of the effect size"),

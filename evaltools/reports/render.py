@@ -32,8 +32,8 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
-from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
+from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import (
     WORK_PREFIX,
     ReportError,

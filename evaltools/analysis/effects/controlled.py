@@ -337,8 +337,8 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     both groups would have changed alike (parallel trends). In a repeated cross-section
     (different respondents at every wave) nobody can be paired: the difference in differences
     of means with CR2 cluster-robust errors is computed instead
-    (:func:`evaltools.analysis.effects.crosssection.cross_section_did`). With covariates, the estimate
-    and its test come from ``lm(I(post - pre) ~ group + covariates)``; d_ppc2 stays the
+    (:func:`evaltools.analysis.effects.crosssection.cross_section_did`). With covariates, the
+    estimate and its test come from ``lm(I(post - pre) ~ group + covariates)``; d_ppc2 stays the
     unadjusted standardised difference.
     """
     if study.design == REPEATED_CROSS_SECTION:
