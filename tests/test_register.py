@@ -297,3 +297,15 @@ def test_a_register_at_schema_1_is_upgraded_and_keeps_its_rows(register_url, dem
     assert len(named) == len(demo_rows)
     assert (named.loc[named["site"] != "all", "site_name"].fillna("") != "").sum() >= \
         len(demo_rows) - 20 - (demo_rows["site"] == "all").sum()
+
+
+def test_every_effect_size_type_has_its_label_in_both_languages() -> None:
+    """The overview and the evidence section label an effect by ``es.<type>`` (a register
+    row of a repeated cross-section once broke the overview with KeyError 'es.hedges_g_did')."""
+    from evaltools.core.i18n import t
+    from evaltools.register.columns import COLUMNS
+
+    types = next(c.enum for c in COLUMNS if c.name == "effect_size_type")
+    for kind in types:
+        for lang in ("nl", "en"):
+            assert t(f"es.{kind}", lang) and t(f"es.short.{kind}", lang)

@@ -404,6 +404,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "effect size d_ppc2 (difference in differences)"),
     "es.g_av": ("effectgrootte g_av (verandering)", "effect size g_av (change)"),
     "es.hedges_g_wwc": ("effectgrootte g (WWC, ANCOVA)", "effect size g (WWC, ANCOVA)"),
+    "es.hedges_g_did": ("effectgrootte g (verschil in verschillen van gemiddelden)",
+                        "effect size g (difference in differences of means)"),
     "es.short.morris_dppc2": ("d_ppc2", "d_ppc2"),
     "es.short.g_av": ("g_av", "g_av"),
     "es.short.hedges_g_wwc": ("g (WWC)", "g (WWC)"),
