@@ -29,6 +29,12 @@ from evaltools.pipeline.plan import (
     plan_reports,
     report_states,
 )
+from evaltools.pipeline.stamp import (
+    overview_languages,
+    remove_register_stamp,
+    unchanged_register,
+    write_register_stamp,
+)
 from evaltools.reports.export import check_formats
 from evaltools.reports.index import OVERVIEW_FOLDER, write_index
 from evaltools.reports.layout import CONNECTION_PREFIX, pid_alive, remove_leftovers
@@ -174,8 +180,14 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                                       reports_dir=reports_dir)
         if dry_run:
             return result
-        url = (_jobs().update_register(study, result, register, reports_dir) if use_register
-               else None)
+        languages = overview_languages(language or study.language)
+        # the register step's outcome, known from its stamp when nothing it depends on changed
+        held = (unchanged_register(study, register, reports_dir, languages) if use_register
+                else None)
+        if held is not None:
+            result.register = (0, held)
+        url = (_jobs().update_register(study, result, register, reports_dir)
+               if use_register and held is None else None)
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]
@@ -229,6 +241,12 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                     page_done(future.result())
             result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
         write_index(reports_dir, study.id)
+        if use_register and held is None:  # the register step ran: record what it saw
+            if url is not None and result.register_error is None:
+                write_register_stamp(study, register, reports_dir, languages,
+                                     _jobs().held_rows(url, study))
+            else:
+                remove_register_stamp(study)
         ledger.finish_run(run_id, "ok" if result.ok else "failed")
     return result
 
@@ -245,9 +263,9 @@ def _ingest(study: Study, dry_run: bool) -> IngestResult:
         unchanged = unchanged_ingest(study)
         if unchanged is not None:
             return unchanged
-    import evaltools.data.ingest as full
+    from evaltools.data.ingest import check_data, ingest
 
-    return full.check_data(study) if dry_run else full.ingest(study)
+    return check_data(study) if dry_run else ingest(study)
 
 
 def _jobs():
