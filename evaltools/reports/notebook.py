@@ -297,6 +297,7 @@ class Report:
         change = self._change()
         display(HTML(f"<h2>{self.tr('sec.results')}</h2>"))
         alphas = self._baseline_alphas()
+        summaries = {}  # scale -> reliable change of all its groups (None: not computable)
         kept = []
         for factor in dict.fromkeys(i.protective_factor for i in self.study.instruments):
             scales = [s.id for i in self.study.instruments if i.protective_factor == factor
@@ -307,18 +308,20 @@ class Report:
                 shares = {"share_improved": np.nan, "share_deteriorated": np.nan}
                 if self.hidden(r.scale, r.group):
                     r = r._replace(note="suppressed by disclosure control")
-                if not r.note:
+                if not r.note and r.scale not in summaries:  # once per scale, not per group
                     try:
-                        rc = reliable_change_summary(self.panel, self.study, scale=r.scale,
-                                                     post=self.wave, by_site=False,
-                                                     reliability=alphas.get(r.scale))
-                        mine = rc[rc["group"] == r.group].iloc[0]
-                        shares = {"share_improved": mine["share_improved"]
-                                  + (mine["share_recovered"] if mine["share_recovered"]
-                                     == mine["share_recovered"] else 0.0),
-                                  "share_deteriorated": mine["share_deteriorated"]}
+                        summaries[r.scale] = reliable_change_summary(
+                            self.panel, self.study, scale=r.scale, post=self.wave,
+                            by_site=False, reliability=alphas.get(r.scale))
                     except EvaltoolsError:
-                        pass
+                        summaries[r.scale] = None
+                if not r.note and summaries[r.scale] is not None:
+                    rc = summaries[r.scale]
+                    mine = rc[rc["group"] == r.group].iloc[0]
+                    shares = {"share_improved": mine["share_improved"]
+                              + (mine["share_recovered"] if mine["share_recovered"]
+                                 == mine["share_recovered"] else 0.0),
+                              "share_deteriorated": mine["share_deteriorated"]}
                 kept.append({"protective_factor": factor, "scale": r.scale, "group": r.group,
                              "n": r.n if not r.note else np.nan, "mean_pre": r.mean_pre,
                              "mean_post": r.mean_post, "mean_change": r.mean_change,
