@@ -28,7 +28,7 @@ from evaltools.analysis.effects import (
     reliable_change_summary,
     within_change,
 )
-from evaltools.analysis.effects.common import scale_info
+from evaltools.analysis.effects.common import keep_pairs, scale_info
 from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
@@ -101,8 +101,8 @@ class Report:
     @property
     def study_panel(self) -> pd.DataFrame:
         """The whole study's panel (every site): disclosure control decides on all of it."""
-        if self._study_panel is None:
-            self._study_panel = load_panel(self.study)
+        if self._study_panel is None:  # the report never changes it: its pairs are kept
+            self._study_panel = keep_pairs(load_panel(self.study))
         return self._study_panel
 
     @property
@@ -110,7 +110,8 @@ class Report:
         """The study panel, restricted to the report's site."""
         if self._panel is None:
             panel = self.study_panel
-            self._panel = panel if self.site == "all" else panel[panel["site"] == self.site]
+            self._panel = panel if self.site == "all" else keep_pairs(
+                panel[panel["site"] == self.site])
         return self._panel
 
     @property
