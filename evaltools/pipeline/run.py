@@ -148,7 +148,11 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     After ingesting, the study's results are added to the evidence register (``register``:
     an SQLAlchemy URL; default :func:`evaltools.register.register_url`); when that added
     rows, or the overview is missing, the "Wat werkt" overview is rendered again after the
-    reports. ``use_register=False`` leaves the register and the overview alone.
+    reports. ``use_register=False`` leaves the register and the overview alone. When nothing
+    the register step depends on changed since a run recorded it (the register's SQLite file,
+    the study's inputs, the overview pages: :mod:`evaltools.pipeline.stamp`), the register is
+    not opened; nor is the ingest's machinery when no wave file changed
+    (:func:`evaltools.data.scan.unchanged_ingest`).
 
     Returns
     -------
