@@ -7,8 +7,9 @@ Usage: .venv/bin/python benchmarks/pipeline.py [--sites 20] [--jobs 2] [--skip-n
 (0) start-up, as whole processes the way a user or a scheduler waits for them, against the
     floor ``python -c pass``, alternating runs, medians and ratios: ``evaltools --version`` and
     ``evaltools status`` (with ``--study``, on that study; otherwise on the generated one) and,
-    with ``--no-op-run``, ``evaltools run --no-register`` on a study whose reports in
-    ``--reports`` are all current (a scheduled rerun with nothing to do);
+    with ``--no-op-run``, ``evaltools run`` with ``--no-register`` and with the register on a
+    study whose reports in ``--reports`` are all current (a scheduled rerun with nothing to
+    do);
 
 (a) full build with ``evaltools run`` (warm kernels, ``--jobs`` processes), reports only
     (``--no-register``) and with the evidence register and the overview, against a naive loop
@@ -74,6 +75,10 @@ def startup(study: Path | None, repeat: int, reports: Path | None = None,
             commands["evaltools run --no-register (no-op)"] = [
                 str(BIN / "evaltools"), "run", str(study), "--no-register",
                 "--reports-dir", str(reports)]
+            # with the register (REPORTS/register.sqlite): the warm-up run below adds the
+            # study's rows and renders the overview once; the timed runs find nothing changed
+            commands["evaltools run, register on (no-op)"] = [
+                str(BIN / "evaltools"), "run", str(study), "--reports-dir", str(reports)]
     for command in commands.values():  # warm the file cache and the bytecode
         subprocess.run(command, env=env, capture_output=True, check=True)
     times: dict[str, list[float]] = {name: [] for name in commands}

@@ -231,3 +231,52 @@ def test_a_new_wave_adds_reports_and_leaves_older_ones(first_run, tmp_path: Path
     assert _keys(second) == waiting | {"all/all-waves/data_quality"}
     assert (t1_report / "report.html").stat().st_mtime_ns == stamp  # older wave untouched
     assert not list(t1_report.parent.glob("prepost.superseded-*"))
+
+
+def test_an_unchanged_register_is_not_opened_again(first_run, monkeypatch) -> None:
+    """After a successful register step the run records a stamp; a run that finds nothing
+    changed reports the same register counts without importing the register's machinery."""
+    import evaltools.pipeline.run as run_module
+    from evaltools.pipeline.stamp import REGISTER_STAMP
+
+    base, folder, _ = first_run
+    full = run_study(folder, jobs=1, reports_dir=base / "reports")
+    assert (folder / "store" / REGISTER_STAMP).is_file()
+
+    def no_jobs():
+        raise AssertionError("a no-op run opened the register or the rendering machinery")
+
+    monkeypatch.setattr(run_module, "_jobs", no_jobs)
+    quick = run_study(folder, jobs=1, reports_dir=base / "reports")
+    assert quick.register == full.register and quick.register[1] > 0
+    assert quick.overview == [] and quick.ok and _keys(quick) == set()
+
+
+def test_a_changed_register_or_overview_is_opened_again(first_run, tmp_path: Path) -> None:
+    import sqlite3
+
+    from evaltools.pipeline.stamp import overview_languages, unchanged_register
+
+    base, source, _ = first_run
+    folder = tmp_path / "study"
+    shutil.copytree(source, folder)
+    reports = tmp_path / "reports"
+    shutil.copytree(base / "reports", reports)
+    study = load_study(folder)
+    languages = overview_languages(study.language)
+    first = run_study(folder, jobs=1, reports_dir=reports)  # another reports folder: opened
+    assert unchanged_register(study, None, reports, languages) == first.register[1]
+    assert unchanged_register(study, None, base / "reports", languages) is None
+    page = reports / "wat-werkt" / "en" / "report.html"
+    kept = page.read_bytes()
+    page.unlink()
+    assert unchanged_register(study, None, reports, languages) is None
+    page.write_bytes(kept)
+    assert unchanged_register(study, None, reports, languages) == first.register[1]
+    with sqlite3.connect(reports / "register.sqlite") as db:  # e.g. another study's rows
+        db.execute("CREATE TABLE another_write (x)")
+    db.close()
+    assert unchanged_register(study, None, reports, languages) is None
+    again = run_study(folder, jobs=1, reports_dir=reports)
+    assert again.register == first.register and again.ok
+    assert unchanged_register(study, None, reports, languages) == first.register[1]

@@ -44,6 +44,11 @@ def test_a_run_loads_rendering_and_the_register_only_when_it_needs_them():
     assert set(_loaded_after("import evaltools.cli.run")) <= {"pandas", "numpy", "pyreadstat"}
 
 
+def test_a_run_module_loads_no_heavy_library_until_it_ingests_or_renders():
+    """Deciding that nothing changed needs neither pandas nor the readers (data.scan)."""
+    assert _loaded_after("import evaltools.cli.run\nimport evaltools.pipeline.stamp") == []
+
+
 def test_the_planted_heavy_import_is_seen():
     assert _loaded_after("import evaltools.data.panel") != []
 

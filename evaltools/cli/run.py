@@ -78,7 +78,7 @@ def run(studies: tuple[Path, ...], jobs: int | None, force: bool, dry_run: bool,
                                scheduler=scheduler, register=register,
                                use_register=not no_register, on_event=event,
                                on_plan=bar.start)
-        counts = result.ingest.summary()["status"].value_counts().to_dict()
+        counts = result.ingest.counts()
         click.echo("  files: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
         if result.interrupted:
             click.echo(f"  {result.interrupted} jobs of an interrupted run will be redone")

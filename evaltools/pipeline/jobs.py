@@ -17,6 +17,7 @@ from pathlib import Path
 from evaltools.core.errors import EvaltoolsError
 from evaltools.data.panel import NothingIngestedError
 from evaltools.pipeline.kernels import WarmKernel
+from evaltools.pipeline.stamp import overview_languages as page_languages
 from evaltools.register import Register, register_url
 from evaltools.register.collect import collect, inputs_fingerprint
 from evaltools.reports.layout import ReportError
@@ -24,7 +25,7 @@ from evaltools.reports.overview import overview_is_current, render_overview
 from evaltools.reports.render import render_report
 from evaltools.study.model import Study
 
-__all__ = ["render_job", "overview_job", "update_register", "run_on_dask"]
+__all__ = ["render_job", "overview_job", "update_register", "held_rows", "run_on_dask"]
 
 
 _WARM = None
@@ -131,6 +132,17 @@ def update_register(study: Study, result, url: str | None,
     return url
 
 
+def held_rows(url: str, study: Study) -> int:
+    """How many rows computed from the study's current inputs the register holds (0 when it
+    cannot be opened)."""
+    try:
+        with Register(url) as reg:
+            return reg.holds(study.evidence.organisation or "", study.id,
+                             inputs_fingerprint(study))
+    except Exception:  # noqa: BLE001 - only decides whether the next run may skip the step
+        return 0
+
+
 def run_on_dask(tasks: list, scheduler: str | None, done) -> None:
     """Send report jobs to an existing Dask distributed cluster (shared file system)."""
     from distributed import Client
@@ -155,7 +167,7 @@ def overview_languages(url: str | None, result, reports_dir: str | Path,
     except EvaltoolsError as exc:
         result.register_error = str(exc)
         return []
-    languages = list(dict.fromkeys([language, "nl", "en"]))
+    languages = page_languages(language)
     if all(overview_is_current(reports_dir, lang, fingerprint) for lang in languages):
         return []
     return languages

@@ -84,10 +84,11 @@ def _study_inputs(study: Study) -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(study: Study, manifest: Manifest, template: str, site: str, wave: str,
-                 language: str, shared: str) -> str:
-    digest = hashlib.sha256()
-    digest.update((notebooks_dir() / f"{template}.ipynb").read_bytes())
+def _fingerprint(template_digest, study: Study, manifest: Manifest, template: str, site: str,
+                 wave: str, language: str, shared: str) -> str:
+    """``template_digest``: a SHA-256 that has been fed the template's bytes (one per template,
+    copied for each of its reports instead of reading and hashing the notebook again)."""
+    digest = template_digest.copy()
     digest.update(json.dumps([template, site, wave, language]).encode())
     for record in data_slice(study, manifest, template, site, wave):
         digest.update(f"{record.path}:{record.sha256}".encode())
@@ -111,20 +112,23 @@ def plan_reports(study: Study, *, force: bool = False, only: list[str] | None = 
     language = language or study.language
     planned = []
     shared = _study_inputs(study)
+    templates = notebooks_dir()
+    digests = {}  # template -> SHA-256 fed its bytes
+    waves_with_data = {r.wave for r in manifest.files.values() if r.status == "accepted"}
     for template, site, wave in declared_reports(study):
         if not _matches(only or [], template, site, wave):
             continue
         wave_id = wave or ""
         print_wave = wave_id or next(w.id for w in study.waves if w.id != study.baseline.id)
-        fp = _fingerprint(study, manifest, template, site, wave_id or print_wave, language,
-                          shared)
+        if template not in digests:
+            digests[template] = hashlib.sha256((templates / f"{template}.ipynb").read_bytes())
+        fp = _fingerprint(digests[template], study, manifest, template, site,
+                          wave_id or print_wave, language, shared)
         last_ok = latest.get((template, site, wave_id), {}).get("ok")
         last_any = latest.get((template, site, wave_id), {}).get("any")
         exists = (report_folder(Path(reports_dir), study, template, site, print_wave)
                   / "report.html").is_file()
-        has_data = template == "data_quality" or any(
-            r.status == "accepted" and r.wave == (wave_id or print_wave)
-            for r in manifest.files.values())
+        has_data = template == "data_quality" or (wave_id or print_wave) in waves_with_data
         if not has_data:
             reason = "no data yet"
         elif force:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import numpy as np
 import pandas as pd
@@ -14,10 +13,12 @@ from evaltools.analysis.evidence import study_evidence
 from evaltools.analysis.synthesis import site_effects, study_effects
 from evaltools.core.version import __version__
 from evaltools.data.panel import load_panel
-from evaltools.data.store import Manifest
 from evaltools.register.columns import COLUMN_NAMES
 from evaltools.register.database import result_id
+from evaltools.register.fingerprint import inputs_fingerprint
 
+#: inputs_fingerprint lives in :mod:`evaltools.register.fingerprint` (no pandas) and stays
+#: importable from here.
 __all__ = ["collect", "inputs_fingerprint", "intervention_name"]
 
 
@@ -33,21 +34,6 @@ def intervention_name(study, intervention: str, comparison: str) -> str:
     if len(study.arms("comparison")) > 1 and comparison:
         parts.append(f"vs. {label.get(comparison, comparison)}")
     return study.intervention + (f" ({' '.join(parts)})" if parts else "")
-
-
-def inputs_fingerprint(study) -> str:
-    """SHA-256 over what a study's register rows are computed from: the accepted wave files
-    (path and content hash), ``study.yml`` (declarations, design, minimum cell size) and the
-    evaltools version. A change in any of them makes new rows, a new version of the results.
-    """
-    manifest = Manifest.load(study.store_dir, study.id)
-    digest = hashlib.sha256()
-    for record in sorted(manifest.files.values(), key=lambda r: r.path):
-        if record.status == "accepted":
-            digest.update(f"{record.path}:{record.sha256}\n".encode())
-    digest.update((study.folder / "study.yml").read_bytes())
-    digest.update(__version__.encode())
-    return digest.hexdigest()
 
 
 def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,

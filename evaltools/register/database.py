@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
-from evaltools.core.errors import EvaltoolsError
 from evaltools.register.columns import (
     ARM_COLUMNS,
     COLUMN_NAMES,
@@ -32,11 +29,13 @@ from evaltools.register.columns import (
     results,
     withdrawn,
 )
+from evaltools.register.location import REGISTER_ENV, RegisterError, mask_url, register_url
 
+#: register_url, mask_url, RegisterError and REGISTER_ENV live in
+#: :mod:`evaltools.register.location` (no SQLAlchemy) and stay importable from here.
 __all__ = ["Register", "RegisterError", "register_url", "check_rows", "result_id",
            "current_rows", "mask_url", "rows_fingerprint", "REGISTER_ENV", "CELL_FLOOR"]
 
-REGISTER_ENV = "EVALTOOLS_REGISTER"
 #: No study's minimum cell size below this is accepted into a register.
 CELL_FLOOR = 5
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -47,46 +46,6 @@ _RANGES = {"effect_size": (-20, 20), "ci_low": (-50, 50), "ci_high": (-50, 50),
            "min_cell_size": (0, 10**6)}
 _BOOLEANS = {True: True, False: False, "true": True, "false": False, "True": True,
              "False": False}  # 1 and 0 equal True and False as keys
-
-
-class RegisterError(EvaltoolsError):
-    """The register cannot be opened, or rows offered to it break its rules."""
-
-
-def register_url(study=None, *, url: str | None = None,
-                 reports_dir: str | Path = "reports") -> str:
-    """Which register to use: ``url``, else ``$EVALTOOLS_REGISTER``, else study.yml
-    ``evidence: register``, else an SQLite file ``<reports_dir>/register.sqlite``.
-
-    A value without ``://`` is a file path (relative to the study folder when it comes from
-    study.yml) and means an SQLite database there.
-    """
-    # each source with the folder a relative file path in it is relative to
-    sources = [(url, Path.cwd()), (os.environ.get(REGISTER_ENV), Path.cwd())]
-    if study is not None:
-        sources.append((study.evidence.register, Path(study.folder)))
-    chosen, base = next(((value, base) for value, base in sources if value), (None, None))
-    if not chosen:
-        return f"sqlite:///{Path(reports_dir).resolve() / 'register.sqlite'}"
-    if "://" not in chosen:
-        if "@" in chosen or re.match(r"^[A-Za-z][\w+.-]*:(?![\\/])", chosen) and not \
-                re.match(r"^[A-Za-z]:[\\/]", chosen):
-            raise RegisterError(
-                f"register {mask_url(chosen)!r} has no scheme: write sqlite:///path/file.sqlite "
-                "for a file, or postgresql+psycopg://user@host/db for a database server")
-        return f"sqlite:///{(base / Path(chosen).expanduser()).resolve()}"
-    return chosen
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for messages; parses nothing).
-
-    Examples
-    --------
-    >>> mask_url("postgresql://ann:s3cret@db:5432/reg"), mask_url("ann:s3cret@db/reg")
-    ('postgresql://ann:***@db:5432/reg', 'ann:***@db/reg')
-    """
-    return re.sub(r"(^|//)([^/:@]*):[^@/]*@", r"\1\2:***@", url)
 
 
 def result_id(row: dict) -> str:

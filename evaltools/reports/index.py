@@ -14,7 +14,8 @@ from pathlib import Path
 from evaltools.core.i18n import t
 from evaltools.core.io import atomic_write_text
 
-__all__ = ["write_index", "read_meta", "TEMPLATE_TITLES", "OVERVIEW_FOLDER", "PAGE_CSS"]
+__all__ = ["write_index", "read_meta", "TEMPLATE_TITLES", "OVERVIEW_FOLDER", "OVERVIEW_STAMP",
+           "overview_is_current", "PAGE_CSS"]
 
 TEMPLATE_TITLES = {"prepost": "report.prepost", "controlled": "report.controlled",
                    "data_quality": "report.data_quality", "site_overview": "report.site_overview",
@@ -22,6 +23,8 @@ TEMPLATE_TITLES = {"prepost": "report.prepost", "controlled": "report.controlled
 
 #: The folder of the register's "Wat werkt" overview, beside the studies' folders.
 OVERVIEW_FOLDER = "wat-werkt"
+#: Beside each overview page: the fingerprint of the register rows it was built on.
+OVERVIEW_STAMP = "register.sha256"
 
 #: The style sheet of report pages and the index.
 PAGE_CSS = """
@@ -111,3 +114,14 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
             f"{rows}</tbody></table>\n</main></body></html>\n")
     root.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(root / "index.html", page)
+
+
+def overview_is_current(reports_dir: str | Path, language: str, fingerprint: str) -> bool:
+    """Whether the overview in ``language`` was built on the register rows ``fingerprint``
+    identifies (:meth:`evaltools.register.Register.fingerprint`)."""
+    stamp = Path(reports_dir) / OVERVIEW_FOLDER / language / OVERVIEW_STAMP
+    try:
+        return stamp.read_text("utf-8").strip() == fingerprint and \
+            (stamp.parent / "report.html").is_file()
+    except OSError:
+        return False

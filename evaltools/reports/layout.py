@@ -7,6 +7,7 @@ planning step of ``evaltools run``) does not import papermill and nbconvert; see
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
@@ -69,8 +70,9 @@ def remove_leftovers(reports_dir: str | Path, study_id: str | None = None) -> li
     folder. A leftover of a living process is left alone. Returns what was removed.
     """
     root = Path(reports_dir) / study_id if study_id else Path(reports_dir)
-    candidates = list(root.glob("**/.*.tmp-*")) + list(root.glob("**/.*.old-*")) \
-        if root.is_dir() else []
+    # one walk of the reports tree for both kinds (each glob walked all of it)
+    candidates = [p for p in root.glob("**/.*") if fnmatch.fnmatch(p.name, ".*.tmp-*")
+                  or fnmatch.fnmatch(p.name, ".*.old-*")] if root.is_dir() else []
     temp = Path(tempfile.gettempdir())
     candidates += [p for prefix in (WORK_PREFIX, "evaltools-overview-")
                    for p in temp.glob(f"{prefix}*")]

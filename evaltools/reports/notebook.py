@@ -29,7 +29,7 @@ from evaltools.analysis.effects import (
     reliable_change_summary,
     within_change,
 )
-from evaltools.analysis.effects.common import scale_info
+from evaltools.analysis.effects.common import keep_pairs, scale_info
 from evaltools.analysis.effects.crosssection import cluster_of
 from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
@@ -106,8 +106,8 @@ class Report:
     @property
     def study_panel(self) -> pd.DataFrame:
         """The whole study's panel (every site): disclosure control decides on all of it."""
-        if self._study_panel is None:
-            self._study_panel = load_panel(self.study)
+        if self._study_panel is None:  # the report never changes it: its pairs are kept
+            self._study_panel = keep_pairs(load_panel(self.study))
         return self._study_panel
 
     @property
@@ -115,7 +115,8 @@ class Report:
         """The study panel, restricted to the report's site."""
         if self._panel is None:
             panel = self.study_panel
-            self._panel = panel if self.site == "all" else panel[panel["site"] == self.site]
+            self._panel = panel if self.site == "all" else keep_pairs(
+                panel[panel["site"] == self.site])
         return self._panel
 
     @property
@@ -339,6 +340,7 @@ class Report:
         change = self._change()
         display(HTML(f"<h2>{self.tr('sec.results')}</h2>"))
         alphas = self._baseline_alphas()
+        summaries = {}  # scale -> reliable change of all its groups (None: not computable)
         kept = []
         for factor in dict.fromkeys(i.protective_factor for i in self.study.instruments):
             scales = [s.id for i in self.study.instruments if i.protective_factor == factor
@@ -349,18 +351,20 @@ class Report:
                 shares = {"share_improved": np.nan, "share_deteriorated": np.nan}
                 if self.hidden(r.scale, r.group):
                     r = r._replace(note="suppressed by disclosure control")
-                if not r.note:
+                if not r.note and r.scale not in summaries:  # once per scale, not per group
                     try:
-                        rc = reliable_change_summary(self.panel, self.study, scale=r.scale,
-                                                     post=self.wave, by_site=False,
-                                                     reliability=alphas.get(r.scale))
-                        mine = rc[rc["group"] == r.group].iloc[0]
-                        shares = {"share_improved": mine["share_improved"]
-                                  + (mine["share_recovered"] if mine["share_recovered"]
-                                     == mine["share_recovered"] else 0.0),
-                                  "share_deteriorated": mine["share_deteriorated"]}
+                        summaries[r.scale] = reliable_change_summary(
+                            self.panel, self.study, scale=r.scale, post=self.wave,
+                            by_site=False, reliability=alphas.get(r.scale))
                     except EvaltoolsError:
-                        pass
+                        summaries[r.scale] = None
+                if not r.note and summaries[r.scale] is not None:
+                    rc = summaries[r.scale]
+                    mine = rc[rc["group"] == r.group].iloc[0]
+                    shares = {"share_improved": mine["share_improved"]
+                              + (mine["share_recovered"] if mine["share_recovered"]
+                                 == mine["share_recovered"] else 0.0),
+                              "share_deteriorated": mine["share_deteriorated"]}
                 kept.append({"protective_factor": factor, "scale": r.scale, "group": r.group,
                              "n": r.n if not r.note else np.nan, "mean_pre": r.mean_pre,
                              "mean_post": r.mean_post, "mean_change": r.mean_change,

@@ -30,15 +30,15 @@ from evaltools.register import CELL_FLOOR, check_rows, current_rows, rows_finger
 from evaltools.register.exchange import export_register, read_export
 from evaltools.reports.evidence_sections import forest_figure
 from evaltools.reports.html import Shown, escape, png, table_html, write_tables
-from evaltools.reports.index import OVERVIEW_FOLDER
+from evaltools.reports.index import OVERVIEW_FOLDER, OVERVIEW_STAMP, overview_is_current
 from evaltools.reports.notebook import ReportParameterError
 from evaltools.reports.render import RenderedReport, ReportError, execute_and_place
 
 __all__ = ["Overview", "render_overview", "shown_level", "overview_is_current",
            "OVERVIEW_FOLDER", "OVERVIEW_STAMP"]
 
-#: Beside each overview page: the fingerprint of the register rows it was built on.
-OVERVIEW_STAMP = "register.sha256"
+#: OVERVIEW_STAMP and overview_is_current live in :mod:`evaltools.reports.index` (no pandas,
+#: for a run that has nothing to do) and stay importable from here.
 
 
 @dataclass
@@ -264,17 +264,6 @@ def shown_level(level: str, said: str) -> str:
     if said == "favourable" or LADDER.index(level) <= cap:
         return level
     return LADDER[cap]
-
-
-def overview_is_current(reports_dir: str | Path, language: str, fingerprint: str) -> bool:
-    """Whether the overview in ``language`` was built on the register rows ``fingerprint``
-    identifies (:meth:`evaltools.register.Register.fingerprint`)."""
-    stamp = Path(reports_dir) / OVERVIEW_FOLDER / language / OVERVIEW_STAMP
-    try:
-        return stamp.read_text("utf-8").strip() == fingerprint and \
-            (stamp.parent / "report.html").is_file()
-    except OSError:
-        return False
 
 
 def render_overview(register, *, reports_dir: str | Path = "reports", language: str = "nl",
