@@ -105,3 +105,21 @@ def test_public_api_is_importable_and_documented() -> None:
             if name not in ("load_study", "check_study"):
                 assert "Returns" in doc or "Raises" in doc or "Notes" in doc or \
                     len(doc.splitlines()) > 2, f"{name}: docstring too thin"
+
+
+def test_reference_generators_write_nothing_on_import_and_match_their_files(tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """pytest's doctest collection imports every module under tests/: a generator that wrote
+    its CSV on import left a stray effects_sim.csv in the working folder of every test run."""
+    import importlib.util
+
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    path = Path(__file__).parent / "reference" / "make_effects_sim.py"
+    spec = importlib.util.spec_from_file_location("make_effects_sim", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert list(tmp_path.iterdir()) == []
+    committed = pd.read_csv(path.with_name("effects_sim.csv"))
+    pd.testing.assert_frame_equal(module.simulate().round(4), committed)

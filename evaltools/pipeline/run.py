@@ -16,6 +16,7 @@ import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 
 #: plan_reports, PlannedReport and STATUS_COLUMNS live in :mod:`evaltools.pipeline.plan` (no
 #: pandas, no rendering machinery) and stay importable from here.
+#: Worker processes start fresh (spawn), never as forks of this process: a fork copies locks
+#: that other threads hold at that moment (a Jupyter kernel's, a test runner's, a warm
+#: kernel client's zmq threads), and a worker that inherits a held lock hangs forever.
+SPAWN = get_context("spawn")
+
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
            "PlannedReport", "RunResult", "STATUS_COLUMNS"]
 
@@ -234,7 +240,8 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         elif tasks or overview_tasks:
             workers = max(1, min(jobs or os.cpu_count() or 1,
                                  len(todo) + len(overview_tasks) or 1))
-            with ProcessPoolExecutor(max_workers=workers, initializer=_jobs().worker_start,
+            with ProcessPoolExecutor(max_workers=workers, mp_context=SPAWN,
+                                     initializer=_jobs().worker_start,
                                      initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_jobs().render_job, args): report
                            for report, args in tasks}

@@ -60,6 +60,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -546,7 +547,8 @@ def simulate_power(plan: SimulationPlan, *, n_sims: int = 500, seed: int = 20240
             for i, task in enumerate(tasks):
                 done(i, _chunk(task))
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: a fork of a threaded process (a notebook's kernel) can hang
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
                 futures = {pool.submit(_chunk, task): i for i, task in enumerate(tasks)}
                 for future in as_completed(futures):
                     done(futures[future], future.result())
