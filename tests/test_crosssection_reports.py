@@ -69,6 +69,11 @@ def test_reports_render_in_the_demo_layout_without_pairs(rendered: Path, monitor
     tables = {p.stem for p in (controlled / "tables").glob("*.csv")}
     assert "cross_section_counts" in tables and "participant_flow" not in tables
     assert "attrition" not in tables
+    # subgroups: the difference in differences per value, the small values suppressed only
+    by_sex = pd.read_csv(controlled / "tables" / "subgroups_geslacht.csv")
+    shown = by_sex[~by_sex["suppressed"]]
+    assert set(shown["subgroup_value"]) == {"man", "vrouw"}, by_sex["subgroup_value"].unique()
+    assert shown["estimate"].notna().all() and (shown["n_clusters_intervention"] == 4).all()
     comparison = pd.read_csv(controlled / "tables" / "comparison.csv")
     assert set(comparison["method"]) == {"diff_in_diff"}
     assert set(comparison["effect_size_type"]) == {"hedges_g_did"}

@@ -133,3 +133,42 @@ def test_every_published_table_passes_the_gate(tmp_path):
     assert written.loc[1, "mean"] == 3.0
     as_json = json.loads((tmp_path / "tables.json").read_text())["cells"]
     assert as_json[0]["mean"] is None and as_json[0]["suppressed"] is True
+
+
+def test_cluster_and_item_counts_are_no_respondent_counts() -> None:
+    """4 intervention neighbourhoods or 5 items disclose nobody: such a row stays (it once
+    blanked every subgroup row of a repeated cross-section); 5 respondents still blank it."""
+    from evaltools.analysis.disclosure import count_columns, suppress_frame
+
+    frame = pd.DataFrame({"n": [337, 5], "n_clusters_intervention": [4, 4], "n_items": [5, 5],
+                          "estimate": [0.2, 0.3]})
+    assert count_columns(frame) == ["n"]
+    out = suppress_frame(frame, 10)
+    assert out["suppressed"].tolist() == [False, True]
+    assert out.loc[0, "estimate"] == 0.2 and np.isnan(out.loc[1, "estimate"])
+
+
+def test_cells_of_a_repeated_cross_section_count_each_wave() -> None:
+    """Nobody is paired in a repeated cross-section: a cell counts the respondents scored at
+    the baseline or the post wave, whichever is fewer, so a site with 3 respondents at the
+    post wave is hidden (with a complement), where a count of pairs would hide nothing."""
+    from types import SimpleNamespace
+
+    from evaltools.analysis.disclosure import hidden_cells
+
+    scale = SimpleNamespace(id="y")
+    study = SimpleNamespace(
+        min_cell_size=10, design="repeated_cross_section",
+        sites=[SimpleNamespace(id=s) for s in ("a", "b", "c")],
+        groups=[SimpleNamespace(id="i"), SimpleNamespace(id="c")],
+        instruments=[SimpleNamespace(scales=[scale])],
+        baseline=SimpleNamespace(id="t0"))
+    rows = []
+    for site, n_post in (("a", 3), ("b", 30), ("c", 40)):
+        for wave, n in (("t0", 30), ("t1", n_post)):
+            rows += [dict(respondent_id=f"{site}{wave}{k}", group="i", site=site, wave=wave,
+                          y=1.0) for k in range(n)]
+    cells = hidden_cells(pd.DataFrame(rows), study, post="t1").set_index(["group", "site"])
+    assert cells.loc[("i", "a"), "n"] == 3 and cells.loc[("i", "a"), "primary"]
+    assert cells.loc[("i", "b"), "hidden"] and not cells.loc[("i", "c"), "hidden"]
+    assert cells.loc[("i", "all"), "n"] == 73

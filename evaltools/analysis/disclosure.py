@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from evaltools.analysis.effects.common import paired
+from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION
 from evaltools.study.model import Study
 
 __all__ = ["complementary", "hidden_cells", "flow_hidden", "suppress_frame",
-           "count_columns", "KEEP_COLUMNS", "HIDDEN_COLUMNS"]
+           "count_columns", "KEEP_COLUMNS", "HIDDEN_COLUMNS", "NOT_RESPONDENTS"]
 
 #: Numeric columns that describe a row rather than measure respondents (never blanked).
 KEEP_COLUMNS = frozenset({"ci_level", "min_cell_size", "follow_up_months", "wave_order", "k",
@@ -91,20 +92,34 @@ def hidden_cells(panel: pd.DataFrame, study: Study, *, post: str) -> pd.DataFram
     DataFrame
         :data:`HIDDEN_COLUMNS`; ``primary`` for 1 to k-1 respondents, ``hidden`` for primary
         and complementary suppression (``site = "all"`` rows only where the total is hidden).
+        In a repeated cross-section nobody is paired: a cell counts the respondents with a
+        score at the baseline or at ``post``, whichever is fewer (each wave's mean is shown).
     """
     k = study.min_cell_size
     sites = [s.id for s in study.sites]
+    unpaired = study.design == REPEATED_CROSS_SECTION
     rows = []
     for inst in study.instruments:
         for scale in inst.scales:
-            pairs = paired(panel, scale.id, study.baseline.id, post)
+            if unpaired:
+                scored = panel[panel[scale.id].notna()]
+                per_wave = [scored[scored["wave"] == w].groupby(["group", "site"]).size()
+                            for w in (study.baseline.id, post)]
+            else:
+                pairs = paired(panel, scale.id, study.baseline.id, post)
             for group in [g.id for g in study.groups]:
-                counts = (pairs[pairs["group"] == group]["site"].value_counts()
-                          .reindex(sites, fill_value=0))
+                if unpaired:
+                    counts = pd.concat([
+                        c[c.index.get_level_values("group") == group].droplevel("group")
+                        .reindex(sites, fill_value=0) for c in per_wave], axis=1).min(axis=1)
+                else:
+                    counts = (pairs[pairs["group"] == group]["site"].value_counts()
+                              .reindex(sites, fill_value=0))
                 hide = complementary(counts, k)
                 rows += [(scale.id, group, site, int(n), 1 <= n < k, site in hide)
                          for site, n in counts.items()]
-                total = int(counts.sum())
+                total = int(counts.sum()) if not unpaired else int(min(
+                    c[c.index.get_level_values("group") == group].sum() for c in per_wave))
                 rows.append((scale.id, group, "all", total, 1 <= total < k, "all" in hide))
     return pd.DataFrame(rows, columns=HIDDEN_COLUMNS)
 
@@ -126,10 +141,17 @@ def flow_hidden(flow: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
     return hidden
 
 
+#: ``n_*`` columns that count no respondents (clusters, sites, items, waves, simulations): a
+#: count of 4 intervention neighbourhoods or 5 items discloses nobody and blanks no row.
+NOT_RESPONDENTS = frozenset({"n_clusters", "n_clusters_intervention", "n_clusters_comparison",
+                             "n_sites", "n_items", "n_reversed", "n_waves", "n_outcomes",
+                             "n_sims", "n_failed", "n_params", "n_targets"})
+
+
 def count_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns that count respondents: ``n`` and ``n_*``."""
+    """The columns that count respondents: ``n`` and ``n_*`` but :data:`NOT_RESPONDENTS`."""
     return [c for c in frame.columns if (c == "n" or c.startswith("n_"))
-            and pd.api.types.is_numeric_dtype(frame[c])]
+            and c not in NOT_RESPONDENTS and pd.api.types.is_numeric_dtype(frame[c])]
 
 
 def suppress_frame(frame: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:

@@ -745,6 +745,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The difference from the comparison group per subgroup (ANCOVA), and whether it "
         "differs between subgroups (interaction test). Subgroups with fewer than {k} "
         "respondents per arm are not shown."),
+    "txt.subgroups_cross_section": (
+        "Het verschil in verschillen van de gemiddelden met de vergelijkingsgroep per subgroep "
+        "(clusterrobuuste standaardfouten, CR2). Subgroepen kleiner dan {k} ondervraagden per "
+        "groep en meting worden niet getoond.",
+        "The difference in differences of means against the comparison group per subgroup "
+        "(cluster-robust standard errors, CR2). Subgroups with fewer than {k} respondents per "
+        "group and wave are not shown."),
     "txt.subgroups_change": (
         "De verandering van de interventiegroep per subgroep. Subgroepen kleiner dan {k} "
         "deelnemers worden niet getoond.",

@@ -2,7 +2,9 @@
 
 Called by :class:`evaltools.reports.Report` (``subgroups()``). With a comparison group (the
 ``controlled`` template) each subgroup value gets the ANCOVA difference of every contrast and
-the interaction test; otherwise (the ``prepost`` template) the intervention arms' change per
+the interaction test; in a repeated cross-section (nobody paired, so no ANCOVA) the difference
+in differences of means with CR2 errors per subgroup value (the cluster column itself is no
+subgroup there); otherwise (the ``prepost`` template) the intervention arms' change per
 subgroup value.
 
 Disclosure: a subgroup value with fewer respondents than the minimum cell size is suppressed,
@@ -17,6 +19,11 @@ import pandas as pd
 from IPython.display import HTML
 
 from evaltools.analysis.effects import subgroup_effects, within_change
+from evaltools.analysis.effects.crosssection import (
+    REPEATED_CROSS_SECTION,
+    cluster_of,
+    cross_section_did,
+)
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, t
 from evaltools.reports.html import count_text, escape, table_html
@@ -81,6 +88,19 @@ def _compared(report, column: str) -> pd.DataFrame:
                      report.study.min_cell_size)
 
 
+def _cross_sectioned(report, column: str) -> pd.DataFrame:
+    """A repeated cross-section's difference in differences per subgroup value (CR2)."""
+    parts = []
+    for value, part in report.panel.groupby(column, sort=True, dropna=True):
+        did = cross_section_did(part, report.study, post=report.wave)
+        parts.append(did.assign(subgroup=column, subgroup_value=value))
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    return _suppress(table, ["scale", "intervention", "comparison"],
+                     report.study.min_cell_size)
+
+
 def _changed(report, column: str) -> pd.DataFrame:
     table = within_change(report.panel, report.study, post=report.wave, by_site=False,
                           subgroup=column)
@@ -97,11 +117,17 @@ def subgroups_html(report):
     if not study.subgroups:
         return HTML("")
     compare = study.has_comparison and report.template == "controlled"
-    intro = t("txt.subgroups_compare" if compare else "txt.subgroups_change", lang,
+    unpaired = study.design == REPEATED_CROSS_SECTION
+    subgroups = [s for s in study.subgroups if not (unpaired and s.column == cluster_of(study))]
+    if not subgroups:
+        return HTML("")
+    intro = t("txt.subgroups_cross_section" if compare and unpaired else
+              "txt.subgroups_compare" if compare else "txt.subgroups_change", lang,
               k=study.min_cell_size)
     parts = [f"<h2>{escape(t('sec.subgroups', lang))}</h2><p>{escape(intro)}</p>"]
-    for sub in study.subgroups:
-        table = _compared(report, sub.column) if compare else _changed(report, sub.column)
+    for sub in subgroups:
+        table = (_cross_sectioned(report, sub.column) if compare and unpaired else
+                 _compared(report, sub.column) if compare else _changed(report, sub.column))
         hidden = [report.hidden(s) for s in table["scale"]] if len(table) else []
         if len(table):
             table.loc[hidden, "note"] = SUPPRESSED
