@@ -176,3 +176,50 @@ def test_numeric_outcome_report_renders(numeric_study: Path, tmp_path: Path) -> 
     tables = json.loads((result.folder / "tables" / "tables.json").read_text("utf-8"))
     weight = next(r for r in tables["results"] if r["scale"] == "weight")
     assert weight["n"] == 39 and weight["mean_change"] < 0
+
+
+def test_public_numeric_outcome_ingested_and_compared_as_r(tmp_path: Path, monkeypatch) -> None:
+    """MASS::anorexia (public): body weight in lbs with one decimal, family therapy (17 girls)
+    against controls (26), as wave files of a controlled study with a numeric instrument.
+    Ingest, scoring, ANCOVA and difference in differences give R's values
+    (tests/reference/effects_r.json: ``lm(Postwt ~ treated + Prewt)``, ``car::Anova`` type II,
+    ``lm(I(Postwt - Prewt) ~ treated)``; R 4.2.2, car 3.1.1)."""
+    from evaltools.analysis.effects import ancova, diff_in_diff
+
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "home"))
+    ref = json.loads((Path(__file__).parent / "reference" / "effects_r.json").read_text())
+    a = ref["anorexia"]
+    folder = write_numeric_study(tmp_path / "study")
+    instrument = yaml.safe_load(INSTRUMENT)
+    instrument["response_scales"]["kg"].update(min=60, max=120, unit={"nl": "lb", "en": "lb"})
+    instrument["scales"][0].update(range=[60, 120], direction="higher_is_better")
+    (folder / "surveys" / "body.yml").write_text(yaml.safe_dump(instrument), "utf-8")
+    study_yml = yaml.safe_load((folder / "study.yml").read_text("utf-8"))
+    study_yml.update(design="controlled", groups=[
+        {"id": "ft", "role": "intervention"}, {"id": "cont", "role": "comparison"}])
+    study_yml["data"]["columns"]["group"] = "treat"
+    (folder / "study.yml").write_text(yaml.safe_dump(study_yml), "utf-8")
+    for path in (folder / "data" / "raw").iterdir():
+        path.unlink()
+    for wave, key in (("t0", "pre"), ("t1", "post")):
+        rows = [(f"{g}{k:02d}", g, f"{x:.1f}".replace(".", ","), 0)
+                for g, values in (("ft", a[f"{key}_t"]), ("cont", a[f"{key}_c"]))
+                for k, x in enumerate(values)]
+        pd.DataFrame(rows, columns=["resp", "treat", "weight", "absent"]).to_csv(
+            folder / "data" / "raw" / f"{wave}.csv", sep=";", index=False)
+    study = load_study(folder)
+    create_key(study)
+    result = ingest(study)
+    assert result.ok, result.summary()
+    panel = load_panel(study)
+    assert_allclose(np.sort(panel.loc[(panel["wave"] == "t0") & (panel["group"] == "ft"),
+                                      "weight"]), np.sort(a["pre_t"]), atol=1e-9)
+    anc = ancova(panel, study, scales="weight").iloc[0]
+    assert_allclose([anc["estimate"], anc["se"], anc["df"], anc["p_value"]],
+                    [a["ancova_estimate"], a["ancova_se"], a["ancova_df"], a["ancova_p"]],
+                    rtol=1e-9)
+    assert_allclose(anc["statistic"] ** 2, a["anova_f"], rtol=1e-9)
+    did = diff_in_diff(panel, study, scales="weight").iloc[0]
+    assert_allclose([did["estimate"], did["se"], did["p_value"]],
+                    [a["did_estimate"], a["did_se"], a["did_p"]], rtol=1e-9)
+    assert_allclose([did["ci_low"], did["ci_high"]], a["did_ci"], rtol=1e-9)
