@@ -192,3 +192,42 @@ def too_small(n: int, study) -> str:
         return ("not estimated: fewer respondents than the minimum cell size "
                 f"({study.min_cell_size})")
     return ""
+
+
+def wwc_hedges_g(t: np.ndarray, c: np.ndarray, difference: float | None,
+                 ci_level: float) -> tuple[float, float, float, float]:
+    """(g, se, ci_low, ci_high) of WWC Hedges' g (``omega = 1 - 3 / (4N - 9)``) of ``t``
+    minus ``c`` (or of ``difference`` over their pooled SD); NaN where it is undefined."""
+    nt, nc = len(t), len(c)
+    if nt < 2 or nc < 2:
+        return (np.nan,) * 4
+    pooled = np.sqrt(((nt - 1) * t.var(ddof=1) + (nc - 1) * c.var(ddof=1)) / (nt + nc - 2))
+    if pooled == 0:
+        return (np.nan,) * 4
+    n = nt + nc
+    diff = t.mean() - c.mean() if difference is None else difference
+    g = (1 - 3 / (4 * n - 9)) * diff / pooled
+    se = np.sqrt(n / (nt * nc) + g * g / (2 * n))
+    return (g, se, *z_interval(g, se, ci_level))
+
+
+#: Columns of baseline equivalence (``baseline_equivalence``, ``cross_section_equivalence``).
+EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",
+                       "mean_intervention", "sd_intervention", "n_comparison",
+                       "mean_comparison", "sd_comparison", "effect_size", "effect_size_type",
+                       "equivalence", "note"]
+
+
+def equivalence_row(scale: str, wave: str, intervention: str, comparison: str,
+                    t: np.ndarray, c: np.ndarray, study) -> list:
+    """One :data:`EQUIVALENCE_COLUMNS` row from the two arms' baseline scores: WWC Hedges' g
+    decides, ``|g| <= 0.05`` satisfied, up to 0.25 ``adjustment_required``, else
+    ``not_satisfied``; arms below the minimum cell size get a note and no statistics."""
+    note = too_small(min(len(t), len(c)), study)
+    g = wwc_hedges_g(t, c, None, 0.95)[0] if not note else np.nan
+    verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
+               "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
+    stats_t = (t.mean(), t.std(ddof=1)) if not note else (np.nan, np.nan)
+    stats_c = (c.mean(), c.std(ddof=1)) if not note else (np.nan, np.nan)
+    return [scale, wave, intervention, comparison, len(t), *stats_t, len(c), *stats_c, g,
+            "hedges_g_wwc", verdict, note]

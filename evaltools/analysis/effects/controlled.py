@@ -18,14 +18,17 @@ from scipy import stats
 
 from evaltools.analysis.effects.arms import arm_contrasts
 from evaltools.analysis.effects.common import (
+    EQUIVALENCE_COLUMNS,
     AnalysisError,
     check_panel,
     check_scales,
     check_wave,
+    equivalence_row,
     later_waves,
     paired,
     t_interval,
     too_small,
+    wwc_hedges_g,
     z_interval,
 )
 from evaltools.analysis.effects.crosssection import (
@@ -55,22 +58,6 @@ def _contrasts(study) -> tuple[tuple[str, str], ...]:
 #: Columns of :func:`hedges_g_wwc` and :func:`morris_dppc2` (one row).
 EFFECT_SIZE_COLUMNS = ["effect_size_type", "effect_size", "se", "ci_low", "ci_high", "ci_level",
                        "n_intervention", "n_comparison", "r_pre_post", "note"]
-
-
-def _compute_hedges_g(t: np.ndarray, c: np.ndarray, difference: float | None,
-                      ci_level: float) -> tuple[float, float, float, float]:
-    """(g, se, ci_low, ci_high) of WWC Hedges' g; NaN where it is undefined."""
-    nt, nc = len(t), len(c)
-    if nt < 2 or nc < 2:
-        return (np.nan,) * 4
-    pooled = np.sqrt(((nt - 1) * t.var(ddof=1) + (nc - 1) * c.var(ddof=1)) / (nt + nc - 2))
-    if pooled == 0:
-        return (np.nan,) * 4
-    n = nt + nc
-    diff = t.mean() - c.mean() if difference is None else difference
-    g = (1 - 3 / (4 * n - 9)) * diff / pooled
-    se = np.sqrt(n / (nt * nc) + g * g / (2 * n))
-    return (g, se, *z_interval(g, se, ci_level))
 
 
 def _effect_frame(kind: str, values, ci_level: float, nt: int, nc: int, rho: float,
@@ -123,7 +110,7 @@ def hedges_g_wwc(treated, control, *, difference: float | None = None,
     (0.956, 'hedges_g_wwc')
     """
     t, c = _arrays(treated, control)
-    values = _compute_hedges_g(t, c, difference, ci_level)
+    values = wwc_hedges_g(t, c, difference, ci_level)
     note = "" if np.isfinite(values[0]) else (
         "not estimated: fewer than 2 respondents in a group" if min(len(t), len(c)) < 2
         else "not estimated: no variance within the groups")
@@ -301,7 +288,7 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
                     rows.append(base)
                     continue
                 r = found.loc[(intervention, comparison)]
-                g = _compute_hedges_g(t, c, r["estimate"], ci_level)
+                g = wwc_hedges_g(t, c, r["estimate"], ci_level)
                 rows.append({**base, "estimate": r["estimate"], "se": r["se"],
                              "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                              "statistic": r["statistic"], "df": r["df"],
@@ -390,12 +377,6 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
             "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
 
 
-EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",
-                       "mean_intervention", "sd_intervention", "n_comparison",
-                       "mean_comparison", "sd_comparison", "effect_size", "effect_size_type",
-                       "equivalence", "note"]
-
-
 def baseline_equivalence(panel: pd.DataFrame, study, *,
                          scales: Sequence[str] | str | None = None,
                          post: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -416,19 +397,9 @@ def baseline_equivalence(panel: pd.DataFrame, study, *,
         return cross_section_equivalence(panel, study, scales=scales, post=post)
     rows = []
     for scale, wave, intervention, comparison, both in comparison_arms(panel, study, scales, post):
-        t = both.loc[both["group"] == intervention, "pre"]
-        c = both.loc[both["group"] == comparison, "pre"]
-        note = too_small(min(len(t), len(c)), study)
-        g = _compute_hedges_g(t.to_numpy(float), c.to_numpy(float), None, 0.95)[0] \
-            if not note else np.nan
-        verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
-                   "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
-        rows.append([scale, wave, intervention, comparison, len(t),
-                     t.mean() if not note else np.nan,
-                     t.std(ddof=1) if not note else np.nan, len(c),
-                     c.mean() if not note else np.nan,
-                     c.std(ddof=1) if not note else np.nan, g, "hedges_g_wwc",
-                     verdict, note])
+        t = both.loc[both["group"] == intervention, "pre"].to_numpy(float)
+        c = both.loc[both["group"] == comparison, "pre"].to_numpy(float)
+        rows.append(equivalence_row(scale, wave, intervention, comparison, t, c, study))
     return pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS)
 
 

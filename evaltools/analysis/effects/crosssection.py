@@ -23,10 +23,12 @@ import pandas as pd
 from scipy import stats
 
 from evaltools.analysis.effects.common import (
+    EQUIVALENCE_COLUMNS,
     AnalysisError,
     check_panel,
     check_scales,
     check_wave,
+    equivalence_row,
     hedges_j,
     later_waves,
     t_interval,
@@ -206,14 +208,6 @@ def _did_cell(part: pd.DataFrame, study, scale: str, cluster: str, intervention:
             "effect_size_ci_high": high * j, "note": "", "caution": caution}
 
 
-#: Columns of :func:`cross_section_equivalence` (those of
-#: :data:`evaltools.analysis.effects.controlled.EQUIVALENCE_COLUMNS`).
-EQUIVALENCE_COLUMNS = ["scale", "wave", "intervention", "comparison", "n_intervention",
-                       "mean_intervention", "sd_intervention", "n_comparison",
-                       "mean_comparison", "sd_comparison", "effect_size", "effect_size_type",
-                       "equivalence", "note"]
-
-
 def cross_section_equivalence(panel: pd.DataFrame, study, *,
                               scales: Sequence[str] | str | None = None,
                               post: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -243,20 +237,8 @@ def cross_section_equivalence(panel: pd.DataFrame, study, *,
             for intervention, comparison in _contrasts(study):
                 t = base.loc[base["group"] == intervention, scale].dropna().to_numpy(float)
                 c = base.loc[base["group"] == comparison, scale].dropna().to_numpy(float)
-                note = too_small(min(len(t), len(c)), study)
-                g = np.nan
-                if not note:
-                    pooled = np.sqrt(((len(t) - 1) * t.var(ddof=1) + (len(c) - 1)
-                                      * c.var(ddof=1)) / (len(t) + len(c) - 2))
-                    n = len(t) + len(c)
-                    g = (1 - 3 / (4 * n - 9)) * (t.mean() - c.mean()) / pooled \
-                        if pooled > 0 else np.nan
-                verdict = ("" if np.isnan(g) else "satisfied" if abs(g) <= 0.05 else
-                           "adjustment_required" if abs(g) <= 0.25 else "not_satisfied")
-                stats_t = (t.mean(), t.std(ddof=1)) if not note else (np.nan, np.nan)
-                stats_c = (c.mean(), c.std(ddof=1)) if not note else (np.nan, np.nan)
-                rows.append([scale, wave, intervention, comparison, len(t), *stats_t, len(c),
-                             *stats_c, g, "hedges_g_wwc", verdict, note])
+                rows.append(equivalence_row(scale, wave, intervention, comparison, t, c,
+                                            study))
     return pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS)
 
 
