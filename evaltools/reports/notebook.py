@@ -83,7 +83,7 @@ class Report:
     _responses: pd.DataFrame | None = None
     _change_table: pd.DataFrame | None = None
     _findings: pd.DataFrame | None = None
-    _hidden: pd.DataFrame | None = None
+    _hidden: dict | None = None
     _study_panel: pd.DataFrame | None = None
     _flow: pd.DataFrame | None = None
     _flow_hidden: set | None = None
@@ -185,14 +185,13 @@ class Report:
     def hidden(self, scale: str, group: str | None = None, site: str | None = None) -> bool:
         """Whether disclosure control hides this scale's cell (for ``group``, or for any
         group) at ``site`` (default: the report's), decided once for the whole study."""
-        if self._hidden is None:
+        if self._hidden is None:  # {(scale, site): hidden groups}, asked ~300 times
             cells = hidden_cells(self.study_panel, self.study, post=self.wave)
-            self._hidden = cells[cells["hidden"]]
-        rows = self._hidden[(self._hidden["scale"] == scale)
-                            & (self._hidden["site"] == (site or self.site_key))]
-        if group is not None:
-            rows = rows[rows["group"] == group]
-        return len(rows) > 0
+            self._hidden = {}
+            for row in cells[cells["hidden"]].itertuples():
+                self._hidden.setdefault((row.scale, row.site), set()).add(row.group)
+        groups = self._hidden.get((scale, site or self.site_key), set())
+        return bool(groups) if group is None else group in groups
 
     def hidden_pair(self, scale: str, intervention: str, comparison: str) -> bool:
         """Whether disclosure control hides either arm of a contrast for this scale."""

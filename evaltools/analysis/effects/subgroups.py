@@ -3,9 +3,9 @@ differs between them (the group x subgroup interaction)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
-from statsmodels.stats.anova import anova_lm
+from scipy import stats
 
 from evaltools.analysis.effects.common import (
     AnalysisError,
@@ -94,25 +94,25 @@ def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgrou
                    n=len(cell), n_intervention=nt, n_comparison=nc, ci_level=ci_level,
                    note=note)
         if not note:
-            fit = smf.ols("post ~ treated + pre", cell).fit()
-            est, se = fit.params["treated"], fit.bse["treated"]
-            low, high = t_interval(est, se, fit.df_resid, ci_level)
-            row.update(estimate=est, se=se, ci_low=low, ci_high=high,
-                       statistic=fit.tvalues["treated"], df=fit.df_resid,
-                       df_residual=fit.df_resid, p_value=fit.pvalues["treated"])
+            y, treated = cell["post"].to_numpy(float), cell["treated"].to_numpy(float)
+            params, cov, df_resid, _ = _ols(y, np.column_stack(
+                [np.ones(len(y)), treated, cell["pre"].to_numpy(float)]))
+            est, se = float(params[1]), float(np.sqrt(cov[1, 1]))
+            low, high = t_interval(est, se, df_resid, ci_level)
+            statistic = est / se
+            row.update(estimate=est, se=se, ci_low=low, ci_high=high, statistic=statistic,
+                       df=float(df_resid), df_residual=float(df_resid),
+                       p_value=float(2 * stats.t.sf(abs(statistic), df_resid)))
             usable.append(value)
         rows.append(row)
     inter = dict(scale=scale, wave=post, subgroup=subgroup, subgroup_value="interaction",
                  ci_level=ci_level)
     kept = data[data["sub"].isin(usable)]
     if len(usable) >= 2:
-        fit = smf.ols("post ~ treated * C(sub) + pre", kept).fit()
-        table = anova_lm(fit, typ=2)
-        term = "treated:C(sub)"
+        statistic, df, df_resid, p_value = _interaction_f(kept)
         inter.update(n=len(kept), n_intervention=int(kept["treated"].sum()),
                      n_comparison=int((1 - kept["treated"]).sum()),
-                     statistic=float(table.loc[term, "F"]), df=float(table.loc[term, "df"]),
-                     df_residual=float(fit.df_resid), p_value=float(table.loc[term, "PR(>F)"]),
+                     statistic=statistic, df=df, df_residual=df_resid, p_value=p_value,
                      note="" if len(usable) == len(rows) else
                      "subgroups below the minimum cell size left out")
     else:
@@ -122,3 +122,40 @@ def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgrou
                                       if c not in ("intervention", "comparison")])
     out["note"] = out["note"].fillna("")
     return out
+
+
+def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Least squares as statsmodels' ``OLS.fit()`` computes it (through the pseudo-inverse of
+    ``x``): coefficients, their covariance, the residual degrees of freedom (n minus the rank
+    of ``x``) and the residual sum of squares.
+
+    A formula fit builds its design matrix through patsy, which cost 13 ms of the 14 ms of
+    each of a report's ~160 subgroup fits; the design here is three columns or a few dummies.
+    """
+    pinv = np.linalg.pinv(x)
+    params = pinv @ y
+    resid = y - x @ params
+    rss = float(resid @ resid)
+    df_resid = len(y) - int(np.linalg.matrix_rank(x))
+    return params, (rss / df_resid) * (pinv @ pinv.T), df_resid, rss
+
+
+def _interaction_f(data: pd.DataFrame) -> tuple[float, float, float, float]:
+    """F, df, residual df and p of ``treated x sub`` in ``post ~ treated * C(sub) + pre``.
+
+    The interaction is the model's highest-order term, so its type II test (R
+    ``car::Anova(type = 2)``, statsmodels ``anova_lm(typ=2)``) is the comparison with the model
+    without it: ``F = ((RSS_without - RSS_with) / df) / (RSS_with / df_residual)``, ``df`` the
+    difference in rank.
+    """
+    y = data["post"].to_numpy(float)
+    treated = data["treated"].to_numpy(float)
+    levels = sorted(data["sub"].unique())
+    dummies = np.column_stack([(data["sub"] == v).to_numpy(float) for v in levels[1:]])
+    main = np.column_stack([np.ones(len(y)), dummies, treated, data["pre"].to_numpy(float)])
+    full = np.column_stack([main, dummies * treated[:, None]])
+    _, _, df_without, rss_without = _ols(y, main)
+    _, _, df_with, rss_with = _ols(y, full)
+    df = df_without - df_with
+    f = ((rss_without - rss_with) / df) / (rss_with / df_with)
+    return float(f), float(df), float(df_with), float(stats.f.sf(f, df, df_with))
