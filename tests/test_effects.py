@@ -157,6 +157,13 @@ def test_within_change_table(tmp_path: Path, ref) -> None:
         within_change(_anorexia_panel(ref, study), study, post="t9")
     with pytest.raises(AnalysisError, match="unknown scale 'brz'"):
         within_change(_anorexia_panel(ref, study), study, scales="brz")
+    only = within_change(_anorexia_panel(ref, study), study, scales="brs",
+                         groups=["interventie"])
+    assert list(only["group"]) == ["interventie"]
+    pd.testing.assert_frame_equal(only, table[table.group == "interventie"]
+                                  .reset_index(drop=True))
+    with pytest.raises(AnalysisError, match=r"unknown group\(s\) \['interventi'\]"):
+        within_change(_anorexia_panel(ref, study), study, groups=["interventi"])
     small = make_study(tmp_path / "strict", ["t0", "t1"], min_cell=20)
     suppressed = within_change(_anorexia_panel(ref, small), small, scales="brs")
     ft = suppressed[suppressed.group == "interventie"].iloc[0]

@@ -49,3 +49,51 @@ def test_an_unkept_panel_is_computed_each_time(ingested_demo) -> None:
     changed.loc[changed["wave"] == "t1", scale] = changed[scale] + 1
     b = paired(changed, scale, "t0", "t1")
     assert isinstance(b, pd.DataFrame) and not a["post"].equals(b["post"])
+
+
+def _by_label(panel, scale, pre, post, extra=()):
+    """Pairs aligned by respondent id (what the integer codes must reproduce)."""
+    keys = ["respondent_id", "site", "group", *extra]
+    a = panel.loc[panel["wave"] == pre, keys + [scale]].rename(columns={scale: "pre"})
+    later = panel.loc[panel["wave"] == post].set_index("respondent_id")[scale]
+    both = a.assign(post=later.reindex(a["respondent_id"].to_numpy()).to_numpy())
+    return both.dropna(subset=["pre", "post"]).reset_index(drop=True)
+
+
+def test_pairs_by_integer_codes_equal_pairs_by_label(ingested_demo) -> None:
+    study, panel = ingested_demo
+    scale = common.scales_of(study)[0]
+    # rows shuffled, some respondents gone at t1, some scores missing at t0
+    shuffled = panel.sample(frac=1, random_state=3)
+    gone = shuffled["respondent_id"].drop_duplicates().iloc[::7]
+    shuffled = shuffled[~((shuffled["wave"] == "t1") & shuffled["respondent_id"].isin(gone))]
+    shuffled.loc[shuffled.index[::11], scale] = float("nan")
+    expected = _by_label(shuffled, scale, "t0", "t1", ["geslacht"])
+    assert 0 < len(expected) < (panel["wave"] == "t0").sum()
+    assert_frame_equal(paired(shuffled, scale, "t0", "t1", extra=["geslacht"]), expected)
+    assert_frame_equal(paired(keep_pairs(shuffled.copy()), scale, "t0", "t1",
+                              extra=["geslacht"]), expected)
+    # a hand-built panel with a nullable (not float64) scale column is aligned by label
+    nullable = shuffled.astype({scale: "Float64"})
+    got = paired(nullable, scale, "t0", "t1")
+    assert_frame_equal(got.astype({"pre": float, "post": float}),
+                       _by_label(shuffled, scale, "t0", "t1"))
+
+
+def test_a_kept_panel_is_checked_once(ingested_demo, monkeypatch) -> None:
+    study, panel = ingested_demo
+    scale = common.scales_of(study)[0]
+    calls = []
+    real = common.check_panel_contract
+    monkeypatch.setattr(common, "check_panel_contract",
+                        lambda *a: calls.append(a) or real(*a))
+    kept = keep_pairs(panel.copy())
+    for _ in range(3):
+        common.check_panel(kept, [scale], study)
+    assert len(calls) == 1
+    common.check_panel(kept, [scale, "geslacht"], study)  # other columns: checked again
+    assert len(calls) == 2
+    unkept = panel.copy()
+    for _ in range(2):
+        common.check_panel(unkept, [scale], study)
+    assert len(calls) == 4

@@ -102,10 +102,10 @@ def _cross_sectioned(report, column: str) -> pd.DataFrame:
 
 
 def _changed(report, column: str) -> pd.DataFrame:
-    table = within_change(report.panel, report.study, post=report.wave, by_site=False,
-                          subgroup=column)
     arms = report.study.arms("intervention")
-    table = table[table["group"].isin(arms) & (table["subgroup"] == column)]
+    table = within_change(report.panel, report.study, post=report.wave, by_site=False,
+                          subgroup=column, groups=arms)
+    table = table[table["subgroup"] == column]
     table = table[table["subgroup_value"].astype(str) != "all"]
     return _suppress(table.reset_index(drop=True), ["scale", "group"],
                      report.study.min_cell_size)

@@ -155,6 +155,7 @@ def _cells(pairs: pd.DataFrame, by_site: bool | None, subgroup: str | None):
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
                   pre: str | None = None, post: str | Sequence[str] | None = None,
                   by_site: bool | None = None, subgroup: str | None = None,
+                  groups: Sequence[str] | None = None,
                   ci_level: float = 0.95) -> pd.DataFrame:
     """Change from one wave to another, per scale, group, site and subgroup.
 
@@ -176,6 +177,8 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
         ``False`` never.
     subgroup : str, optional
         A subgroup column declared in ``study.yml`` to break results down by.
+    groups : list of str, optional
+        Only these groups (default: every group of the study).
     ci_level : float
 
     Returns
@@ -203,12 +206,19 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
     if subgroup is not None and subgroup not in [s.column for s in study.subgroups]:
         raise AnalysisError(f"unknown subgroup {subgroup!r}; subgroups of study {study.id!r}: "
                             + ", ".join(s.column for s in study.subgroups))
+    known = [g.id for g in study.groups]
+    if groups is not None:
+        groups = [groups] if isinstance(groups, str) else list(groups)
+        odd = [g for g in groups if g not in known]
+        if odd:
+            raise AnalysisError(f"unknown group(s) {odd}; groups of study {study.id!r}: "
+                                + ", ".join(known))
     rows = []
     for scale in scales:
         _, meta = scale_info(study, scale)
         for wave in posts:
             pairs = paired(panel, scale, pre, wave, extra=[subgroup] if subgroup else [])
-            for group in [g.id for g in study.groups]:
+            for group in (known if groups is None else [g for g in known if g in groups]):
                 block = pairs[pairs["group"] == group]
                 for site, value, cell in _cells(block, by_site, subgroup):
                     note = too_small(len(cell), study)

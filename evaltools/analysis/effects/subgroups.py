@@ -144,18 +144,20 @@ def _interaction_f(data: pd.DataFrame) -> tuple[float, float, float, float]:
     """F, df, residual df and p of ``treated x sub`` in ``post ~ treated * C(sub) + pre``.
 
     The interaction is the model's highest-order term, so its type II test (R
-    ``car::Anova(type = 2)``, statsmodels ``anova_lm(typ=2)``) is the comparison with the model
-    without it: ``F = ((RSS_without - RSS_with) / df) / (RSS_with / df_residual)``, ``df`` the
-    difference in rank.
+    ``car::Anova(type = 2)``, statsmodels ``anova_lm(typ=2)``) is the Wald F of its
+    coefficients in the full model, ``b' V^-1 b / q`` with ``q`` the rank of ``V``.
     """
     y = data["post"].to_numpy(float)
     treated = data["treated"].to_numpy(float)
     levels = sorted(data["sub"].unique())
     dummies = np.column_stack([(data["sub"] == v).to_numpy(float) for v in levels[1:]])
-    main = np.column_stack([np.ones(len(y)), dummies, treated, data["pre"].to_numpy(float)])
-    full = np.column_stack([main, dummies * treated[:, None]])
-    _, _, df_without, rss_without = _ols(y, main)
-    _, _, df_with, rss_with = _ols(y, full)
-    df = df_without - df_with
-    f = ((rss_without - rss_with) / df) / (rss_with / df_with)
-    return float(f), float(df), float(df_with), float(stats.f.sf(f, df, df_with))
+    x = np.column_stack([np.ones(len(y)), dummies, treated, data["pre"].to_numpy(float),
+                         dummies * treated[:, None]])
+    params, cov, df_resid, _ = _ols(y, x)
+    term = slice(x.shape[1] - dummies.shape[1], x.shape[1])
+    b, v = params[term], cov[term, term]
+    df = int(np.linalg.matrix_rank(v))
+    if df == 0:  # no interaction estimable (cannot happen with both arms in each subgroup)
+        return float("nan"), 0.0, float(df_resid), float("nan")
+    f = float(b @ np.linalg.pinv(v) @ b) / df
+    return f, float(df), float(df_resid), float(stats.f.sf(f, df, df_resid))
