@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.analysis.disclosure import hidden_cells
-from evaltools.analysis.effects.common import later_waves, scale_info
+from evaltools.analysis.effects.common import keep_pairs, later_waves, scale_info
 from evaltools.analysis.evidence import study_evidence
 from evaltools.analysis.synthesis import site_effects, study_effects
 from evaltools.core.version import __version__
@@ -52,7 +52,8 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
     DataFrame
         The register's columns (:data:`evaltools.register.columns.COLUMN_NAMES`).
     """
-    panel = load_panel(study) if panel is None else panel
+    # a panel loaded here changes no more: its pairs are computed once for all the analyses
+    panel = keep_pairs(load_panel(study)) if panel is None else panel
     fingerprint = inputs_fingerprint(study)
     stamp = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     waves_with_data = set(panel["wave"].unique())
