@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import pandas as pd
+import pytest
 from pandas.testing import assert_frame_equal
 
 from evaltools.analysis.effects import common
@@ -82,18 +83,25 @@ def test_pairs_by_integer_codes_equal_pairs_by_label(ingested_demo) -> None:
 
 def test_a_kept_panel_is_checked_once(ingested_demo, monkeypatch) -> None:
     study, panel = ingested_demo
-    scale = common.scales_of(study)[0]
+    scales = common.scales_of(study)
     calls = []
     real = common.check_panel_contract
     monkeypatch.setattr(common, "check_panel_contract",
-                        lambda *a: calls.append(a) or real(*a))
+                        lambda *a, **k: calls.append((a[2], k["keys"])) or real(*a, **k))
     kept = keep_pairs(panel.copy())
     for _ in range(3):
-        common.check_panel(kept, [scale], study)
-    assert len(calls) == 1
-    common.check_panel(kept, [scale, "geslacht"], study)  # other columns: checked again
-    assert len(calls) == 2
+        common.check_panel(kept, [scales[0]], study)
+    assert calls == [([scales[0]], True)]  # keys, groups, waves and rows once
+    common.check_panel(kept, [scales[0], scales[1], "wave"], study)
+    assert calls[1:] == [([scales[1]], False)]  # then only the new column
     unkept = panel.copy()
     for _ in range(2):
-        common.check_panel(unkept, [scale], study)
-    assert len(calls) == 4
+        common.check_panel(unkept, [scales[0]], study)
+    assert calls[2:] == [([scales[0]], True)] * 2
+    # a new column that breaks the contract is still refused on a kept panel
+    broken = keep_pairs(panel.assign(extra=["x"] * len(panel)).astype({"extra": object}))
+    common.check_panel(broken, [scales[0]], study)
+    with pytest.raises(common.AnalysisError, match="column 'extra' holds non-numeric"):
+        common.check_panel(broken, ["extra"], study)
+    with pytest.raises(common.AnalysisError, match=r"lacks the column\(s\) \['nope'\]"):
+        common.check_panel(broken, ["nope"], study)

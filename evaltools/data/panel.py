@@ -47,7 +47,7 @@ class PanelError(EvaltoolsError):
 
 
 def check_panel(panel: pd.DataFrame, study: Study | None = None,
-                columns: Sequence[str] = ()) -> None:
+                columns: Sequence[str] = (), *, keys: bool = True) -> None:
     """Check the panel contract; every problem is listed in one error.
 
     A panel has one row per respondent and wave with the columns :data:`PANEL_KEYS`
@@ -62,6 +62,9 @@ def check_panel(panel: pd.DataFrame, study: Study | None = None,
     study : Study, optional
     columns : list of str
         Further columns the caller needs (scales, subgroups, covariates).
+    keys : bool
+        ``False`` checks only ``columns`` (present, numeric), for a panel whose keys, groups,
+        waves and rows passed this check before and have not changed since.
 
     Raises
     ------
@@ -81,14 +84,15 @@ def check_panel(panel: pd.DataFrame, study: Study | None = None,
     if not isinstance(panel, pd.DataFrame):
         raise PanelError(f"the panel must be a pandas DataFrame; got {type(panel).__name__}")
     problems = []
-    missing = [c for c in dict.fromkeys([*PANEL_KEYS, *columns]) if c not in panel.columns]
+    missing = [c for c in dict.fromkeys([*(PANEL_KEYS if keys else ()), *columns])
+               if c not in panel.columns]
     if missing:
         text = f"it lacks the column(s) {missing}"
         if "wave_order" in missing:
             text += (" (a hand-built panel can add it with panel['wave_order'] = "
                      "panel['wave'].map({w.id: w.order for w in study.waves}))")
         problems.append(text)
-    if study is not None:
+    if study is not None and keys:
         for column, known in (("group", [g.id for g in study.groups]),
                               ("wave", [w.id for w in study.waves])):
             if column in panel.columns:
@@ -105,7 +109,7 @@ def check_panel(panel: pd.DataFrame, study: Study | None = None,
                                 f"(row {panel.index[wrong][0]!r}; {int(wrong.sum())} row(s) in "
                                 f"all) is not that wave's order in study.yml "
                                 f"({int(order[wrong].iloc[0])})")
-    if {"respondent_id", "wave"} <= set(panel.columns):
+    if keys and {"respondent_id", "wave"} <= set(panel.columns):
         twice = panel.duplicated(["respondent_id", "wave"])
         if twice.any():
             row = panel.loc[twice].iloc[0]

@@ -89,18 +89,21 @@ def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None
     """The panel contract (:func:`evaltools.data.panel.check_panel`): the key columns
     ``respondent_id, site, group, wave, wave_order``, the ``columns`` the analysis needs, and
     with ``study`` its groups, waves and wave order; raised as an :class:`AnalysisError`."""
+    columns = [c for c in columns if c not in PANEL_KEYS]
     kept = _KEPT.get(id(panel))
-    known = kept is not None and kept[0]() is panel
-    # a kept panel no longer changes (keep_pairs): a contract it met once it meets again
-    key = ("checked", id(study), tuple(columns))
-    if known and key in kept[1]:
+    # a kept panel no longer changes (keep_pairs): its keys, groups, waves and rows are checked
+    # once per study, each further column once
+    checked = kept[1].get(("checked", id(study))) if kept and kept[0]() is panel else None
+    todo = columns if checked is None else [c for c in columns if c not in checked[1]]
+    if checked is not None and not todo:
         return
     try:
-        check_panel_contract(panel, study, [c for c in columns if c not in PANEL_KEYS])
+        check_panel_contract(panel, study, todo, keys=checked is None)
     except PanelError as exc:
         raise AnalysisError(str(exc)) from None
-    if known:
-        kept[1][key] = study  # the study is held, so its id is not reused
+    if kept and kept[0]() is panel:
+        # the study is held, so its id is not reused
+        kept[1].setdefault(("checked", id(study)), (study, set()))[1].update(todo)
 
 
 #: Panels registered with :func:`keep_pairs`: id -> (weak reference, {arguments: pairs}).
