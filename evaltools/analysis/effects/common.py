@@ -178,6 +178,23 @@ def _wave_and_person(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
+def ols_pinv(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Least squares as statsmodels' ``OLS.fit()`` computes it (through the pseudo-inverse of
+    ``x``): coefficients, their covariance, the residual degrees of freedom (n minus the rank
+    of ``x``) and the residual sum of squares.
+
+    For the analyses that fit many small models (subgroups, arms): a formula fit builds its
+    design matrix through patsy, which took 13 of the 14 ms of each such fit.
+    """
+    pinv = np.linalg.pinv(x)
+    params = pinv @ y
+    resid = y - x @ params
+    rss = float(resid @ resid)
+    df_resid = len(y) - int(np.linalg.matrix_rank(x))
+    sigma2 = rss / df_resid if df_resid > 0 else np.nan  # the caller refuses df_resid < 1
+    return params, sigma2 * (pinv @ pinv.T), df_resid, rss
+
+
 def t_interval(estimate: float, se: float, df: float, level: float) -> tuple[float, float]:
     q = stats.t.ppf(0.5 + level / 2, df)
     return estimate - q * se, estimate + q * se

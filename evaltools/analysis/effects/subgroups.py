@@ -12,6 +12,7 @@ from evaltools.analysis.effects.common import (
     check_panel,
     check_wave,
     later_waves,
+    ols_pinv,
     paired,
     scale_info,
     t_interval,
@@ -95,7 +96,7 @@ def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgrou
                    note=note)
         if not note:
             y, treated = cell["post"].to_numpy(float), cell["treated"].to_numpy(float)
-            params, cov, df_resid, _ = _ols(y, np.column_stack(
+            params, cov, df_resid, _ = ols_pinv(y, np.column_stack(
                 [np.ones(len(y)), treated, cell["pre"].to_numpy(float)]))
             est, se = float(params[1]), float(np.sqrt(cov[1, 1]))
             low, high = t_interval(est, se, df_resid, ci_level)
@@ -124,22 +125,6 @@ def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgrou
     return out
 
 
-def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Least squares as statsmodels' ``OLS.fit()`` computes it (through the pseudo-inverse of
-    ``x``): coefficients, their covariance, the residual degrees of freedom (n minus the rank
-    of ``x``) and the residual sum of squares.
-
-    A formula fit builds its design matrix through patsy, which cost 13 ms of the 14 ms of
-    each of a report's ~160 subgroup fits; the design here is three columns or a few dummies.
-    """
-    pinv = np.linalg.pinv(x)
-    params = pinv @ y
-    resid = y - x @ params
-    rss = float(resid @ resid)
-    df_resid = len(y) - int(np.linalg.matrix_rank(x))
-    return params, (rss / df_resid) * (pinv @ pinv.T), df_resid, rss
-
-
 def _interaction_f(data: pd.DataFrame) -> tuple[float, float, float, float]:
     """F, df, residual df and p of ``treated x sub`` in ``post ~ treated * C(sub) + pre``.
 
@@ -153,7 +138,7 @@ def _interaction_f(data: pd.DataFrame) -> tuple[float, float, float, float]:
     dummies = np.column_stack([(data["sub"] == v).to_numpy(float) for v in levels[1:]])
     x = np.column_stack([np.ones(len(y)), dummies, treated, data["pre"].to_numpy(float),
                          dummies * treated[:, None]])
-    params, cov, df_resid, _ = _ols(y, x)
+    params, cov, df_resid, _ = ols_pinv(y, x)
     term = slice(x.shape[1] - dummies.shape[1], x.shape[1])
     b, v = params[term], cov[term, term]
     df = int(np.linalg.matrix_rank(v))
