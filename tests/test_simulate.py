@@ -250,3 +250,25 @@ def test_simulation_does_not_depend_on_global_random_state() -> None:
     np.random.seed(2)  # noqa: NPY002
     b = simulate_study(seed=9, n_sites=1, size=(20, 20)).responses
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_demo_workbooks_declare_their_size_and_read_in_one_pass(demo_dir, monkeypatch) -> None:
+    """Excel writes a sheet's <dimension>; without it openpyxl parses a sheet once more just to
+    size it. The reader converts each cell once (pandas) and notes error cells on the way."""
+    import zipfile
+
+    from evaltools.data import readers
+
+    books = sorted((demo_dir / "data" / "raw").rglob("*.xlsx"))
+    assert books
+    for book in books:
+        with zipfile.ZipFile(book) as z:
+            assert b"<dimension ref=\"A1:" in z.read("xl/worksheets/sheet1.xml"), book
+    converted = []
+    real = readers.OpenpyxlReader._convert_cell
+    monkeypatch.setattr(readers.OpenpyxlReader, "_convert_cell",
+                        lambda self, cell: converted.append(1) or real(self, cell))
+    table, problems = readers._read_xlsx(books[0], books[0].name, None)
+    assert table is not None and not problems
+    cells = (len(table.frame) + 1) * table.frame.shape[1]
+    assert 0.9 * cells <= len(converted) < 1.5 * cells  # once per cell, not twice

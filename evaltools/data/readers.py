@@ -16,10 +16,10 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
+from pandas.io.excel._openpyxl import OpenpyxlReader
 
 from evaltools.core.errors import Problem
 
@@ -251,10 +251,30 @@ def _field_counts(text: str, delim: str, display: str) -> list[Problem]:
     return problems
 
 
+class _ScanningReader(OpenpyxlReader):
+    """pandas' openpyxl reader that notes Excel error cells (``#N/A``, ``#DIV/0!``: pandas
+    reads them as blanks) as it converts them, so a workbook is parsed once, not twice."""
+
+    def __init__(self, path: Path):
+        self.errors: list[tuple[int, int, str]] = []  # (row, column number, value)
+        super().__init__(path, storage_options=None, engine_kwargs={})
+
+    def _convert_cell(self, cell):
+        if cell.value is not None and cell.data_type == "e":
+            self.errors.append((cell.row, cell.column, cell.value))
+        return super()._convert_cell(cell)
+
+
 def _read_xlsx(path: Path, display: str, sheet):
+    sheet_name = 0 if sheet is None else sheet
     try:
-        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
-                              engine="openpyxl")
+        reader = _ScanningReader(path)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        return None, [Problem(display, "(file)", "workbook cannot be read; it may be damaged or "
+                              f"truncated ({type(exc).__name__})")]
+    try:
+        frame = reader.parse(sheet_name=sheet_name, dtype=object)
+        header = _xlsx_header(reader.book, sheet)
     except ValueError as exc:
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
             return None, [Problem(display, "(file)", "sheet not found in the workbook",
@@ -263,34 +283,38 @@ def _read_xlsx(path: Path, display: str, sheet):
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
         return None, [Problem(display, "(file)", "workbook cannot be read; it may be damaged or "
                               f"truncated ({type(exc).__name__})")]
+    finally:
+        reader.close()
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.dropna(how="all")
     if frame.empty:
         return None, [Problem(display, "(file)", "sheet has a header but no rows",
                               expected="at least one respondent row")]
-    problems = _xlsx_cells(path, display, sheet)
+    problems = _xlsx_cells(display, header, reader.errors)
     if any(p.severity == "error" for p in problems):
         return None, problems
     return RawTable(frame, "xlsx", 2), problems
 
 
-def _xlsx_cells(path: Path, display: str, sheet) -> list[Problem]:
+def _xlsx_header(book, sheet) -> list[str]:
+    """The sheet's first row as Excel shows it (only that row is parsed)."""
+    try:
+        sheet_ = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        first = next(sheet_.iter_rows(max_row=1), [])
+    except Exception:  # noqa: BLE001 - pandas read the workbook; this only adds checks
+        return []
+    return [str(c.value).strip() if c.value is not None else "" for c in first]
+
+
+def _xlsx_cells(display: str, header: list[str],
+                errors: list[tuple[int, int, str]]) -> list[Problem]:
     """What pandas hides in a workbook: a column name given twice (it renames the second
     ``name.1``) and error cells such as ``#N/A`` or ``#DIV/0!`` (it reads them as blanks)."""
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        sheet_ = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
-        rows = sheet_.iter_rows()
-        header = [str(c.value).strip() if c.value is not None else "" for c in next(rows, [])]
-        problems = [Problem(display, f"column {name}", "column name occurs more than once",
-                            found=name, expected="unique column names")
-                    for name in sorted({n for n in header if n and header.count(n) > 1})]
-        errors = [(cell.row, header[i] if i < len(header) else str(i + 1), cell.value)
-                  for row in rows for i, cell in enumerate(row)
-                  if getattr(cell, "data_type", None) == "e"]
-        book.close()
-    except Exception:  # noqa: BLE001 - pandas read the workbook; this scan only adds checks
-        return []
+    problems = [Problem(display, f"column {name}", "column name occurs more than once",
+                        found=name, expected="unique column names")
+                for name in sorted({n for n in header if n and header.count(n) > 1})]
+    errors = [(r, header[c - 1] if c - 1 < len(header) else str(c), value)
+              for r, c, value in errors]
     problems += [Problem(display, f"row {r}, column {name}", "Excel error value in a cell",
                          found=value, expected="a value, or an empty cell for a missing answer")
                  for r, name, value in errors[:50]]

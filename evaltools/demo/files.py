@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from evaltools.core.errors import OutputLocationError
 from evaltools.core.version import __version__
@@ -229,11 +230,14 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sim: SimulatedStudy) -> None:
     book.properties.modified = fixed
     book.properties.creator = "evaltools demo"
     book.save(path)
-    _normalise_zip(path)
+    # write-only mode leaves out the sheet's <dimension>, which Excel writes and without which
+    # a reader (openpyxl) parses the whole sheet once more just to size it
+    _normalise_zip(path, dimension=f"A1:{get_column_letter(out.shape[1])}{len(out) + 1}")
 
 
-def _normalise_zip(path: Path) -> None:
-    """Rewrite a zip (xlsx) with fixed entry time stamps, so equal content gives equal bytes."""
+def _normalise_zip(path: Path, dimension: str | None = None) -> None:
+    """Rewrite a zip (xlsx) with fixed entry time stamps, so equal content gives equal bytes;
+    with ``dimension`` (``"A1:CG709"``), give the first sheet that ``<dimension>``."""
     with zipfile.ZipFile(path) as src:
         entries = [(info, src.read(info)) for info in src.infolist()]
     tmp = path.with_suffix(".tmp")
@@ -242,6 +246,10 @@ def _normalise_zip(path: Path) -> None:
             if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" on save
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)",
                               rb"\g<1>2024-09-01T00:00:00Z\g<2>", data)
+            if dimension and info.filename == "xl/worksheets/sheet1.xml" \
+                    and b"<dimension " not in data:
+                data = data.replace(b"<sheetViews>",
+                                    f'<dimension ref="{dimension}"/><sheetViews>'.encode(), 1)
             fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
