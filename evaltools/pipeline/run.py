@@ -196,8 +196,6 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                 else None)
         if held is not None:
             result.register = (0, held)
-        url = (_jobs().update_register(study, result, register, reports_dir)
-               if use_register and held is None else None)
         run_id = ledger.start_run(json.dumps({"force": force, "only": only or []}))
         idle = ("current", "no data yet")
         todo = [r for r in result.reports if r.reason not in idle]
@@ -222,10 +220,6 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                            output=report.output)
             notify(report)
 
-        pages = [] if url is None else _jobs().overview_languages(
-            url, result, reports_dir, language or study.language)
-        overview_tasks = [(url, str(reports_dir), lang, fresh_kernels) for lang in pages]
-
         def page_done(outcome) -> None:
             page, error = outcome
             if page is not None:
@@ -233,24 +227,40 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
             else:
                 result.register_error = f"overview: {error}"
 
+        def update_register() -> tuple[str | None, list[tuple]]:
+            """The register step; returns the register's URL and the overview pages' tasks."""
+            url = (_jobs().update_register(study, result, register, reports_dir)
+                   if use_register and held is None else None)
+            pages = [] if url is None else _jobs().overview_languages(
+                url, result, reports_dir, language or study.language)
+            return url, [(url, str(reports_dir), lang, fresh_kernels) for lang in pages]
+
+        register_step = use_register and held is None
         if executor == "dask":
+            url, overview_tasks = update_register()
             _jobs().run_on_dask(tasks, scheduler, done)
             for args in overview_tasks:  # beside the cluster: it reads the register
                 page_done(_jobs().overview_job(args[:3] + (True,)))
-        elif tasks or overview_tasks:
+        elif tasks or register_step:
+            # the reports read no register: their workers start (and render) while this
+            # process updates the register; the overview pages follow once it is updated
             workers = max(1, min(jobs or os.cpu_count() or 1,
-                                 len(todo) + len(overview_tasks) or 1))
+                                 len(todo) + (len(languages) if register_step else 0)))
             with ProcessPoolExecutor(max_workers=workers, mp_context=SPAWN,
                                      initializer=_jobs().worker_start,
                                      initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_jobs().render_job, args): report
                            for report, args in tasks}
+                url, overview_tasks = update_register()
                 pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
                 for future in as_completed(futures):
                     done(futures[future], future.result())
                 for future in pending:
                     page_done(future.result())
-            result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
+        else:
+            url, overview_tasks = None, []
+        pages = [args[2] for args in overview_tasks]
+        result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
         write_index(reports_dir, study.id)
         if use_register and held is None:  # the register step ran: record what it saw
             if url is not None and result.register_error is None:
