@@ -123,3 +123,11 @@ def test_every_shipped_schema_is_a_valid_draft_2020_12_schema():
         jsonschema.Draft202012Validator.check_schema(load_schema(name))
     with pytest.raises(jsonschema.SchemaError):
         jsonschema.Draft202012Validator.check_schema({"type": "no-such-type"})
+
+
+def test_a_report_worker_loads_neither_the_analyses_nor_the_register():
+    """A worker of ``evaltools run`` renders notebooks; the analyses run in the kernel, and the
+    register (SQLAlchemy) and the overview (matplotlib) are imported where they are used."""
+    loaded = _loaded_after("import evaltools.pipeline.jobs")
+    assert {"papermill", "nbconvert", "jupyter_client"} <= set(loaded)
+    assert not {"scipy", "statsmodels", "matplotlib", "sqlalchemy"} & set(loaded)

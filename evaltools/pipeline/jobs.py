@@ -15,15 +15,15 @@ import signal
 from pathlib import Path
 
 from evaltools.core.errors import EvaltoolsError
-from evaltools.data.panel import NothingIngestedError
 from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.stamp import overview_languages as page_languages
-from evaltools.register import Register, register_url
-from evaltools.register.collect import collect, inputs_fingerprint
 from evaltools.reports.layout import ReportError
-from evaltools.reports.overview import overview_is_current, render_overview
 from evaltools.reports.render import render_report
 from evaltools.study.model import Study
+
+# The register and the overview (SQLAlchemy, Alembic, the analyses, matplotlib) are imported
+# by the functions that use them: a worker that renders reports imports none of them (2.7 ->
+# about 1 s at each worker's start; the analyses run in the kernel).
 
 __all__ = ["render_job", "overview_job", "update_register", "held_rows", "run_on_dask"]
 
@@ -89,6 +89,8 @@ def render_job(args: tuple) -> tuple[str, str | None, str | None]:
 def overview_job(args: tuple):
     """Worker: render the register's overview in one language; returns (page, error)."""
     url, reports_dir, language, fresh = args
+    from evaltools.register import Register
+    from evaltools.reports.overview import render_overview
 
     kernel = _kernel(fresh)
     try:
@@ -108,6 +110,10 @@ def update_register(study: Study, result, url: str | None,
     """Add the study's current results to the register; returns its URL (None on failure).
 
     A failing register never stops the reports: the error is kept on ``result``."""
+    from evaltools.data.panel import NothingIngestedError
+    from evaltools.register import Register, register_url
+    from evaltools.register.collect import collect, inputs_fingerprint
+
     try:
         url = register_url(study, url=url, reports_dir=reports_dir)
     except Exception as exc:  # noqa: BLE001 - the register never stops the reports
@@ -135,6 +141,9 @@ def update_register(study: Study, result, url: str | None,
 def held_rows(url: str, study: Study) -> int:
     """How many rows computed from the study's current inputs the register holds (0 when it
     cannot be opened)."""
+    from evaltools.register import Register
+    from evaltools.register.collect import inputs_fingerprint
+
     try:
         with Register(url) as reg:
             return reg.holds(study.evidence.organisation or "", study.id,
@@ -161,6 +170,9 @@ def overview_languages(url: str | None, result, reports_dir: str | Path,
     changed or the overview is missing; none when the register could not be updated."""
     if url is None:
         return []
+    from evaltools.register import Register
+    from evaltools.reports.overview import overview_is_current
+
     try:
         with Register(url) as reg:
             fingerprint = reg.fingerprint()

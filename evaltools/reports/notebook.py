@@ -53,19 +53,14 @@ from evaltools.reports.html import (
 )
 from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
+from evaltools.reports.parameters import ReportParameterError, check_parameters
 from evaltools.reports.plots import change_distribution, key_figure
 from evaltools.reports.subgroup_sections import subgroups_html
 from evaltools.study.load import load_study
-from evaltools.study.model import TEMPLATES, UNPAIRED_TEMPLATES, Study
+from evaltools.study.model import Study
 
 __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 
-
-
-class ReportParameterError(EvaltoolsError):
-    """A report was asked for with parameters the study or template does not allow."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -701,30 +696,3 @@ class Report:
             "wave_label": (self.wave_label(self.wave) if self.template != "data_quality"
                            else self.tr("txt.all_waves"))},
             min_cell_size=self.study.min_cell_size)
-
-
-def check_parameters(study: Study, template: str, site: str, wave: str, language: str):
-    def bad(name, value, allowed):
-        raise ReportParameterError(f"report parameter {name}={value!r} is not valid for study "
-                                   f"{study.id!r}; allowed: " + ", ".join(map(repr, allowed)))
-
-    if template not in TEMPLATES:
-        bad("template", template, list(TEMPLATES))
-    if TEMPLATES[template] and not study.has_comparison:
-        raise ReportParameterError(f"template {template!r} needs a comparison group; study "
-                                   f"{study.id!r} has design {study.design!r}")
-    if not study.paired and template not in UNPAIRED_TEMPLATES:
-        raise ReportParameterError(f"template {template!r} needs respondents followed across "
-                                   f"waves; study {study.id!r} is a repeated cross-section "
-                                   f"(allowed: {', '.join(UNPAIRED_TEMPLATES)})")
-    sites = ["all", *(s.id for s in study.sites)]
-    if site not in sites:
-        bad("site", site, sites)
-    later = [w.id for w in study.waves if w.id != study.baseline.id]
-    wave = wave or later[0]
-    if wave not in later:
-        bad("wave", wave, later)
-    language = language or study.language
-    if language not in ("nl", "en"):
-        bad("language", language, ["nl", "en"])
-    return template, site, wave, language

@@ -43,7 +43,7 @@ from evaltools.reports.layout import (
     remove_leftovers,
     report_folder,
 )
-from evaltools.reports.notebook import ReportParameterError, check_parameters
+from evaltools.reports.parameters import ReportParameterError, check_parameters
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
