@@ -133,6 +133,17 @@ def test_change_invariants(pairs, scale: float, shift: float) -> None:
                                atol=1e-9)
 
 
+def test_a_constant_wave_has_no_correlation_after_shifting() -> None:
+    """All pre scores 1.0: r is undefined (R's cor() gives NA), also after shifting the scores,
+    where floating point leaves an SD of about 1e-16 (found by hypothesis above)."""
+    pre, post = np.ones(9), np.array([1.0, 2.0, 1.5, 3.0, 2.5, 1.0, 4.0, 2.0, 1.5])
+    assert np.full(9, 7.3).std(ddof=1) > 0  # the rounding noise this test is about
+    for a, b in ((pre, post), (pre * 7.3, post * 7.3)):
+        row = paired_change(a, b).iloc[0]
+        assert np.isnan(row["r_pre_post"]) and row["sd_pre"] == 0.0
+        assert np.isfinite(row["d_z"]) and np.isfinite(row["d_av"])
+
+
 def _anorexia_panel(ref, study) -> pd.DataFrame:
     a = ref["anorexia"]
     rows = []

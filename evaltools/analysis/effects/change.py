@@ -104,7 +104,7 @@ def _compute_paired_change(pre, post, ci_level: float) -> dict:
     if n < 2:
         raise AnalysisError(f"{n} complete pair(s): paired change needs at least 2")
     diff = post - pre
-    sd_pre, sd_post, sd_change = pre.std(ddof=1), post.std(ddof=1), diff.std(ddof=1)
+    sd_pre, sd_post, sd_change = _sd(pre), _sd(post), diff.std(ddof=1)
     if sd_change <= 1e-12 * max(1.0, abs(diff.mean())):
         raise AnalysisError("every respondent changed by the same amount (a constant "
                             "outcome): the t-test and d are undefined")
@@ -140,6 +140,13 @@ def _compute_paired_change(pre, post, ci_level: float) -> dict:
         out.update(g_av=out["d_av"] * j, g_av_ci_low=out["d_av_ci_low"] * j,
                    g_av_ci_high=out["d_av_ci_high"] * j)
     return out
+
+
+def _sd(values: np.ndarray) -> float:
+    """The SD, with a constant's rounding noise (1e-16 of its size, after shifting or scaling
+    the scores) taken for what it is: 0, so that a correlation with it stays undefined."""
+    sd = float(values.std(ddof=1))
+    return 0.0 if sd <= 1e-12 * max(1.0, float(np.abs(values).max())) else sd
 
 
 def _cells(pairs: pd.DataFrame, by_site: bool | None, subgroup: str | None):
