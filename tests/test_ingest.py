@@ -248,6 +248,22 @@ def test_pseudonyms_are_keyed_and_stable() -> None:
     assert pa[0] == a.digest("100234") and len(pa[0]) == 21
 
 
+@pytest.mark.parametrize("dtype", ["string", "object", "str"])
+def test_pseudonyms_of_distinct_ids_are_those_of_every_id(dtype) -> None:
+    """Hashing each distinct id once gives the pseudonyms of hashing every row, missing ids
+    missing, on the caller's index."""
+    from evaltools.data.pseudonym import StudyKey, pseudonymise
+
+    key = StudyKey(bytes(range(32)), "test")
+    ids = pd.Series(["7", None, "0007", "7", "é-1", "", "7"], index=[9, 3, 5, 1, 0, 2, 4],
+                    dtype=dtype)
+    want = pd.Series([None if v is None or v is pd.NA or v != v else key.digest(v)
+                      for v in ids.to_numpy(dtype=object)], index=ids.index, dtype="string")
+    pd.testing.assert_series_equal(pseudonymise(ids, key), want)
+    assert key.digests(["7", "0007"]) == [key.digest("7"), key.digest("0007")]
+    assert pseudonymise(pd.Series([], dtype="string"), key).dtype == "string"
+
+
 def test_check_data_writes_nothing(ingested, tmp_path: Path) -> None:
     source, _, _, _ = ingested
     folder = tmp_path / "study"

@@ -54,6 +54,12 @@ class StudyKey:
         mac = hmac.digest(self._secret, value.encode("utf-8"), "sha256").hex()
         return "p" + mac[:PSEUDONYM_HEX]
 
+    def digests(self, values: list[str]) -> list[str]:
+        """The pseudonyms of many normalised identifiers, as :meth:`digest` of each."""
+        secret, mac = self._secret, hmac.digest
+        return ["p" + mac(secret, value.encode("utf-8"), "sha256").hex()[:PSEUDONYM_HEX]
+                for value in values]
+
 
 def key_env_name(study_id: str) -> str:
     """The default environment variable for a study's key.
