@@ -264,9 +264,14 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, pseudonyms: pd.Series,
         if not others:
             continue
         rows = given & (waves_ == wave)
+        alone = set(pseudonyms_[rows].tolist())
+        for stored in others:
+            alone = {p for p in alone if p not in stored}
+        if not alone:  # every id links as given
+            continue
         unlinked = list(dict.fromkeys(
             i for i, p in zip(ids_[rows].tolist(), pseudonyms_[rows].tolist(), strict=True)
-            if not any(p in stored for stored in others) and i.isdigit()))
+            if p in alone and i.isdigit()))
         first = _padding_hits(unlinked[:sample], others, pseudonym)
         count += first
         if first and len(unlinked) > sample:
