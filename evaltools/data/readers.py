@@ -12,21 +12,16 @@ respondent row 2 (SPSS and Parquet files have no header row: their first case is
 from __future__ import annotations
 
 import csv
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyreadstat
 
 from evaltools.core.errors import Problem
+from evaltools.data.csvtext import blank_rows, read_csv_text, sniff_delimiter
 
 __all__ = ["RawTable", "read_table", "detect_kind", "EXTENSIONS"]
 
@@ -37,7 +32,6 @@ _KIND_NAMES = {"csv": "a text (CSV) file", "xlsx": "an Excel workbook (.xlsx)",
                "sav": "an SPSS data file (.sav)", "parquet": "a Parquet file",
                "xls": "an old Excel workbook (.xls)", "pdf": "a PDF document",
                "binary": "a binary file", "utf16": "UTF-16 text"}
-_DELIMITERS = (";", ",", "\t", "|")
 
 
 @dataclass
@@ -170,46 +164,29 @@ def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, l
                                                       " (set data.csv.encoding in study.yml)"))]
 
 
-def _sniff(text: str) -> str:
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    best, best_score = ",", -1
-    for delim in _DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
-        if not counts or counts[0] < 2:
-            continue
-        score = sum(c == counts[0] for c in counts) * counts[0]
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
 def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     raw = path.read_bytes()
     text, used, problems = _decode(raw, display, encoding)
     if text is None:
         return None, problems
     try:
-        delim = _sniff(text) if delimiter == "auto" else delimiter
-        problems += _field_counts(text, delim, display)
+        delim = sniff_delimiter(text) if delimiter == "auto" else delimiter
+        frame, found = read_csv_text(text, delim, display)
     except csv.Error as exc:  # a cell longer than the csv module's field limit
         return None, problems + [Problem(display, "(file)", f"not readable as CSV ({exc})",
                                          expected=f"cells of at most {csv.field_size_limit()} "
                                          "characters")]
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    try:
-        frame = _read_plain(text, delim)
-        if frame is None:
-            frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                                na_filter=False, engine="c", skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     except pd.errors.ParserError as exc:
         return None, [Problem(display, "(file)", "not readable as CSV; the file may be "
                               f"truncated ({str(exc).strip()})",
                               expected=f"CSV with {delim!r} between fields")]
+    problems += found
+    if frame is None:
+        return None, problems
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = _blank_rows(frame)
+    blank = blank_rows(frame)
     if blank.any():
         problems.append(Problem(display, "(file)", f"{int(blank.sum())} row(s) empty apart from "
                                 "delimiters; skipped", found=f"row {int(blank.idxmax()) + 2}",
@@ -219,99 +196,6 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
         return None, [Problem(display, "(file)", "file has a header but no rows",
                               expected="at least one respondent row")]
     return RawTable(frame.astype("string"), "csv", 2, encoding=used, delimiter=delim), problems
-
-
-#: A carriage return that does not end a line as part of ``\r\n``.
-_LONE_CR = re.compile("\r(?!\n)")
-
-
-def _read_plain(text: str, delim: str) -> pd.DataFrame | None:
-    """Every cell of a CSV text without quotes, as text: the frame that ``pd.read_csv(...,
-    dtype=str, keep_default_na=False, na_filter=False, engine="c")`` returns (then made
-    ``string``), read by pyarrow's CSV reader, which is several times faster.
-
-    None, for that slower reader, wherever the two could read the text differently: quotes, a
-    NUL, a byte-order mark left in the text, a line ended by a carriage return alone (old Mac
-    files: pandas drops a delimiter that starts the line after a blank one), a delimiter that
-    is not one plain character, a single column or a line of only spaces and tabs (pandas
-    skips such a line, pyarrow refuses it), an empty or repeated column name (pandas names
-    them ``Unnamed: k`` and ``a.1``), rows with another number of fields than the header
-    (pandas pads or shifts them, pyarrow refuses them), and a line that starts with a space or
-    tab (pandas' C parser, 3.1, drops that whitespace where such a line crosses the edge of
-    the blocks it reads in).
-    """
-    if (len(delim) != 1 or delim in '"\r\n \x00' or '"' in text or "\x00" in text
-            or text.startswith("\ufeff") or _LONE_CR.search(text)):
-        return None
-    names = re.match(r"[\r\n]*([^\r\n]*)", text).group(1).split(delim)
-    if len(names) < 2 or "" in names or len(set(names)) < len(names) or \
-            names[0][:1] in (" ", "\t"):
-        return None
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char=False,
-                                             escape_char=False, newlines_in_values=False,
-                                             ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[], check_utf8=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.column_names != names or pc.any(pc.match_substring_regex(
-            table.column(0), "^[ \t]")).as_py():
-        return None
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-
-
-def _blank_rows(frame: pd.DataFrame) -> pd.Series:
-    """Which rows hold nothing but blanks, as ``frame.apply(lambda col: col.str.strip() ==
-    "").all(axis=1)`` says, looking at each column only in the rows still blank so far (the
-    first column, an id, usually settles every row)."""
-    blank = np.ones(len(frame), bool) if len(frame.columns) else np.zeros(len(frame), bool)
-    for k in range(len(frame.columns)):
-        rows = np.flatnonzero(blank)
-        if not len(rows):
-            break
-        column = frame.iloc[rows, k]
-        blank[rows] = (column.str.strip() == "").to_numpy(dtype=bool)
-    return pd.Series(blank, index=frame.index)
-
-
-def _field_counts(text: str, delim: str, display: str) -> list[Problem]:
-    """Rows whose number of fields differs from the header's (truncated or shifted rows)."""
-    lines = text.splitlines()
-    if '"' in text:
-        try:
-            counts = [len(r) if any(c.strip() for c in r) else 0
-                      for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
-                                          strict=True)]
-        except csv.Error as exc:
-            return [Problem(display, "(file)", f"not readable as CSV ({exc}); the file may be "
-                            "truncated", expected=f"CSV with {delim!r} between fields")]
-    else:
-        counts = [line.count(delim) + 1 if line.strip() else 0 for line in lines]
-    numbered = [(row, n) for row, n in enumerate(counts, start=1) if n]
-    if not numbered:
-        return []
-    header = numbered[0][1]
-    header_cells = next(csv.reader([lines[numbered[0][0] - 1]], delimiter=delim))
-    names = [c.strip() for c in header_cells]
-    problems = [Problem(display, f"column {name}", "column name occurs more than once",
-                        found=name, expected="unique column names")
-                for name in sorted({n for n in names if names.count(n) > 1})]
-    bad = [(row, n) for row, n in numbered[1:] if n != header]
-    last_row = numbered[-1][0]
-    for row, n in bad[:20]:
-        truncated = row == last_row and n < header and not text.endswith(("\n", "\r"))
-        problems.append(Problem(
-            display, f"row {row}", f"row has {n} fields, the header has {header}"
-            + (" (the file looks truncated)" if truncated else ""),
-            expected=f"{header} fields separated by {delim!r}"))
-    if len(bad) > 20:
-        problems.append(Problem(display, "(file)", f"{len(bad) - 20} more rows with the wrong "
-                                "number of fields"))
-    return problems
 
 
 def _read_xlsx(path: Path, display: str, sheet):
