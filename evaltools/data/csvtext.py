@@ -5,8 +5,8 @@ name occurs twice, then reads the cells as ``pd.read_csv(..., dtype=str, keep_de
 na_filter=False, engine="c")`` does. A text without quotes (the usual export) is read with
 pyarrow's CSV reader, several times faster, wherever that gives the same table
 (:func:`read_plain_csv`); any other text with pandas. :func:`sniff_delimiter` guesses the
-delimiter, :func:`blank_rows` finds rows empty apart from delimiters. Row numbers in problems are
-line numbers, as a spreadsheet program shows them (the header is row 1).
+delimiter, :func:`blank_rows` finds rows empty apart from delimiters. Row numbers in problems
+count the rows as a spreadsheet program shows them (the header is row 1).
 """
 
 from __future__ import annotations
