@@ -12,7 +12,12 @@ import pytest
 import yaml
 
 from evaltools.core.errors import StudyDefinitionError
-from evaltools.data.coding import blank_user_missing, map_codes, match_item_case
+from evaltools.data.coding import (
+    blank_user_missing,
+    map_codes,
+    match_item_case,
+    zero_padding_links,
+)
 from evaltools.data.ingest import check_data, ingest
 from evaltools.data.panel import load_panel
 from evaltools.data.pseudonym import create_key, default_key_file
@@ -233,3 +238,15 @@ def test_spss_labels_reveal_a_shift_without_the_top_answer(tmp_path: Path) -> No
     errors = _problems(check_data(folder), "data/raw/t0/t0.sav", "error")
     assert len(errors) == 1 and "column brs_1" in errors[0], errors
     assert "value labels put every answer +1" in errors[0] and "answer -1" in errors[0], errors
+
+
+def test_zero_padding_links_looks_in_every_other_wave() -> None:
+    """Ids of two waves in one file, each looked up in the stored sets of the other waves
+    (never its own): a repeated id counts once, a missing id or wave not at all."""
+    stored = {"t0": {"0012", "77"}, "t1": {"0345", "9"}, "t2": {"0099"}, "t3": set()}
+    ids = pd.Series(["12", "345", "077", "99", None, "12", "9", "345", "5"], dtype="string")
+    waves = pd.Series(["t2"] * 7 + ["t0", None], dtype="string")
+    # t2: 12 (t0 0012), 345 (t1 0345), 077 (t0 77) link with zeros; 99 only in t2 itself;
+    # 9 links as given (t1); t0: 345 (t1 0345); the id without a wave is not looked at
+    assert zero_padding_links(ids, waves, ids, stored, lambda s: s) == 4
+    assert zero_padding_links(ids, waves, ids, {"t2": {"0012"}}, lambda s: s) == 0

@@ -248,6 +248,36 @@ def test_pseudonyms_are_keyed_and_stable() -> None:
     assert pa[0] == a.digest("100234") and len(pa[0]) == 21
 
 
+@pytest.mark.parametrize("dtype", ["string", "object", "str"])
+def test_pseudonyms_of_distinct_ids_are_those_of_every_id(dtype) -> None:
+    """Hashing each distinct id once gives the pseudonyms of hashing every row, missing ids
+    missing, on the caller's index."""
+    from evaltools.data.pseudonym import StudyKey, pseudonymise
+
+    key = StudyKey(bytes(range(32)), "test")
+    ids = pd.Series(["7", None, "0007", "7", "é-1", "", "7"], index=[9, 3, 5, 1, 0, 2, 4],
+                    dtype=dtype)
+    want = pd.Series([None if v is None or v is pd.NA or v != v else key.digest(v)
+                      for v in ids.to_numpy(dtype=object)], index=ids.index, dtype="string")
+    pd.testing.assert_series_equal(pseudonymise(ids, key), want)
+    assert key.digests(["7", "0007"]) == [key.digest("7"), key.digest("0007")]
+    assert pseudonymise(pd.Series([], dtype="string"), key).dtype == "string"
+
+
+@pytest.mark.parametrize("length", [16, 32, 63, 64, 65, 200])
+def test_digests_are_hmac_sha256_for_keys_of_any_length(length: int) -> None:
+    """StudyKey.digests computes HMAC with its padded key blocks hashed once: the pseudonyms
+    must be those of hmac.digest (RFC 2104), also for keys longer than a SHA-256 block."""
+    import hmac
+
+    from evaltools.data.pseudonym import StudyKey
+
+    secret = bytes((7 * k + 3) % 256 for k in range(length))
+    ids = ["100234", "", "0007", "é-ü 17", "x" * 300]
+    want = ["p" + hmac.digest(secret, i.encode("utf-8"), "sha256").hex()[:20] for i in ids]
+    assert StudyKey(secret, "test").digests(ids) == want
+
+
 def test_check_data_writes_nothing(ingested, tmp_path: Path) -> None:
     source, _, _, _ = ingested
     folder = tmp_path / "study"

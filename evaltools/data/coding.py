@@ -254,18 +254,24 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, pseudonyms: pd.Series,
     3
     """
     # plain Python sets and lists: pandas' isin on Arrow strings rebuilds the set every call
-    rows: dict[str, list[str]] = {}
-    for i, w, p in zip(ids.to_numpy(dtype=object, na_value=None),
-                       waves.to_numpy(dtype=object, na_value=None),
-                       pseudonyms.to_numpy(dtype=object, na_value=None), strict=True):
-        if i is not None and w is not None and p is not None:
-            rows.setdefault(w, []).append((i, p))
+    ids_, waves_, pseudonyms_ = (s.to_numpy(dtype=object, na_value=None)
+                                 for s in (ids, waves, pseudonyms))
+    given = np.array([x is not None for x in ids_]) & np.array([x is not None for x in waves_]) \
+        & np.array([x is not None for x in pseudonyms_])
     count = 0
-    for wave, pairs in rows.items():
-        others = set().union(*(p for w, p in linked.items() if w != wave))
+    for wave in dict.fromkeys(waves_[given].tolist()):  # in order of appearance
+        others = [p for w, p in linked.items() if w != wave and p]  # not one union: a copy
         if not others:
             continue
-        unlinked = list(dict.fromkeys(i for i, p in pairs if p not in others and i.isdigit()))
+        rows = given & (waves_ == wave)
+        alone = set(pseudonyms_[rows].tolist())
+        for stored in others:
+            alone = {p for p in alone if p not in stored}
+        if not alone:  # every id links as given
+            continue
+        unlinked = list(dict.fromkeys(
+            i for i, p in zip(ids_[rows].tolist(), pseudonyms_[rows].tolist(), strict=True)
+            if p in alone and i.isdigit()))
         first = _padding_hits(unlinked[:sample], others, pseudonym)
         count += first
         if first and len(unlinked) > sample:
@@ -273,8 +279,9 @@ def zero_padding_links(ids: pd.Series, waves: pd.Series, pseudonyms: pd.Series,
     return count
 
 
-def _padding_hits(ids: list[str], others: set, pseudonym) -> int:
-    """How many of ``ids`` link to ``others`` with leading zeros added or removed."""
+def _padding_hits(ids: list[str], others: list[set], pseudonym) -> int:
+    """How many of ``ids`` link to one of the sets ``others`` with leading zeros added or
+    removed."""
     if not ids:
         return 0
     variants, owner = [], []
@@ -285,7 +292,8 @@ def _padding_hits(ids: list[str], others: set, pseudonym) -> int:
         variants += tries
         owner += [k] * len(tries)
     hashed = pseudonym(pd.Series(variants, dtype="string")).tolist()
-    return len({k for k, h in zip(owner, hashed, strict=True) if h in others})
+    return len({k for k, h in zip(owner, hashed, strict=True)
+                if any(h in stored for stored in others)})
 
 
 def mangled_id_problems(file: str, ids: pd.Series, missing_id: np.ndarray, column: str

@@ -200,7 +200,7 @@ def ingest(study: Study | str | Path, *, rebuild: bool = False) -> IngestResult:
             record.rows = len(stored)
             record.sites = sorted(stored["site"].dropna().unique().tolist())
             for wave_id, ids in stored.groupby("wave")["respondent_id"]:
-                linked.setdefault(wave_id, set()).update(ids.dropna())
+                linked.setdefault(wave_id, set()).update(ids.dropna().tolist())
         manifest.files[rel] = record
         outcomes.append(FileOutcome(rel, wave, record.status, record.rows, file_problems,
                                     report))
@@ -239,7 +239,7 @@ def _stored_pseudonyms(study: Study, manifest: Manifest) -> dict[str, set]:
         except (OSError, KeyError, ValueError):
             continue  # a damaged part is reported where the panel is read
         for wave_id, ids in part.groupby("wave")["respondent_id"]:
-            linked.setdefault(str(wave_id), set()).update(ids.dropna())
+            linked.setdefault(str(wave_id), set()).update(ids.dropna().tolist())
     return linked
 
 

@@ -69,15 +69,12 @@ def normalise_id(values: pd.Series) -> pd.Series:
 
 
 def pseudonymise(ids: Iterable[str] | pd.Series, key: StudyKey) -> pd.Series:
-    """Pseudonyms for normalised respondent ids (missing ids stay missing)."""
+    """Pseudonyms for normalised respondent ids (missing ids stay missing).
+
+    Each distinct id is hashed once (:meth:`StudyKey.digests`) and its pseudonym spread over
+    the rows that hold it.
+    """
     series = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="string")
-    cache: dict[str, str] = {}
-    out = []
-    for value in series.to_numpy(dtype=object):  # iterating arrow strings is slow
-        if value is None or value is pd.NA:
-            out.append(None)
-            continue
-        if value not in cache:
-            cache[value] = key.digest(value)
-        out.append(cache[value])
-    return pd.Series(out, index=series.index, dtype="string")
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    done = np.array(key.digests(distinct.tolist()) + [None], dtype=object)  # -1: missing
+    return pd.Series(done[codes], index=series.index, dtype="string")

@@ -12,7 +12,6 @@ respondent row 2 (SPSS and Parquet files have no header row: their first case is
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pyreadstat
 from pandas.io.excel._openpyxl import OpenpyxlReader
 
 from evaltools.core.errors import Problem
+from evaltools.data.csvtext import blank_rows, read_csv_text, sniff_delimiter
 
 __all__ = ["RawTable", "read_table", "detect_kind", "EXTENSIONS"]
 
@@ -32,7 +32,6 @@ _KIND_NAMES = {"csv": "a text (CSV) file", "xlsx": "an Excel workbook (.xlsx)",
                "sav": "an SPSS data file (.sav)", "parquet": "a Parquet file",
                "xls": "an old Excel workbook (.xls)", "pdf": "a PDF document",
                "binary": "a binary file", "utf16": "UTF-16 text"}
-_DELIMITERS = (";", ",", "\t", "|")
 
 
 @dataclass
@@ -165,45 +164,29 @@ def _decode(raw: bytes, display: str, encoding: str) -> tuple[str | None, str, l
                                                       " (set data.csv.encoding in study.yml)"))]
 
 
-def _sniff(text: str) -> str:
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    best, best_score = ",", -1
-    for delim in _DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
-        if not counts or counts[0] < 2:
-            continue
-        score = sum(c == counts[0] for c in counts) * counts[0]
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
 def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
     raw = path.read_bytes()
     text, used, problems = _decode(raw, display, encoding)
     if text is None:
         return None, problems
     try:
-        delim = _sniff(text) if delimiter == "auto" else delimiter
-        problems += _field_counts(text, delim, display)
+        delim = sniff_delimiter(text) if delimiter == "auto" else delimiter
+        frame, found = read_csv_text(text, delim, display)
     except csv.Error as exc:  # a cell longer than the csv module's field limit
         return None, problems + [Problem(display, "(file)", f"not readable as CSV ({exc})",
                                          expected=f"cells of at most {csv.field_size_limit()} "
                                          "characters")]
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                            na_filter=False, engine="c", skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         return None, [Problem(display, "(file)", "file is empty", expected="a header and rows")]
     except pd.errors.ParserError as exc:
         return None, [Problem(display, "(file)", "not readable as CSV; the file may be "
                               f"truncated ({str(exc).strip()})",
                               expected=f"CSV with {delim!r} between fields")]
+    problems += found
+    if frame is None:
+        return None, problems
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = frame.apply(lambda col: col.str.strip() == "").all(axis=1) if len(frame.columns) \
-        else pd.Series(False, index=frame.index)
+    blank = blank_rows(frame)
     if blank.any():
         problems.append(Problem(display, "(file)", f"{int(blank.sum())} row(s) empty apart from "
                                 "delimiters; skipped", found=f"row {int(blank.idxmax()) + 2}",
@@ -213,42 +196,6 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str):
         return None, [Problem(display, "(file)", "file has a header but no rows",
                               expected="at least one respondent row")]
     return RawTable(frame.astype("string"), "csv", 2, encoding=used, delimiter=delim), problems
-
-
-def _field_counts(text: str, delim: str, display: str) -> list[Problem]:
-    """Rows whose number of fields differs from the header's (truncated or shifted rows)."""
-    lines = text.splitlines()
-    if '"' in text:
-        try:
-            counts = [len(r) if any(c.strip() for c in r) else 0
-                      for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
-                                          strict=True)]
-        except csv.Error as exc:
-            return [Problem(display, "(file)", f"not readable as CSV ({exc}); the file may be "
-                            "truncated", expected=f"CSV with {delim!r} between fields")]
-    else:
-        counts = [line.count(delim) + 1 if line.strip() else 0 for line in lines]
-    numbered = [(row, n) for row, n in enumerate(counts, start=1) if n]
-    if not numbered:
-        return []
-    header = numbered[0][1]
-    header_cells = next(csv.reader([lines[numbered[0][0] - 1]], delimiter=delim))
-    names = [c.strip() for c in header_cells]
-    problems = [Problem(display, f"column {name}", "column name occurs more than once",
-                        found=name, expected="unique column names")
-                for name in sorted({n for n in names if names.count(n) > 1})]
-    bad = [(row, n) for row, n in numbered[1:] if n != header]
-    last_row = numbered[-1][0]
-    for row, n in bad[:20]:
-        truncated = row == last_row and n < header and not text.endswith(("\n", "\r"))
-        problems.append(Problem(
-            display, f"row {row}", f"row has {n} fields, the header has {header}"
-            + (" (the file looks truncated)" if truncated else ""),
-            expected=f"{header} fields separated by {delim!r}"))
-    if len(bad) > 20:
-        problems.append(Problem(display, "(file)", f"{len(bad) - 20} more rows with the wrong "
-                                "number of fields"))
-    return problems
 
 
 class _ScanningReader(OpenpyxlReader):

@@ -168,19 +168,17 @@ def _numbers_of_columns(columns: list[pd.Series], decimal: str
         if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
             series = series.astype("string")
         codes, distinct = pd.factorize(series, use_na_sentinel=True)
-        codes_of[k] = (codes, sum(len(d) for d in distinct_of))
+        offset = sum(len(d) for d in distinct_of)
+        codes_of[k] = (codes, offset, offset + len(distinct))
         distinct_of.append(np.asarray(distinct, dtype=object))
     if not codes_of:
         return out
     every = pd.Series(np.concatenate(distinct_of), dtype="object")
     parsed, not_number = _parse_numbers(every, decimal)
-    for k, (codes, offset) in codes_of.items():
-        present = codes >= 0
-        values = np.full(len(codes), np.nan)
-        values[present] = parsed[offset + codes[present]]
-        bad = np.zeros(len(codes), bool)
-        bad[present] = not_number[offset + codes[present]]
-        out[k] = (values, bad)
+    for k, (codes, start, end) in codes_of.items():
+        # one take per column: code -1 (a missing cell) takes the appended NaN and False
+        out[k] = (np.append(parsed[start:end], np.nan)[codes],
+                  np.append(not_number[start:end], False)[codes])
     return out
 
 
