@@ -280,3 +280,52 @@ def test_a_changed_register_or_overview_is_opened_again(first_run, tmp_path: Pat
     again = run_study(folder, jobs=1, reports_dir=reports)
     assert again.register == first.register and again.ok
     assert unchanged_register(study, None, reports, languages) == first.register[1]
+
+
+class _Inline:
+    """A synchronous stand-in for the process pool: records when it is made and runs each
+    job at once (the jobs themselves are replaced in the test)."""
+
+    def __init__(self, events, *args, **kwargs):
+        self.events = events
+        events.append("pool")
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+
+def test_workers_warm_their_kernels_while_the_run_ingests(study_copy, tmp_path, monkeypatch):
+    """New wave files: the workers start (and import in their kernels) before the ingest, on
+    the other cores; a run with nothing to ingest starts no kernel ahead of need."""
+    from evaltools.pipeline import jobs, run
+
+    study = load_study(study_copy)
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    events: list[str] = []
+    monkeypatch.setattr(run, "ProcessPoolExecutor", lambda *a, **k: _Inline(events, *a, **k))
+    monkeypatch.setattr(jobs, "warm_up", lambda: events.append("warm"))
+    monkeypatch.setattr(jobs, "render_job",
+                        lambda args: events.append("render") or ("ok", None, None))
+    ingest = run._ingest
+    monkeypatch.setattr(run, "_ingest", lambda *a: events.append("ingest") or ingest(*a))
+    reports = tmp_path / "reports"
+    run_study(study_copy, jobs=2, use_register=False, reports_dir=reports)
+    assert events[:4] == ["pool", "warm", "warm", "ingest"], events
+    assert "render" in events
+    events.clear()
+    run_study(study_copy, jobs=2, use_register=False, reports_dir=reports)
+    assert "ingest" not in events and "warm" not in events

@@ -25,7 +25,7 @@ from evaltools.study.model import Study
 # by the functions that use them: a worker that renders reports imports none of them (2.7 ->
 # about 1 s at each worker's start; the analyses run in the kernel).
 
-__all__ = ["render_job", "overview_job", "update_register", "held_rows", "run_on_dask"]
+__all__ = ["warm_up", "render_job", "overview_job", "update_register", "held_rows", "run_on_dask"]
 
 
 _WARM = None
@@ -63,6 +63,15 @@ def _kernel(fresh: bool):
     if _WARM is None:
         _WARM = WarmKernel()
     return _WARM
+
+
+def warm_up() -> None:
+    """Worker: start this worker's warm kernel now, while the run is still ingesting (a
+    kernel that fails to start is reported by the first report that needs it)."""
+    try:
+        _kernel(False).start()
+    except Exception:  # noqa: BLE001 - render_job starts it again and reports the error
+        pass
 
 
 def render_job(args: tuple) -> tuple[str, str | None, str | None]:

@@ -65,6 +65,11 @@ class WarmKernel:
                 from exc
         self.used = 0
 
+    def start(self) -> None:
+        """Start the kernel and import the libraries now, unless it is running already."""
+        if self.km is None or not self.km.is_alive():
+            self._start()
+
     def execute(self, notebook, cwd: Path, timeout: int = 900):
         """Run every cell of ``notebook`` (in place) with ``cwd`` as the working folder."""
         if self.km is None or not self.km.is_alive() or self.used >= self.recycle_after:

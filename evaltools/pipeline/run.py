@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -38,7 +39,12 @@ from evaltools.pipeline.stamp import (
 )
 from evaltools.reports.export import check_formats
 from evaltools.reports.index import OVERVIEW_FOLDER, write_index
-from evaltools.reports.layout import CONNECTION_PREFIX, pid_alive, remove_leftovers
+from evaltools.reports.layout import (
+    CONNECTION_PREFIX,
+    declared_reports,
+    pid_alive,
+    remove_leftovers,
+)
 from evaltools.study.load import as_study
 from evaltools.study.model import Study
 
@@ -180,11 +186,29 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
     check_formats(study.report_formats)  # a missing PDF or Word package fails before ingesting
     study.check_output_folder(reports_dir)
     notify = on_event or (lambda *a: None)
-    with _Lock(study):
+    with _Lock(study), ExitStack() as stack:
         remove_dead_runs_leftovers(study, reports_dir)
         ledger = Ledger(study.store_dir / "ledger.sqlite")
         interrupted = ledger.recover()
-        ingested = _ingest(study, dry_run)
+        workers = max(1, jobs or os.cpu_count() or 1)
+        pool = None
+
+        def start_workers() -> ProcessPoolExecutor:
+            nonlocal pool
+            if pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(
+                    max_workers=workers, mp_context=SPAWN, initializer=_jobs().worker_start,
+                    initargs=(os.getpid(),)))
+            return pool
+
+        unchanged = None if dry_run else unchanged_ingest(study)
+        if not dry_run and (unchanged is None or force) and executor == "local" \
+                and not fresh_kernels and declared_reports(study):
+            # wave files changed (or everything is forced): reports will render, so the workers
+            # start their kernels (seconds of imports) on the other cores while this one ingests
+            for _ in range(workers):
+                start_workers().submit(_jobs().warm_up)
+        ingested = unchanged if unchanged is not None else _ingest(study, dry_run)
         result = RunResult(study, ingested, interrupted=len(interrupted), dry_run=dry_run)
         result.reports = plan_reports(study, force=force, only=only, language=language,
                                       reports_dir=reports_dir)
@@ -244,21 +268,27 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         elif tasks or register_step:
             # the reports read no register: their workers start (and render) while this
             # process updates the register; the overview pages follow once it is updated
-            workers = max(1, min(jobs or os.cpu_count() or 1,
-                                 len(todo) + (len(languages) if register_step else 0)))
-            with ProcessPoolExecutor(max_workers=workers, mp_context=SPAWN,
-                                     initializer=_jobs().worker_start,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(_jobs().render_job, args): report
-                           for report, args in tasks}
-                url, overview_tasks = update_register()
-                pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
-                for future in as_completed(futures):
-                    done(futures[future], future.result())
-                for future in pending:
-                    page_done(future.result())
+            if pool is None:
+                workers = max(1, min(workers, len(todo) + (len(languages) if register_step
+                                                           else 0)))
+            start_workers()
+            # the overview pages (the longest jobs) go in right after the first reports,
+            # not behind all of them, where one worker would render a page alone at the end
+            first = 2 * workers
+            futures = {pool.submit(_jobs().render_job, args): report
+                       for report, args in tasks[:first]}
+            url, overview_tasks = update_register()
+            pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
+            futures.update({pool.submit(_jobs().render_job, args): report
+                            for report, args in tasks[first:]})
+            for future in as_completed(futures):
+                done(futures[future], future.result())
+            for future in pending:
+                page_done(future.result())
         else:
             url, overview_tasks = None, []
+        if pool is not None:  # the workers and their kernels stop before the index is written
+            pool.shutdown()
         pages = [args[2] for args in overview_tasks]
         result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
         write_index(reports_dir, study.id)
@@ -275,15 +305,11 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
 def _ingest(study: Study, dry_run: bool) -> IngestResult:
     """Ingest the study's new and changed wave files (check them all, for a dry run).
 
-    When no wave file is new, changed or gone (:func:`evaltools.data.scan.unchanged_ingest`),
-    the ingest's result is known without :mod:`evaltools.data.ingest`, which imports pandas,
-    pyarrow, pyreadstat and openpyxl: 0.8 of the 1.5 s of a no-op ``evaltools run`` of a
-    100-site study (``python -X importtime``).
+    Called only when something is to be ingested: when no wave file is new, changed or gone
+    (:func:`evaltools.data.scan.unchanged_ingest`), the run knows the result without
+    :mod:`evaltools.data.ingest`, which imports pandas, pyarrow, pyreadstat and openpyxl: 0.8
+    of the 1.5 s of a no-op ``evaltools run`` of a 100-site study (``python -X importtime``).
     """
-    if not dry_run:
-        unchanged = unchanged_ingest(study)
-        if unchanged is not None:
-            return unchanged
     from evaltools.data.ingest import check_data, ingest
 
     return check_data(study) if dry_run else ingest(study)
