@@ -6,6 +6,7 @@ One test (or a parametrised family) per numbered point of the issue; each failed
 from __future__ import annotations
 
 import csv
+import importlib
 import os
 import re
 import shutil
@@ -410,7 +411,9 @@ def test_17_a_failing_register_never_stops_the_run(ingested_demo, monkeypatch) -
     def broken(*args, **kwargs):
         raise RuntimeError("database said no")
 
-    monkeypatch.setattr(jobs, "collect", broken)
+    # jobs imports collect when the register step runs (a report worker never needs it)
+    monkeypatch.setattr(importlib.import_module("evaltools.register.collect"), "collect",
+                        broken)
     url = jobs.update_register(study, result, "sqlite:///:memory:", "reports")
     assert url is None and "database said no" in result.register_error
     result = run_module.RunResult(study, None)

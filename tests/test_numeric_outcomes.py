@@ -223,3 +223,34 @@ def test_public_numeric_outcome_ingested_and_compared_as_r(tmp_path: Path, monke
     assert_allclose([did["estimate"], did["se"], did["p_value"]],
                     [a["did_estimate"], a["did_se"], a["did_p"]], rtol=1e-9)
     assert_allclose([did["ci_low"], did["ci_high"]], a["did_ci"], rtol=1e-9)
+
+
+def test_a_study_instruments_scales_are_named_in_the_register_and_overview(
+        numeric_study: Path, tmp_path: Path) -> None:
+    """The instrument library does not know a study's own instrument: its scales' names travel
+    with the register rows (schema 4), and the overview shows them instead of the ids."""
+    from evaltools.register import Register
+    from evaltools.register.collect import collect
+    from evaltools.register.exchange import export_register
+    from evaltools.reports.overview import Overview
+
+    study = load_study(numeric_study)
+    if not default_key_file(study.id).exists():
+        create_key(study)
+    assert ingest(study).ok
+    rows = collect(study)
+    assert not rows.empty
+    named = rows.drop_duplicates("scale").set_index("scale")
+    assert named.loc["weight", "scale_label_nl"] == "Gewicht (kg)"
+    assert named.loc["absent", "scale_label_en"] == "Days absent"
+    with Register(f"sqlite:///{tmp_path / 'register.sqlite'}") as register:
+        register.add(rows)
+        export_register(register, tmp_path / "export.parquet", current=True)
+    for language, expected in (("nl", "Verzuimdagen"), ("en", "Days absent")):
+        overview = Overview.open(str(tmp_path / "export.parquet"), language=language)
+        assert overview.scale_label("absent") == expected
+        assert overview.scale_label("brs") != "brs"  # the library still names its own
+    old = pd.read_parquet(tmp_path / "export.parquet").drop(
+        columns=["scale_label_nl", "scale_label_en"])  # a schema-3 export
+    old.to_parquet(tmp_path / "old.parquet")
+    assert Overview.open(str(tmp_path / "old.parquet")).scale_label("absent") == "absent"

@@ -63,7 +63,7 @@ def test_small_sites_are_left_out(ingested_demo):
 
 def test_add_is_idempotent_and_reads_back(register_url, demo_rows):
     with Register(register_url) as register:
-        assert register.revision == "0004"
+        assert register.revision == "0005"
         assert register.add(demo_rows) == (len(demo_rows), 0)
         assert register.add(demo_rows) == (0, len(demo_rows))
         back = register.read()
@@ -73,7 +73,7 @@ def test_add_is_idempotent_and_reads_back(register_url, demo_rows):
     assert (merged["well_founded"] == demo_rows["well_founded"].to_numpy()).all()
     # opening again runs no migration twice
     with Register(register_url) as again:
-        assert again.revision == "0004" and len(again.read()) == len(demo_rows)
+        assert again.revision == "0005" and len(again.read()) == len(demo_rows)
 
 
 def test_new_data_version_is_kept_and_current_rows_pick_the_newest(register_url, demo_rows):
@@ -96,7 +96,7 @@ def test_export_import_round_trip_csv_and_parquet(register_url, demo_rows, tmp_p
         path, count = export_register(source, tmp_path / name)
         assert count == len(demo_rows)
         schema = json.loads(schema_path(path).read_text())
-        assert schema["x-evaltools-schema-version"] == 3
+        assert schema["x-evaltools-schema-version"] == 4
         with Register(register_url) as target:
             before = target.read(current=False)
             added, present = import_register(target, path)
@@ -289,9 +289,10 @@ def test_a_register_at_schema_1_is_upgraded_and_keeps_its_rows(register_url, dem
         connection.execute(sa.insert(table), records)
     engine.dispose()
     with Register(register_url) as register:
-        assert register.revision == "0004"
+        assert register.revision == "0005"
         back = register.read()
         assert len(back) == 20 and set(back["site_name"].fillna("")) == {""}
+        assert set(back["scale_label_nl"].fillna("")) == {""}  # schema 4: no names yet
         assert register.add(demo_rows) == (len(demo_rows) - 20, 20)  # same ids: kept once
         named = register.read()
     assert len(named) == len(demo_rows)

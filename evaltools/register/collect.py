@@ -100,7 +100,15 @@ def collect(study, panel: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                     inputs_fingerprint=fingerprint, evaltools_version=__version__,
                     recorded_at=stamp, site_name=names.get(r.site, ""),
                     arm=r.intervention if several else None,
-                    comparison_arm=(r.comparison or None) if several else None)
+                    comparison_arm=(r.comparison or None) if several else None,
+                    scale_label_nl=_label(scale.label.get("nl")),
+                    scale_label_en=_label(scale.label.get("en")))
                 row["result_id"] = result_id(row)
                 rows.append(row)
     return pd.DataFrame(rows, columns=COLUMN_NAMES)
+
+
+def _label(text) -> str | None:
+    """A scale's name as a register text (at most the column's 200 characters)."""
+    text = str(text or "").strip()[:200]
+    return text or None

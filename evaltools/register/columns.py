@@ -90,6 +90,11 @@ COLUMNS: tuple[Column, ...] = (
            "in register schema 3"),
     Column("comparison_arm", "text", False, "The comparison arm's group id, set with arm; "
            "added in register schema 3"),
+    Column("scale_label_nl", "text", False, "The scale's name in Dutch, as its instrument "
+           "gives it (the overview shows it for scales of a study's own instruments, which the "
+           "instrument library does not know); added in register schema 4"),
+    Column("scale_label_en", "text", False, "The scale's name in English; added in register "
+           "schema 4"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 #: What makes a result the same result: re-recording it (same data, same analysis) is a no-op.

@@ -394,7 +394,7 @@ def _equal(a, b) -> bool:
 
 
 #: Columns that may differ between two recordings of one result (when, and a label).
-_NOT_COMPARED = ("recorded_at", "site_name")
+_NOT_COMPARED = ("recorded_at", "site_name", "scale_label_nl", "scale_label_en")
 
 
 def _same(stored: dict, offered: dict) -> bool:

@@ -27,7 +27,7 @@ __all__ = ["export_register", "import_register", "read_export", "json_schema",
 #: Version of the exchange format (the row schema); bumped with every register migration
 #: that changes the columns.
 #: 2: site_name; 3: arm, comparison_arm (both optional, so earlier exports import unchanged)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FORMATS = ("csv", "parquet")
 _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number",
                "boolean": "boolean"}

@@ -244,14 +244,21 @@ class Overview:
                      min_cell_size=CELL_FLOOR)
 
     def scale_label(self, scale: str) -> str:
-        """The scale's label from the instrument library (newest version first), else its id;
-        the library is read once per overview."""
+        """The scale's label from the instrument library (newest version first), else the
+        label its rows carry (a study's own instrument; register schema 4), else its id; read
+        once per overview."""
         if self._labels is None:
             self._labels = {}
             for versions in find_instruments().values():
                 for inst in reversed(versions):
                     for sc in inst.scales:
                         self._labels.setdefault(sc.id, sc.label.get(self.language))
+            column = f"scale_label_{self.language}"
+            if column in self.rows.columns:
+                named = self.rows.dropna(subset=[column])
+                named = named[named[column].astype(str).str.strip() != ""]
+                for sc, label in zip(named["scale"], named[column], strict=True):
+                    self._labels.setdefault(sc, str(label))
         return self._labels.get(scale, scale)
 
 
