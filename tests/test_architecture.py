@@ -60,6 +60,12 @@ LAZY_OK = {
     ("evaltools.data.scan", "pandas"):
         "an unchanged ingest's result is built without pandas for a no-op `evaltools run`; "
         "only IngestResult.summary makes a table (pandas: 0.7 s, python -X importtime)",
+    **{("evaltools.pipeline.jobs", name):
+       "a report worker renders notebooks (the analyses run in its kernel): the register, its "
+       "analyses and the overview's plotting took 1.7 of the 2.7 s of each worker's start; "
+       "imported by the register step and the overview job that use them"
+       for name in ("evaltools.register", "evaltools.register.collect",
+                    "evaltools.reports.overview", "evaltools.data.panel")},
 }
 
 
