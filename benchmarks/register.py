@@ -57,7 +57,8 @@ def synthetic_rows(n_studies: int, n_sites: int, seed: int = 1) -> pd.DataFrame:
                         well_described=True, well_founded=True,
                         inputs_fingerprint=fingerprint, evaltools_version="bench",
                         recorded_at="2026-11-28T00:00:00Z", site_name=site.title(),
-                        arm=None, comparison_arm=None))  # one pair of arms per study
+                        arm=None, comparison_arm=None,  # one pair of arms per study
+                        scale_label_nl=f"Schaal {k}", scale_label_en=f"Scale {k}"))
     frame = pd.DataFrame(records)
     frame["result_id"] = [result_id(r) for r in records]
     return frame[COLUMN_NAMES]
