@@ -26,8 +26,8 @@ from evaltools.analysis.effects.common import paired
 from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION
 from evaltools.study.model import Study
 
-__all__ = ["complementary", "hidden_cells", "flow_hidden", "suppress_frame",
-           "count_columns", "KEEP_COLUMNS", "HIDDEN_COLUMNS", "NOT_RESPONDENTS"]
+__all__ = ["complementary", "complement_values", "hidden_cells", "flow_hidden",
+           "suppress_frame", "count_columns", "KEEP_COLUMNS", "HIDDEN_COLUMNS", "NOT_RESPONDENTS"]
 
 #: Numeric columns that describe a row rather than measure respondents (never blanked).
 KEEP_COLUMNS = frozenset({"ci_level", "min_cell_size", "follow_up_months", "wave_order", "k",
@@ -62,18 +62,33 @@ def complementary(counts: pd.Series, k: int) -> set:
     ['a', 'all', 'b']
     """
     counts = counts.astype(float)
-    small = set(counts.index[(counts >= 1) & (counts < k)])
-    if not small:
-        return set()
-    total = float(counts[list(small)].sum())
-    for site in counts[(counts > 0) & ~counts.index.isin(list(small))].sort_values().index:
+    hidden = complement_values(counts, set(counts.index[(counts >= 1) & (counts < k)]), k)
+    if hidden and float(counts[list(hidden)].sum()) < k:
+        hidden.add("all")
+    return hidden
+
+
+def complement_values(counts: pd.Series, small: set, k: int) -> set:
+    """The values to suppress: ``small``, plus the smallest further values (with a count
+    above 0) until the suppressed values together count at least ``k``.
+
+    Examples
+    --------
+    >>> sorted(complement_values(pd.Series({"a": 3, "b": 40, "c": 25}), {"a"}, 10))
+    ['a', 'c']
+    >>> complement_values(pd.Series({"a": 30, "b": 40}), set(), 10)
+    set()
+    """
+    hidden = set(small)
+    if not hidden:
+        return hidden
+    total = float(counts[list(hidden)].sum())
+    for value in counts[(counts > 0) & ~counts.index.isin(list(hidden))].sort_values().index:
         if total >= k:
             break
-        small.add(site)
-        total += float(counts[site])
-    if total < k:
-        small.add("all")
-    return small
+        hidden.add(value)
+        total += float(counts[value])
+    return hidden
 
 
 def hidden_cells(panel: pd.DataFrame, study: Study, *, post: str) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
+from evaltools.analysis.disclosure import complement_values
 from evaltools.analysis.effects import subgroup_effects, within_change
 from evaltools.analysis.effects.crosssection import (
     REPEATED_CROSS_SECTION,
@@ -31,29 +32,6 @@ from evaltools.reports.html import count_text, escape, table_html
 __all__ = ["subgroups_html", "complement_values"]
 
 SUPPRESSED = "suppressed by disclosure control"
-
-
-def complement_values(counts: pd.Series, small: set, k: int) -> set:
-    """The values to suppress: ``small``, plus the smallest further values (with a count
-    above 0) until the suppressed values together count at least ``k``.
-
-    Examples
-    --------
-    >>> sorted(complement_values(pd.Series({"a": 3, "b": 40, "c": 25}), {"a"}, 10))
-    ['a', 'c']
-    >>> complement_values(pd.Series({"a": 30, "b": 40}), set(), 10)
-    set()
-    """
-    hidden = set(small)
-    if not hidden:
-        return hidden
-    total = float(counts[list(hidden)].sum())
-    for value in counts[(counts > 0) & ~counts.index.isin(list(hidden))].sort_values().index:
-        if total >= k:
-            break
-        hidden.add(value)
-        total += float(counts[value])
-    return hidden
 
 
 def _suppress(table: pd.DataFrame, keys: list[str], k: int) -> pd.DataFrame:
@@ -81,11 +59,7 @@ def _compared(report, column: str) -> pd.DataFrame:
                                               subgroup=column, post=report.wave))
             except EvaltoolsError:
                 continue
-    if not parts:
-        return pd.DataFrame()
-    table = pd.concat(parts, ignore_index=True)
-    return _suppress(table, ["scale", "intervention", "comparison"],
-                     report.study.min_cell_size)
+    return _per_contrast(parts, report)
 
 
 def _cross_sectioned(report, column: str) -> pd.DataFrame:
@@ -94,10 +68,14 @@ def _cross_sectioned(report, column: str) -> pd.DataFrame:
     for value, part in report.panel.groupby(column, sort=True, dropna=True):
         did = cross_section_did(part, report.study, post=report.wave)
         parts.append(did.assign(subgroup=column, subgroup_value=value))
+    return _per_contrast(parts, report)
+
+
+def _per_contrast(parts: list[pd.DataFrame], report) -> pd.DataFrame:
+    """The parts as one table, suppressed within each scale and contrast (empty: none)."""
     if not parts:
         return pd.DataFrame()
-    table = pd.concat(parts, ignore_index=True)
-    return _suppress(table, ["scale", "intervention", "comparison"],
+    return _suppress(pd.concat(parts, ignore_index=True), ["scale", "intervention", "comparison"],
                      report.study.min_cell_size)
 
 

@@ -50,6 +50,12 @@ def _quote(name: str) -> str:
     return f"Q({name!r})"
 
 
+def _is_numeric(data: pd.DataFrame, column: str, factors: Sequence[str]) -> bool:
+    """Whether a covariate enters as it is (else as a category)."""
+    return column not in factors and pd.api.types.is_numeric_dtype(data[column]) \
+        and not pd.api.types.is_bool_dtype(data[column])
+
+
 def covariate_terms(data: pd.DataFrame, covariates: Sequence[str],
                     factors: Sequence[str] = ()) -> list[str]:
     """Formula terms for covariates: numeric columns as they are, the others (and every
@@ -59,9 +65,7 @@ def covariate_terms(data: pd.DataFrame, covariates: Sequence[str],
         if c not in data.columns:
             raise AnalysisError(f"covariate {c!r} is not a column of the data; columns: "
                                 + ", ".join(map(str, data.columns)))
-        numeric = pd.api.types.is_numeric_dtype(data[c]) and not \
-            pd.api.types.is_bool_dtype(data[c])
-        terms.append(_quote(c) if numeric and c not in factors else f"C({_quote(c)})")
+        terms.append(_quote(c) if _is_numeric(data, c, factors) else f"C({_quote(c)})")
     return terms
 
 
@@ -84,12 +88,6 @@ def _prepare(data: pd.DataFrame, outcome: str, group: str, covariates: Sequence[
                             + ", ".join(levels) + ")")
     data[group] = data[group].cat.set_categories(present)
     return data
-
-
-def _is_numeric(data: pd.DataFrame, column: str, factors: Sequence[str]) -> bool:
-    """Whether a covariate enters as it is (else as a category)."""
-    return column not in factors and pd.api.types.is_numeric_dtype(data[column]) \
-        and not pd.api.types.is_bool_dtype(data[column])
 
 
 def fit_arms(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequence[str] = (),

@@ -90,10 +90,10 @@ def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None
     ``respondent_id, site, group, wave, wave_order``, the ``columns`` the analysis needs, and
     with ``study`` its groups, waves and wave order; raised as an :class:`AnalysisError`."""
     columns = [c for c in columns if c not in PANEL_KEYS]
-    kept = _KEPT.get(id(panel))
+    kept = _kept(panel)
     # a kept panel no longer changes (keep_pairs): its keys, groups, waves and rows are checked
     # once per study, each further column once
-    checked = kept[1].get(("checked", id(study))) if kept and kept[0]() is panel else None
+    checked = kept.get(("checked", id(study))) if kept is not None else None
     todo = columns if checked is None else [c for c in columns if c not in checked[1]]
     if checked is not None and not todo:
         return
@@ -101,9 +101,9 @@ def check_panel(panel: pd.DataFrame, columns: Sequence[str], study=None) -> None
         check_panel_contract(panel, study, todo, keys=checked is None)
     except PanelError as exc:
         raise AnalysisError(str(exc)) from None
-    if kept and kept[0]() is panel:
+    if kept is not None:
         # the study is held, so its id is not reused
-        kept[1].setdefault(("checked", id(study)), (study, set()))[1].update(todo)
+        kept.setdefault(("checked", id(study)), (study, set()))[1].update(todo)
 
 
 #: Panels registered with :func:`keep_pairs`: id -> (weak reference, {arguments: pairs}).
@@ -121,9 +121,15 @@ def keep_pairs(panel: pd.DataFrame) -> pd.DataFrame:
     kept pairs go when the panel does.
     """
     key = id(panel)
-    if key not in _KEPT or _KEPT[key][0]() is not panel:
+    if _kept(panel) is None:
         _KEPT[key] = (weakref.ref(panel, lambda _, key=key: _KEPT.pop(key, None)), {})
     return panel
+
+
+def _kept(panel: pd.DataFrame) -> dict | None:
+    """What is kept for ``panel`` (registered with :func:`keep_pairs`), else None."""
+    kept = _KEPT.get(id(panel))
+    return kept[1] if kept is not None and kept[0]() is panel else None
 
 
 def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
@@ -133,13 +139,13 @@ def paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
     Site, group and ``extra`` columns are taken from the pre wave. For a panel registered
     with :func:`keep_pairs`, each result is computed once and a copy is returned.
     """
-    kept = _KEPT.get(id(panel))
-    if kept is None or kept[0]() is not panel:
+    kept = _kept(panel)
+    if kept is None:
         return _compute_paired(panel, scale, pre, post, extra)
     arguments = (scale, pre, post, tuple(extra))
-    if arguments not in kept[1]:
-        kept[1][arguments] = _compute_paired(panel, scale, pre, post, extra)
-    return kept[1][arguments].copy()
+    if arguments not in kept:
+        kept[arguments] = _compute_paired(panel, scale, pre, post, extra)
+    return kept[arguments].copy()
 
 
 def _compute_paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
@@ -169,12 +175,12 @@ def _compute_paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
 
 def _wave_and_person(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The panel's waves (an array) and respondents as integer codes, once per kept panel."""
-    kept = _KEPT.get(id(panel))
-    if kept is not None and kept[0]() is panel and "wave_and_person" in kept[1]:
-        return kept[1]["wave_and_person"]
+    kept = _kept(panel)
+    if kept is not None and "wave_and_person" in kept:
+        return kept["wave_and_person"]
     found = (panel["wave"].to_numpy(), pd.factorize(panel["respondent_id"])[0])
-    if kept is not None and kept[0]() is panel:
-        kept[1]["wave_and_person"] = found
+    if kept is not None:
+        kept["wave_and_person"] = found
     return found
 
 
