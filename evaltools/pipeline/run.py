@@ -251,15 +251,16 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
             else:
                 result.register_error = f"overview: {error}"
 
+        register_step = use_register and held is None
+
         def update_register() -> tuple[str | None, list[tuple]]:
             """The register step; returns the register's URL and the overview pages' tasks."""
             url = (_jobs().update_register(study, result, register, reports_dir)
-                   if use_register and held is None else None)
+                   if register_step else None)
             pages = [] if url is None else _jobs().overview_languages(
                 url, result, reports_dir, language or study.language)
             return url, [(url, str(reports_dir), lang, fresh_kernels) for lang in pages]
 
-        register_step = use_register and held is None
         if executor == "dask":
             url, overview_tasks = update_register()
             _jobs().run_on_dask(tasks, scheduler, done)
@@ -292,7 +293,7 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         pages = [args[2] for args in overview_tasks]
         result.overview.sort(key=lambda page: pages.index(page.html.parent.name))
         write_index(reports_dir, study.id)
-        if use_register and held is None:  # the register step ran: record what it saw
+        if register_step:  # the register step ran: record what it saw
             if url is not None and result.register_error is None:
                 write_register_stamp(study, register, reports_dir, languages,
                                      _jobs().held_rows(url, study))
