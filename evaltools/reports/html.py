@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.text import Text
 
 from evaltools.analysis.disclosure import suppress_frame
@@ -113,6 +114,9 @@ def png(fig, bbox_inches: str | None = "tight", *, alt: str) -> Figure:
     buffer = io.BytesIO()
     for text in fig.findobj(Text):  # labels are users' text: "$5 tot $10" is no formula
         text.set_parse_math(False)
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # left by tight_layout: savefig would draw the figure once more only to lay it out
+        fig.set_layout_engine(None)
     fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
     plt.close(fig)
     return Figure(buffer.getvalue(), alt.strip())

@@ -54,7 +54,12 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
         ax.set_title(title, fontsize=10, loc="left")
     if own:
         lines = textwrap.wrap(caption, 105) if caption else []
-        fig.tight_layout(rect=(0, 0.06 * len(lines), 1, 1))
+        # what tight_layout(rect=(0, 0.06 * len(lines), 1, 1)) sets, in one of its two passes:
+        # its second pass keeps the first one's margins and raises the bottom (a third of a
+        # report's figure time)
+        fig.tight_layout()
+        if lines:
+            fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.06 * len(lines))
         if lines:
             fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, ha="left", va="bottom")
         plt.close(fig)
