@@ -97,6 +97,40 @@ def test_paired_change_matches_t_wilcox_and_effectsize(ref, case: str) -> None:
     np.testing.assert_allclose(out["d_z_ci_high"], r["d_z_ci_high"], atol=TOL_NCP)
 
 
+def test_signed_rank_test_equals_scipy_wilcoxon() -> None:
+    """The signed-rank test written out (exact distribution without ties or zeros; normal
+    approximation with tie and continuity corrections otherwise) gives scipy's p-values, on
+    continuous scores (exact up to n = 49) and on rounded scores with ties and zeros."""
+    from scipy import stats
+
+    from evaltools.analysis.effects.common import signed_rank_test, t_p_value
+
+    rng = np.random.default_rng(20261130)
+    branches = set()
+    for trial in range(600):
+        n = int(rng.integers(2, 70))
+        pre = rng.normal(3, 1, n)
+        post = pre + rng.normal(rng.normal(0, 0.4), 1, n)
+        if trial % 2:  # answers on a half-point scale: ties and zero changes
+            pre, post = np.round(pre * 2) / 2, np.round(post * 2) / 2
+        diff = post - pre
+        nonzero = diff[diff != 0]
+        if not len(nonzero):
+            continue
+        exact = (len(nonzero) < 50 and len(nonzero) == n
+                 and len(np.unique(np.abs(nonzero))) == n)
+        branches.add(exact)
+        ref = stats.wilcoxon(post, pre, zero_method="wilcox", correction=not exact,
+                             method="exact" if exact else "approx")
+        v, p = signed_rank_test(diff, exact)
+        ranks = stats.rankdata(np.abs(nonzero))
+        assert v == ranks[nonzero > 0].sum()
+        np.testing.assert_allclose(p, ref.pvalue, rtol=1e-12, atol=0, err_msg=str(trial))
+    assert branches == {True, False}
+    for t, df in ((2.1, 9), (-0.3, 40.5), (7.0, 3)):
+        assert t_p_value(t, df) == 2 * stats.t.sf(abs(t), df)
+
+
 def test_d_av_and_g_av_reproduce_lakens_2013() -> None:
     """Lakens (2013), Frontiers in Psychology 4:863, worked example: d_av 1.13, g_av 1.08."""
     movie1 = np.array([9, 7, 8, 9, 8, 9, 9, 10, 9, 9.0])

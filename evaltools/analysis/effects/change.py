@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaltools.analysis.effects.common import (
     ALL,
@@ -26,7 +25,9 @@ from evaltools.analysis.effects.common import (
     noncentral_t_interval,
     paired,
     scale_info,
+    signed_rank_test,
     t_interval,
+    t_p_value,
     too_small,
 )
 from evaltools.data.panel import NothingIngestedError, load_responses
@@ -117,17 +118,12 @@ def _compute_paired_change(pre, post, ci_level: float) -> dict:
     se = sd_change / np.sqrt(n)
     t = diff.mean() / se
     low, high = t_interval(diff.mean(), se, n - 1, ci_level)
-    out.update(se=se, ci_low=low, ci_high=high, statistic=t,
-               p_value=2 * stats.t.sf(abs(t), n - 1))
+    out.update(se=se, ci_low=low, ci_high=high, statistic=t, p_value=t_p_value(t, n - 1))
     nonzero = diff[diff != 0]
     if len(nonzero):
-        ranks = stats.rankdata(np.abs(nonzero))
-        out["wilcoxon_statistic"] = float(ranks[nonzero > 0].sum())
         exact = len(nonzero) < 50 and len(np.unique(np.abs(nonzero))) == len(nonzero) \
             and len(nonzero) == n
-        res = stats.wilcoxon(post, pre, zero_method="wilcox", correction=not exact,
-                             method="exact" if exact else "approx")
-        out["wilcoxon_p_value"] = float(res.pvalue)
+        out["wilcoxon_statistic"], out["wilcoxon_p_value"] = signed_rank_test(diff, exact)
     ncp_low, ncp_high = noncentral_t_interval(t, n - 1, ci_level)
     d_z = t / np.sqrt(n)
     out.update(d_z=d_z, d_z_ci_low=ncp_low / np.sqrt(n), d_z_ci_high=ncp_high / np.sqrt(n))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 
@@ -201,14 +202,63 @@ def ols_pinv(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int,
     return params, sigma2 * (pinv @ pinv.T), df_resid, rss
 
 
+# The t and normal quantiles and tails below call the special functions that scipy.stats'
+# distributions call after checking their arguments: identical values (NaN for df <= 0 as
+# well), without about 50 microseconds of checks per call; a report asks for thousands.
+
 def t_interval(estimate: float, se: float, df: float, level: float) -> tuple[float, float]:
-    q = stats.t.ppf(0.5 + level / 2, df)
+    q = special.stdtrit(df, 0.5 + level / 2)  # stats.t.ppf(0.5 + level / 2, df)
     return estimate - q * se, estimate + q * se
 
 
 def z_interval(estimate: float, se: float, level: float) -> tuple[float, float]:
-    q = stats.norm.ppf(0.5 + level / 2)
+    q = special.ndtri(0.5 + level / 2)  # stats.norm.ppf(0.5 + level / 2)
     return estimate - q * se, estimate + q * se
+
+
+def t_p_value(statistic: float, df: float) -> float:
+    """Two-sided p-value of a t statistic: ``2 * stats.t.sf(abs(statistic), df)``."""
+    return float(2 * special.stdtr(df, -abs(statistic)))
+
+
+def signed_rank_test(diff: np.ndarray, exact: bool) -> tuple[float, float]:
+    """Wilcoxon's signed-rank test of paired differences: ``(V, p)``, two-sided.
+
+    ``V`` is the sum of the ranks of the positive differences (R ``wilcox.test``'s ``V``);
+    zero differences are dropped (``zero_method="wilcox"``). ``exact`` (no ties, no zeros):
+    the exact null distribution; otherwise the normal approximation with the tie correction
+    and the continuity correction. The same p-values as ``scipy.stats.wilcoxon(post, pre,
+    zero_method="wilcox", correction=not exact, method="exact" if exact else "approx")``
+    (tested), at a tenth of its time.
+    """
+    nonzero = diff[diff != 0]
+    n = len(nonzero)
+    if n == 0:
+        return float("nan"), float("nan")
+    ranks = stats.rankdata(np.abs(nonzero))
+    v = float(ranks[nonzero > 0].sum())
+    if exact:
+        cdf = _signed_rank_cdf(n)
+        top = n * (n + 1) // 2
+        # P(V <= ceil(v)) and P(V >= floor(v)) = P(V <= top - floor(v)) by symmetry
+        p = 2 * min(cdf[int(np.ceil(v))], cdf[top - int(np.floor(v))])
+        return v, float(min(p, 1.0))
+    _, ties = np.unique(np.abs(nonzero), return_counts=True)
+    se = np.sqrt((n * (n + 1) * (2 * n + 1) - (ties ** 3 - ties).sum() / 2) / 24)
+    z = (v - n * (n + 1) / 4) / se
+    z -= np.sign(z) * 0.5 / se
+    return v, float(2 * special.ndtr(-abs(z)))
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_rank_cdf(n: int) -> np.ndarray:
+    """P(V <= k), k = 0..n(n+1)/2, of the signed-rank statistic of n untied differences
+    (the number of subsets of 1..n with each sum, over 2^n)."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        counts[k:] = counts[k:] + counts[:len(counts) - k]
+    return np.cumsum(counts) / 2.0 ** n
 
 
 def noncentral_t_interval(t: float, df: float, level: float) -> tuple[float, float]:
