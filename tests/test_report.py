@@ -264,3 +264,54 @@ def test_prepost_report_has_every_section(rendered: Path) -> None:
     for citation in ("Smith, B. W.", "De Jong Gierveld", "Sampson"):
         assert citation in page
     assert re.search(r"<code>rotterdam-zuid_t0\.csv</code> [0-9a-f]{16}", page)
+
+
+def test_reports_in_one_kernel_share_the_data_until_it_or_the_study_changes(
+        small_study: Path, tmp_path: Path) -> None:
+    """A warm kernel renders report after report: they share the study's panel and answers
+    and what was derived from them, each report gets its own copy of a shared table, and a
+    re-ingested wave file or a changed study.yml starts afresh."""
+    import yaml
+
+    from evaltools.reports import notebook
+    from evaltools.reports.notebook import Report
+
+    folder = tmp_path / "study"
+    shutil.copytree(small_study, folder)
+    site = load_study(folder).sites[0].id
+    notebook._SHARED.clear()
+    first = Report.open(str(folder), "prepost", site=site, wave="t1")
+    found = first.findings()
+    second = Report.open(str(folder), "controlled", site=site, wave="t1")
+    assert second.study_panel is first.study_panel and second.panel is first.panel
+    assert second.responses is first.responses
+    found.loc[:, "estimate"] = 99.0  # one report's change reaches no other report
+    shared = second.findings()
+    assert not (shared["estimate"] == 99.0).any()
+    notebook._SHARED.clear()
+    fresh = Report.open(str(folder), "controlled", site=site, wave="t1")
+    assert fresh.study_panel is not first.study_panel
+    pd.testing.assert_frame_equal(shared, fresh.findings())
+    pd.testing.assert_frame_equal(second._change(), fresh._change())
+
+    # a wave file changed and ingested again: the reports read the new data
+    raw = next(p for p in sorted((folder / "data" / "raw").rglob("*.csv"))
+               if b";4;" in p.read_bytes())
+    raw.write_bytes(raw.read_bytes().replace(b";4;", b";1;", 3))
+    ingest(load_study(folder))
+    changed = Report.open(str(folder), "controlled", site=site, wave="t1")
+    assert changed.study_panel is not fresh.study_panel
+    assert not changed.study_panel.equals(fresh.study_panel)
+    assert Report.open(str(folder), "prepost", site=site, wave="t1").study_panel \
+        is changed.study_panel
+
+    # study.yml changed: another study definition, nothing shared
+    path = folder / "study.yml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["disclosure"] = {**(data.get("disclosure") or {}),
+                          "min_cell_size": load_study(folder).min_cell_size + 1}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    edited = Report.open(str(folder), "controlled", site=site, wave="t1")
+    assert edited.study.min_cell_size == changed.study.min_cell_size + 1
+    assert edited.study_panel is not changed.study_panel
+    assert edited.responses is not changed.responses

@@ -160,13 +160,7 @@ def load_responses(study: Study | str, *, sources: bool = False) -> pd.DataFrame
         If no wave file has been accepted yet.
     """
     study = _study(study)
-    manifest = Manifest.load(study.store_dir, study.id)
-    parts = [r.part for r in sorted(manifest.files.values(), key=lambda r: r.path)
-             if r.status == "accepted" and r.part]
-    if not parts:
-        raise NothingIngestedError(f"study {study.id!r} has no ingested wave files yet; run "
-                                   f"'evaltools ingest {study.folder.name}' first")
-    stamps = tuple((p, (study.folder / p).stat().st_mtime_ns) for p in parts)
+    stamps = stored_parts(study)
     frame = _read_parts(study.folder, stamps).copy()
     keep = "first" if study.data.duplicates == "keep_first" else "last"
     frame = (frame.sort_values(["submitted_at", "source_file", "source_row"],
@@ -178,6 +172,24 @@ def load_responses(study: Study | str, *, sources: bool = False) -> pd.DataFrame
     if not sources:
         frame = frame.drop(columns=["source_file", "source_row"])
     return frame.reset_index(drop=True)
+
+
+def stored_parts(study: Study) -> tuple[tuple[str, int], ...]:
+    """The study's accepted stored parts and their modification times (a part is rewritten,
+    never changed in place): what :func:`load_responses` reads, as a key for caches.
+
+    Raises
+    ------
+    NothingIngestedError
+        If no wave file has been accepted yet.
+    """
+    manifest = Manifest.load(study.store_dir, study.id)
+    parts = [r.part for r in sorted(manifest.files.values(), key=lambda r: r.path)
+             if r.status == "accepted" and r.part]
+    if not parts:
+        raise NothingIngestedError(f"study {study.id!r} has no ingested wave files yet; run "
+                                   f"'evaltools ingest {study.folder.name}' first")
+    return tuple((p, (study.folder / p).stat().st_mtime_ns) for p in parts)
 
 
 @functools.lru_cache(maxsize=4)

@@ -29,14 +29,20 @@ from evaltools.analysis.effects import (
     reliable_change_summary,
     within_change,
 )
-from evaltools.analysis.effects.common import keep_pairs, scale_info
+from evaltools.analysis.effects.common import keep_pairs, kept_result, scale_info
 from evaltools.analysis.effects.crosssection import cluster_of
 from evaltools.analysis.findings import FINDING_STATS, primary_estimates, verdict
 from evaltools.core.errors import EvaltoolsError
 from evaltools.core.i18n import interval, number, percent, t
 from evaltools.core.version import __version__
 from evaltools.data.linkage import linkage_check, prepost_correlations
-from evaltools.data.panel import attrition, load_panel, load_responses, participant_flow
+from evaltools.data.panel import (
+    attrition,
+    load_panel,
+    load_responses,
+    participant_flow,
+    stored_parts,
+)
 from evaltools.data.store import Manifest
 from evaltools.instruments.reliability import reliability
 from evaltools.instruments.scoring import flag_inconsistent, scored_items
@@ -61,6 +67,27 @@ from evaltools.study.model import Study
 
 __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 
+
+#: The panel and the answers of the study opened last in this process, with what was derived
+#: from them (:func:`evaltools.analysis.effects.common.kept_result`): the reports that one warm
+#: kernel renders one after another share them. Kept while the stored parts (path and
+#: modification time) and the study's definition (study.yml and its instruments, compared as
+#: loaded) stay the same; one study at a time.
+_SHARED: dict[str, tuple] = {}
+
+
+def _shared(kind: str, study: Study, load) -> pd.DataFrame:
+    """``load(study)`` (``load_panel`` or ``load_responses``), shared with the reports
+    rendered before in this process while the study and its stored data are unchanged; the
+    frame is registered with :func:`keep_pairs` (nobody changes it)."""
+    signature = (str(Path(study.folder).resolve()), stored_parts(study))
+    held = _SHARED.get(kind)
+    if held is not None and held[0] == signature and held[1] == study:
+        return held[2]
+    _SHARED.pop(kind, None)
+    frame = keep_pairs(load(study))
+    _SHARED[kind] = (signature, study, frame)
+    return frame
 
 
 @dataclass
@@ -101,8 +128,8 @@ class Report:
     @property
     def study_panel(self) -> pd.DataFrame:
         """The whole study's panel (every site): disclosure control decides on all of it."""
-        if self._study_panel is None:  # the report never changes it: its pairs are kept
-            self._study_panel = keep_pairs(load_panel(self.study))
+        if self._study_panel is None:  # the reports never change it: its pairs are kept
+            self._study_panel = _shared("panel", self.study, load_panel)
         return self._study_panel
 
     @property
@@ -110,15 +137,16 @@ class Report:
         """The study panel, restricted to the report's site."""
         if self._panel is None:
             panel = self.study_panel
-            self._panel = panel if self.site == "all" else keep_pairs(
-                panel[panel["site"] == self.site])
+            self._panel = panel if self.site == "all" else kept_result(
+                panel, ("site", self.site),
+                lambda: keep_pairs(panel[panel["site"] == self.site]), copy=False)
         return self._panel
 
     @property
     def responses(self) -> pd.DataFrame:
         """The study's item answers (all sites; read once per report)."""
         if self._responses is None:
-            self._responses = load_responses(self.study)
+            self._responses = _shared("responses", self.study, load_responses)
         return self._responses
 
     def tr(self, key: str, **values) -> str:
@@ -181,7 +209,9 @@ class Report:
         """Whether disclosure control hides this scale's cell (for ``group``, or for any
         group) at ``site`` (default: the report's), decided once for the whole study."""
         if self._hidden is None:  # {(scale, site): hidden groups}, asked ~300 times
-            cells = hidden_cells(self.study_panel, self.study, post=self.wave)
+            cells = kept_result(self.study_panel, ("hidden_cells", self.wave),
+                                lambda: hidden_cells(self.study_panel, self.study,
+                                                     post=self.wave))
             self._hidden = {}
             for row in cells[cells["hidden"]].itertuples():
                 self._hidden.setdefault((row.scale, row.site), set()).add(row.group)
@@ -195,8 +225,8 @@ class Report:
     def flow_hidden(self, group: str, wave: str, site: str | None = None) -> bool:
         """Whether the flow's counts of ``wave`` for ``group`` are hidden at ``site``."""
         if self._flow_hidden is None:
-            whole = participant_flow(self.study_panel, self.study)
-            self._flow_hidden = flow_hidden(whole, self.study.min_cell_size)
+            self._flow_hidden = kept_result(self.study_panel, "flow_hidden", lambda: flow_hidden(
+                participant_flow(self.study_panel, self.study), self.study.min_cell_size))
         return (site or self.site_key, group, wave) in self._flow_hidden
 
     # ------------------------------------------------------------------ sections
@@ -212,7 +242,9 @@ class Report:
     def findings(self) -> pd.DataFrame:
         """The estimate the design supports per scale, with its verdict (computed once)."""
         if self._findings is None:
-            found = primary_estimates(self.panel, self.study, post=self.wave)
+            found = kept_result(self.panel, ("primary_estimates", self.wave),
+                                lambda: primary_estimates(self.panel, self.study,
+                                                          post=self.wave))
             hide = [self.hidden_pair(r.scale, r.intervention, r.comparison) if r.comparative
                     else self.hidden(r.scale, r.intervention) for r in found.itertuples()]
             found.loc[hide, "suppressed"] = True
@@ -224,7 +256,8 @@ class Report:
     def _participant_flow(self) -> pd.DataFrame:
         """The participant flow of this report's panel (computed once)."""
         if self._flow is None:
-            self._flow = participant_flow(self.panel, self.study)
+            self._flow = kept_result(self.panel, "participant_flow",
+                                     lambda: participant_flow(self.panel, self.study))
         return self._flow
 
     def _completers(self) -> int:
@@ -325,8 +358,9 @@ class Report:
     def _change(self) -> pd.DataFrame:
         """Within-group change of every scale (computed once per report)."""
         if self._change_table is None:
-            self._change_table = within_change(self.panel, self.study, post=self.wave,
-                                               by_site=False)
+            self._change_table = kept_result(
+                self.panel, ("within_change", self.wave),
+                lambda: within_change(self.panel, self.study, post=self.wave, by_site=False))
         return self._change_table
 
     def results(self):
@@ -386,12 +420,15 @@ class Report:
         """Cronbach's alpha of every scale at baseline (this report's sites), for reliable
         change; a report reads no data of other sites."""
         responses = self.responses
-        base = responses[responses["wave"] == self.study.baseline.id]
-        if self.site != "all":
-            base = base[base["site"] == self.site]
-        table = reliability(base, self.study)
-        return {r.scale: r.alpha for r in table.itertuples()
-                if r.alpha == r.alpha and 0 < r.alpha < 1}
+
+        def alphas() -> dict[str, float]:
+            base = responses[responses["wave"] == self.study.baseline.id]
+            if self.site != "all":
+                base = base[base["site"] == self.site]
+            table = reliability(base, self.study)
+            return {r.scale: r.alpha for r in table.itertuples()
+                    if r.alpha == r.alpha and 0 < r.alpha < 1}
+        return kept_result(responses, ("baseline_alphas", self.site), alphas)
 
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
@@ -408,9 +445,11 @@ class Report:
         """Intervention versus comparison: difference in differences and ANCOVA."""
         if not self.study.has_comparison:
             return HTML("")
-        table = pd.concat([diff_in_diff(self.panel, self.study, post=self.wave)]
-                          + ([ancova(self.panel, self.study, post=self.wave)]
-                             if self.study.paired else []), ignore_index=True)
+        table = pd.concat([kept_result(self.panel, (method.__name__, self.wave),
+                                       lambda method=method: method(self.panel, self.study,
+                                                                    post=self.wave))
+                           for method in ((diff_in_diff, ancova) if self.study.paired
+                                          else (diff_in_diff,))], ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])
         hide = [self.hidden_pair(r.scale, r.intervention, r.comparison)
                 for r in table.itertuples()]
@@ -531,11 +570,13 @@ class Report:
 
     def data_quality(self):
         """Missing answers and reliability per wave (and site), contradictory answering."""
-        responses = self.responses
-        if self.site != "all":
-            responses = responses[responses["site"] == self.site]
+        responses = whole = self.responses
+        if self.site != "all":  # the same for every report of the site
+            responses = kept_result(whole, ("site", self.site), lambda: keep_pairs(
+                whole[whole["site"] == self.site]), copy=False)
         display(HTML(f"<h2>{self.tr('sec.quality')}</h2>"))
-        rel = reliability(responses, self.study, by=["wave"])
+        rel = kept_result(responses, "reliability_by_wave",
+                          lambda: reliability(responses, self.study, by=["wave"]))
         self.keep("reliability", rel)
         rows = [[self.scale_label(r.scale), self.wave_label(r.wave), count_text(r.n, self),
                  self.num(r.alpha) if r.n >= self.study.min_cell_size else "–",
@@ -549,11 +590,13 @@ class Report:
             "txt.alpha_use", use=", ".join(self.tr(f"use.{u}") for u in uses))) + "</p>"))
         if self.site == "all" and len(self.study.sites) > 1:
             display(self._site_clustering())
-        items = list(self.study.item_ids)
-        # declared missing codes ("weet niet", 99) count as missing, like blanks
-        scored = pd.concat([scored_items(responses, inst) for inst in self.study.instruments],
-                           axis=1)[items]
-        missing = scored.isna().groupby(responses["wave"]).mean().mean(axis=1)
+        def missing_shares() -> pd.Series:
+            items = list(self.study.item_ids)
+            # declared missing codes ("weet niet", 99) count as missing, like blanks
+            scored = pd.concat([scored_items(responses, inst)
+                                for inst in self.study.instruments], axis=1)[items]
+            return scored.isna().groupby(responses["wave"]).mean().mean(axis=1)
+        missing = kept_result(responses, "missing_shares", missing_shares)
         alphas = rel.loc[rel["n"] >= self.study.min_cell_size, "alpha"]
         if self.template == "data_quality":  # other reports lead with their findings
             share = percent(missing.mean(), self.language, 1)
@@ -571,7 +614,8 @@ class Report:
                            [[self.wave_label(r.wave), self.tr("suppressed") if r.suppressed
                              else percent(r.share_missing, self.language, 1)]
                             for r in missing_table.itertuples()], self, level=3))
-        flags = flag_inconsistent(responses, self.study)
+        flags = kept_result(responses, "inconsistent",
+                            lambda: flag_inconsistent(responses, self.study))
         share = suppress_frame(flags.groupby(["wave", "scale"])["inconsistent"].agg(
             inconsistent="mean", n="count").reset_index(), k)
         self.keep("contradictory_answering", share)

@@ -127,6 +127,26 @@ def keep_pairs(panel: pd.DataFrame) -> pd.DataFrame:
     return panel
 
 
+def kept_result(frame: pd.DataFrame, key, compute, *, copy: bool = True):
+    """``compute()``, computed once per ``key`` for a frame registered with
+    :func:`keep_pairs` (every time for any other frame).
+
+    For what a report derives from its unchanging panel or answers more than once, or what
+    the reports one warm kernel renders share (the study's disclosure decisions, a site's
+    reliability). A DataFrame, Series, set or dict is handed out as a copy (unless ``copy``
+    is false), so a caller that changes it changes no later caller's.
+    """
+    kept = _kept(frame)
+    if kept is None:
+        return compute()
+    slot = ("result", key)
+    if slot not in kept:
+        kept[slot] = compute()
+    value = kept[slot]
+    return value.copy() if copy and isinstance(value, (pd.DataFrame, pd.Series, set, dict)) \
+        else value
+
+
 def _kept(panel: pd.DataFrame) -> dict | None:
     """What is kept for ``panel`` (registered with :func:`keep_pairs`), else None."""
     kept = _KEPT.get(id(panel))
