@@ -16,6 +16,7 @@ from evaltools.analysis.effects.common import (
     paired,
     scale_info,
     t_interval,
+    t_p_value,
     too_small,
 )
 
@@ -71,12 +72,16 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
     check_panel(panel, ["respondent_id", "site", "group", "wave", scale, subgroup], study)
     pairs = paired(panel, scale, study.baseline.id, post, extra=[subgroup])
     pairs = pairs.dropna(subset=[subgroup])
+    # the analysis runs on arrays: pandas' filtering and grouping took most of its time
+    group = pairs["group"].to_numpy(object)
+    values = pairs[subgroup].astype(str).to_numpy(object)
+    pre, later = pairs["pre"].to_numpy(float), pairs["post"].to_numpy(float)
     frames = []
     for intervention, comparison in study.contrasts:
-        data = pairs[pairs["group"].isin([intervention, comparison])].copy()
-        data["treated"] = (data["group"] == intervention).astype(float)
-        data["sub"] = data[subgroup].astype(str)
-        out = _compute_subgroups(data, study, scale, post, subgroup, ci_level)
+        arms = (group == intervention) | (group == comparison)
+        out = _compute_subgroups(later[arms], pre[arms],
+                                 (group[arms] == intervention).astype(float), values[arms],
+                                 study, scale, post, subgroup, ci_level)
         out.insert(2, "intervention", intervention)
         out.insert(3, "comparison", comparison)
         frames.append(out)
@@ -84,40 +89,45 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
     return out.astype({"estimate": float, "se": float, "p_value": float})
 
 
-def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgroup: str,
+def _compute_subgroups(y: np.ndarray, pre: np.ndarray, treated: np.ndarray, sub: np.ndarray,
+                       study, scale: str, post: str, subgroup: str,
                        ci_level: float) -> pd.DataFrame:
-    """The rows of :func:`subgroup_effects` for one contrast (``treated``, ``sub`` set)."""
+    """The rows of :func:`subgroup_effects` for one contrast: post-test ``y``, ``pre``,
+    ``treated`` (1.0 for the intervention arm) and the subgroup value ``sub`` (text) of each
+    respondent of the two arms."""
     rows, usable = [], []
-    for value, cell in data.groupby("sub", sort=True):
-        nt, nc = int(cell["treated"].sum()), int((1 - cell["treated"]).sum())
+    for value in sorted(set(sub)):
+        cell = sub == value
+        nt = int(treated[cell].sum())
+        nc = int(cell.sum()) - nt
         note = too_small(min(nt, nc), study)
         row = dict(scale=scale, wave=post, subgroup=subgroup, subgroup_value=value,
-                   n=len(cell), n_intervention=nt, n_comparison=nc, ci_level=ci_level,
+                   n=nt + nc, n_intervention=nt, n_comparison=nc, ci_level=ci_level,
                    note=note)
         if not note:
-            y, treated = cell["post"].to_numpy(float), cell["treated"].to_numpy(float)
-            params, cov, df_resid, _ = ols_pinv(y, np.column_stack(
-                [np.ones(len(y)), treated, cell["pre"].to_numpy(float)]))
+            params, cov, df_resid, _ = ols_pinv(y[cell], np.column_stack(
+                [np.ones(nt + nc), treated[cell], pre[cell]]))
             est, se = float(params[1]), float(np.sqrt(cov[1, 1]))
             low, high = t_interval(est, se, df_resid, ci_level)
             statistic = est / se
             row.update(estimate=est, se=se, ci_low=low, ci_high=high, statistic=statistic,
                        df=float(df_resid), df_residual=float(df_resid),
-                       p_value=float(2 * stats.t.sf(abs(statistic), df_resid)))
+                       p_value=t_p_value(statistic, df_resid))
             usable.append(value)
         rows.append(row)
     inter = dict(scale=scale, wave=post, subgroup=subgroup, subgroup_value="interaction",
                  ci_level=ci_level)
-    kept = data[data["sub"].isin(usable)]
+    kept = np.isin(sub, usable)
+    n_kept, n_treated = int(kept.sum()), int(treated[kept].sum())
     if len(usable) >= 2:
-        statistic, df, df_resid, p_value = _interaction_f(kept)
-        inter.update(n=len(kept), n_intervention=int(kept["treated"].sum()),
-                     n_comparison=int((1 - kept["treated"]).sum()),
+        statistic, df, df_resid, p_value = _interaction_f(y[kept], pre[kept], treated[kept],
+                                                          sub[kept])
+        inter.update(n=n_kept, n_intervention=n_treated, n_comparison=n_kept - n_treated,
                      statistic=statistic, df=df, df_residual=df_resid, p_value=p_value,
                      note="" if len(usable) == len(rows) else
                      "subgroups below the minimum cell size left out")
     else:
-        inter.update(n=len(kept), note="not estimated: fewer than 2 subgroups large enough")
+        inter.update(n=n_kept, note="not estimated: fewer than 2 subgroups large enough")
     rows.append(inter)
     out = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS
                                       if c not in ("intervention", "comparison")])
@@ -125,18 +135,17 @@ def _compute_subgroups(data: pd.DataFrame, study, scale: str, post: str, subgrou
     return out
 
 
-def _interaction_f(data: pd.DataFrame) -> tuple[float, float, float, float]:
+def _interaction_f(y: np.ndarray, pre: np.ndarray, treated: np.ndarray,
+                   sub: np.ndarray) -> tuple[float, float, float, float]:
     """F, df, residual df and p of ``treated x sub`` in ``post ~ treated * C(sub) + pre``.
 
     The interaction is the model's highest-order term, so its type II test (R
     ``car::Anova(type = 2)``, statsmodels ``anova_lm(typ=2)``) is the Wald F of its
     coefficients in the full model, ``b' V^-1 b / q`` with ``q`` the rank of ``V``.
     """
-    y = data["post"].to_numpy(float)
-    treated = data["treated"].to_numpy(float)
-    levels = sorted(data["sub"].unique())
-    dummies = np.column_stack([(data["sub"] == v).to_numpy(float) for v in levels[1:]])
-    x = np.column_stack([np.ones(len(y)), dummies, treated, data["pre"].to_numpy(float),
+    levels = sorted(set(sub))
+    dummies = np.column_stack([(sub == v).astype(float) for v in levels[1:]])
+    x = np.column_stack([np.ones(len(y)), dummies, treated, pre,
                          dummies * treated[:, None]])
     params, cov, df_resid, _ = ols_pinv(y, x)
     term = slice(x.shape[1] - dummies.shape[1], x.shape[1])
