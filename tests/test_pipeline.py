@@ -329,3 +329,25 @@ def test_workers_warm_their_kernels_while_the_run_ingests(study_copy, tmp_path, 
     events.clear()
     run_study(study_copy, jobs=2, use_register=False, reports_dir=reports)
     assert "ingest" not in events and "warm" not in events
+
+
+def test_a_free_worker_gets_a_report_of_the_site_it_has_just_rendered() -> None:
+    """After the first reports, the worker that has just finished a report gets one of the
+    same site and wave if one waits, else of the same site, else the next in order: its
+    kernel re-uses what it derived for that site."""
+    from evaltools.pipeline.plan import PlannedReport
+    from evaltools.pipeline.run import _next_for, _take
+
+    def report(template, site, wave):
+        return PlannedReport(template, site, wave, "f", "new")
+
+    waiting = [(report(t, s, w), (t, s, w)) for t in ("prepost", "controlled")
+               for w in ("t1", "t2") for s in ("a", "b")]
+    first = _take(waiting, 2)
+    assert [args for _, args in first] == [("prepost", "a", "t1"), ("prepost", "b", "t1")]
+    assert _next_for(waiting, first[0][0])[1] == ("controlled", "a", "t1")
+    assert _next_for(waiting, first[0][0])[1] == ("prepost", "a", "t2")
+    assert _next_for(waiting, report("site_overview", "all", "t1"))[1] == ("prepost", "b", "t2")
+    assert _next_for(waiting, None)[1] == ("controlled", "b", "t1")
+    order = [_next_for(waiting, first[1][0])[1] for _ in range(len(waiting))]
+    assert order == [("controlled", "b", "t2"), ("controlled", "a", "t2")] and not waiting

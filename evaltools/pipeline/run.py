@@ -14,7 +14,7 @@ import fcntl
 import json
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -145,6 +145,24 @@ def remove_dead_runs_leftovers(study: Study, reports_dir: str | Path) -> list[Pa
     return removed
 
 
+def _take(waiting: list, count: int) -> list:
+    """The first ``count`` tasks of ``waiting``, removed from it."""
+    taken, waiting[:] = waiting[:count], waiting[count:]
+    return taken
+
+
+def _next_for(waiting: list, after: PlannedReport | None) -> tuple:
+    """The task for the worker that has just rendered ``after`` (removed from ``waiting``):
+    a report of the same site and wave, else of the same site, else the first waiting."""
+    if after is not None:
+        for same in ((lambda r: r.site == after.site and r.wave == after.wave),
+                     (lambda r: r.site == after.site)):
+            for index, (report, _) in enumerate(waiting):
+                if same(report):
+                    return waiting.pop(index)
+    return waiting.pop(0)
+
+
 def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool = False,
               dry_run: bool = False, only: list[str] | None = None, language: str = "",
               reports_dir: str | Path = "reports", fresh_kernels: bool = False,
@@ -273,18 +291,28 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                 workers = max(1, min(workers, len(todo) + (len(languages) if register_step
                                                            else 0)))
             start_workers()
-            # the overview pages (the longest jobs) go in right after the first reports,
-            # not behind all of them, where one worker would render a page alone at the end
-            first = 2 * workers
-            futures = {pool.submit(_jobs().render_job, args): report
-                       for report, args in tasks[:first]}
+            # two reports per worker render while this process updates the register; the
+            # overview pages (the longest jobs) go in next, not behind all reports, where one
+            # worker would render a page alone at the end
+            waiting = list(tasks)
+            outstanding = {pool.submit(_jobs().render_job, args): report
+                           for report, args in _take(waiting, 2 * workers)}
             url, overview_tasks = update_register()
-            pending = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
-            futures.update({pool.submit(_jobs().render_job, args): report
-                            for report, args in tasks[first:]})
-            for future in as_completed(futures):
-                done(futures[future], future.result())
-            for future in pending:
+            pages_out = [pool.submit(_jobs().overview_job, args) for args in overview_tasks]
+            outstanding.update(dict.fromkeys(pages_out))
+            # then a report goes to a worker only once it is free: the one that has just
+            # finished, which gets a report of the same site (and wave) if one waits, so that
+            # its kernel re-uses what it derived for that site (reports/notebook.py)
+            while outstanding:
+                finished, _ = wait(outstanding, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    report = outstanding.pop(future)
+                    if report is not None:
+                        done(report, future.result())
+                    if waiting and len(outstanding) < workers:
+                        nxt, args = _next_for(waiting, report)
+                        outstanding[pool.submit(_jobs().render_job, args)] = nxt
+            for future in pages_out:
                 page_done(future.result())
         else:
             url, overview_tasks = None, []
