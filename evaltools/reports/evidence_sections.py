@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
+from evaltools.analysis.effects.common import kept_result
 from evaltools.analysis.evidence import LADDER, study_evidence
 from evaltools.analysis.synthesis import leave_one_out, site_synthesis
 from evaltools.core.i18n import interval, number, t
@@ -98,7 +99,10 @@ def evidence_html(report):
     """The indicative evidence statement: WWC-style rating and ladder rung per scale; each
     distinct set of reasons is stated once, with the scales it applies to."""
     lang = report.language
-    table = study_evidence(report.panel, report.study, post=report.wave, language=lang)
+    # the same for the prepost and the controlled report of a site and wave (one kernel)
+    table = kept_result(report.panel, ("study_evidence", report.wave, lang),
+                        lambda: study_evidence(report.panel, report.study, post=report.wave,
+                                               language=lang))
     report.keep("evidence", table)
     rows = []
     reasons: dict[str, list[str]] = {}
