@@ -37,10 +37,14 @@ SUPPRESSED = "suppressed by disclosure control"
 def _suppress(table: pd.DataFrame, keys: list[str], k: int) -> pd.DataFrame:
     """Mark rows (``note``) by :func:`complement_values` within each ``keys`` block."""
     out = table.copy()
-    values = out["subgroup_value"] != "interaction"
-    for _, block in out[values].groupby(keys, sort=False):
+    values = out[out["subgroup_value"] != "interaction"]
+    marked = values["note"].astype(bool)
+    # only a block with a value too small to estimate hides anything (most have none)
+    for _, block in values.groupby(keys, sort=False) if marked.any() else ():
+        small = set(block.loc[marked[block.index], "subgroup_value"])
+        if not small:
+            continue
         counts = block.set_index("subgroup_value")["n"].astype(float).fillna(0)
-        small = set(block.loc[block["note"].astype(bool), "subgroup_value"])
         hide = complement_values(counts, small, k)
         out.loc[block.index[block["subgroup_value"].isin(hide)], "note"] = SUPPRESSED
     stats = [c for c in ("n", "n_intervention", "n_comparison", "estimate", "se", "ci_low",
