@@ -145,14 +145,27 @@ def _sd(values: np.ndarray) -> float:
     return 0.0 if sd <= 1e-12 * max(1.0, float(np.abs(values).max())) else sd
 
 
-def _cells(pairs: pd.DataFrame, by_site: bool | None, subgroup: str | None):
-    yield ALL, ALL, pairs
-    if by_site or (by_site is None and pairs["site"].nunique() > 1):
-        for site, block in pairs.groupby("site", sort=False):
-            yield site, ALL, block
+def _cells(pairs: pd.DataFrame, in_group: np.ndarray, by_site: bool | None,
+           subgroup: str | None):
+    """(site, subgroup value, row positions) of the cells of one group (``in_group``): all its
+    pairs; each site's, in order of appearance (``by_site``; None: when it has several); each
+    subgroup value's, in sorted order (missing values left out)."""
+    rows = np.flatnonzero(in_group)
+    yield ALL, ALL, rows
+    if by_site or by_site is None:
+        codes = pd.factorize(pairs["site"].to_numpy(object)[rows])[0]  # order of appearance
+        sites = pairs["site"].to_numpy(object)[rows]
+        found = codes[codes >= 0]
+        if by_site or len(np.unique(found)) > 1:
+            for code in np.unique(found):
+                cell = rows[codes == code]
+                yield sites[codes == code][0], ALL, cell
     if subgroup:
-        for value, block in pairs.groupby(subgroup, sort=True):
-            yield ALL, str(value), block
+        codes, values = pd.factorize(pairs[subgroup].iloc[rows], sort=True)
+        for code, value in enumerate(values):
+            cell = rows[codes == code]
+            if len(cell):
+                yield ALL, str(value), cell
 
 
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
@@ -221,16 +234,19 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
         _, meta = scale_info(study, scale)
         for wave in posts:
             pairs = paired(panel, scale, pre, wave, extra=[subgroup] if subgroup else [])
+            # on arrays: pandas' filtering per group, site and subgroup value took most of
+            # the time of this function
+            group_of = pairs["group"].to_numpy(object)
+            before, after = pairs["pre"].to_numpy(float), pairs["post"].to_numpy(float)
             for group in (known if groups is None else [g for g in known if g in groups]):
-                block = pairs[pairs["group"] == group]
-                for site, value, cell in _cells(block, by_site, subgroup):
+                for site, value, cell in _cells(pairs, group_of == group, by_site, subgroup):
                     note = too_small(len(cell), study)
                     values = {**dict.fromkeys(_STATS, np.nan), "n": len(cell),
                               "ci_level": ci_level}
                     if not note:
                         try:
-                            values = _compute_paired_change(cell["pre"].to_numpy(),
-                                                            cell["post"].to_numpy(), ci_level)
+                            values = _compute_paired_change(before[cell], after[cell],
+                                                            ci_level)
                         except AnalysisError as exc:
                             note = f"not estimated: {exc}"
                     rows.append({"scale": scale, "direction": meta.direction, "group": group,
