@@ -137,24 +137,57 @@ def count_text(n, report) -> str:
     return number(n, report.language, 0)
 
 
-def table_html(heading: str, header: list[str], rows: list[list[str]], report, level: int = 2):
+def table_html(heading: str, header: list[str], rows: list[list[str]], report, level: int = 2,
+               *, label: str = "", row_headers: int = 1):
     """An HTML table with an optional heading; ``report.tr`` words the empty case.
 
-    Column headers are ``<th scope="col">``; a table under a heading is labelled by it
-    (``aria-labelledby``), so a screen reader names the table when entering it.
+    Parameters
+    ----------
+    heading : str
+        Shown as ``<h{level}>`` above the table, which it names (``aria-labelledby``), so a
+        screen reader says the table's name when entering it. ``""`` for a table under a
+        heading shown elsewhere; then ``label`` names it.
+    header : list of str
+        The column headers (``<th scope="col">``).
+    rows : list of list of str
+        The cells, as text.
+    report
+        Anything with ``tr(key)`` (the report), for the text of an empty table.
+    level : int
+        The heading's level.
+    label : str
+        The table's accessible name (``aria-label``) when it has no ``heading``.
+    row_headers : int
+        How many leading columns label the row (``<th scope="row">``, styled as plain cells):
+        a screen reader then says e.g. the scale and group with every number of the row.
+
+    Raises
+    ------
+    EvaltoolsError
+        Neither ``heading`` nor ``label`` is given: a table without a name.
     """
+    if not (heading or label).strip():
+        raise EvaltoolsError(f"a report table needs a name: table_html(heading=..., or "
+                             f"label=...) got neither for the table with columns {header}")
     title = ""
-    label = ""
     if heading:
         anchor = "t-" + hashlib.sha1(
             json.dumps([heading, header, rows], default=str).encode("utf-8")).hexdigest()[:10]
         title = f"<h{level} id='{anchor}'>{escape(heading)}</h{level}>"
-        label = f" aria-labelledby='{anchor}'"
+        name = f" aria-labelledby='{anchor}'"
+    else:
+        name = f" aria-label='{escape(label)}'"
     if not rows:
         body = f"<p>{escape(report.tr('txt.no_data'))}</p>"
     else:
         head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in header)
-        body = (f"<table class='evaltools'{label}><thead><tr>" + head + "</tr></thead><tbody>"
-                + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
-                          for r in rows) + "</tbody></table>")
+        body = (f"<table class='evaltools'{name}><thead><tr>" + head + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(_cell(c, i < row_headers) for i, c in enumerate(r))
+                          + "</tr>" for r in rows) + "</tbody></table>")
     return HTML(title + body)
+
+
+def _cell(text, row_header: bool) -> str:
+    if row_header:
+        return f"<th scope='row'>{escape(text)}</th>"
+    return f"<td>{escape(text)}</td>"
