@@ -426,7 +426,9 @@ class Report:
             rows.append([label, self.tr(f"method.{r.method}"),
                          count_text(r.n, self), self.num(r.estimate),
                          interval(r.ci_low, r.ci_high, self.language),
-                         f"{self.num(r.effect_size)} ({r.effect_size_type})",
+                         f"{self.num(r.effect_size)} "
+                         f"({self.tr(f'es.short.{r.effect_size_type}')})"
+                         if isinstance(r.effect_size_type, str) else self.num(r.effect_size),
                          self.num(r.p_bh, 3)])
         shown = table_html(self.tr("sec.comparison"), [
             self.tr("col.scale"), self.tr("col.method"), self.tr("col.n"),
