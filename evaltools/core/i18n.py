@@ -203,7 +203,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col.estimate": ("Verschil", "Difference"),
     "col.method": ("Methode", "Method"),
     "col.equivalence": ("Gelijkheid bij de voormeting", "Baseline equivalence"),
-    "col.difference": ("Verschil uitvallers - blijvers", "Dropouts minus completers"),
+    "col.difference": ("Uitvallers min blijvers", "Dropouts minus completers"),
     "col.value": ("Waarde", "Value"),
     "col.item": ("Onderdeel", "Item"),
     # flow stages
@@ -427,9 +427,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the "Wat werkt" overview
     "report.wat_werkt": ("Wat werkt: overzicht van het register",
                          "What works: overview of the register"),
-    "txt.overview_sub": ("{interventions} interventie(s), {studies} studie(s), {factors} "
-                         "beschermende factor(en)", "{interventions} intervention(s), "
-                         "{studies} study(ies), {factors} protective factor(s)"),
+    "txt.overview_sub": ("Interventies: {interventions}; studies: {studies}; beschermende "
+                         "factoren: {factors}", "Interventions: {interventions}; studies: "
+                         "{studies}; protective factors: {factors}"),
+    # the waves of a report in its subtitle: words, not an arrow a screen reader names
+    "txt.waves_from_to": ("{pre} tot {post}", "{pre} to {post}"),
     "txt.overview_factor": ("{factor}: gunstig samengenomen effect bij {what}.",
                             "{factor}: favourable pooled effect for {what}."),
     "txt.overview_factor_none": ("{factor}: nog geen gunstig samengenomen effect.",

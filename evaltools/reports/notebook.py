@@ -206,7 +206,8 @@ class Report:
         what = self.tr(TEMPLATE_TITLES[self.template])
         sub = f"{self.study.title.get(self.language)} · {self.place()}"
         if self.template != "data_quality":
-            sub += f" · {self.wave_label(self.study.baseline.id)} → {self.wave_label(self.wave)}"
+            sub += " · " + self.tr("txt.waves_from_to", pre=self.wave_label(self.study.baseline.id),
+                                   post=self.wave_label(self.wave))
         return HTML(f"<h1>{escape(what)}</h1><p class='subtitle'>{escape(sub)}</p>")
 
     def findings(self) -> pd.DataFrame:
