@@ -11,7 +11,7 @@ import math
 
 from evaltools.core.text import Language
 
-__all__ = ["t", "number", "percent", "interval", "TEXTS"]
+__all__ = ["t", "number", "percent", "interval", "TEXTS", "QUOTED_TERMS"]
 
 TEXTS: dict[str, tuple[str, str]] = {
     # planning report (evaltools.reports.planning)
@@ -771,6 +771,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "ANCOVA en verschil in verandering zijn daarnaast gecorrigeerd voor: {covariates}.",
         "ANCOVA and difference in differences are further adjusted for: {covariates}."),
     "col.interaction": ("Interactie", "Interaction"),
+}
+
+#: Names in the other language that the texts quote, per page language: (their language, the
+#: names). English texts give the Dutch recognition levels and committee by their Dutch names,
+#: Dutch texts the WWC's handbook by its English title. Report pages mark them with ``lang``
+#: (WCAG 2.1 criterion 3.1.2) so that a screen reader reads them with the right voice.
+QUOTED_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "en": ("nl", ("goed beschreven", "goed onderbouwd", "eerste aanwijzingen",
+                  "goede aanwijzingen", "sterke aanwijzingen", "Erkenningscommissie Interventies",
+                  "Centrum Gezond Leven")),
+    "nl": ("en", ("What Works Clearinghouse", "Procedures and Standards Handbook")),
 }
 
 

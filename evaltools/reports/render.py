@@ -36,6 +36,7 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
+from evaltools.reports.html import mark_quoted_terms
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
 from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import (
@@ -349,6 +350,7 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
         if path in body:
             raise ReportError(f"report {template!r} would contain a local path; not written")
     title = html.escape(_page_title(body, title))
+    body = mark_quoted_terms(body, language)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
