@@ -55,6 +55,7 @@ def show_site_synthesis(report) -> None:
                      number(r.i2, lang, 0) + "%", number(r.p_value, lang, 3)])
     report.headline = t("txt.headline_synthesis", lang, k=len(report.study.sites),
                         n=favourable, m=int((pooled["note"] == "").sum()))
+    display(HTML(f"<p class='headline'><strong>{escape(report.headline)}</strong></p>"))
     display(table_html("", [t("col.scale", lang), t("col.k_sites", lang), t("col.pooled", lang),
                         t("col.ci", lang), t("col.pi", lang), "I²", t("col.p", lang)],
                    rows, report, label=t("sec.synthesis", lang)))

@@ -642,6 +642,8 @@ class Report:
         self.headline = self.tr("txt.headline_sites", k=len(self.study.sites),
                                 n_fav=int((shown["verdict"] == "favourable").sum())
                                 if len(shown) else 0, n=len(shown))
+        # the finding first: a screen reader reaches the table after it, not before
+        display(HTML(f"<p class='headline'><strong>{escape(self.headline)}</strong></p>"))
         display(table_html("", [self.tr("col.site"), self.tr("col.scale"), self.tr("col.n"),
                             self.tr("col.estimate" if self.study.has_comparison
                                     else "col.change"), self.tr("col.ci")], rows, self,

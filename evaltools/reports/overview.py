@@ -144,7 +144,8 @@ class Overview:
                 items.append(self.tr("txt.overview_factor_unfavourable",
                                      factor=self.tr(f"factor.{factor}"), what=what))
         self.headline = self.tr("txt.overview_headline", n=favourable, m=len(pooled))
-        return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'><ul>"
+        return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'>"
+                    f"<p class='headline'><strong>{escape(self.headline)}</strong></p><ul>"
                     + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul></div>"
                     f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>")
 
