@@ -170,7 +170,8 @@ def accessibility_tree(pages: Iterable[str | Path], *, chromium: str | None = No
     -------
     pandas.DataFrame
         One row per item read, in reading order: ``page`` (the path as given), ``position``
-        (0, 1, ... per page), ``role`` (Chromium's role: ``heading``, ``image``, ``table``,
+        (0, 1, ... per page), ``role`` (``document`` first, named by the page's
+        ``<title>``; then Chromium's role: ``heading``, ``image``, ``table``,
         ``columnheader``, ``rowheader``, ``cell``, ``link``, ``main``, ...; ``text`` for text
         outside those), ``name`` (the accessible name; for ``text`` the text),
         ``level`` (a heading's level, else NaN), ``lang`` (the language the item is in: the
@@ -236,7 +237,9 @@ def _compute_reading(nodes: list[dict], langs: dict[int, str]) -> list[list]:
         lang = langs.get(node.get("backendDOMNodeId"), "")
         read = False
         if not node.get("ignored"):
-            if role in _NAMED_ROLES or role in _STRUCTURE_ROLES:
+            if role == "RootWebArea":  # the page's <title>, said when the page opens
+                out.append(["document", name, None, lang, np.nan, np.nan])
+            elif role in _NAMED_ROLES or role in _STRUCTURE_ROLES:
                 level = next((p["value"]["value"] for p in node.get("properties", [])
                               if p["name"] == "level"), None)
                 row, column = headers.get(node["nodeId"], (np.nan, np.nan))
