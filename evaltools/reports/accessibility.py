@@ -177,7 +177,8 @@ def accessibility_tree(pages: Iterable[str | Path], *, chromium: str | None = No
         ``level`` (a heading's level, else NaN), ``lang`` (the language the item is in: the
         nearest ``lang`` attribute), ``row_headers`` and ``column_headers`` (for table cells:
         the names of the row and column headers a screen reader announces with the cell,
-        joined by ``" / "``; ``""`` where there are none, NaN outside tables).
+        joined by ``" / "``; for a row header the row headers before it; ``""`` where there
+        are none, NaN outside tables).
 
     Raises
     ------
@@ -279,16 +280,17 @@ def _compute_cell_headers(nodes: list[dict], by_id: dict) -> dict[str, tuple[str
         for row in rows_of(table):
             cells = [by_id[c] for c in row.get("childIds", []) if c in by_id
                      and _value(by_id[c], "role") in _CELL_ROLES]
-            row_names = [str(_value(c, "name") or "").strip() for c in cells
+            row_names = [(i, str(_value(c, "name") or "").strip()) for i, c in enumerate(cells)
                          if _value(c, "role") == "rowheader"]
             for column, cell in enumerate(cells):
                 role = _value(cell, "role")
-                name = str(_value(cell, "name") or "").strip()
-                out[cell["nodeId"]] = (
-                    " / ".join(n for n in row_names if n != name) if role != "columnheader"
-                    else "", " / ".join(column_names.get(column, [])))
+                # a data cell is read with all of its row's headers, a row header with those
+                # before it
+                row = [n for i, n in row_names if role == "cell" or i < column]
+                out[cell["nodeId"]] = ("" if role == "columnheader" else " / ".join(row),
+                                       " / ".join(column_names.get(column, [])))
                 if role == "columnheader":
-                    column_names.setdefault(column, []).append(name)
+                    column_names.setdefault(column, []).append(str(_value(cell, "name") or "").strip())
     return out
 
 
