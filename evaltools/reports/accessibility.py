@@ -284,13 +284,14 @@ def _compute_cell_headers(nodes: list[dict], by_id: dict) -> dict[str, tuple[str
                          if _value(c, "role") == "rowheader"]
             for column, cell in enumerate(cells):
                 role = _value(cell, "role")
+                name = str(_value(cell, "name") or "").strip()
                 # a data cell is read with all of its row's headers, a row header with those
                 # before it
                 row = [n for i, n in row_names if role == "cell" or i < column]
                 out[cell["nodeId"]] = ("" if role == "columnheader" else " / ".join(row),
                                        " / ".join(column_names.get(column, [])))
                 if role == "columnheader":
-                    column_names.setdefault(column, []).append(str(_value(cell, "name") or "").strip())
+                    column_names.setdefault(column, []).append(name)
     return out
 
 
