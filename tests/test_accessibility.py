@@ -6,6 +6,13 @@ headless Chromium (WCAG 2.0/2.1 A and AA rules, and axe's best practices: one ``
 skipped heading levels). Axe cannot judge an alt text, so the tests below also check that every
 figure's text alternative is in the report's language and names what the figure shows.
 
+The screen-reader tests read Chromium's accessibility tree (what NVDA, JAWS, VoiceOver and Orca
+read) in reading order and check what the screen-reader review of issue 13 found and fixed: the
+page's title names the report; the title is the first heading and the headline is read before
+any table; every table has a name and every cell its column and row headers; quoted names in
+the other language are marked with ``lang``; no code identifiers, arrows or "(s)" plurals are
+read out. ``tests/reference/screen_reader/`` keeps a transcript of that review.
+
 Needs Debian's chromium (``.ci/install-browser``) and the ``accessibility`` extra; locally these
 tests skip without them, under CI (``CI=true``) they fail.
 """
@@ -13,14 +20,17 @@ tests skip without them, under CI (``CI=true``) they fail.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 
 from evaltools.core.errors import EvaltoolsError
+from evaltools.core.i18n import t
 from evaltools.data.ingest import ingest
 from evaltools.data.pseudonym import create_key, default_key_file
 from evaltools.demo.files import generate_demo_study
@@ -28,6 +38,7 @@ from evaltools.pipeline.kernels import WarmKernel
 from evaltools.register import Register
 from evaltools.register.collect import collect
 from evaltools.reports.accessibility import (
+    accessibility_tree,
     axe_violations,
     figure_alt_texts,
     find_chromium,
@@ -42,6 +53,15 @@ TEMPLATES = ("prepost", "controlled", "data_quality", "site_overview", "site_syn
 LANGUAGES = ("nl", "en")
 #: nbconvert's English placeholder for an image without alt text
 NBCONVERT_DEFAULT_ALT = "No description has been provided for this image"
+#: Pages that state a headline finding (the index's "main finding" column quotes it).
+HEADLINED = ("prepost", "controlled", "site_overview", "site_synthesis", "wat_werkt",
+             "wat_werkt_summary")
+#: What a screen reader should not read out: code identifiers (``morris_dppc2``), arrows
+#: ("pijl naar rechts"), "(s)" plurals; and link texts that say nothing out of context.
+UNREADABLE = {"code identifier": r"\b[a-z]{3,}_[a-z0-9_]+\b", "arrow": r"[\u2190-\u21ff]",
+              "(s) plural": r"\w\((?:s|en|ies)\)"}
+VAGUE_LINKS = {"hier", "klik hier", "lees meer", "meer", "link", "here", "click here",
+               "read more", "more"}
 
 
 def _need(what: str) -> None:
@@ -154,9 +174,11 @@ def test_headings_skip_no_level_and_tables_have_column_headers(pages) -> None:
         assert not jumps, f"{template} ({language}): heading levels skip: {jumps}"
         assert "<main>" in text and "</main>" in text, f"{template}: no <main> landmark"
         for table in re.findall(r"<table\b.*?</table>", text, flags=re.S):
-            headers = re.findall(r"<th\b[^>]*>", table)
+            head, _, body = table.partition("</thead>")
+            headers = re.findall(r"<th\b[^>]*>", head)
             assert headers, f"{template}: a table without column headers"
-            assert all("scope='col'" in h or 'scope="col"' in h for h in headers), template
+            assert all("scope='col'" in h for h in headers), template
+            assert all("scope='row'" in h for h in re.findall(r"<th\b[^>]*>", body)), template
 
 
 def test_a_figure_without_alt_text_is_refused() -> None:
@@ -168,3 +190,135 @@ def test_a_figure_without_alt_text_is_refused() -> None:
     shown = png(fig, alt='Figure "x" & <y>')
     assert 'alt="Figure &quot;x&quot; &amp; &lt;y&gt;"' in shown.html()
     assert set(shown._repr_mimebundle_()) >= {"text/html", "image/png"}
+
+
+@pytest.fixture(scope="module")
+def tree(chromium: str, pages) -> pd.DataFrame:
+    """What a screen reader reads on every page, with the page's template and language."""
+    found = accessibility_tree(pages.values(), chromium=chromium)
+    which = {str(path): key for key, path in pages.items()}
+    found["template"] = found["page"].map(lambda p: which[p][0])
+    found["language"] = found["page"].map(lambda p: which[p][1])
+    return found
+
+
+def _pages(tree: pd.DataFrame):
+    for (template, language), read in tree.groupby(["template", "language"], sort=False):
+        yield template, language, read.reset_index(drop=True)
+
+
+def test_the_title_is_heard_first_and_the_headline_before_any_table(tree, pages) -> None:
+    titles = {}
+    for template, language, read in _pages(tree):
+        headings = read[read["role"] == "heading"]
+        first = headings.iloc[0]
+        assert first["level"] == 1 and (headings["level"] == 1).sum() == 1, template
+        levels = headings["level"].astype(int).tolist()
+        jumps = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+        assert not jumps, f"{template} ({language}): heading levels skip: {jumps}"
+        # the page's <title>, which a screen reader says on opening it, names the report
+        assert read["role"].iloc[0] == "document", template
+        title = read["name"].iloc[0]
+        assert title.startswith(first["name"]), f"{template} ({language}): title {title!r}"
+        if template in ("prepost", "controlled"):
+            assert "Rotterdam-Zuid" in title, title
+        if template not in ("index", "wat_werkt_summary"):  # the latter: the overview again
+            titles.setdefault(language, []).append(title)
+        if template in HEADLINED:
+            meta = pages[(template, language)].parent / "tables" / "meta.json"
+            headline = json.loads(meta.read_text("utf-8"))["headline"]
+            said = read.index[(read["role"] == "text")
+                              & read["name"].str.contains(headline, regex=False)]
+            tables = read.index[read["role"] == "table"]
+            assert len(said), f"{template} ({language}): the headline {headline!r} is not read"
+            assert tables.empty or said[0] < tables[0], (
+                f"{template} ({language}): a table is read before the headline")
+    for language, said in titles.items():
+        assert len(set(said)) == len(said), f"pages share a title ({language}): {said}"
+
+
+def test_every_image_is_named_in_the_pages_language(tree) -> None:
+    images = tree[tree["role"].isin(["image", "img"])]
+    assert len(images) >= 6
+    for r in images.itertuples():
+        assert r.name.strip() and r.name != NBCONVERT_DEFAULT_ALT, f"{r.template}: {r.name!r}"
+        assert r.lang == r.language, f"{r.template}: image read as {r.lang}, page {r.language}"
+        assert not re.search(r"\.(png|svg|jpe?g)\b|^image\d*$", r.name), r.name
+
+
+def test_every_table_is_named_and_every_cell_has_its_headers(tree) -> None:
+    tables = tree[tree["role"] == "table"]
+    assert len(tables) >= 20
+    unnamed = tables[tables["name"].str.strip() == ""]
+    assert unnamed.empty, f"tables without a name: {sorted(set(unnamed['template']))}"
+    cells = tree[tree["role"].isin(["cell", "rowheader"])]
+    no_column = cells[cells["column_headers"] == ""]
+    assert no_column.empty, f"cells without column headers:\n{no_column.head()}"
+    # the first column labels the row: "Veerkracht (BRS), Verschil, 0,40", not "0,40"
+    data = cells[cells["role"] == "cell"]
+    no_row = data[data["row_headers"] == ""]
+    assert no_row.empty, (f"cells read without the row they are in "
+                          f"({sorted(set(no_row['template']))}):\n{no_row.head()}")
+
+
+def test_quoted_names_in_the_other_language_are_marked(tree) -> None:
+    quoted = {"en": ("goed onderbouwd", "nl"), "nl": ("What Works Clearinghouse", "en")}
+    for language, (name, lang) in quoted.items():
+        found = tree[(tree["language"] == language) & (tree["role"] == "text")
+                     & tree["name"].str.contains(name, case=False, regex=False)]
+        assert len(found), f"no {name!r} on the {language} pages to check"
+        wrong = found[found["lang"] != lang]
+        assert wrong.empty, f"{name!r} read as {set(wrong['lang'])} on {set(wrong['template'])}"
+
+
+def _first_screen(read: pd.DataFrame, language: str) -> pd.DataFrame:
+    """What is read before the appendix (which names files and instruments by their ids)."""
+    appendix = {t(key, language) for key in ("sec.appendix", "sec.methods")}
+    starts = read.index[(read["role"] == "heading") & read["name"].isin(appendix)]
+    return read.loc[:starts[0] - 1] if len(starts) else read
+
+
+def test_no_code_identifiers_arrows_or_vague_links_are_read(tree) -> None:
+    before = pd.concat([_first_screen(read, language) for _, language, read in _pages(tree)])
+    for what, pattern in UNREADABLE.items():
+        hit = before[before["name"].str.contains(pattern, regex=True)]
+        assert hit.empty, f"{what} read out: {hit[['template', 'name']].head().to_string()}"
+    links = tree[tree["role"] == "link"]
+    assert len(links) >= 4
+    vague = links[links["name"].str.strip().str.lower().isin(VAGUE_LINKS)]
+    assert vague.empty, vague["name"].tolist()
+
+
+def test_accessibility_tree_reads_like_a_screen_reader(chromium: str, tmp_path: Path) -> None:
+    """Reading order, names, levels, languages and a cell's headers, on a page made for it."""
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<!DOCTYPE html><html lang='nl'><head><title>Titel</title></head><body><main>"
+        "<h1>Kop</h1><p>Tekst <span lang='en'>quoted</span></p>"
+        "<img src='data:image/png;base64,iVBORw0KGgo=' alt='Figuur'>"
+        "<h2 id='t'>Tabel</h2><table aria-labelledby='t'><thead><tr><th scope='col'>Schaal"
+        "</th><th scope='col'>Verschil</th></tr></thead><tbody><tr><th scope='row'>BRS</th>"
+        "<td>0,40</td></tr></tbody></table><p aria-hidden='true'>verborgen</p>"
+        "</main></body></html>", "utf-8")
+    read = accessibility_tree([page], chromium=chromium)
+    assert read["role"].tolist() == ["document", "main", "heading", "text", "text", "image",
+                                     "heading", "table", "columnheader", "columnheader",
+                                     "rowheader", "cell"]
+    assert read["name"].tolist()[:6] == ["Titel", "", "Kop", "Tekst", "quoted", "Figuur"]
+    assert read["lang"].tolist()[3:5] == ["nl", "en"]
+    assert read["level"].dropna().tolist() == [1, 2]
+    cell = read.iloc[-1]
+    assert (cell["name"], cell["row_headers"], cell["column_headers"]) == (
+        "0,40", "BRS", "Verschil")
+
+
+def test_the_notebooks_narrative_stays_out_of_the_reports() -> None:
+    """A template's markdown cells are for whoever reads the notebook, in English; a report
+    says everything through evaltools, in its own language. An untagged cell put "Declared
+    subgroups (study.yml subgroups:) ..." in English into every Dutch report."""
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    for template in (*TEMPLATES, "wat_werkt"):
+        cells = json.loads((folder / f"{template}.ipynb").read_text("utf-8"))["cells"]
+        shown = [c.get("id") for c in cells if c["cell_type"] == "markdown"
+                 and "notebook-only" not in c.get("metadata", {}).get("tags", [])]
+        assert not shown, f"{template}.ipynb: markdown cells shown in the report: {shown}"

@@ -225,5 +225,5 @@ def test_index_and_meta_use_labels_not_ids(ingested_demo, tmp_path):
         "wave_label": "Nameting"}))
     page = write_index(tmp_path, study.id).read_text()
     assert f"{study.title.get('nl')}</h1>" in page and f"<title>{study.title.get('nl')}" in page
-    assert "<td>Nameting</td><td>Rotterdam Zuid</td>" in page
+    assert "<th scope='row'>Nameting</th><th scope='row'>Rotterdam Zuid</th>" in page
     assert "12 van 18 schalen gunstiger" in page and ">t1<" not in page

@@ -11,7 +11,7 @@ import math
 
 from evaltools.core.text import Language
 
-__all__ = ["t", "number", "percent", "interval", "TEXTS"]
+__all__ = ["t", "number", "percent", "interval", "TEXTS", "QUOTED_TERMS"]
 
 TEXTS: dict[str, tuple[str, str]] = {
     # planning report (evaltools.reports.planning)
@@ -203,7 +203,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col.estimate": ("Verschil", "Difference"),
     "col.method": ("Methode", "Method"),
     "col.equivalence": ("Gelijkheid bij de voormeting", "Baseline equivalence"),
-    "col.difference": ("Verschil uitvallers - blijvers", "Dropouts minus completers"),
+    "col.difference": ("Uitvallers min blijvers", "Dropouts minus completers"),
     "col.value": ("Waarde", "Value"),
     "col.item": ("Onderdeel", "Item"),
     # flow stages
@@ -427,9 +427,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the "Wat werkt" overview
     "report.wat_werkt": ("Wat werkt: overzicht van het register",
                          "What works: overview of the register"),
-    "txt.overview_sub": ("{interventions} interventie(s), {studies} studie(s), {factors} "
-                         "beschermende factor(en)", "{interventions} intervention(s), "
-                         "{studies} study(ies), {factors} protective factor(s)"),
+    "txt.overview_sub": ("Interventies: {interventions}; studies: {studies}; beschermende "
+                         "factoren: {factors}", "Interventions: {interventions}; studies: "
+                         "{studies}; protective factors: {factors}"),
+    # the waves of a report in its subtitle: words, not an arrow a screen reader names
+    "txt.waves_from_to": ("{pre} tot {post}", "{pre} to {post}"),
     "txt.overview_factor": ("{factor}: gunstig samengenomen effect bij {what}.",
                             "{factor}: favourable pooled effect for {what}."),
     "txt.overview_factor_none": ("{factor}: nog geen gunstig samengenomen effect.",
@@ -769,6 +771,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "ANCOVA en verschil in verandering zijn daarnaast gecorrigeerd voor: {covariates}.",
         "ANCOVA and difference in differences are further adjusted for: {covariates}."),
     "col.interaction": ("Interactie", "Interaction"),
+}
+
+#: Names in the other language that the texts quote, per page language: (their language, the
+#: names). English texts give the Dutch recognition levels and committee by their Dutch names,
+#: Dutch texts the WWC's handbook by its English title. Report pages mark them with ``lang``
+#: (WCAG 2.1 criterion 3.1.2) so that a screen reader reads them with the right voice.
+QUOTED_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "en": ("nl", ("goed beschreven", "goed onderbouwd", "eerste aanwijzingen",
+                  "goede aanwijzingen", "sterke aanwijzingen", "Erkenningscommissie Interventies",
+                  "Centrum Gezond Leven")),
+    "nl": ("en", ("What Works Clearinghouse", "Procedures and Standards Handbook")),
 }
 
 

@@ -56,7 +56,7 @@ def counts_html(report) -> HTML:
                      *(count_text(v, report) for v in n)])
     table = table_html(t("sec.cross_section_counts", lang),
                        [t("col.cluster", lang), t("col.group", lang),
-                        *(report.wave_label(w) for w in waves)], rows, report)
+                        *(report.wave_label(w) for w in waves)], rows, report, row_headers=2)
     name = t("col.site", lang).lower() if cluster == "site" else cluster
     note = t("txt.cross_section_counts", lang, cluster=name)
     per_group = counts[counts["cluster_value"] != "all"].groupby("group")["cluster_value"]

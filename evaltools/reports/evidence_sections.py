@@ -56,9 +56,10 @@ def show_site_synthesis(report) -> None:
                      number(r.i2, lang, 0) + "%", number(r.p_value, lang, 3)])
     report.headline = t("txt.headline_synthesis", lang, k=len(report.study.sites),
                         n=favourable, m=int((pooled["note"] == "").sum()))
+    display(HTML(f"<p class='headline'><strong>{escape(report.headline)}</strong></p>"))
     display(table_html("", [t("col.scale", lang), t("col.k_sites", lang), t("col.pooled", lang),
                         t("col.ci", lang), t("col.pi", lang), "I²", t("col.p", lang)],
-                   rows, report, level=3))
+                   rows, report, label=t("sec.synthesis", lang)))
     display(HTML(f"<p class='note'>{escape(t('txt.synthesis_read', lang))}</p>"))
     influence = []
     for r in pooled.itertuples():
@@ -122,7 +123,8 @@ def evidence_html(report):
                place=report.place()),
              t(f"caveat.{report.study.design}", lang), t("txt.indicative", lang)]
     body = table_html("", [t("col.scale", lang), t("col.effect", lang), t("col.wwc", lang),
-                           t("col.level", lang)], rows, report, level=3)
+                           t("col.level", lang)], rows, report,
+                      label=t("sec.evidence", lang))
     why = "".join(f"<p><strong>{escape(', '.join(scales))}</strong>: {escape(text)}</p>"
                   for text, scales in reasons.items())
     return HTML(f"<h2>{escape(t('sec.evidence', lang))}</h2>"

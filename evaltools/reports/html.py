@@ -12,6 +12,7 @@ import hashlib
 import html
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +25,12 @@ from matplotlib.text import Text
 
 from evaltools.analysis.disclosure import suppress_frame
 from evaltools.core.errors import EvaltoolsError
-from evaltools.core.i18n import number
+from evaltools.core.i18n import QUOTED_TERMS, number
 from evaltools.core.io import atomic_write_text, csv_safe
 from evaltools.core.version import __version__
 
 __all__ = ["Shown", "Figure", "write_tables", "png", "escape", "suppress_count", "count_text",
-           "table_html"]
+           "table_html", "mark_quoted_terms"]
 
 
 @dataclass
@@ -127,6 +128,34 @@ def escape(text) -> str:
     return html.escape(str(text))
 
 
+def mark_quoted_terms(page_html: str, language: str) -> str:
+    """Wrap the other language's names in a page's text in ``<span lang="...">``.
+
+    The names are :data:`evaltools.core.i18n.QUOTED_TERMS` (the Dutch recognition levels on an
+    English page, for instance); a screen reader then reads "goed onderbouwd" with a Dutch
+    voice, not as English (WCAG 2.1 criterion 3.1.2). Only text between tags changes: tags,
+    their attributes (an ``alt`` text cannot hold markup) and ``<style>``, ``<script>`` and
+    ``<title>`` are left as they are.
+    """
+    other, names = QUOTED_TERMS.get(language, ("", ()))
+    if not names:
+        return page_html
+    found = re.compile("|".join(re.escape(escape(name)) for name in
+                                sorted(names, key=len, reverse=True)), flags=re.IGNORECASE)
+    parts = re.split(r"(<[^>]*>)", page_html)
+    raw = False
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = part[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(part) > 2 \
+                else ""
+            if tag in ("style", "script", "title"):
+                raw = not part.startswith("</")
+            continue
+        if not raw:
+            parts[i] = found.sub(lambda m: f'<span lang="{other}">{m.group(0)}</span>', part)
+    return "".join(parts)
+
+
 def suppress_count(n, study) -> float:
     """``n``, or NaN where it is a count below the study's minimum cell size (but not 0)."""
     return np.nan if 0 < n < study.min_cell_size else n
@@ -141,24 +170,57 @@ def count_text(n, report) -> str:
     return number(n, report.language, 0)
 
 
-def table_html(heading: str, header: list[str], rows: list[list[str]], report, level: int = 2):
+def table_html(heading: str, header: list[str], rows: list[list[str]], report, level: int = 2,
+               *, label: str = "", row_headers: int = 1):
     """An HTML table with an optional heading; ``report.tr`` words the empty case.
 
-    Column headers are ``<th scope="col">``; a table under a heading is labelled by it
-    (``aria-labelledby``), so a screen reader names the table when entering it.
+    Parameters
+    ----------
+    heading : str
+        Shown as ``<h{level}>`` above the table, which it names (``aria-labelledby``), so a
+        screen reader says the table's name when entering it. ``""`` for a table under a
+        heading shown elsewhere; then ``label`` names it.
+    header : list of str
+        The column headers (``<th scope="col">``).
+    rows : list of list of str
+        The cells, as text.
+    report
+        Anything with ``tr(key)`` (the report), for the text of an empty table.
+    level : int
+        The heading's level.
+    label : str
+        The table's accessible name (``aria-label``) when it has no ``heading``.
+    row_headers : int
+        How many leading columns label the row (``<th scope="row">``, styled as plain cells):
+        a screen reader then says e.g. the scale and group with every number of the row.
+
+    Raises
+    ------
+    EvaltoolsError
+        Neither ``heading`` nor ``label`` is given: a table without a name.
     """
+    if not (heading or label).strip():
+        raise EvaltoolsError(f"a report table needs a name: table_html(heading=..., or "
+                             f"label=...) got neither for the table with columns {header}")
     title = ""
-    label = ""
     if heading:
         anchor = "t-" + hashlib.sha1(
             json.dumps([heading, header, rows], default=str).encode("utf-8")).hexdigest()[:10]
         title = f"<h{level} id='{anchor}'>{escape(heading)}</h{level}>"
-        label = f" aria-labelledby='{anchor}'"
+        name = f" aria-labelledby='{anchor}'"
+    else:
+        name = f" aria-label='{escape(label)}'"
     if not rows:
         body = f"<p>{escape(report.tr('txt.no_data'))}</p>"
     else:
         head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in header)
-        body = (f"<table class='evaltools'{label}><thead><tr>" + head + "</tr></thead><tbody>"
-                + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
-                          for r in rows) + "</tbody></table>")
+        body = (f"<table class='evaltools'{name}><thead><tr>" + head + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(_cell(c, i < row_headers) for i, c in enumerate(r))
+                          + "</tr>" for r in rows) + "</tbody></table>")
     return HTML(title + body)
+
+
+def _cell(text, row_header: bool) -> str:
+    if row_header:
+        return f"<th scope='row'>{escape(text)}</th>"
+    return f"<td>{escape(text)}</td>"

@@ -37,6 +37,7 @@ border-radius:6px}.note{font-size:.9rem;color:#444;font-style:italic}
 table.evaltools{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
 table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem;
 text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
+table.evaltools tbody th{font-weight:normal;background:none}
 img{max-width:100%;height:auto}.small{font-size:.8rem}
 a{color:#0b4f8a}a:visited{color:#5a2a82}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
@@ -69,6 +70,8 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
 
     The page shows labels, not ids: the study's title, each report's wave and site names and
     its headline finding (from the report's ``tables/meta.json``), in the reports' language.
+    Wave, site and report name are the row's headers, so a screen reader says which report a
+    headline, status or date belongs to, and a report's link has that context.
     """
     root = Path(reports_dir) / study_id
     entries = []
@@ -98,8 +101,9 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
     order = sorted(entries, key=lambda x: (x[8] if x[8] != "all-waves" else "", x[9] != "all",
                                            x[1], x[2], x[3]))
     rows = "".join(
-        f"<tr class='{status}'><td>{e(wave)}</td><td>{e(site)}</td><td><a href='{e(link)}'>"
-        f"{e(t(TEMPLATE_TITLES.get(template, 'report.prepost'), lang))}</a></td>"
+        f"<tr class='{status}'><th scope='row'>{e(wave)}</th><th scope='row'>{e(site)}</th>"
+        f"<th scope='row'><a href='{e(link)}'>"
+        f"{e(t(TEMPLATE_TITLES.get(template, 'report.prepost'), lang))}</a></th>"
         f"<td>{e(headline)}</td><td>{e(status_words[language].get(status, status))}</td>"
         f"<td>{e(date)}</td></tr>\n"
         for wave, site, template, status, date, headline, link, lang, _, _ in order)
@@ -107,7 +111,7 @@ def write_index(reports_dir: str | Path, study_id: str) -> Path:
         if language == "nl" else ("Wave", "Site", "Report", "Main finding", "Status", "Date")
     page = (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f"<title>{e(title)}</title><style>{PAGE_CSS}"
-            "tr.failed td{color:#b00020}</style></head><body><main>\n"
+            "tr.failed td,tr.failed th{color:#b00020}</style></head><body><main>\n"
             f"<h1 id='reports'>{e(title)}</h1>\n{_overview_link(root.parent, language)}"
             "<table class='evaltools' aria-labelledby='reports'><thead><tr>"
             + "".join(f"<th scope='col'>{h}</th>" for h in heads) + "</tr></thead><tbody>\n"

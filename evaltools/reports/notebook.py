@@ -236,7 +236,8 @@ class Report:
         what = self.tr(TEMPLATE_TITLES[self.template])
         sub = f"{self.study.title.get(self.language)} · {self.place()}"
         if self.template != "data_quality":
-            sub += f" · {self.wave_label(self.study.baseline.id)} → {self.wave_label(self.wave)}"
+            sub += " · " + self.tr("txt.waves_from_to", pre=self.wave_label(self.study.baseline.id),
+                                   post=self.wave_label(self.wave))
         return HTML(f"<h1>{escape(what)}</h1><p class='subtitle'>{escape(sub)}</p>")
 
     def findings(self) -> pd.DataFrame:
@@ -353,7 +354,7 @@ class Report:
                  self.group_label(r.group), count_text(r.n, self)]
                 for r in shown.itertuples()]
         return table_html(self.tr("sec.design"), [self.tr("col.stage"), self.tr("col.group"),
-                                              self.tr("col.n")], rows, self)
+                                              self.tr("col.n")], rows, self, row_headers=2)
 
     def _change(self) -> pd.DataFrame:
         """Within-group change of every scale (computed once per report)."""
@@ -412,7 +413,7 @@ class Report:
                 self.tr("col.scale"), self.tr("col.group"), self.tr("col.n"),
                 self.tr("col.mean_pre"), self.tr("col.mean_post"), self.tr("col.change"),
                 self.tr("col.ci"), "g_av", self.tr("col.improved") + " / "
-                + self.tr("col.deteriorated").lower()], rows, self, level=3))
+                + self.tr("col.deteriorated").lower()], rows, self, level=3, row_headers=2))
             display(self._figure(scales[0]))
         self.keep("results", pd.DataFrame(kept))
 
@@ -465,12 +466,14 @@ class Report:
             rows.append([label, self.tr(f"method.{r.method}"),
                          count_text(r.n, self), self.num(r.estimate),
                          interval(r.ci_low, r.ci_high, self.language),
-                         f"{self.num(r.effect_size)} ({r.effect_size_type})",
+                         f"{self.num(r.effect_size)} "
+                         f"({self.tr(f'es.short.{r.effect_size_type}')})"
+                         if isinstance(r.effect_size_type, str) else self.num(r.effect_size),
                          self.num(r.p_bh, 3)])
         shown = table_html(self.tr("sec.comparison"), [
             self.tr("col.scale"), self.tr("col.method"), self.tr("col.n"),
             self.tr("col.estimate"), self.tr("col.ci"), self.tr("col.effect"),
-            self.tr("col.p_adj")], rows, self)
+            self.tr("col.p_adj")], rows, self, row_headers=2)
         if len(self.study.groups) <= 2:
             return shown
         return HTML(shown.data + self._omnibus().data)
@@ -584,7 +587,7 @@ class Report:
                 for r in rel.itertuples()]
         display(table_html(self.tr("sec.reliability"), [
             self.tr("col.scale"), self.tr("col.wave"), self.tr("col.n"), self.tr("col.alpha"),
-            self.tr("col.omega")], rows, self, level=3))
+            self.tr("col.omega")], rows, self, level=3, row_headers=2))
         uses = sorted(set(rel["alpha_use"]))
         display(HTML("<p class='small'>" + escape(self.tr(
             "txt.alpha_use", use=", ".join(self.tr(f"use.{u}") for u in uses))) + "</p>"))
@@ -623,7 +626,7 @@ class Report:
             self.tr("col.wave"), self.tr("col.scale"), self.tr("col.flagged")],
             [[self.wave_label(r.wave), self.scale_label(r.scale), self.tr("suppressed")
               if r.suppressed else percent(r.inconsistent, self.language, 1)]
-             for r in share.itertuples()], self, level=3))
+             for r in share.itertuples()], self, level=3, row_headers=2))
         if self.template == "data_quality" and self.study.paired:  # respondents followed
             display(self._linkage())
 
@@ -642,7 +645,7 @@ class Report:
             "txt.linkage_ok")
         return HTML(table_html(self.tr("sec.linkage"), [
             self.tr("col.scale"), self.tr("col.wave"), self.tr("col.pairs"),
-            self.tr("col.r_prepost")], rows, self, level=3).data
+            self.tr("col.r_prepost")], rows, self, level=3, row_headers=2).data
             + f"<p class='small'>{escape(note)}</p>")
 
     def site_overview(self):
@@ -683,10 +686,12 @@ class Report:
         self.headline = self.tr("txt.headline_sites", k=len(self.study.sites),
                                 n_fav=int((shown["verdict"] == "favourable").sum())
                                 if len(shown) else 0, n=len(shown))
+        # the finding first: a screen reader reaches the table after it, not before
+        display(HTML(f"<p class='headline'><strong>{escape(self.headline)}</strong></p>"))
         display(table_html("", [self.tr("col.site"), self.tr("col.scale"), self.tr("col.n"),
                             self.tr("col.estimate" if self.study.has_comparison
                                     else "col.change"), self.tr("col.ci")], rows, self,
-                       level=3))
+                       label=self.tr("sec.sites"), row_headers=2))
 
     def appendix(self):
         """The heading of the appendix: the detailed tables for readers who check the work."""

@@ -144,7 +144,8 @@ class Overview:
                 items.append(self.tr("txt.overview_factor_unfavourable",
                                      factor=self.tr(f"factor.{factor}"), what=what))
         self.headline = self.tr("txt.overview_headline", n=favourable, m=len(pooled))
-        return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'><ul>"
+        return HTML(f"<h2>{self.tr('sec.summary')}</h2><div class='summary'>"
+                    f"<p class='headline'><strong>{escape(self.headline)}</strong></p><ul>"
                     + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul></div>"
                     f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>")
 
@@ -178,7 +179,7 @@ class Overview:
             display(table_html("", [self.tr("col.intervention"), self.tr("col.scale"), "k",
                                 self.tr("col.pooled"), self.tr("col.ci"), self.tr("col.pi"),
                                 "I²", "tau²", self.tr("col.verdict"), self.tr("col.level")],
-                                rows, self, level=3))
+                                rows, self, label=self.tr(f"factor.{factor}"), row_headers=2))
             if len(pooled) > self.max_forest_plots:
                 kinds = sorted(set(part["effect_size_type"]))
                 alt = self.tr("alt.forest_summary", factor=self.tr(f"factor.{factor}"),
@@ -220,7 +221,8 @@ class Overview:
                  self.tr(f"level.{r.level}"), r.reasons] for r in table.itertuples()]
         body = table_html("", [self.tr("col.intervention"), self.tr("col.scale"),
                            self.tr("col.k_studies"), self.tr("col.level"),
-                           self.tr("col.reasons")], rows, self, level=3)
+                           self.tr("col.reasons")], rows, self, label=self.tr("sec.levels"),
+                           row_headers=2)
         return HTML(f"<h2>{escape(self.tr('sec.levels'))}</h2>"
                     f"<p>{escape(self.tr('txt.indicative'))}</p>" + body.data
                     + f"<p class='small'>{escape(self.tr('txt.criteria'))}</p>")

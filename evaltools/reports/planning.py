@@ -17,7 +17,7 @@ from IPython.display import HTML
 
 from evaltools.analysis.planning import PlanningQuestion, answer_question
 from evaltools.core.i18n import number, t
-from evaltools.reports.html import Shown, escape, png, write_tables
+from evaltools.reports.html import Shown, escape, png, table_html, write_tables
 from evaltools.reports.notebook import ReportParameterError
 from evaltools.reports.plots import power_curve
 
@@ -58,12 +58,8 @@ class PlanningReport:
     def keep(self, name: str, frame: pd.DataFrame) -> None:
         self.tables.append(Shown(name, frame.reset_index(drop=True)))
 
-    def _table(self, header: list[str], rows: list[list[str]]) -> str:
-        head = "".join(f"<th>{escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
-                       for r in rows)
-        return (f"<table class='evaltools'><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+    def _table(self, header: list[str], rows: list[list[str]], label: str) -> str:
+        return table_html("", header, rows, self, label=label).data
 
     # ------------------------------------------------------------------ cells
     def title(self):
@@ -90,14 +86,15 @@ class PlanningReport:
         rows = [[k, self.num(v, 3) if isinstance(v, float) else str(v)]
                 for k, v in shown.items()]
         html = f"<h2>{escape(self.tr('plan.assumptions'))}</h2>" + self._table(
-            [self.tr("plan.assumption"), self.tr("plan.value")], rows)
+            [self.tr("plan.assumption"), self.tr("plan.value")], rows,
+            self.tr("plan.assumptions"))
         if self.inputs is not None and len(self.inputs):
             self.keep("inputs", self.inputs)
             cols = ["scale", "wave", "icc", "r_pre_post", "retention", "attrition"]
             html += (f"<h3>{escape(self.tr('plan.inputs'))}</h3><p>"
                      f"{escape(self.tr('plan.inputs_text'))}</p>" + self._table(
                          cols, [[r["scale"], r["wave"], *(self.num(r[c], 3) for c in cols[2:])]
-                                for _, r in self.inputs.iterrows()]))
+                                for _, r in self.inputs.iterrows()], self.tr("plan.inputs")))
         return HTML(html)
 
     def answer(self):
@@ -145,7 +142,7 @@ class PlanningReport:
                  self.num(r["mdes"])] for _, r in table.iterrows()]
         return HTML(f"<h2>{escape(self.tr('plan.choices'))}</h2>" + self._table(
             [self.tr("plan.choice"), self.tr("plan.design"), self.tr("plan.size_persons"),
-             self.tr("plan.mdes")], rows))
+             self.tr("plan.mdes")], rows, self.tr("plan.choices")))
 
     def simulated(self):
         if self.simulation is None or not len(self.simulation):

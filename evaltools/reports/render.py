@@ -15,6 +15,7 @@ import functools
 import html
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
+from evaltools.reports.html import mark_quoted_terms
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
 from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import (
@@ -347,11 +349,30 @@ def notebook_html(notebook, title: str, template: str, language: str, work: Path
     for path in _local_paths(work, private):
         if path in body:
             raise ReportError(f"report {template!r} would contain a local path; not written")
-    title = html.escape(title)
+    title = html.escape(_page_title(body, title))
+    body = mark_quoted_terms(body, language)
     return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n<main>\n{body}\n"
             "</main>\n</body>\n</html>\n")
+
+
+def _page_title(body: str, title: str) -> str:
+    """The page's ``<title>``: the report's heading, then its subtitle (study, site, waves).
+
+    A screen reader says the title when the page opens and browsers show it on the tab, so it
+    names the report, not only the study (every report of a study had the study's title).
+    ``title`` (the study's) follows the heading where the page has no report subtitle.
+    """
+    found = re.search(r"<h1\b[^>]*>(.*?)</h1>(?:\s*<p class='subtitle'>(.*?)</p>)?", body,
+                      flags=re.S)
+    if not found:
+        return title
+    heading, subtitle = (html.unescape(re.sub(r"<[^>]+>", "", part or "")).strip()
+                         for part in found.groups())
+    if subtitle and title in subtitle:
+        return f"{heading} · {subtitle}"
+    return heading if heading == title else f"{heading} · {title}"
 
 
 def render_all(study: Study | str | Path, *, reports_dir: str | Path = "reports",

@@ -141,5 +141,5 @@ def subgroups_html(report):
         estimate = t("col.estimate" if compare else "col.change", lang)
         parts.append(table_html(sub.label.get(lang), [
             t("col.scale", lang), t("col.subgroup", lang), t("col.n", lang), estimate,
-            t("col.ci", lang), t("col.p", lang)], rows, report, level=3).data)
+            t("col.ci", lang), t("col.p", lang)], rows, report, level=3, row_headers=2).data)
     return HTML("".join(parts))
