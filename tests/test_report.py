@@ -315,3 +315,26 @@ def test_reports_in_one_kernel_share_the_data_until_it_or_the_study_changes(
     assert edited.study.min_cell_size == changed.study.min_cell_size + 1
     assert edited.study_panel is not changed.study_panel
     assert edited.responses is not changed.responses
+
+
+def test_a_hidden_count_reads_as_small_only_when_it_is() -> None:
+    """'< k' is shown for 1 to k - 1 respondents only; a complement (hidden so that a small
+    count cannot be derived by subtraction) may be large and says so; 0 stays 0."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from evaltools.core.i18n import t
+    from evaltools.reports.html import count_text
+
+    for language, complement in (("nl", "onderdrukt (zou een klein aantal verraden)"),
+                                 ("en", "suppressed (would reveal a small count)")):
+        report = SimpleNamespace(study=SimpleNamespace(min_cell_size=10), language=language,
+                                 tr=lambda key, language=language: t(key, language))
+        assert count_text(0, report) == "0"
+        assert count_text(3, report) == count_text(9, report) == "< 10"
+        assert count_text(np.nan, report, raw=4) == count_text(None, report, raw=1) == "< 10"
+        assert count_text(np.nan, report, raw=57) == complement
+        assert count_text(np.nan, report, raw=0) == complement
+        assert count_text(np.nan, report) == complement
+        assert count_text(1234, report) in ("1.234", "1,234")

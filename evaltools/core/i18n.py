@@ -219,6 +219,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "eq.adjustment_required": ("klein verschil; gecorrigeerd", "small difference; adjusted"),
     "eq.not_satisfied": ("niet gelijk", "not equivalent"),
     "suppressed": ("onderdrukt (te weinig deelnemers)", "suppressed (too few respondents)"),
+    "suppressed_complement": ("onderdrukt (zou een klein aantal verraden)",
+                              "suppressed (would reveal a small count)"),
     "higher_is_better": ("hoger is gunstiger", "higher is better"),
     "higher_is_worse": ("lager is gunstiger", "lower is better"),
     # sentences

@@ -351,8 +351,8 @@ class Report:
             suppressed=shown["n"].isna()).drop(columns="site"))
         rows = [[self.tr(f"stage.{r.stage}") + (f" ({self.wave_label(r.wave)})"
                                                  if isinstance(r.wave, str) else ""),
-                 self.group_label(r.group), count_text(r.n, self)]
-                for r in shown.itertuples()]
+                 self.group_label(r.group), count_text(r.n, self, raw=raw)]
+                for r, raw in zip(shown.itertuples(), flow["n"], strict=True)]
         return table_html(self.tr("sec.design"), [self.tr("col.stage"), self.tr("col.group"),
                                               self.tr("col.n")], rows, self, row_headers=2)
 
@@ -638,7 +638,7 @@ class Report:
         table = table.assign(suppressed=table["n_pairs"] < k)
         self.keep("prepost_correlations", table)  # n_pairs < k: blanked on the way out
         rows = [[self.scale_label(r.scale), self.wave_label(r.wave),
-                 count_text(r.n_pairs if not r.suppressed else None, self),
+                 count_text(r.n_pairs if not r.suppressed else None, self, raw=r.n_pairs),
                  "–" if r.suppressed or np.isnan(r.r) else self.num(r.r)]
                 for r in table.itertuples()]
         note = self.tr("txt.linkage_warn") if linkage_check(table) else self.tr(
