@@ -93,7 +93,7 @@ WEAK_QED = ("s4", "controlled", "does_not_meet", 0.5, 0.001, "higher_is_better",
     # significant but below the relevance threshold
     ([("s1", "pre_post", "not_applicable", 0.1, 0.001, "higher_is_better", 0)], True, True,
      "goed_onderbouwd", "no significant"),
-    ([PRE_POST], True, True, "eerste_aanwijzingen", "pre_post"),
+    ([PRE_POST], True, True, "eerste_aanwijzingen", "change (before and after)"),
     ([WEAK_QED], True, True, "eerste_aanwijzingen", "no controlled study meeting"),
     ([GOOD_QED], True, True, "goede_aanwijzingen", "one controlled study"),
     ([GOOD_QED, PRE_POST], True, True, "goede_aanwijzingen", "one controlled study"),
@@ -113,6 +113,22 @@ def test_every_rung(rows, described, founded, level, phrase):
     assert out["level"] == level
     assert out["indicative"] is True
     assert phrase in " ".join(out["reasons"])
+
+
+def test_reasons_name_designs_in_words():
+    """The reasons name a design in the report's language, never by its id ('controlled'
+    was read out in Dutch reports)."""
+    for language, words in (("nl", "quasi-experimenteel: niet geloot"),
+                            ("en", "quasi-experimental: not randomised")):
+        out = recognition_level(_studies(WEAK_QED), well_described=True, well_founded=True,
+                                language=language)
+        text = " ".join(out["reasons"])
+        assert f"({words})" in text and "(controlled)" not in text
+    rows = _studies(PRE_POST, ("s6", "repeated_cross_section", "not_applicable", 0.4, 0.001,
+                               "higher_is_better", 0))
+    text = " ".join(recognition_level(rows, well_described=True, well_founded=True,
+                                      language="nl")["reasons"])
+    assert "(voor- en nameting; herhaalde dwarsdoorsnede: steeds andere deelnemers)" in text
 
 
 def test_the_same_study_twice_counts_once():

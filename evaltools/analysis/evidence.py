@@ -216,8 +216,8 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
             LADDER_RULES["strong_follow_up_months"], language, 0)))
     elif len(good):
         out["level"] = "eerste_aanwijzingen"
-        kinds = sorted(set(good["design"]))
-        reasons.append(t("ev.first", language, kinds=", ".join(kinds)))
+        kinds = [t(f"design.{design}", language) for design in sorted(set(good["design"]))]
+        reasons.append(t("ev.first", language, kinds="; ".join(kinds)))
     else:
         reasons.append(t("ev.none", language, alpha=number(alpha, language, 2),
                          relevant=number(relevant_effect, language, 2)))

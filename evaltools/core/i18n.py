@@ -238,6 +238,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "design.controlled": ("quasi-experimenteel: niet geloot", "quasi-experimental: not "
                           "randomised"),
     "design.randomised": ("gerandomiseerd: groepen door loting", "randomised"),
+    "design.repeated_cross_section": ("herhaalde dwarsdoorsnede: steeds andere deelnemers",
+                                      "repeated cross-section: other respondents each wave"),
     "factor.resilience": ("Veerkracht", "Resilience"),
     "factor.wellbeing": ("Welbevinden", "Wellbeing"),
     "factor.supportive_family": ("Steunend gezin en sociale steun", "Supportive family and "
@@ -790,9 +792,10 @@ QUOTED_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {
 def t(key: str, language: Language = "nl", **values) -> str:
     """The text ``key`` in ``language``, with ``{placeholders}`` filled in.
 
-    A protective factor without a translation (``factor.<id>``) shows its id.
+    A protective factor or design without a translation (``factor.<id>``, ``design.<id>``)
+    shows its id.
     """
-    if key not in TEXTS and key.startswith("factor."):
+    if key not in TEXTS and key.startswith(("factor.", "design.")):
         return key.split(".", 1)[1].replace("_", " ")
     nl, en = TEXTS[key]
     text = en if language == "en" else nl
