@@ -12,7 +12,6 @@ import hashlib
 import html
 import io
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +24,10 @@ from matplotlib.text import Text
 
 from evaltools.analysis.disclosure import suppress_frame
 from evaltools.core.errors import EvaltoolsError
-from evaltools.core.i18n import QUOTED_TERMS, number
+from evaltools.core.i18n import number
 from evaltools.core.io import atomic_write_text, csv_safe
 from evaltools.core.version import __version__
+from evaltools.reports.language import mark_quoted_terms  # noqa: F401 - re-exported
 
 __all__ = ["Shown", "Figure", "write_tables", "png", "escape", "suppress_count", "count_text",
            "table_html", "mark_quoted_terms"]
@@ -126,34 +126,6 @@ def png(fig, bbox_inches: str | None = "tight", *, alt: str) -> Figure:
 def escape(text) -> str:
     """``text`` as a string, escaped for HTML."""
     return html.escape(str(text))
-
-
-def mark_quoted_terms(page_html: str, language: str) -> str:
-    """Wrap the other language's names in a page's text in ``<span lang="...">``.
-
-    The names are :data:`evaltools.core.i18n.QUOTED_TERMS` (the Dutch recognition levels on an
-    English page, for instance); a screen reader then reads "goed onderbouwd" with a Dutch
-    voice, not as English (WCAG 2.1 criterion 3.1.2). Only text between tags changes: tags,
-    their attributes (an ``alt`` text cannot hold markup) and ``<style>``, ``<script>`` and
-    ``<title>`` are left as they are.
-    """
-    other, names = QUOTED_TERMS.get(language, ("", ()))
-    if not names:
-        return page_html
-    found = re.compile("|".join(re.escape(escape(name)) for name in
-                                sorted(names, key=len, reverse=True)), flags=re.IGNORECASE)
-    parts = re.split(r"(<[^>]*>)", page_html)
-    raw = False
-    for i, part in enumerate(parts):
-        if part.startswith("<"):
-            tag = part[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(part) > 2 \
-                else ""
-            if tag in ("style", "script", "title"):
-                raw = not part.startswith("</")
-            continue
-        if not raw:
-            parts[i] = found.sub(lambda m: f'<span lang="{other}">{m.group(0)}</span>', part)
-    return "".join(parts)
 
 
 def suppress_count(n, study) -> float:

@@ -36,9 +36,9 @@ from papermill.parameterize import parameterize_notebook
 
 from evaltools.core.io import atomic_write_text
 from evaltools.reports.export import ExportError, check_formats, export_report
-from evaltools.reports.html import mark_quoted_terms
 from evaltools.reports.index import PAGE_CSS, TEMPLATE_TITLES, read_meta, write_index
 from evaltools.reports.kernel import LocalKernelManager
+from evaltools.reports.language import mark_quoted_terms
 from evaltools.reports.layout import (
     WORK_PREFIX,
     ReportError,
