@@ -219,8 +219,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "eq.adjustment_required": ("klein verschil; gecorrigeerd", "small difference; adjusted"),
     "eq.not_satisfied": ("niet gelijk", "not equivalent"),
     "suppressed": ("onderdrukt (te weinig deelnemers)", "suppressed (too few respondents)"),
-    "suppressed_complement": ("onderdrukt (zou een klein aantal verraden)",
-                              "suppressed (would reveal a small count)"),
+    "suppressed_count": ("onderdrukt (minder dan {k}, of daaruit af te leiden)",
+                         "suppressed (fewer than {k}, or would reveal such a count)"),
     "higher_is_better": ("hoger is gunstiger", "higher is better"),
     "higher_is_worse": ("lager is gunstiger", "lower is better"),
     # sentences

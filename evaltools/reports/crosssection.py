@@ -44,17 +44,16 @@ def counts_html(report) -> HTML:
     """Respondents per cluster, group and wave (this report's site), disclosure-controlled."""
     study, lang = report.study, report.language
     cluster = cluster_of(study)
-    raw = cross_section_counts(report.panel, study)
-    counts = suppressed_counts(raw, study.min_cell_size)
+    counts = suppressed_counts(cross_section_counts(report.panel, study),
+                               study.min_cell_size)
     report.keep("cross_section_counts", counts)
     waves = [w.id for w in study.waves]
     rows = []
     for (value, group), block in counts.groupby(["cluster_value", "group"], sort=False):
         n = block.set_index("wave")["n"].reindex(waves)
-        before = raw.loc[block.index].set_index("wave")["n"].reindex(waves)
         name = t("all_sites", lang) if value == "all" else str(value)
         rows.append([name, report.group_label(group),
-                     *(count_text(v, report, raw=b) for v, b in zip(n, before, strict=True))])
+                     *(count_text(v, report) for v in n)])
     table = table_html(t("sec.cross_section_counts", lang),
                        [t("col.cluster", lang), t("col.group", lang),
                         *(report.wave_label(w) for w in waves)], rows, report, row_headers=2)

@@ -133,19 +133,19 @@ def suppress_count(n, study) -> float:
     return np.nan if 0 < n < study.min_cell_size else n
 
 
-def count_text(n, report, *, raw=None) -> str:
-    """A count as the report shows it: ``< k`` for 1 to k - 1 respondents, "suppressed (would
-    reveal a small count)" for a count hidden for another reason, 0 as 0.
+def count_text(n, report) -> str:
+    """A count as the report shows it: ``< k`` for 1 to k - 1 respondents, 0 as 0, and one
+    wording for every count that disclosure control hid (NaN or None): "onderdrukt (minder
+    dan k, of daaruit af te leiden)".
 
-    ``n`` is the count as published (NaN or None where disclosure control hid it); ``raw``,
-    where given, the count before that step. A hidden count is shown as ``< k`` only when it
-    is known to be one (``n`` or ``raw`` from 1 to k - 1): a complement, hidden so that a
-    small count cannot be derived by subtraction, may be large, and ``< k`` would misstate it.
+    A hidden count may be small or a complement (hidden so that a small count cannot be
+    derived by subtraction, and then possibly large): ``< k`` would misstate a complement, and
+    two wordings would tell the reader which is which and with the totals give the small
+    count away. So every hidden count reads the same.
     """
     k = report.study.min_cell_size
     if n is None or (isinstance(n, float) and np.isnan(n)):
-        small = raw is not None and raw == raw and 0 < raw < k
-        return f"< {k}" if small else report.tr("suppressed_complement")
+        return report.tr("suppressed_count", k=k)
     if 0 < n < k:
         return f"< {k}"
     return number(n, report.language, 0)

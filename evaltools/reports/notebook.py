@@ -76,6 +76,13 @@ __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 _SHARED: dict[str, tuple] = {}
 
 
+def _held_study(study: Study) -> Study:
+    """The equal study the shared frames were loaded with, if any, else ``study``: the
+    reports of one kernel then use one study object, and what is checked or kept per study
+    (the panel contract) is done once, not once per report."""
+    return next((held[1] for held in _SHARED.values() if held[1] == study), study)
+
+
 def _shared(kind: str, study: Study, load) -> pd.DataFrame:
     """``load(study)`` (``load_panel`` or ``load_responses``), shared with the reports
     rendered before in this process while the study and its stored data are unchanged; the
@@ -122,12 +129,15 @@ class Report:
         ReportParameterError
             Naming the parameter, the value and the allowed values.
         """
-        study = load_study(study_dir)
+        study = _held_study(load_study(study_dir))
         return cls(study, *check_parameters(study, template, site, wave, language))
 
     @property
     def study_panel(self) -> pd.DataFrame:
-        """The whole study's panel (every site): disclosure control decides on all of it."""
+        """The whole study's panel (every site): disclosure control decides on all of it.
+
+        Shared with the reports this kernel renders next: read it, never change it in place.
+        """
         if self._study_panel is None:  # the reports never change it: its pairs are kept
             self._study_panel = _shared("panel", self.study, load_panel)
         return self._study_panel
@@ -351,8 +361,8 @@ class Report:
             suppressed=shown["n"].isna()).drop(columns="site"))
         rows = [[self.tr(f"stage.{r.stage}") + (f" ({self.wave_label(r.wave)})"
                                                  if isinstance(r.wave, str) else ""),
-                 self.group_label(r.group), count_text(r.n, self, raw=raw)]
-                for r, raw in zip(shown.itertuples(), flow["n"], strict=True)]
+                 self.group_label(r.group), count_text(r.n, self)]
+                for r in shown.itertuples()]
         return table_html(self.tr("sec.design"), [self.tr("col.stage"), self.tr("col.group"),
                                               self.tr("col.n")], rows, self, row_headers=2)
 
@@ -638,7 +648,7 @@ class Report:
         table = table.assign(suppressed=table["n_pairs"] < k)
         self.keep("prepost_correlations", table)  # n_pairs < k: blanked on the way out
         rows = [[self.scale_label(r.scale), self.wave_label(r.wave),
-                 count_text(r.n_pairs if not r.suppressed else None, self, raw=r.n_pairs),
+                 count_text(r.n_pairs if not r.suppressed else None, self),
                  "–" if r.suppressed or np.isnan(r.r) else self.num(r.r)]
                 for r in table.itertuples()]
         note = self.tr("txt.linkage_warn") if linkage_check(table) else self.tr(
