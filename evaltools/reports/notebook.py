@@ -146,11 +146,16 @@ class Report:
     def panel(self) -> pd.DataFrame:
         """The study panel, restricted to the report's site."""
         if self._panel is None:
-            panel = self.study_panel
-            self._panel = panel if self.site == "all" else kept_result(
-                panel, ("site", self.site),
-                lambda: keep_pairs(panel[panel["site"] == self.site]), copy=False)
+            self._panel = self._of_site(self.study_panel)
         return self._panel
+
+    def _of_site(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a shared frame (panel or answers) for the report's site: made once
+        per kernel and site, and kept like the frame itself."""
+        if self.site == "all":
+            return frame
+        return kept_result(frame, ("site", self.site),
+                           lambda: keep_pairs(frame[frame["site"] == self.site]), copy=False)
 
     @property
     def responses(self) -> pd.DataFrame:
@@ -430,16 +435,14 @@ class Report:
     def _baseline_alphas(self) -> dict[str, float]:
         """Cronbach's alpha of every scale at baseline (this report's sites), for reliable
         change; a report reads no data of other sites."""
-        responses = self.responses
+        responses = self._of_site(self.responses)
 
         def alphas() -> dict[str, float]:
-            base = responses[responses["wave"] == self.study.baseline.id]
-            if self.site != "all":
-                base = base[base["site"] == self.site]
-            table = reliability(base, self.study)
+            table = reliability(responses[responses["wave"] == self.study.baseline.id],
+                                self.study)
             return {r.scale: r.alpha for r in table.itertuples()
                     if r.alpha == r.alpha and 0 < r.alpha < 1}
-        return kept_result(responses, ("baseline_alphas", self.site), alphas)
+        return kept_result(responses, "baseline_alphas", alphas)
 
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
@@ -583,10 +586,7 @@ class Report:
 
     def data_quality(self):
         """Missing answers and reliability per wave (and site), contradictory answering."""
-        responses = whole = self.responses
-        if self.site != "all":  # the same for every report of the site
-            responses = kept_result(whole, ("site", self.site), lambda: keep_pairs(
-                whole[whole["site"] == self.site]), copy=False)
+        responses = self._of_site(self.responses)  # the same for every report of the site
         display(HTML(f"<h2>{self.tr('sec.quality')}</h2>"))
         rel = kept_result(responses, "reliability_by_wave",
                           lambda: reliability(responses, self.study, by=["wave"]))
