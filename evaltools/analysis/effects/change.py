@@ -153,19 +153,15 @@ def _cells(pairs: pd.DataFrame, in_group: np.ndarray, by_site: bool | None,
     rows = np.flatnonzero(in_group)
     yield ALL, ALL, rows
     if by_site or by_site is None:
-        codes = pd.factorize(pairs["site"].to_numpy(object)[rows])[0]  # order of appearance
-        sites = pairs["site"].to_numpy(object)[rows]
-        found = codes[codes >= 0]
-        if by_site or len(np.unique(found)) > 1:
-            for code in np.unique(found):
-                cell = rows[codes == code]
-                yield sites[codes == code][0], ALL, cell
+        # sites in order of appearance; a missing site has code -1 and no cell
+        codes, sites = pd.factorize(pairs["site"].to_numpy(object)[rows])
+        if by_site or len(sites) > 1:
+            for code, site in enumerate(sites):
+                yield site, ALL, rows[codes == code]
     if subgroup:
         codes, values = pd.factorize(pairs[subgroup].iloc[rows], sort=True)
         for code, value in enumerate(values):
-            cell = rows[codes == code]
-            if len(cell):
-                yield ALL, str(value), cell
+            yield ALL, str(value), rows[codes == code]
 
 
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
