@@ -105,3 +105,34 @@ def test_a_kept_panel_is_checked_once(ingested_demo, monkeypatch) -> None:
         common.check_panel(broken, ["extra"], study)
     with pytest.raises(common.AnalysisError, match=r"lacks the column\(s\) \['nope'\]"):
         common.check_panel(broken, ["nope"], study)
+
+
+def test_an_analysis_of_a_kept_panel_runs_once_per_study_and_options(ingested_demo) -> None:
+    """``kept_analysis``: the primary estimate, the comparison section and the evidence of a
+    report share one difference in differences; another study object, other options or an
+    unkept panel compute again, and every caller gets its own copy."""
+    from evaltools.analysis.effects import diff_in_diff
+
+    study, panel = ingested_demo
+    calls = []
+
+    @common.kept_analysis
+    def counted(panel, study, **options):
+        calls.append(options)
+        return diff_in_diff(panel, study, **options)
+
+    fresh = diff_in_diff(panel, study, post="t1")
+    kept = keep_pairs(panel.copy())
+    first = counted(kept, study, post="t1")
+    first.loc[:, "estimate"] = 99.0  # a caller changing its copy changes nothing kept
+    assert_frame_equal(counted(kept, study, post="t1"), fresh)
+    assert len(calls) == 1
+    counted(kept, study, post="t2")
+    counted(kept, study, post="t1", scales=[common.scales_of(study)[0]])
+    assert len(calls) == 3
+    from dataclasses import replace
+    counted(kept, replace(study), post="t1")  # an equal but other study object
+    counted(panel, study, post="t1")  # not kept
+    assert len(calls) == 5
+    assert_frame_equal(counted(kept, study, post="t1"), fresh)
+    assert len(calls) == 5

@@ -18,7 +18,12 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from evaltools.analysis.effects import within_change
-from evaltools.analysis.effects.common import AnalysisError, check_wave, later_waves
+from evaltools.analysis.effects.common import (
+    AnalysisError,
+    check_wave,
+    kept_analysis,
+    later_waves,
+)
 from evaltools.analysis.effects.controlled import comparison_arms, did_row
 from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.study.model import Site
@@ -249,6 +254,7 @@ SITE_EFFECT_COLUMNS = ["scale", "site", "wave_pre", "wave_post", "intervention",
                        "effect_size_type", "se", "ci_low", "ci_high", "p_value", "note"]
 
 
+@kept_analysis
 def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
                  ci_level: float = 0.95) -> pd.DataFrame:
     """Each site's standardised effect per scale: the input of :func:`site_synthesis`.

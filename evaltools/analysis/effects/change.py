@@ -21,6 +21,7 @@ from evaltools.analysis.effects.common import (
     check_scales,
     check_wave,
     hedges_j,
+    kept_analysis,
     later_waves,
     noncentral_t_interval,
     paired,
@@ -164,6 +165,7 @@ def _cells(pairs: pd.DataFrame, in_group: np.ndarray, by_site: bool | None,
             yield ALL, str(value), rows[codes == code]
 
 
+@kept_analysis
 def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
                   pre: str | None = None, post: str | Sequence[str] | None = None,
                   by_site: bool | None = None, subgroup: str | None = None,
@@ -350,6 +352,7 @@ def reliable_change(panel: pd.DataFrame, study, *, scale: str, pre: str | None =
                          "category": category}, columns=RC_COLUMNS)
 
 
+@kept_analysis
 def reliable_change_summary(panel: pd.DataFrame, study, *, scale: str, pre: str | None = None,
                             post: str | None = None, sd: float | None = None,
                             reliability: float | None = None, cutoff: float | None = None,

@@ -147,6 +147,38 @@ def kept_result(frame: pd.DataFrame, key, compute, *, copy: bool = True):
         else value
 
 
+def kept_analysis(function):
+    """Decorator: an analysis ``function(panel, study, **options)`` that, on a panel registered
+    with :func:`keep_pairs`, is computed once per study object and options, and hands out a
+    copy afterwards (on any other panel it runs every time).
+
+    A report asks for the same table from several places: its primary estimate, its
+    comparison section and the site's evidence each wanted the difference in differences of
+    the same panel (three fits per scale and contrast, about a tenth of a prepost report's
+    time). Options that cannot be hashed (an array of scales, say) are computed every time.
+    """
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def analysis(panel, study, **options):
+        kept = _kept(panel)
+        try:
+            key = ("analysis", name, id(study),
+                   tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                for k, v in options.items())))
+            hash(key)
+        except TypeError:
+            kept = None
+        if kept is None:
+            return function(panel, study, **options)
+        if key not in kept:  # the study is held with the result, so its id is not reused
+            kept[key] = (study, function(panel, study, **options))
+        value = kept[key][1]
+        return value.copy() if isinstance(value, (pd.DataFrame, pd.Series)) else value
+
+    return analysis
+
+
 def _kept(panel: pd.DataFrame) -> dict | None:
     """What is kept for ``panel`` (registered with :func:`keep_pairs`), else None."""
     kept = _KEPT.get(id(panel))

@@ -24,6 +24,7 @@ from evaltools.analysis.effects.common import (
     check_scales,
     check_wave,
     equivalence_row,
+    kept_analysis,
     later_waves,
     paired,
     t_interval,
@@ -217,6 +218,7 @@ def _covariates(study, covariates) -> tuple[list[str], list[str]]:
     return covariates, factors
 
 
+@kept_analysis
 def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
            post: str | Sequence[str] | None = None, covariates: Sequence[str] | None = None,
            ci_level: float = 0.95) -> pd.DataFrame:
@@ -297,6 +299,7 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
+@kept_analysis
 def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = None,
                  post: str | Sequence[str] | None = None,
                  covariates: Sequence[str] | None = None, ci_level: float = 0.95
@@ -377,6 +380,7 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
             "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
 
 
+@kept_analysis
 def baseline_equivalence(panel: pd.DataFrame, study, *,
                          scales: Sequence[str] | str | None = None,
                          post: str | Sequence[str] | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from evaltools.analysis.effects.common import (
     AnalysisError,
     check_panel,
     check_wave,
+    kept_analysis,
     later_waves,
     ols_pinv,
     paired,
@@ -28,6 +29,7 @@ SUBGROUP_COLUMNS = ["scale", "wave", "intervention", "comparison", "subgroup",
                     "note"]
 
 
+@kept_analysis
 def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
                      post: str | None = None, ci_level: float = 0.95) -> pd.DataFrame:
     """ANCOVA effect per subgroup value, and the interaction test.
