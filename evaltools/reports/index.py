@@ -39,11 +39,12 @@ table.evaltools th,table.evaltools td{border:1px solid #ccd;padding:.25rem .5rem
 text-align:left;vertical-align:top}table.evaltools th{background:#f0f3f7}
 table.evaltools tbody th{font-weight:normal;background:none}
 img{max-width:100%;height:auto}.small{font-size:.8rem}
+figure{margin:.5rem 0 1.2rem}figcaption{font-size:.85rem;color:#444}
 a{color:#0b4f8a}a:visited{color:#5a2a82}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
 h2{break-after:avoid}h3{break-after:avoid}table.evaltools{width:100%;font-size:8pt}
 table.evaltools th,table.evaltools td{padding:.15rem .3rem;hyphens:auto}
-table.evaltools th{overflow-wrap:break-word}tr,img{break-inside:avoid}}
+table.evaltools th{overflow-wrap:break-word}tr,img,figure{break-inside:avoid}}
 @page{size:A4;margin:18mm 16mm}
 """
 

@@ -342,7 +342,7 @@ class Report:
                                      for f in found["protective_factor"]},
                              xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
                              right=self.tr("fig.key_right"))
-            display(png(fig, alt=self.tr(
+            display(png(fig, bbox_inches=None, alt=self.tr(  # laid out by key_figure
                 "fig.key_alt", what=self.tr(f"fig.key_what_{kind}"), n_fav=n_fav,
                 n_unfav=n_unfav, n_unclear=int(count.get("unclear", 0)))))
         display(HTML("<ul class='findings'>" + "".join(blocks) + "</ul>"
@@ -447,13 +447,12 @@ class Report:
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
         fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
-                                  language=self.language, title=self.scale_label(scale),
-                                  caption=self.tr("txt.fig_change"))
+                                  language=self.language, title=self.scale_label(scale))
         alt = self.tr("alt.change", scale=self.scale_label(scale),
                       pre=self.wave_label(self.study.baseline.id), post=self.wave_label(self.wave),
                       groups=", ".join(g.label.get(self.language) for g in self.study.groups))
-        # its layout already leaves room for the caption
-        return png(fig, bbox_inches=None, alt=alt)
+        # its layout is final (tight_layout); the caption is text under it
+        return png(fig, bbox_inches=None, alt=alt, caption=self.tr("txt.fig_change"))
 
     def comparison(self):
         """Intervention versus comparison: difference in differences and ANCOVA."""

@@ -32,7 +32,7 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
     data = pairs[pairs["group"].isin(keep)].assign(group=lambda d: d["group"].map(labels))
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(6.4, 2.6), dpi=100)
+        fig, ax = plt.subplots(figsize=(6.4, 2.6), dpi=96)
     if len(data):
         order = [labels[g] for g in keep]
         values = [data.loc[data["group"] == name, "change"].to_numpy() for name in order]
@@ -109,7 +109,7 @@ def key_figure(findings: pd.DataFrame, *, labels: dict[str, str], groups: dict[s
         rows += [("scale", r) for r in block.itertuples()]
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(rows) + 1.1), dpi=100)
+        fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(rows) + 1.1), dpi=96)
     ticks, names = [], []
     for y, (kind, item) in enumerate(rows):
         if kind == "factor":
