@@ -19,6 +19,7 @@ tests skip without them, under CI (``CI=true``) they fail.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import os
@@ -163,6 +164,20 @@ def test_every_figure_says_what_it_shows_in_the_reports_language(pages, language
             assert any(w in alt for w in words), f"{template}: alt text {alt!r}"
             assert len(alt) > 60, f"{template}: alt text too short to say anything: {alt!r}"
     assert seen >= 3, f"only {seen} figures in the {language} reports"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_figure_captions_are_text_not_pixels(pages, language) -> None:
+    """WCAG 1.4.5 (images of text): the change figures' caption is a ``<figcaption>`` in the
+    report's language, beside its image in one ``<figure>``, so that it can be read aloud and
+    enlarged (it was drawn into the PNG)."""
+    page = pages[("prepost", language)].read_text("utf-8")
+    figures = re.findall(r"<figure>(.*?)</figure>", page, flags=re.S)
+    caption = t("txt.fig_change", language)
+    assert len(figures) >= 3
+    for figure in figures:
+        assert re.match(r"<img\b[^>]*\balt=", figure), figure[:80]
+        assert figure.endswith(f"<figcaption>{html.escape(caption)}</figcaption>")
 
 
 def test_headings_skip_no_level_and_tables_have_column_headers(pages) -> None:
