@@ -19,6 +19,7 @@ from evaltools.analysis.effects import (
     ancova,
     baseline_equivalence,
     cluster_robust,
+    common,
     diff_in_diff,
     hedges_g_wwc,
     mixed_model,
@@ -32,7 +33,7 @@ from evaltools.analysis.effects import (
     within_change,
     wwc_attrition,
 )
-from evaltools.analysis.effects.change import PAIRED_COLUMNS
+from evaltools.analysis.effects.change import CATEGORIES, PAIRED_COLUMNS
 from evaltools.analysis.effects.controlled import EFFECT_SIZE_COLUMNS
 from evaltools.analysis.effects.missing import RUBIN_COLUMNS
 from evaltools.study.load import load_study
@@ -512,6 +513,37 @@ def test_reliable_change_by_hand(tmp_path: Path) -> None:
     assert no_cut.iloc[0]["share_recovered"] == pytest.approx(1 / 6)  # instrument cut-off used
     with pytest.raises(AnalysisError, match="not between 0 and 1"):
         reliable_change(panel, study, scale="brs", sd=sd, reliability=1.2)
+
+
+def test_reliable_change_summary_counts_the_respondents_categories(ingested_demo) -> None:
+    """The summary's shares per group and site are the shares of :func:`reliable_change`'s
+    respondent categories (counted on arrays; a check against pandas' own counting), with
+    sites in order of appearance and cells below the minimum size left unestimated."""
+    study, panel = ingested_demo
+    for scale in common.scales_of(study)[:4]:
+        people = reliable_change(panel, study, scale=scale, post="t1")
+        summary = reliable_change_summary(panel, study, scale=scale, post="t1")
+        expected = []
+        for group in [g.id for g in study.groups]:
+            block = people[people["group"] == group]
+            for site, cell in [("all", block), *block.groupby("site", sort=False)]:
+                shares = cell["category"].value_counts(normalize=True)
+                expected.append((group, site, len(cell),
+                                 *[float(shares.get(c, 0.0)) for c in CATEGORIES]))
+        got = summary[["group", "site", "n", "share_recovered", "share_improved",
+                       "share_unchanged", "share_deteriorated"]]
+        assert [tuple(r)[:3] for r in got.itertuples(index=False)] == \
+            [e[:3] for e in expected]
+        for row, want in zip(got.itertuples(index=False), expected, strict=True):
+            if row.n < study.min_cell_size:
+                assert np.isnan(row.share_improved)
+                continue
+            shares = [row.share_recovered, row.share_improved, row.share_unchanged,
+                      row.share_deteriorated]
+            cut = summary["cutoff"].iloc[0]
+            assert [s for s, w in zip(shares, want[3:], strict=True) if s == s] == \
+                [w for s, w in zip(shares, want[3:], strict=True) if s == s]
+            assert (cut == cut) == (shares[0] == shares[0])
 
 
 def test_reliable_change_direction_for_higher_is_worse(tmp_path: Path) -> None:
