@@ -220,7 +220,7 @@ def _compute_paired(panel: pd.DataFrame, scale: str, pre: str, post: str,
     later[person[at_post]] = values[at_post]
     pre_values, post_values = values[at_pre], later[person[at_pre]]
     rows = at_pre[~(np.isnan(pre_values) | np.isnan(post_values))]
-    both = panel.iloc[rows][keys].reset_index(drop=True)
+    both = panel[keys].iloc[rows].reset_index(drop=True)
     both["pre"] = values[rows]
     both["post"] = later[person[rows]]
     return both
