@@ -318,6 +318,41 @@ def test_reports_in_one_kernel_share_the_data_until_it_or_the_study_changes(
     assert edited.responses is not changed.responses
 
 
+def test_the_key_figure_is_drawn_once_for_the_reports_of_a_site_and_wave(
+        small_study: Path, tmp_path: Path, monkeypatch) -> None:
+    """The prepost and the controlled report of a site and wave lead with the same key
+    figure: one kernel draws it once; another wave or language draws its own, and the shared
+    figure is the one a fresh kernel draws."""
+    from evaltools.reports import notebook
+    from evaltools.reports.html import Figure
+    from evaltools.reports.notebook import Report
+
+    folder = tmp_path / "study"
+    shutil.copytree(small_study, folder)
+    site = load_study(folder).sites[0].id
+    shown: list = []
+    monkeypatch.setattr(notebook, "display", lambda *objs, **kw: shown.extend(objs))
+    drawn: list = []
+    real = notebook.key_figure
+    monkeypatch.setattr(notebook, "key_figure", lambda *a, **k: drawn.append(1) or real(*a, **k))
+
+    def key_figure_of(template: str, wave: str = "t1", language: str = "") -> Figure:
+        shown.clear()
+        Report.open(str(folder), template, site=site, wave=wave, language=language).summary()
+        figures = [o for o in shown if isinstance(o, Figure)]
+        assert len(figures) == 1
+        return figures[0]
+
+    notebook._SHARED.clear()
+    first = key_figure_of("prepost")
+    assert key_figure_of("controlled") is first and len(drawn) == 1
+    assert key_figure_of("controlled", language="en").alt != first.alt and len(drawn) == 2
+    key_figure_of("prepost", wave="t2")
+    assert len(drawn) == 3
+    notebook._SHARED.clear()
+    assert key_figure_of("controlled") == first and len(drawn) == 4
+
+
 def test_every_hidden_count_reads_the_same() -> None:
     """'< k' for 1 to k - 1 respondents shown as such, 0 as 0; a count hidden by disclosure
     control reads one way whether it is small or a complement (hidden so that a small count

@@ -333,21 +333,30 @@ class Report:
                      f"<p>{escape(intro)} {escape(lead)}</p>"
                      f"<p class='headline'><strong>{escape(self.headline)}</strong></p></div>"))
         if len(shown):
-            labels = {s: self.scale_label(s) for s in found["scale"]}
-            labels.update({(r.scale, r.intervention, r.comparison):
-                           self.result_label(r.scale, r.intervention, r.comparison)
-                           for r in found.itertuples()})
-            fig = key_figure(found, labels=labels,
-                             groups={f: self.tr(f"factor.{f}")
-                                     for f in found["protective_factor"]},
-                             xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
-                             right=self.tr("fig.key_right"))
-            display(png(fig, bbox_inches=None, alt=self.tr(  # laid out by key_figure
-                "fig.key_alt", what=self.tr(f"fig.key_what_{kind}"), n_fav=n_fav,
-                n_unfav=n_unfav, n_unclear=int(count.get("unclear", 0)))))
+            # the same figure leads the prepost and the controlled report of a site and wave
+            # (one kernel renders both): drawn once, the Figure is immutable
+            display(kept_result(self.panel, ("key_figure", self.wave, self.language),
+                                lambda: self._key_figure(found, kind, n_fav, n_unfav,
+                                                         int(count.get("unclear", 0))),
+                                copy=False))
         display(HTML("<ul class='findings'>" + "".join(blocks) + "</ul>"
                      f"<p>{escape(caveat)}</p>"
                      f"<p class='note'>{escape(self.tr('txt.indicative'))}</p>"))
+
+    def _key_figure(self, found: pd.DataFrame, kind: str, n_fav: int, n_unfav: int,
+                    n_unclear: int):
+        """The summary's key figure (an embedded PNG with its text alternative)."""
+        labels = {s: self.scale_label(s) for s in found["scale"]}
+        labels.update({(r.scale, r.intervention, r.comparison):
+                       self.result_label(r.scale, r.intervention, r.comparison)
+                       for r in found.itertuples()})
+        fig = key_figure(found, labels=labels,
+                         groups={f: self.tr(f"factor.{f}") for f in found["protective_factor"]},
+                         xlabel=self.tr("fig.key_x"), left=self.tr("fig.key_left"),
+                         right=self.tr("fig.key_right"))
+        return png(fig, bbox_inches=None, alt=self.tr(  # laid out by key_figure
+            "fig.key_alt", what=self.tr(f"fig.key_what_{kind}"), n_fav=n_fav,
+            n_unfav=n_unfav, n_unclear=n_unclear))
 
     def flow(self):
         """Participant flow per group (counts below the minimum cell size suppressed); for a
