@@ -172,3 +172,66 @@ def test_cells_of_a_repeated_cross_section_count_each_wave() -> None:
     assert cells.loc[("i", "a"), "n"] == 3 and cells.loc[("i", "a"), "primary"]
     assert cells.loc[("i", "b"), "hidden"] and not cells.loc[("i", "c"), "hidden"]
     assert cells.loc[("i", "all"), "n"] == 73
+
+
+def _suppress_by_pandas(table: pd.DataFrame, keys: list[str], k: int) -> pd.DataFrame:
+    """The subgroup section's suppression as it was written with pandas filtering per block
+    (the reference for the array version in ``reports/subgroup_sections.py``)."""
+    from evaltools.analysis.disclosure import complement_values
+    from evaltools.reports.subgroup_sections import SUPPRESSED
+
+    out = table.copy()
+    values = out[out["subgroup_value"] != "interaction"]
+    marked = values["note"].astype(bool)
+    for _, block in values.groupby(keys, sort=False) if marked.any() else ():
+        small = set(block.loc[marked[block.index], "subgroup_value"])
+        if not small:
+            continue
+        counts = block.set_index("subgroup_value")["n"].astype(float).fillna(0)
+        hide = complement_values(counts, small, k)
+        out.loc[block.index[block["subgroup_value"].isin(hide)], "note"] = SUPPRESSED
+    stats = [c for c in ("n", "estimate", "ci_low", "ci_high", "p_value") if c in out.columns]
+    out.loc[out["note"] == SUPPRESSED, stats] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_subgroup_suppression_hides_a_small_value_with_its_complements(seed) -> None:
+    """Per scale and contrast, a subgroup value too small to estimate is hidden together
+    with the smallest further values until the hidden ones count at least k (so that the
+    whole group minus the shown values recovers nothing), as the per-block pandas version
+    did; interaction rows and blocks without a small value are left alone."""
+    from evaltools.reports.subgroup_sections import SUPPRESSED, _suppress
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for scale in ("brs", "who5", "mspss"):
+        for contrast in ("a", "b"):
+            values = [str(v) for v in rng.choice(["m", "v", "x", "0-12", "13+"],
+                                                 size=rng.integers(2, 5), replace=False)]
+            for value in values:
+                n = int(rng.choice([0, 2, 5, 9, 10, 14, 30, 60]))
+                note = ("not estimated: fewer than 10" if n < K
+                        else "not estimated: constant" if rng.random() < 0.05 else "")
+                est = np.nan if note else float(rng.normal())
+                rows.append((scale, contrast, "c", value, n, note, est, est - 1, est + 1,
+                             0.5))
+            rows.append((scale, contrast, "c", "interaction", np.nan, "", np.nan, np.nan,
+                         np.nan, float(rng.random())))
+    table = pd.DataFrame(rows, columns=["scale", "intervention", "comparison",
+                                        "subgroup_value", "n", "note", "estimate", "ci_low",
+                                        "ci_high", "p_value"])
+    keys = ["scale", "intervention", "comparison"]
+    got = _suppress(table, keys, K)
+    pd.testing.assert_frame_equal(got, _suppress_by_pandas(table, keys, K))
+    for _, block in table[table["subgroup_value"] != "interaction"].groupby(keys):
+        after = got.loc[block.index, "note"]
+        small = block["note"] != ""
+        assert (after[small] == SUPPRESSED).all()
+        hidden = block[after == SUPPRESSED]
+        if small.any():  # the hidden values together count k, or all that count are hidden
+            assert hidden["n"].sum() >= K or set(block.index[block["n"] > 0]) <= set(
+                hidden.index)
+        else:
+            assert hidden.empty
+    assert (got.loc[got["subgroup_value"] == "interaction", "note"] == "").all()

@@ -37,20 +37,28 @@ SUPPRESSED = "suppressed by disclosure control"
 def _suppress(table: pd.DataFrame, keys: list[str], k: int) -> pd.DataFrame:
     """Mark rows (``note``) by :func:`complement_values` within each ``keys`` block."""
     out = table.copy()
-    values = out[out["subgroup_value"] != "interaction"]
-    marked = values["note"].astype(bool)
-    # only a block with a value too small to estimate hides anything (most have none)
-    for _, block in values.groupby(keys, sort=False) if marked.any() else ():
-        small = set(block.loc[marked[block.index], "subgroup_value"])
+    note = out["note"].to_numpy(object).copy()
+    value = out["subgroup_value"].to_numpy(object)
+    rows = np.flatnonzero(value != "interaction")
+    marked = note[rows].astype(bool)
+    # only a block with a value too small to estimate hides anything (most have none): the
+    # blocks as positions, and one assignment at the end (pandas' filtering and setting per
+    # block was most of this section's time)
+    blocks = out.iloc[rows].groupby(keys, sort=False).indices if marked.any() else {}
+    counted = out["n"].to_numpy(dtype=float, na_value=np.nan)
+    for positions in blocks.values():
+        block = rows[positions]
+        small = set(value[block][marked[positions]])
         if not small:
             continue
-        counts = block.set_index("subgroup_value")["n"].astype(float).fillna(0)
+        counts = pd.Series(counted[block], index=value[block]).fillna(0)
         hide = complement_values(counts, small, k)
-        out.loc[block.index[block["subgroup_value"].isin(hide)], "note"] = SUPPRESSED
+        note[block[[v in hide for v in value[block]]]] = SUPPRESSED
+    out["note"] = pd.Series(note, index=out.index, dtype=out["note"].dtype)
     stats = [c for c in ("n", "n_intervention", "n_comparison", "estimate", "se", "ci_low",
                          "ci_high", "statistic", "p_value", "mean_change", "g_av")
              if c in out.columns]
-    out.loc[out["note"] == SUPPRESSED, stats] = np.nan
+    out.loc[note == SUPPRESSED, stats] = np.nan
     return out
 
 
