@@ -74,6 +74,10 @@ def test_pairs_by_integer_codes_equal_pairs_by_label(ingested_demo) -> None:
     assert_frame_equal(paired(shuffled, scale, "t0", "t1", extra=["geslacht"]), expected)
     assert_frame_equal(paired(keep_pairs(shuffled.copy()), scale, "t0", "t1",
                               extra=["geslacht"]), expected)
+    # the same columns and dtypes however they are built (arrays, or a column named twice)
+    for extra in ([], ["geslacht", "leeftijdsgroep"], ["site"]):
+        assert_frame_equal(paired(shuffled, scale, "t0", "t1", extra=extra),
+                           _by_label(shuffled, scale, "t0", "t1", extra))
     # a hand-built panel with a nullable (not float64) scale column is aligned by label
     nullable = shuffled.astype({scale: "Float64"})
     got = paired(nullable, scale, "t0", "t1")
