@@ -373,3 +373,33 @@ def test_every_hidden_count_reads_the_same() -> None:
         assert count_text(3, report) == count_text(9, report) == "< 10"
         assert count_text(np.nan, report) == count_text(None, report) == hidden
         assert count_text(1234, report) in ("1.234", "1,234")
+
+
+def test_embedded_figures_keep_matplotlibs_pixels() -> None:
+    """``png`` encodes with zlib's fastest level (speed): the image is the one matplotlib
+    saves by default, pixel for pixel, and its text alternative and caption come along."""
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from evaltools.reports.html import png
+
+    def drawn():
+        fig, ax = plt.subplots(dpi=96)
+        ax.plot([1, 3, 2], label="verandering")
+        ax.set_title("Veerkracht (BRS)")
+        ax.legend()
+        return fig
+
+    figure = png(drawn(), alt="Figuur: drie punten", caption="Bijschrift")
+    default = io.BytesIO()
+    fig = drawn()
+    fig.savefig(default, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
+    ours = np.asarray(Image.open(io.BytesIO(figure.data)))
+    theirs = np.asarray(Image.open(io.BytesIO(default.getvalue())))
+    assert ours.shape == theirs.shape and (ours == theirs).all()
+    assert figure.alt == "Figuur: drie punten" and "<figcaption>Bijschrift</figcaption>" in \
+        figure.html()

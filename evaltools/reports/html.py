@@ -127,7 +127,10 @@ def png(fig, bbox_inches: str | None = "tight", *, alt: str, caption: str = "") 
     if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
         # left by tight_layout: savefig would draw the figure once more only to lay it out
         fig.set_layout_engine(None)
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches)
+    # zlib's fastest level: the same pixels, files about 5 % larger, encoded in 5 instead of
+    # 13 ms (a tenth of a change figure's time)
+    fig.savefig(buffer, format="png", dpi=96, bbox_inches=bbox_inches,
+                pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return Figure(buffer.getvalue(), alt.strip(), caption.strip())
 
