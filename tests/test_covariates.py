@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 import yaml
@@ -94,3 +95,22 @@ def test_covariates_that_are_not_baseline_columns_are_refused(edit_study):
     assert "analysis.covariates[0]: this column is an identifier" in text
     assert "analysis.covariates[1]: this column is data.columns.respondent_id" in text
     assert "analysis.covariates[2]" in text  # the schema: an unknown type
+
+
+def test_study_effects_stay_unadjusted_when_covariates_are_declared(adjusted):
+    """The evidence's study-level effect is d_ppc2 of the unadjusted difference in
+    differences (site_effects of the study as one site), also where study.yml declares
+    covariates: study_effects takes it from diff_in_diff without covariates, and from the
+    kept fit of a report's panel."""
+    from evaltools.analysis.effects import diff_in_diff
+    from evaltools.analysis.effects.common import keep_pairs
+    from evaltools.analysis.synthesis import as_one_site, site_effects, study_effects
+
+    study, panel = adjusted
+    site = study.sites[0].id
+    for part in (panel, panel[panel["site"] == site]):
+        expected = site_effects(part.assign(site="all"), as_one_site(study), post="t1")
+        pd.testing.assert_frame_equal(study_effects(keep_pairs(part.copy()), study,
+                                                    post="t1"), expected, check_exact=True)
+    adjusted_p = diff_in_diff(panel, study, post="t1")["p_value"].to_numpy()
+    assert not (adjusted_p == study_effects(panel, study, post="t1")["p_value"].to_numpy()).all()

@@ -121,16 +121,16 @@ def test_an_analysis_of_a_kept_panel_runs_once_per_study_and_options(ingested_de
     calls = []
 
     @common.kept_analysis
-    def counted(panel, study, **options):
-        calls.append(options)
-        return diff_in_diff(panel, study, **options)
+    def counted(panel, study, *, post=None, scales=None, ci_level=0.95):
+        calls.append(post)
+        return diff_in_diff(panel, study, post=post, scales=scales, ci_level=ci_level)
 
     fresh = diff_in_diff(panel, study, post="t1")
     kept = keep_pairs(panel.copy())
     first = counted(kept, study, post="t1")
     first.loc[:, "estimate"] = 99.0  # a caller changing its copy changes nothing kept
-    assert_frame_equal(counted(kept, study, post="t1"), fresh)
-    assert len(calls) == 1
+    assert_frame_equal(counted(kept, study, post="t1", ci_level=0.95), fresh)
+    assert len(calls) == 1  # a default given or not: one computation
     counted(kept, study, post="t2")
     counted(kept, study, post="t1", scales=[common.scales_of(study)[0]])
     assert len(calls) == 3
@@ -140,3 +140,11 @@ def test_an_analysis_of_a_kept_panel_runs_once_per_study_and_options(ingested_de
     assert len(calls) == 5
     assert_frame_equal(counted(kept, study, post="t1"), fresh)
     assert len(calls) == 5
+
+    @common.kept_analysis
+    def loose(panel, study, **options):  # options without a signature are keys as well
+        calls.append(options)
+        return len(options)
+
+    assert loose(kept, study, post="t1") == loose(kept, study, post="t1") == 1
+    assert loose(kept, study, post="t2") == 1 and len(calls) == 7

@@ -24,7 +24,7 @@ from evaltools.analysis.effects.common import (
     kept_analysis,
     later_waves,
 )
-from evaltools.analysis.effects.controlled import comparison_arms, did_row
+from evaltools.analysis.effects.controlled import comparison_arms, did_row, diff_in_diff
 from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.study.model import Site
 
@@ -349,6 +349,27 @@ def study_effects(panel: pd.DataFrame, study, *, post: str | None = None,
         z = stats.norm.ppf(0.5 + ci_level / 2)
         out = pd.DataFrame(_cross_section_rows(panel, study, post, ci_level, "all"),
                            columns=SITE_EFFECT_COLUMNS)
+        out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
+        out["note"] = out["note"].fillna("")
+        return out
+    if study.has_comparison:
+        # site_effects' difference in differences of the study as one site is diff_in_diff's
+        # without covariates (the same pairs, the same did_row): taken from there, so that a
+        # report's evidence shares the fits of its comparison section (kept_analysis)
+        post = check_wave(study, post or later_waves(study)[0], role="post")
+        z = stats.norm.ppf(0.5 + ci_level / 2)
+        declared = tuple(getattr(getattr(study, "analysis", None), "covariates", ()) or ())
+        did = diff_in_diff(panel, study, post=post, ci_level=ci_level,
+                           **({"covariates": []} if declared else {}))
+        out = pd.DataFrame({
+            "scale": did["scale"], "site": "all", "wave_pre": study.baseline.id,
+            "wave_post": did["wave"], "intervention": did["intervention"],
+            "comparison": did["comparison"], "n": did["n"],
+            "n_intervention": did["n_intervention"], "n_comparison": did["n_comparison"],
+            "effect_size": did["effect_size"], "effect_size_type": did["effect_size_type"],
+            "se": np.nan, "ci_low": did["effect_size_ci_low"],
+            "ci_high": did["effect_size_ci_high"], "p_value": did["p_value"],
+            "note": did["note"]}, columns=SITE_EFFECT_COLUMNS)
         out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
         out["note"] = out["note"].fillna("")
         return out

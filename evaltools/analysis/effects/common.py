@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import weakref
 from collections.abc import Sequence
 
@@ -158,14 +159,22 @@ def kept_analysis(function):
     time). Options that cannot be hashed (an array of scales, say) are computed every time.
     """
     name = f"{function.__module__}.{function.__qualname__}"
+    signature = inspect.signature(function)
 
     @functools.wraps(function)
     def analysis(panel, study, **options):
         kept = _kept(panel)
-        try:
+        try:  # every option, defaults included: post="t1" and post="t1", ci_level=0.95 meet
+            bound = signature.bind(panel, study, **options)
+            bound.apply_defaults()
+            items = []
+            for option, value in list(bound.arguments.items())[2:]:
+                if signature.parameters[option].kind is inspect.Parameter.VAR_KEYWORD:
+                    items += sorted(value.items())
+                else:
+                    items.append((option, value))
             key = ("analysis", name, id(study),
-                   tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                                for k, v in options.items())))
+                   tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
             hash(key)
         except TypeError:
             kept = None
