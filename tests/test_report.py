@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -351,6 +352,37 @@ def test_the_key_figure_is_drawn_once_for_the_reports_of_a_site_and_wave(
     assert len(drawn) == 3
     notebook._SHARED.clear()
     assert key_figure_of("controlled") == first and len(drawn) == 4
+
+
+def test_the_site_overview_reads_the_sites_kept_panels(small_study: Path, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """The site overview estimates each site on the panel its site reports use in the same
+    kernel (so their fits are shared), and its numbers are those of a fresh panel."""
+    from evaltools.reports import notebook
+    from evaltools.reports.notebook import Report
+
+    folder = tmp_path / "study"
+    shutil.copytree(small_study, folder)
+    study = load_study(folder)
+    site = study.sites[0].id
+    seen: list = []
+    real = notebook.diff_in_diff
+    monkeypatch.setattr(notebook, "diff_in_diff",
+                        lambda panel, *a, **k: seen.append(panel) or real(panel, *a, **k))
+    monkeypatch.setattr(notebook, "display", lambda *objs, **kw: None)
+    notebook._SHARED.clear()
+    mine = Report.open(str(folder), "prepost", site=site, wave="t1").panel
+    overview = Report.open(str(folder), "site_overview", site="all", wave="t1")
+    overview.site_overview()
+    assert any(panel is mine for panel in seen)
+    assert len(seen) == len(study.sites)
+    table = overview.tables[-1].frame
+    fresh = real(overview.study_panel[overview.study_panel["site"] == site], study, post="t1")
+    got = table[table["site"] == site].reset_index(drop=True)
+    shown = ~got["suppressed"].astype(bool)
+    assert shown.any()
+    np.testing.assert_array_equal(got.loc[shown, "value"].to_numpy(),
+                                  fresh.loc[shown.to_numpy(), "estimate"].to_numpy())
 
 
 def test_every_hidden_count_reads_the_same() -> None:

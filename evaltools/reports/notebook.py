@@ -149,13 +149,14 @@ class Report:
             self._panel = self._of_site(self.study_panel)
         return self._panel
 
-    def _of_site(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a shared frame (panel or answers) for the report's site: made once
-        per kernel and site, and kept like the frame itself."""
-        if self.site == "all":
+    def _of_site(self, frame: pd.DataFrame, site: str | None = None) -> pd.DataFrame:
+        """The rows of a shared frame (panel or answers) for ``site`` (default the report's):
+        made once per kernel and site, and kept like the frame itself."""
+        site = site or self.site
+        if site == "all":
             return frame
-        return kept_result(frame, ("site", self.site),
-                           lambda: keep_pairs(frame[frame["site"] == self.site]), copy=False)
+        return kept_result(frame, ("site", site),
+                           lambda: keep_pairs(frame[frame["site"] == site]), copy=False)
 
     @property
     def responses(self) -> pd.DataFrame:
@@ -671,7 +672,8 @@ class Report:
         display(HTML(f"<h2>{self.tr('sec.sites')}</h2>"))
         rows, kept = [], []
         for site in self.study.sites:
-            panel = self.panel[self.panel["site"] == site.id]
+            # the site's kept panel: its fits are those its own reports made in this kernel
+            panel = self._of_site(self.panel, site.id)
             if self.study.has_comparison:
                 table = diff_in_diff(panel, self.study, post=self.wave)
                 est = table.rename(columns={"estimate": "value"})
