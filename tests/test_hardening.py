@@ -281,6 +281,30 @@ def test_9_malformed_register_urls_are_clear_errors(url: str) -> None:
     assert run.exit_code == 1 and "Traceback" not in run.output and "s3cret" not in run.output
 
 
+@pytest.mark.parametrize("dtype", ["str", object, "string"])
+def test_15_csv_safe_neutralises_formulas_in_every_kind_of_text_column(dtype) -> None:
+    """Arrow-backed text (pandas' default), object and nullable string columns alike: a
+    cell that a spreadsheet would run gets a leading quote, numbers written as text and
+    other cells stay, and a text column without such a cell is left as it is."""
+    import pandas as pd
+
+    from evaltools.core.io import csv_safe, csv_unsafe
+
+    cells = ["=1+1", "-2.5", "@SUM(A1)", "ok", None, "+31 6", "\tx", "-"]
+    frame = pd.DataFrame({"text": pd.Series(cells, dtype=dtype),
+                          "plain": pd.Series(["a", "b", None, "d", "e", "f", "g", "h"],
+                                             dtype=dtype),
+                          "number": range(8)})
+    safe = csv_safe(frame)
+    got = [None if pd.isna(v) else v for v in safe["text"]]
+    assert got == ["'=1+1", "-2.5", "'@SUM(A1)", "ok", None, "'+31 6", "'\tx", "'-"]
+    assert [csv_unsafe(v) for v in got] == cells
+    assert [None if pd.isna(v) else v for v in safe["plain"]] == \
+        ["a", "b", None, "d", "e", "f", "g", "h"]
+    assert safe["number"].tolist() == list(range(8))
+    assert frame["text"].iloc[0] == "=1+1"  # the input is not changed
+
+
 def test_15_csv_exports_neutralise_formulas(tmp_path: Path, register_rows) -> None:
     from evaltools.register import Register, result_id
     from evaltools.register.exchange import export_register, import_register
