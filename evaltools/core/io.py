@@ -53,14 +53,12 @@ def csv_safe(frame):
     ...          ).to_dict("list")
     {'a': ["'=1+1", '-2.5', "'@x", 'ok'], 'b': [-1, 2, 3, 4]}
     """
-    import pandas as pd  # this module is imported where pandas is not (a no-op run)
-
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if not (values.dtype.kind in "O" or str(values.dtype) == "string"):
             continue
-        if isinstance(values.dtype, pd.StringDtype) and not values.str.startswith(
+        if values.dtype != object and not values.str.startswith(  # a text dtype
                 FORMULA_STARTS).fillna(False).any():
             continue  # text only, none starting like a formula: nothing to change (most)
         out[column] = values.map(_safe_cell)
