@@ -24,7 +24,12 @@ from evaltools.analysis.effects.common import (
     kept_analysis,
     later_waves,
 )
-from evaltools.analysis.effects.controlled import comparison_arms, did_row, diff_in_diff
+from evaltools.analysis.effects.controlled import (
+    comparison_arms,
+    declared_covariates,
+    did_row,
+    diff_in_diff,
+)
 from evaltools.analysis.effects.crosssection import REPEATED_CROSS_SECTION, cross_section_did
 from evaltools.study.model import Site
 
@@ -274,7 +279,6 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
         Columns :data:`SITE_EFFECT_COLUMNS`.
     """
     post = check_wave(study, post or later_waves(study)[0], role="post")
-    z = stats.norm.ppf(0.5 + ci_level / 2)
     sites = [s.id for s in study.sites]
     rows = []
     if study.design == REPEATED_CROSS_SECTION:  # nobody paired: DiD of means per site
@@ -311,7 +315,13 @@ def site_effects(panel: pd.DataFrame, study, *, post: str | None = None,
                              n_comparison=np.nan, effect_size=r.g_av,
                              effect_size_type="g_av", ci_low=r.g_av_ci_low,
                              ci_high=r.g_av_ci_high, p_value=r.p_value, note=r.note))
-    out = pd.DataFrame(rows, columns=SITE_EFFECT_COLUMNS)
+    return _with_se(pd.DataFrame(rows, columns=SITE_EFFECT_COLUMNS), ci_level)
+
+
+def _with_se(out: pd.DataFrame, ci_level: float) -> pd.DataFrame:
+    """:data:`SITE_EFFECT_COLUMNS` rows with ``se``: the interval's half-width over the normal
+    quantile; a missing ``note`` as ``""``."""
+    z = stats.norm.ppf(0.5 + ci_level / 2)
     out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
     out["note"] = out["note"].fillna("")
     return out
@@ -346,21 +356,15 @@ def study_effects(panel: pd.DataFrame, study, *, post: str | None = None,
     """
     if study.design == REPEATED_CROSS_SECTION:
         post = check_wave(study, post or later_waves(study)[0], role="post")
-        z = stats.norm.ppf(0.5 + ci_level / 2)
-        out = pd.DataFrame(_cross_section_rows(panel, study, post, ci_level, "all"),
-                           columns=SITE_EFFECT_COLUMNS)
-        out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
-        out["note"] = out["note"].fillna("")
-        return out
+        return _with_se(pd.DataFrame(_cross_section_rows(panel, study, post, ci_level, "all"),
+                                     columns=SITE_EFFECT_COLUMNS), ci_level)
     if study.has_comparison:
         # site_effects' difference in differences of the study as one site is diff_in_diff's
         # without covariates (the same pairs, the same did_row): taken from there, so that a
         # report's evidence shares the fits of its comparison section (kept_analysis)
         post = check_wave(study, post or later_waves(study)[0], role="post")
-        z = stats.norm.ppf(0.5 + ci_level / 2)
-        declared = tuple(getattr(getattr(study, "analysis", None), "covariates", ()) or ())
         did = diff_in_diff(panel, study, post=post, ci_level=ci_level,
-                           **({"covariates": []} if declared else {}))
+                           **({"covariates": []} if declared_covariates(study) else {}))
         out = pd.DataFrame({
             "scale": did["scale"], "site": "all", "wave_pre": study.baseline.id,
             "wave_post": did["wave"], "intervention": did["intervention"],
@@ -370,9 +374,7 @@ def study_effects(panel: pd.DataFrame, study, *, post: str | None = None,
             "se": np.nan, "ci_low": did["effect_size_ci_low"],
             "ci_high": did["effect_size_ci_high"], "p_value": did["p_value"],
             "note": did["note"]}, columns=SITE_EFFECT_COLUMNS)
-        out["se"] = (out["ci_high"] - out["ci_low"]) / (2 * z)
-        out["note"] = out["note"].fillna("")
-        return out
+        return _with_se(out, ci_level)
     return site_effects(panel.assign(site="all"), as_one_site(study), post=post,
                         ci_level=ci_level)
 

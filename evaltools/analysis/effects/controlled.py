@@ -209,11 +209,15 @@ def comparison_arms(panel, study, scales, post, extra: Sequence[str] = ()):
                 yield scale, wave, intervention, comparison, both
 
 
+def declared_covariates(study) -> list[str]:
+    """The baseline covariates study.yml declares (``analysis.covariates``; none: empty)."""
+    return list(getattr(getattr(study, "analysis", None), "covariates", ()) or ())
+
+
 def _covariates(study, covariates) -> tuple[list[str], list[str]]:
     """(covariates, the categorical ones): the given ones, else study.yml's."""
     spec = getattr(study, "analysis", None)
-    declared = tuple(getattr(spec, "covariates", ()) or ())
-    covariates = list(declared if covariates is None else covariates)
+    covariates = list(declared_covariates(study) if covariates is None else covariates)
     factors = [c for c in covariates if c in tuple(getattr(spec, "factor_covariates", ()))]
     return covariates, factors
 
