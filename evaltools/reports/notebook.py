@@ -384,9 +384,9 @@ class Report:
     def _change(self) -> pd.DataFrame:
         """Within-group change of every scale (computed once per report)."""
         if self._change_table is None:
-            self._change_table = kept_result(
-                self.panel, ("within_change", self.wave),
-                lambda: within_change(self.panel, self.study, post=self.wave, by_site=False))
+            # kept per panel by within_change itself (kept_analysis)
+            self._change_table = within_change(self.panel, self.study, post=self.wave,
+                                               by_site=False)
         return self._change_table
 
     def results(self):
@@ -468,9 +468,7 @@ class Report:
         """Intervention versus comparison: difference in differences and ANCOVA."""
         if not self.study.has_comparison:
             return HTML("")
-        table = pd.concat([kept_result(self.panel, (method.__name__, self.wave),
-                                       lambda method=method: method(self.panel, self.study,
-                                                                    post=self.wave))
+        table = pd.concat([method(self.panel, self.study, post=self.wave)  # kept_analysis
                            for method in ((diff_in_diff, ancova) if self.study.paired
                                           else (diff_in_diff,))], ignore_index=True)
         table = adjust_by_domain(table, self.study, by=["method"])

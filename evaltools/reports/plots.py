@@ -60,7 +60,6 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
         fig.tight_layout()
         if lines:
             fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.06 * len(lines))
-        if lines:
             fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, ha="left", va="bottom")
         plt.close(fig)
         return fig

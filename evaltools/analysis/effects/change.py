@@ -385,15 +385,11 @@ def reliable_change_summary(panel: pd.DataFrame, study, *, scale: str, pre: str 
     # on arrays (reliable_change's table and pandas' counting per cell took 10 ms a scale)
     _, _, category = _classify(pairs["pre"].to_numpy(float), pairs["post"].to_numpy(float),
                                sd_, rel, cut, direction)
-    group_of, site_of = pairs["group"].to_numpy(object), pairs["site"].to_numpy(object)
+    group_of = pairs["group"].to_numpy(object)
     rows = []
     for group in [g.id for g in study.groups]:
-        block = np.flatnonzero(group_of == group)
-        cells = [(ALL, block)]
-        if by_site:  # sites in order of appearance, as groupby(sort=False); no missing site
-            codes, sites = pd.factorize(site_of[block])
-            cells += [(site, block[codes == code]) for code, site in enumerate(sites)]
-        for site, cell in cells:
+        # all the group's pairs, then each site's in order of appearance (by_site)
+        for site, _, cell in _cells(pairs, group_of == group, bool(by_site), None):
             note = too_small(len(cell), study)
             found = category[cell]
             values = [np.nan] * 4 if note else [

@@ -143,9 +143,12 @@ def kept_result(frame: pd.DataFrame, key, compute, *, copy: bool = True):
     slot = ("result", key)
     if slot not in kept:
         kept[slot] = compute()
-    value = kept[slot]
-    return value.copy() if copy and isinstance(value, (pd.DataFrame, pd.Series, set, dict)) \
-        else value
+    return _handed_out(kept[slot]) if copy else kept[slot]
+
+
+def _handed_out(value):
+    """A kept value as a caller gets it: a copy of a DataFrame, Series, set or dict."""
+    return value.copy() if isinstance(value, (pd.DataFrame, pd.Series, set, dict)) else value
 
 
 def kept_analysis(function):
@@ -180,10 +183,10 @@ def kept_analysis(function):
             kept = None
         if kept is None:
             return function(panel, study, **options)
-        if key not in kept:  # the study is held with the result, so its id is not reused
-            kept[key] = (study, function(panel, study, **options))
-        value = kept[key][1]
-        return value.copy() if isinstance(value, (pd.DataFrame, pd.Series)) else value
+        # the study is held with the result, so its id is not reused
+        held = kept_result(panel, key, lambda: (study, function(panel, study, **options)),
+                           copy=False)
+        return _handed_out(held[1])
 
     return analysis
 
