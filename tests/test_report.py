@@ -435,3 +435,45 @@ def test_embedded_figures_keep_matplotlibs_pixels() -> None:
     assert ours.shape == theirs.shape and (ours == theirs).all()
     assert figure.alt == "Figuur: drie punten" and "<figcaption>Bijschrift</figcaption>" in \
         figure.html()
+
+
+def test_change_figures_on_a_kept_figure_have_a_new_figures_pixels(small_study: Path) -> None:
+    """The reports draw their change figures on one kept Figure per group layout (speed):
+    scale after scale, wave, language, and with a group too small to show, each image is the
+    one a new figure (change_distribution) gives, pixel for pixel; one Figure per layout."""
+    import io
+
+    from PIL import Image
+
+    from evaltools.data.panel import load_panel
+    from evaltools.reports.html import png
+    from evaltools.reports.plots import ChangeFigures, change_distribution
+
+    study = load_study(small_study)
+    panel = load_panel(study)
+    # one site keeps only 3 respondents of the comparison group: its figures show one group
+    site = study.sites[0].id
+    few = panel[(panel["site"] == site) & (panel["group"] == study.groups[-1].id)]
+    dropped = few["respondent_id"].drop_duplicates().iloc[3:]
+    small = panel[(panel["site"] == site) & ~panel["respondent_id"].isin(dropped)]
+    scales = [s.id for i in study.instruments for s in i.scales]
+    kept = ChangeFigures()
+
+    def pixels(fig) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(png(fig, bbox_inches=None, alt="x").data)))
+
+    checked = 0
+    for frame in (panel, small):
+        for wave in ("t1", "t2"):
+            for language in ("nl", "en"):
+                for scale in scales:
+                    title = f"{scale} ({wave})"
+                    ours = pixels(kept.draw(frame, study, scale=scale, post=wave,
+                                            language=language, title=title))
+                    theirs = pixels(change_distribution(frame, study, scale=scale, post=wave,
+                                                        language=language, title=title))
+                    assert ours.shape == theirs.shape, (scale, wave, language)
+                    assert (ours == theirs).all(), (scale, wave, language)
+                    checked += 1
+    assert checked == 2 * 2 * 2 * len(scales) and len(scales) > 3
+    assert len(kept._kept) == 4  # (two groups, one group) x (nl, en)

@@ -60,7 +60,7 @@ from evaltools.reports.html import (
 from evaltools.reports.index import TEMPLATE_TITLES
 from evaltools.reports.inputs import data_slice
 from evaltools.reports.parameters import ReportParameterError, check_parameters
-from evaltools.reports.plots import change_distribution, key_figure
+from evaltools.reports.plots import ChangeFigures, key_figure
 from evaltools.reports.subgroup_sections import subgroups_html
 from evaltools.study.load import load_study
 from evaltools.study.model import Study
@@ -74,6 +74,9 @@ __all__ = ["Report", "ReportParameterError", "TEMPLATE_TITLES"]
 #: modification time) and the study's definition (study.yml and its instruments, compared as
 #: loaded) stay the same; one study at a time.
 _SHARED: dict[str, tuple] = {}
+
+#: The change figures of the reports rendered in this process, drawn on kept Figures.
+CHANGE_FIGURES = ChangeFigures()
 
 
 def _held_study(study: Study) -> Study:
@@ -456,7 +459,7 @@ class Report:
 
     def _figure(self, scale: str):
         """The change figure as an embedded PNG (whatever the plotting backend)."""
-        fig = change_distribution(self.panel, self.study, scale=scale, post=self.wave,
+        fig = CHANGE_FIGURES.draw(self.panel, self.study, scale=scale, post=self.wave,
                                   language=self.language, title=self.scale_label(scale))
         alt = self.tr("alt.change", scale=self.scale_label(scale),
                       pre=self.wave_label(self.study.baseline.id), post=self.wave_label(self.wave),

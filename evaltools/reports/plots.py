@@ -8,10 +8,12 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from evaltools.analysis.effects.common import paired
 
-__all__ = ["change_distribution", "estimates_plot", "forest_plot", "key_figure"]
+__all__ = ["ChangeFigures", "change_distribution", "estimates_plot", "forest_plot", "key_figure"]
 
 
 def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
@@ -24,34 +26,13 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
     its ends never show an individual's extreme change; the dot is the mean of all. Returns the
     Figure when it made one, else the Axes.
     """
-    pairs = paired(panel, scale, study.baseline.id, post)
-    pairs["change"] = pairs["post"] - pairs["pre"]
-    labels = {g.id: g.label.get(language) for g in study.groups}
-    counts = pairs["group"].value_counts()
-    keep = [g.id for g in study.groups if counts.get(g.id, 0) >= study.min_cell_size]
-    data = pairs[pairs["group"].isin(keep)].assign(group=lambda d: d["group"].map(labels))
+    order, values = _changes(panel, study, scale, post, language)
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(6.4, 2.6), dpi=96)
-    if len(data):
-        order = [labels[g] for g in keep]
-        values = [data.loc[data["group"] == name, "change"].to_numpy() for name in order]
-        positions = np.arange(len(order))
-        parts = ax.violinplot([_middle(v) for v in values], positions=positions,
-                              orientation="horizontal", showextrema=False, widths=0.8)
-        for body in parts["bodies"]:
-            body.set(facecolor="#c6dbef", edgecolor="#555555", linewidth=0.8, alpha=1.0)
-        ax.scatter([v.mean() for v in values], positions, color="#08519c", zorder=3,
-                   label="mean" if language == "en" else "gemiddelde")
-        ax.set_yticks(positions, order)
-        ax.invert_yaxis()
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
-    ax.set_ylabel("")
-    ax.set_xlabel("change (after - before)" if language == "en"
-                  else "verandering (na - voor)")
-    if title:
-        ax.set_title(title, fontsize=10, loc="left")
+        fig, ax = plt.subplots(figsize=CHANGE_SIZE, dpi=96)
+    _change_frame(ax, order, language)
+    _change_data(ax, values, language, legend=True)
+    ax.set_title(title, fontsize=10, loc="left", parse_math=False)
     if own:
         lines = textwrap.wrap(caption, 105) if caption else []
         # what tight_layout(rect=(0, 0.06 * len(lines), 1, 1)) sets, in one of its two passes:
@@ -64,6 +45,93 @@ def change_distribution(panel: pd.DataFrame, study, *, scale: str, post: str,
         plt.close(fig)
         return fig
     return ax
+
+
+#: A change figure's size in inches.
+CHANGE_SIZE = (6.4, 2.6)
+
+
+def _changes(panel: pd.DataFrame, study, scale: str, post: str, language: str
+             ) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """The labels of the groups shown (at least the minimum cell size) and their changes."""
+    pairs = paired(panel, scale, study.baseline.id, post)
+    change = (pairs["post"] - pairs["pre"]).to_numpy(float)
+    group = pairs["group"].to_numpy(object)
+    shown = [g for g in study.groups if (group == g.id).sum() >= study.min_cell_size]
+    return (tuple(g.label.get(language) for g in shown),
+            [change[group == g.id] for g in shown])
+
+
+def _change_frame(ax, order: tuple[str, ...], language: str) -> None:
+    """What a change figure's Axes show whatever the scale: zero line, groups, axis label."""
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    if order:
+        ax.set_yticks(np.arange(len(order)), order)
+        ax.invert_yaxis()
+    ax.set_ylabel("")
+    ax.set_xlabel("change (after - before)" if language == "en"
+                  else "verandering (na - voor)")
+
+
+def _change_data(ax, values: list[np.ndarray], language: str, *, legend: bool) -> list:
+    """One scale's violins and means on a change figure's Axes; returns the artists."""
+    if not values:
+        return []
+    positions = np.arange(len(values))
+    parts = ax.violinplot([_middle(v) for v in values], positions=positions,
+                          orientation="horizontal", showextrema=False, widths=0.8)
+    for body in parts["bodies"]:
+        body.set(facecolor="#c6dbef", edgecolor="#555555", linewidth=0.8, alpha=1.0)
+    means = ax.scatter([v.mean() for v in values], positions, color="#08519c", zorder=3,
+                       label="mean" if language == "en" else "gemiddelde")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return [*parts["bodies"], means]
+
+
+class ChangeFigures:
+    """:func:`change_distribution`'s figures drawn on one kept Figure per group layout.
+
+    A report shows a change figure per protective factor and a kernel renders report after
+    report: making the Figure, its Axes and their ticks anew each time was a third of a
+    figure's time, and a kept Figure's renderer keeps its text measurements. Only the scale's
+    violins, means and title change; the layout starts from the same subplot parameters and
+    is laid out again, so the pixels are those of a new figure (tests/test_report.py).
+    A Figure from :meth:`draw` is valid until the next call; save it (for example with
+    :func:`evaltools.reports.html.png`) before drawing the next scale.
+    """
+
+    def __init__(self, keep: int = 8):
+        self.keep = keep
+        self._kept: dict[tuple, tuple] = {}
+
+    def draw(self, panel: pd.DataFrame, study, *, scale: str, post: str,
+             language: str = "nl", title: str = ""):
+        """The change figure of ``scale`` (as :func:`change_distribution` without a caption)."""
+        order, values = _changes(panel, study, scale, post, language)
+        key = (order, language)
+        if key not in self._kept:
+            if len(self._kept) >= self.keep:
+                self._kept.pop(next(iter(self._kept)))
+            fig = Figure(figsize=CHANGE_SIZE, dpi=96)
+            FigureCanvasAgg(fig)
+            ax = fig.subplots()
+            _change_frame(ax, order, language)
+            self._kept[key] = (fig, ax, vars(fig.subplotpars).copy(), [])
+            legend = True
+        else:
+            legend = False
+        fig, ax, start, drawn = self._kept[key]
+        for artist in drawn:
+            artist.remove()
+        if values:  # the data limits of these violins and means, and the zero line's x
+            ax.ignore_existing_data_limits = True
+            drawn[:] = _change_data(ax, values, language, legend=legend)
+            ax.dataLim.update_from_data_x([0.0], ignore=False)
+        ax.set_title(title, fontsize=10, loc="left", parse_math=False)
+        fig.subplots_adjust(**start)
+        fig.tight_layout()
+        return fig
 
 
 def _middle(values: np.ndarray, share: float = 0.90) -> np.ndarray:
