@@ -477,3 +477,51 @@ def test_change_figures_on_a_kept_figure_have_a_new_figures_pixels(small_study: 
                     checked += 1
     assert checked == 2 * 2 * 2 * len(scales) and len(scales) > 3
     assert len(kept._kept) == 4  # (two groups, one group) x (nl, en)
+
+
+def test_the_key_figure_turns_effects_so_that_right_is_favourable() -> None:
+    """Each shown scale's interval and estimate are drawn at its row in its verdict's colour,
+    turned where a higher score is worse; suppressed rows are left out; factors head rows."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from evaltools.reports.plots import VERDICT_COLOURS, key_figure
+
+    found = pd.DataFrame({
+        "scale": ["brs", "sdq", "ucla", "hidden"],
+        "protective_factor": ["resilience", "resilience", "family", "family"],
+        "direction": ["higher_is_better", "higher_is_worse", "higher_is_better",
+                      "higher_is_better"],
+        "effect_size": [0.4, 0.56, -0.1, 0.9],
+        "effect_size_ci_low": [0.1, 0.2, -0.5, 0.5],
+        "effect_size_ci_high": [0.7, 0.9, 0.3, 1.3],
+        "verdict": ["favourable", "unfavourable", "unclear", "favourable"],
+        "suppressed": [False, False, False, True]})
+    fig, ax = plt.subplots()
+    key_figure(found, labels={"brs": "BRS", "sdq": "SDQ", "ucla": "UCLA"},
+               groups={"resilience": "Veerkracht", "family": "Gezin"}, xlabel="g",
+               left="ongunstig", right="gunstig", ax=ax)
+    lines = [line for line in ax.get_lines() if list(line.get_xdata()) != [0, 0]]  # not zero
+    drawn = {}  # (colour, kind) -> list of (x values, y)
+    for line in lines:
+        kind = "dot" if line.get_marker() == "o" else "interval"
+        x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        for part_x, part_y in zip(np.split(x, np.flatnonzero(np.isnan(x))),
+                                  np.split(y, np.flatnonzero(np.isnan(y))), strict=True):
+            keep = ~np.isnan(part_x)
+            if kind == "dot":
+                for one_x, one_y in zip(part_x[keep], part_y[keep], strict=True):
+                    drawn.setdefault((to_hex(line.get_color()), kind), []).append(
+                        ((round(float(one_x), 6),), float(one_y)))
+            elif keep.any():
+                drawn.setdefault((to_hex(line.get_color()), kind), []).append(
+                    (tuple(np.round(part_x[keep], 6)), float(part_y[keep][0])))
+    plt.close(fig)
+    fav, unfav, unclear = (VERDICT_COLOURS[v] for v in ("favourable", "unfavourable", "unclear"))
+    # rows: 0 Veerkracht, 1 BRS, 2 SDQ, 3 Gezin, 4 UCLA ("hidden" left out)
+    assert drawn == {
+        (fav, "interval"): [((0.1, 0.7), 1.0)], (fav, "dot"): [((0.4,), 1.0)],
+        (unfav, "interval"): [((-0.9, -0.2), 2.0)], (unfav, "dot"): [((-0.56,), 2.0)],
+        (unclear, "interval"): [((-0.5, 0.3), 4.0)], (unclear, "dot"): [((-0.1,), 4.0)]}
+    assert [t.get_text().strip() for t in ax.get_yticklabels()] == ["BRS", "SDQ", "UCLA"]
+    assert [t.get_text() for t in ax.texts][:2] == ["Veerkracht", "Gezin"]
