@@ -56,8 +56,14 @@ def small_site(ingested_demo):
     study, panel = ingested_demo
     site = study.sites[0].id
     mine = panel[(panel["site"] == site) & (panel["group"] == "controle")]
-    waves = mine.groupby("respondent_id")["wave"].agg(lambda w: {"t0", "t1"} <= set(w))
-    keep = set(waves[waves].index[:3])
+    # three respondents scored on every scale at both waves: each scale's cell then counts 3
+    # (pseudonyms differ per key; a respondent with a missing score left a cell at 0 now and
+    # then, and nothing to hide)
+    scales = [s.id for i in study.instruments for s in i.scales]
+    both = mine[mine["wave"].isin(["t0", "t1"])]
+    complete = both[both[scales].notna().all(axis=1)].groupby("respondent_id")["wave"].nunique()
+    keep = set(sorted(complete[complete == 2].index)[:3])
+    assert len(keep) == 3
     drop = set(mine["respondent_id"]) - keep
     return study, panel[~panel["respondent_id"].isin(drop)].reset_index(drop=True), site
 
@@ -235,3 +241,89 @@ def test_subgroup_suppression_hides_a_small_value_with_its_complements(seed) -> 
         else:
             assert hidden.empty
     assert (got.loc[got["subgroup_value"] == "interaction", "note"] == "").all()
+
+
+def _suppress_frame_by_pandas(frame: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
+    """``suppress_frame`` as it was written with pandas masks and ``.loc`` (the reference for
+    the array version), but for ``.copy()``: without it an Arrow-backed float column became a
+    read-only array and the assignment failed (found by this test)."""
+    from evaltools.analysis.disclosure import KEEP_COLUMNS, count_columns
+
+    out = frame.copy()
+    counts = count_columns(out)
+    small = pd.Series(False, index=out.index)
+    for c in counts:
+        values = pd.to_numeric(out[c], errors="coerce")
+        small |= (values >= 1) & (values < min_cell_size)
+    if "suppressed" in out.columns:
+        small |= out["suppressed"].fillna(False).astype(bool)
+    if not counts and "suppressed" not in out.columns:
+        return out
+    stats = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])
+             and not pd.api.types.is_bool_dtype(out[c]) and c not in KEEP_COLUMNS]
+    if small.any():
+        for c in stats:
+            out[c] = out[c].astype(float).copy()
+        out.loc[small, stats] = np.nan
+    out["suppressed"] = small.to_numpy()
+    return out
+
+
+def _complement_values_by_pandas(counts: pd.Series, small: set, k: int) -> set:
+    """``complement_values`` as it was written with pandas (the reference)."""
+    hidden = set(small)
+    if not hidden:
+        return hidden
+    total = float(counts[list(hidden)].sum())
+    for value in counts[(counts > 0) & ~counts.index.isin(list(hidden))].sort_values().index:
+        if total >= k:
+            break
+        hidden.add(value)
+        total += float(counts[value])
+    return hidden
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_suppress_frame_and_complements_agree_with_the_pandas_rules(seed) -> None:
+    """The array versions of the primary rule (``suppress_frame``) and of the complementary
+    choice (``complement_values``) give what the pandas versions gave, on random tables with
+    float, integer, nullable, Arrow, text and boolean columns, a ``suppressed`` column with
+    gaps, and counts with ties, zeros and gaps (a missing count marks a row not suppressed,
+    where the pandas version left it <NA>)."""
+    from evaltools.analysis.disclosure import complement_values, suppress_frame
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 30))
+    counts = rng.choice([0, 1, 3, 9, 10, 11, 25, 60], size=rows).astype(float)
+    counts[rng.random(rows) < 0.1] = np.nan
+    frame = pd.DataFrame({
+        "scale": [f"s{i}" for i in range(rows)],
+        "n": counts if rng.random() < 0.5 else pd.array(
+            [None if np.isnan(c) else int(c) for c in counts], dtype="Int64"),
+        "n_intervention": rng.integers(0, 40, rows),
+        "n_items": rng.integers(1, 9, rows),  # counts no respondents
+        "estimate": rng.normal(size=rows),
+        "ci_low": pd.array(rng.normal(size=rows), dtype="double[pyarrow]"),
+        "p_value": pd.array(rng.random(rows), dtype="Float64"),
+        "ci_level": 0.95,
+        "flag": rng.random(rows) < 0.5,
+        "note": pd.array(rng.choice(["", "x"], size=rows), dtype="string"),
+    })
+    if rng.random() < 0.5:
+        frame["suppressed"] = pd.array(rng.choice([True, False, None], size=rows),
+                                       dtype="object")
+    if rng.random() < 0.3:
+        frame = frame.drop(columns=["n", "n_intervention"])
+    k = int(rng.choice([5, 10]))
+    ours, theirs = suppress_frame(frame, k), _suppress_frame_by_pandas(frame, k)
+    # the pandas version kept an object column's dtype, and marked a row whose nullable count
+    # is missing <NA> instead of not suppressed (a missing count is no small count)
+    if "suppressed" in theirs.columns:
+        assert ours["suppressed"].dtype == bool
+        theirs["suppressed"] = theirs["suppressed"].fillna(False).astype(bool)
+    pd.testing.assert_frame_equal(ours, theirs)
+    labels = [f"v{i}" for i in range(int(rng.integers(2, 25)))]
+    series = pd.Series(rng.choice([0, 2, 4, 4, 7, 12, 30], size=len(labels)).astype(float),
+                       index=labels)
+    small = set(rng.choice(labels, size=int(rng.integers(0, 3)), replace=False))
+    assert complement_values(series, small, k) == _complement_values_by_pandas(series, small, k)

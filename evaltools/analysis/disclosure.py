@@ -82,12 +82,19 @@ def complement_values(counts: pd.Series, small: set, k: int) -> set:
     hidden = set(small)
     if not hidden:
         return hidden
-    total = float(counts[list(hidden)].sum())
-    for value in counts[(counts > 0) & ~counts.index.isin(list(hidden))].sort_values().index:
+    # on arrays (called for every cell of every report: pandas' selection and sorting of a
+    # handful of counts took a millisecond); the order is pandas' sort_values' (quicksort)
+    labels = list(counts.index)
+    values = counts.to_numpy(dtype=float, na_value=np.nan)
+    where = {label: i for i, label in enumerate(labels)}
+    total = float(np.nansum(values[[where[v] for v in hidden]]))
+    others = np.array([i for i, label in enumerate(labels)
+                       if values[i] > 0 and label not in hidden], dtype=int)
+    for i in others[np.argsort(values[others], kind="quicksort")]:
         if total >= k:
             break
-        hidden.add(value)
-        total += float(counts[value])
+        hidden.add(labels[i])
+        total += float(values[i])
     return hidden
 
 
@@ -177,21 +184,31 @@ def suppress_frame(frame: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
     missing). Rows already marked ``suppressed`` are blanked as well. A frame without count
     columns is returned unchanged apart from honouring ``suppressed``.
     """
-    out = frame.copy()
-    counts = count_columns(out)
-    small = pd.Series(False, index=out.index)
+    counts = count_columns(frame)
+    if not counts and "suppressed" not in frame.columns:
+        return frame.copy()
+    # on arrays: a report keeps and writes a dozen tables, each passing here (pandas'
+    # conversions, masks and .loc assignment took 2 to 10 ms a table)
+    small = np.zeros(len(frame), dtype=bool)
     for c in counts:
-        values = pd.to_numeric(out[c], errors="coerce")
+        values = frame[c].to_numpy(dtype=float, na_value=np.nan)
         small |= (values >= 1) & (values < min_cell_size)
-    if "suppressed" in out.columns:
-        small |= out["suppressed"].fillna(False).astype(bool)
-    if not counts and "suppressed" not in out.columns:
+    if "suppressed" in frame.columns:
+        small |= frame["suppressed"].fillna(False).astype(bool).to_numpy()
+    stats = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)
+             and not pd.api.types.is_bool_dtype(dtype) and c not in KEEP_COLUMNS]
+    if not small.any() or not stats or frame.columns.has_duplicates:
+        out = frame.copy()
+        if small.any():
+            for c in stats:  # a copy: an Arrow column's array is read-only
+                out[c] = out[c].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            out.loc[small, stats] = np.nan
+        out["suppressed"] = small
         return out
-    stats = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])
-             and not pd.api.types.is_bool_dtype(out[c]) and c not in KEEP_COLUMNS]
-    if small.any():
-        for c in stats:
-            out[c] = out[c].astype(float)
-        out.loc[small, stats] = np.nan
-    out["suppressed"] = small.to_numpy()
-    return out
+    blanked = frame[stats].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    blanked[small] = np.nan
+    position = {c: i for i, c in enumerate(stats)}
+    columns = {c: blanked[:, position[c]] if c in position else frame[c]
+               for c in frame.columns}
+    columns["suppressed"] = small
+    return pd.DataFrame(columns, index=frame.index)
