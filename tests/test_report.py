@@ -187,10 +187,18 @@ def test_small_cells_are_suppressed(small_study: Path, tmp_path: Path) -> None:
     assert all(row["n"] is None for row in tables["participant_flow"] if row["n"] is None)
 
 
+@pytest.mark.parametrize("warm", [False, True])
 def test_a_failing_template_keeps_the_previous_report(small_study: Path, tmp_path: Path,
-                                                      monkeypatch) -> None:
+                                                      monkeypatch, warm: bool) -> None:
+    """A template that fails leaves the previous report as it was and keeps the failed
+    notebook beside it, with the error: in a fresh kernel (papermill) and in a warm one
+    (whose executed notebook is written only then)."""
+    from evaltools.pipeline.kernels import WarmKernel
+
+    kernel = WarmKernel() if warm else None
     reports = tmp_path / "reports"
-    good = render_report(small_study, "site_overview", wave="t1", reports_dir=reports)
+    good = render_report(small_study, "site_overview", wave="t1", reports_dir=reports,
+                         kernel=kernel)
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest()
               for p in good.folder.rglob("*") if p.is_file()}
     broken = tmp_path / "templates"
@@ -200,7 +208,10 @@ def test_a_failing_template_keeps_the_previous_report(small_study: Path, tmp_pat
     nbformat.write(nb, broken / "site_overview.ipynb")
     monkeypatch.setattr("evaltools.reports.render.notebooks_dir", lambda: broken)
     with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: kapotte cel"):
-        render_report(small_study, "site_overview", wave="t1", reports_dir=reports)
+        render_report(small_study, "site_overview", wave="t1", reports_dir=reports,
+                      kernel=kernel)
+    if kernel is not None:
+        kernel.shutdown()
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest()
              for p in good.folder.rglob("*") if p.is_file()}
     assert after == before

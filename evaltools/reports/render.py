@@ -197,7 +197,7 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                                 kernel_manager_class=LocalKernelManager)
         else:
-            _execute_warm(kernel, template, parameters, work, executed, timeout)
+            notebook = _execute_warm(kernel, template, parameters, work, executed, timeout)
     except (pm.PapermillExecutionError, _CellFailure) as exc:
         failed = final.parent / f"{template}.failed.ipynb"
         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +208,9 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
             f"{what} failed in cell {exc.exec_count or exc.cell_index} ({exc.ename}: "
             f"{exc.evalue}). The failed notebook is kept at {failed}; the previous report, "
             "if any, is unchanged.") from None
-    notebook = _without_warnings(nbformat.read(executed, as_version=4))
+    # papermill wrote the executed notebook; a warm kernel's is still in memory
+    notebook = _without_warnings(nbformat.read(executed, as_version=4) if kernel is None
+                                 else notebook)
     page = notebook_html(notebook, title, template, language, work, private)
     staging = final.parent / f".{template}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -238,7 +240,9 @@ class _CellFailure(Exception):
 
 
 def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed: Path,
-                  timeout: int) -> None:
+                  timeout: int):
+    """Run ``template`` in the warm ``kernel``; returns the executed notebook (written to
+    ``executed`` only when a cell failed, to be kept beside the report)."""
     notebook = nbformat.read(notebooks_dir() / f"{template}.ipynb", as_version=4)
     for cell in notebook.cells:
         cell.metadata.setdefault("tags", [])
@@ -254,7 +258,7 @@ def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed:
                 raise _CellFailure(index, cell.get("execution_count"), errors[0]["ename"],
                                    errors[0]["evalue"]) from None
         raise _CellFailure(-1, None, exc.ename, exc.evalue) from None
-    nbformat.write(notebook, executed)
+    return notebook
 
 
 def _swap(staging: Path, final: Path, keep_previous: bool = False) -> None:
@@ -337,8 +341,11 @@ class _PageExporter(HTMLExporter):
 def _exporter():
     """One HTML exporter per process: building it (templates, preprocessors) costs time."""
     remover = TagRemovePreprocessor(remove_cell_tags=_REMOVE_TAGS, enabled=True)
+    # optimistic_validation: the notebook is validated once after the preprocessors, not
+    # after each of the thirteen (a third of the page's time)
     exporter = _PageExporter(template_name="basic", exclude_input=True,
-                             exclude_input_prompt=True, exclude_output_prompt=True)
+                             exclude_input_prompt=True, exclude_output_prompt=True,
+                             optimistic_validation=True)
     exporter.register_preprocessor(remover, enabled=True)
     return exporter
 
