@@ -632,3 +632,20 @@ def test_standardised_between_group_effects_are_scale_free(seed: int, scale: flo
                                                       * post_c.var(ddof=1)) / 53),
                                -d[0] * np.sqrt((29 * pre_t.var(ddof=1) + 24
                                                  * pre_c.var(ddof=1)) / 53), rtol=1e-8)
+
+
+@pytest.mark.parametrize("by_site", [False, True])
+def test_within_change_without_totals_is_the_breakdown_alone(ingested_demo, by_site) -> None:
+    """``totals=False`` (the report's subgroup section) gives exactly the rows of every site
+    and subgroup value that ``totals=True`` gives, without the all-sites, all-values rows."""
+    study, panel = ingested_demo
+    column = study.subgroups[0].column
+    arms = study.arms("intervention")
+    whole = within_change(panel, study, post="t1", by_site=by_site, subgroup=column,
+                          groups=arms)
+    part = within_change(panel, study, post="t1", by_site=by_site, subgroup=column,
+                         groups=arms, totals=False)
+    totals = (whole["site"] == "all") & (whole["subgroup_value"] == "all")
+    assert totals.sum() == len(whole) - len(part) > 0
+    pd.testing.assert_frame_equal(part, whole[~totals].reset_index(drop=True))
+    assert (part["subgroup_value"] != "all").any()

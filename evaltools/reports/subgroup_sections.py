@@ -94,9 +94,7 @@ def _per_contrast(parts: list[pd.DataFrame], report) -> pd.DataFrame:
 def _changed(report, column: str) -> pd.DataFrame:
     arms = report.study.arms("intervention")
     table = within_change(report.panel, report.study, post=report.wave, by_site=False,
-                          subgroup=column, groups=arms)
-    table = table[table["subgroup"] == column]
-    table = table[table["subgroup_value"].astype(str) != "all"]
+                          subgroup=column, groups=arms, totals=False)
     return _suppress(table.reset_index(drop=True), ["scale", "group"],
                      report.study.min_cell_size)
 

@@ -147,12 +147,13 @@ def _sd(values: np.ndarray) -> float:
 
 
 def _cells(pairs: pd.DataFrame, in_group: np.ndarray, by_site: bool | None,
-           subgroup: str | None):
+           subgroup: str | None, totals: bool = True):
     """(site, subgroup value, row positions) of the cells of one group (``in_group``): all its
-    pairs; each site's, in order of appearance (``by_site``; None: when it has several); each
-    subgroup value's, in sorted order (missing values left out)."""
+    pairs (``totals``); each site's, in order of appearance (``by_site``; None: when it has
+    several); each subgroup value's, in sorted order (missing values left out)."""
     rows = np.flatnonzero(in_group)
-    yield ALL, ALL, rows
+    if totals:
+        yield ALL, ALL, rows
     if by_site or by_site is None:
         # sites in order of appearance; a missing site has code -1 and no cell
         codes, sites = pd.factorize(pairs["site"].to_numpy(object)[rows])
@@ -170,7 +171,7 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
                   pre: str | None = None, post: str | Sequence[str] | None = None,
                   by_site: bool | None = None, subgroup: str | None = None,
                   groups: Sequence[str] | None = None,
-                  ci_level: float = 0.95) -> pd.DataFrame:
+                  ci_level: float = 0.95, totals: bool = True) -> pd.DataFrame:
     """Change from one wave to another, per scale, group, site and subgroup.
 
     Parameters
@@ -194,6 +195,10 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
     groups : list of str, optional
         Only these groups (default: every group of the study).
     ci_level : float
+    totals : bool
+        Include the rows of all sites and all subgroup values together (``site`` and
+        ``subgroup_value`` both ``"all"``); ``False`` leaves them out, for a caller that only
+        shows the breakdown (the report's subgroup section has the totals already).
 
     Returns
     -------
@@ -237,7 +242,8 @@ def within_change(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | N
             group_of = pairs["group"].to_numpy(object)
             before, after = pairs["pre"].to_numpy(float), pairs["post"].to_numpy(float)
             for group in (known if groups is None else [g for g in known if g in groups]):
-                for site, value, cell in _cells(pairs, group_of == group, by_site, subgroup):
+                for site, value, cell in _cells(pairs, group_of == group, by_site, subgroup,
+                                                totals):
                     note = too_small(len(cell), study)
                     values = {**dict.fromkeys(_STATS, np.nan), "n": len(cell),
                               "ci_level": ci_level}
