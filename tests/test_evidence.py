@@ -189,3 +189,77 @@ def test_reasons_in_dutch():
     ladder = recognition_level(_studies(GOOD_QED), well_described=True, well_founded=True,
                                language="nl")
     assert ladder["reasons"][0].startswith("één gecontroleerde studie")
+
+
+def _recognition_level_by_pandas(studies, *, well_described, well_founded,
+                                 relevant_effect=0.2, alpha=0.05, language="en") -> dict:
+    """``recognition_level`` as it was written with pandas masks (the reference for the
+    version on plain rows), from the point where the effects are read."""
+    from evaltools.analysis.evidence import LADDER_RULES, WWC_RATINGS, _favourable
+    from evaltools.core.i18n import number, t
+
+    reasons: list[str] = []
+    out = {"level": "goed_onderbouwd", "indicative": True,
+           "k_studies": int(studies["study"].nunique()), "k_controlled": 0, "reasons": reasons}
+    rows = studies.dropna(subset=["effect_size", "p_value"])
+    significant = rows["p_value"] < alpha
+    favourable = np.array([_favourable(e, d) for e, d in
+                           zip(rows["effect_size"], rows["direction"], strict=True)], bool)
+    relevant = rows["effect_size"].abs() >= relevant_effect
+    adverse = rows[significant & ~favourable]
+    if len(adverse):
+        reasons.append(t("ev.adverse", language, studies=", ".join(adverse["study"].unique())))
+        return out
+    good = rows[significant & favourable & relevant]
+    controlled = good[good["design"].isin(["controlled", "randomised", "repeated_cross_section"])
+                      & good["wwc_rating"].isin(WWC_RATINGS[:2])]
+    k = int(controlled["study"].nunique())
+    out["k_controlled"] = k
+    lasting = controlled[controlled["follow_up_months"] >= LADDER_RULES[
+        "strong_follow_up_months"]]
+    if k >= LADDER_RULES["strong_min_controlled"]:
+        out["level"] = "sterke_aanwijzingen"
+        reasons.append(t("ev.strong_two", language, k=k, alpha=number(alpha, language, 2),
+                         relevant=number(relevant_effect, language, 2)))
+    elif k >= LADDER_RULES["good_min_controlled"] and len(lasting):
+        out["level"] = "sterke_aanwijzingen"
+        reasons.append(t("ev.strong_lasting", language,
+                         months=number(lasting["follow_up_months"].max(), language, 1)))
+    elif k >= LADDER_RULES["good_min_controlled"]:
+        out["level"] = "goede_aanwijzingen"
+        reasons.append(t("ev.good_one", language, months=number(
+            LADDER_RULES["strong_follow_up_months"], language, 0)))
+    elif len(good):
+        out["level"] = "eerste_aanwijzingen"
+        kinds = [t(f"design.{design}", language) for design in sorted(set(good["design"]))]
+        reasons.append(t("ev.first", language, kinds="; ".join(kinds)))
+    else:
+        reasons.append(t("ev.none", language, alpha=number(alpha, language, 2),
+                         relevant=number(relevant_effect, language, 2)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_the_ladder_on_plain_rows_agrees_with_the_pandas_rules(seed):
+    """``recognition_level`` reads the studies as plain rows; on random registers (missing
+    effects and follow-ups, ties, repeated studies, every design and rating, both
+    directions) it gives what the pandas version gave, in both languages."""
+    from evaltools.analysis.evidence import WWC_RATINGS
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    studies = pd.DataFrame({
+        "study": rng.choice(["a", "b", "c"], size=n),
+        "design": rng.choice(["controlled", "randomised", "repeated_cross_section", "prepost"],
+                             size=n),
+        "wwc_rating": rng.choice([*WWC_RATINGS, None], size=n),
+        "effect_size": rng.choice([0.5, -0.4, 0.1, 0.25, np.nan], size=n),
+        "p_value": rng.choice([0.001, 0.03, 0.2, np.nan], size=n),
+        "direction": rng.choice(["higher_is_better", "higher_is_worse"], size=n),
+        "follow_up_months": rng.choice([0.0, 6.0, 12.0, np.nan], size=n)})
+    language = str(rng.choice(["en", "nl"]))
+    relevant = float(rng.choice([0.2, 0.3]))
+    assert recognition_level(studies, well_described=True, well_founded=True,
+                             relevant_effect=relevant, language=language) == \
+        _recognition_level_by_pandas(studies, well_described=True, well_founded=True,
+                                     relevant_effect=relevant, language=language)
