@@ -110,3 +110,39 @@ def test_bad_input_is_named():
         arm_anova(data[data["group"] == "ctrl"], outcome="weight", group="group")
     with pytest.raises(AnalysisError, match="groups placebo have no data"):
         arm_contrasts(data, outcome="weight", group="group", pairs=[("placebo", "ctrl")])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_numeric_design_from_arrays_is_the_frames_fit(seed) -> None:
+    """``arm_contrasts`` builds the design from the columns' arrays when every covariate is
+    numeric: the same coefficients, covariance, residual df and reference rows as the
+    general path, bit for bit, with missing values, a group outside ``levels``, levels that
+    are absent, and sorted default levels; a categorical covariate takes the general path."""
+    from evaltools.analysis.effects.arms import _least_squares, _least_squares_numeric
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 120))
+    data = pd.DataFrame({
+        "post": rng.normal(size=n), "pre": rng.normal(size=n),
+        "age": rng.integers(12, 18, size=n).astype(float),
+        "group": rng.choice(["interventie", "controle", "arm b", "other"], size=n),
+        "kind": rng.choice(["x", "y"], size=n)})
+    data.loc[rng.random(n) < 0.1, "post"] = np.nan
+    data.loc[rng.random(n) < 0.05, "pre"] = np.nan
+    data.loc[rng.random(n) < 0.05, "group"] = None
+    covariates = ["pre", "age"][:int(rng.integers(1, 3))]
+    levels = [None, ["controle", "interventie"], ["controle", "interventie", "arm b"],
+              ["controle", "interventie", "absent"]][seed % 4]
+    ours = _least_squares_numeric(data, outcome="post", group="group", covariates=covariates,
+                                  factors=[], levels=levels)
+    theirs = _least_squares(data, outcome="post", group="group", covariates=covariates,
+                            factors=[], levels=levels)
+    assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+    assert ours[2] == theirs[2] and list(ours[3]) == list(theirs[3])
+    for level, row in ours[3].items():
+        assert np.array_equal(row, theirs[3][level])
+    assert _least_squares_numeric(data, outcome="post", group="group",
+                                  covariates=["pre", "kind"], factors=[], levels=levels) is None
+    assert _least_squares_numeric(data, outcome="post", group="group",
+                                  covariates=["pre", "age"], factors=["age"],
+                                  levels=levels) is None

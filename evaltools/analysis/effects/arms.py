@@ -79,9 +79,12 @@ def _prepare(data: pd.DataFrame, outcome: str, group: str, covariates: Sequence[
         raise AnalysisError(f"column(s) {', '.join(missing)} not in the data; columns: "
                             + ", ".join(map(str, data.columns)))
     data = data[needed].dropna().copy()
-    levels = list(levels) if levels is not None else sorted(data[group].astype(str).unique())
-    data[group] = pd.Categorical(data[group].astype(str), categories=levels)
-    data = data[data[group].notna()]
+    labels = data[group].astype(str)
+    levels = list(levels) if levels is not None else sorted(labels.unique())
+    # rows of a group outside ``levels`` are left out (before the categorical: pandas will
+    # refuse values outside its categories)
+    data = data[labels.isin(levels).to_numpy()]
+    data[group] = pd.Categorical(labels[labels.isin(levels)], categories=levels)
     present = [lv for lv in levels if (data[group] == lv).any()]
     if len(present) < 2:
         raise AnalysisError(f"fewer than two groups with data in {group!r} (levels: "
@@ -149,6 +152,53 @@ def _least_squares(data: pd.DataFrame, *, outcome: str, group: str,
             dummies[k - 1] = 1.0
         rows[level] = np.concatenate([[1.0], dummies, averaged])
     return params, cov, df_resid, rows, used
+
+
+def _least_squares_numeric(data: pd.DataFrame, *, outcome: str, group: str,
+                           covariates: Sequence[str], factors: Sequence[str],
+                           levels: Sequence[str] | None):
+    """:func:`_least_squares`'s ``(params, cov, df_resid, rows)`` from the columns' arrays
+    when every covariate enters as it is (the report's ANCOVA on the baseline score): the
+    same rows, design matrix and fit, without the frame and categorical that
+    :func:`_prepare` builds (most of each fit's time). None when a covariate is categorical.
+    """
+    needed = [outcome, group, *covariates]
+    if any(c not in data.columns for c in needed) \
+            or not all(_is_numeric(data, c, factors) for c in [outcome, *covariates]):
+        return None
+    y = data[outcome].to_numpy(dtype=float, na_value=np.nan)
+    values = [data[c].to_numpy(dtype=float, na_value=np.nan) for c in covariates]
+    labels = data[group].to_numpy(dtype=object)
+    keep = ~np.isnan(y) & ~pd.isna(labels)
+    for column in values:
+        keep &= ~np.isnan(column)
+    labels = np.array([str(v) for v in labels[keep]], dtype=object)
+    levels = list(levels) if levels is not None else sorted(set(labels))
+    present = [lv for lv in levels if (labels == lv).any()]
+    if len(present) < 2:
+        raise AnalysisError(f"fewer than two groups with data in {group!r} (levels: "
+                            + ", ".join(levels) + ")")
+    codes = np.full(len(labels), -1)
+    for k, level in enumerate(present):
+        codes[labels == level] = k
+    used = codes >= 0  # a level outside ``levels`` is left out, as by the categorical
+    codes = codes[used]
+    columns = [np.ones(len(codes))] + [(codes == k).astype(float)
+                                       for k in range(1, len(present))]
+    covered = [column[keep][used] for column in values]
+    x = np.column_stack(columns + covered)
+    params, cov, df_resid, _ = ols_pinv(y[keep][used], x)
+    if df_resid < 1:
+        raise AnalysisError(f"no residual degrees of freedom: {len(codes)} rows for "
+                            f"{x.shape[1]} coefficients")
+    averaged = [float(column.mean()) for column in covered]
+    rows = {}
+    for k, level in enumerate(present):
+        dummies = np.zeros(len(present) - 1)
+        if k:
+            dummies[k - 1] = 1.0
+        rows[level] = np.concatenate([[1.0], dummies, averaged])
+    return params, cov, df_resid, rows
 
 
 def arm_anova(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequence[str] = (),
@@ -260,9 +310,14 @@ def arm_contrasts(data: pd.DataFrame, *, outcome: str, group: str,
     As R ``emmeans::contrast(emmeans(model, "group"), method = "trt.vs.ctrl",
     adjust = "none")``; with two groups, the group coefficient of ``lm``.
     """
-    params, cov, df_resid, rows, _ = _least_squares(
-        data, outcome=outcome, group=group, covariates=list(covariates), factors=factors,
-        levels=levels)
+    fitted = _least_squares_numeric(data, outcome=outcome, group=group,
+                                    covariates=list(covariates), factors=factors,
+                                    levels=levels)
+    if fitted is None:  # a categorical covariate: the general path
+        fitted = _least_squares(data, outcome=outcome, group=group,
+                                covariates=list(covariates), factors=factors,
+                                levels=levels)[:4]
+    params, cov, df_resid, rows = fitted
     unknown = [g for pair in pairs for g in pair if g not in rows]
     if unknown:
         raise AnalysisError(f"groups {', '.join(map(str, unknown))} have no data; groups: "
