@@ -270,30 +270,32 @@ def ancova(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | None = N
     for scale in scales:
         for wave in posts:
             pairs = paired(panel, scale, study.baseline.id, wave, extra=covariates)
-            data = pairs.dropna(subset=covariates)
-            counts = data["group"].value_counts()
+            data = pairs.dropna(subset=covariates) if covariates else pairs
+            group = data["group"].to_numpy(object)
+            later = data["post"].to_numpy(float)
             usable = [g.id for g in study.groups
-                      if not too_small(int(counts.get(g.id, 0)), study)]
+                      if not too_small(int((group == g.id).sum()), study)]
             wanted = [(a, b) for a, b in contrasts if a in usable and b in usable]
-            found = pd.DataFrame(columns=["intervention", "comparison"])
+            found = {}
             if wanted:
-                found = arm_contrasts(data[data["group"].isin(usable)], outcome="post",
+                table = arm_contrasts(data[np.isin(group, usable)], outcome="post",
                                       group="group", pairs=wanted,
                                       covariates=["pre", *covariates], factors=factors,
                                       levels=usable, ci_level=ci_level)
-            found = found.set_index(["intervention", "comparison"])
+                found = {(r["intervention"], r["comparison"]): r
+                         for r in table.to_dict("records")}
             for intervention, comparison in contrasts:
-                t = data.loc[data["group"] == intervention, "post"].to_numpy(float)
-                c = data.loc[data["group"] == comparison, "post"].to_numpy(float)
+                t = later[group == intervention]
+                c = later[group == comparison]
                 note = too_small(min(len(t), len(c)), study)
                 base = dict(scale=scale, wave=wave, method="ancova",
                             intervention=intervention, comparison=comparison,
                             n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
                             ci_level=ci_level, effect_size_type="hedges_g_wwc", note=note)
-                if note or (intervention, comparison) not in found.index:
+                if note or (intervention, comparison) not in found:
                     rows.append(base)
                     continue
-                r = found.loc[(intervention, comparison)]
+                r = found[(intervention, comparison)]
                 g = wwc_hedges_g(t, c, r["estimate"], ci_level)
                 rows.append({**base, "estimate": r["estimate"], "se": r["se"],
                              "ci_low": r["ci_low"], "ci_high": r["ci_high"],
