@@ -185,7 +185,10 @@ def test_meta_analysis_invariances(rows, method, test, scale, shift, rnd):
     assert_allclose(scaled["estimate"], fit["estimate"] * scale, rtol=1e-6, atol=1e-9)
     assert_allclose(scaled["se"], fit["se"] * scale, rtol=1e-6, atol=1e-12)
     assert_allclose(scaled["tau2"], fit["tau2"] * scale**2, rtol=1e-5, atol=1e-9)
-    assert_allclose([scaled["i2"], scaled["q"]], [fit["i2"], fit["q"]], rtol=1e-6, atol=1e-8)
+    # I² in percent: where REML's tau² sits at its boundary, the root is found to about 1e-10
+    # of tau² either way, which moves I² by up to ~1e-8 points (hypothesis found 1.3e-8)
+    assert_allclose(scaled["i2"], fit["i2"], rtol=1e-6, atol=1e-6)
+    assert_allclose(scaled["q"], fit["q"], rtol=1e-6, atol=1e-8)
     assert fit["tau2"] >= 0 and 0 <= fit["i2"] < 100
     assert fit["pi_low"] <= fit["ci_low"] <= fit["estimate"] <= fit["ci_high"] <= fit["pi_high"]
 

@@ -345,7 +345,8 @@ def diff_in_diff(panel: pd.DataFrame, study, *, scales: Sequence[str] | str | No
     for scale, wave, intervention, comparison, both in comparison_arms(
             panel, study, scales, post, covariates):
         rows.append({"scale": scale, "wave": wave,
-                     **did_row(both.dropna(subset=covariates), study, intervention,
+                     **did_row(both.dropna(subset=covariates) if covariates else both,
+                               study, intervention,
                                comparison, ci_level, covariates=covariates,
                                factors=factors)})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
@@ -357,30 +358,31 @@ def did_row(both: pd.DataFrame, study, intervention: str, comparison: str,
     """One difference-in-differences estimate from the pairs (``pre``, ``post``, ``group``
     and any ``covariates``) of two arms: the columns of :data:`COMPARISON_COLUMNS` but
     ``scale`` and ``wave``."""
-    t = both[both["group"] == intervention]
-    c = both[both["group"] == comparison]
-    note = too_small(min(len(t), len(c)), study)
+    group = both["group"].to_numpy(object)
+    in_t, in_c = group == intervention, group == comparison
+    n_t, n_c = int(in_t.sum()), int(in_c.sum())
+    note = too_small(min(n_t, n_c), study)
     base = dict(method="diff_in_diff", intervention=intervention, comparison=comparison,
-                n=len(t) + len(c), n_intervention=len(t), n_comparison=len(c),
+                n=n_t + n_c, n_intervention=n_t, n_comparison=n_c,
                 ci_level=ci_level, effect_size_type="morris_dppc2", note=note)
     if note:
         return base
+    pre, post = both["pre"].to_numpy(float), both["post"].to_numpy(float)
     if covariates:
-        data = pd.concat([t, c]).assign(change=lambda x: x["post"] - x["pre"])
+        data = pd.concat([both[in_t], both[in_c]]).assign(change=lambda x: x["post"] - x["pre"])
         found = arm_contrasts(data, outcome="change", group="group",
                               pairs=[(intervention, comparison)], covariates=covariates,
                               factors=factors, levels=[comparison, intervention],
                               ci_level=ci_level).iloc[0]
         est, se, df = found["estimate"], found["se"], found["df"]
-    else:
-        ct, cc = t["post"] - t["pre"], c["post"] - c["pre"]
+    else:  # on arrays: a report's DiD runs once per scale and contrast
+        ct, cc = post[in_t] - pre[in_t], post[in_c] - pre[in_c]
         est = ct.mean() - cc.mean()
-        df = len(t) + len(c) - 2
-        pooled = ((len(t) - 1) * ct.var(ddof=1) + (len(c) - 1) * cc.var(ddof=1)) / df
-        se = np.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+        df = n_t + n_c - 2
+        pooled = ((n_t - 1) * ct.var(ddof=1) + (n_c - 1) * cc.var(ddof=1)) / df
+        se = np.sqrt(pooled * (1 / n_t + 1 / n_c))
     low, high = t_interval(est, se, df, ci_level)
-    d = _compute_dppc2(*(x.to_numpy(float) for x in (t["pre"], t["post"], c["pre"], c["post"])),
-                       ci_level)
+    d = _compute_dppc2(pre[in_t], post[in_t], pre[in_c], post[in_c], ci_level)
     return {**base, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
             "statistic": est / se, "df": df, "p_value": 2 * stats.t.sf(abs(est / se), df),
             "effect_size": d[0], "effect_size_ci_low": d[2], "effect_size_ci_high": d[3]}
