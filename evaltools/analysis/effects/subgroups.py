@@ -78,25 +78,24 @@ def subgroup_effects(panel: pd.DataFrame, study, *, scale: str, subgroup: str,
     group = pairs["group"].to_numpy(object)
     values = pairs[subgroup].astype(str).to_numpy(object)
     pre, later = pairs["pre"].to_numpy(float), pairs["post"].to_numpy(float)
-    frames = []
+    rows = []  # one frame at the end (a frame per contrast, inserts and a concat took half)
     for intervention, comparison in study.contrasts:
         arms = (group == intervention) | (group == comparison)
-        out = _compute_subgroups(later[arms], pre[arms],
-                                 (group[arms] == intervention).astype(float), values[arms],
-                                 study, scale, post, subgroup, ci_level)
-        out.insert(2, "intervention", intervention)
-        out.insert(3, "comparison", comparison)
-        frames.append(out)
-    out = pd.concat(frames, ignore_index=True)[SUBGROUP_COLUMNS]
+        rows += [{**row, "intervention": intervention, "comparison": comparison}
+                 for row in _compute_subgroups(later[arms], pre[arms],
+                                               (group[arms] == intervention).astype(float),
+                                               values[arms], study, scale, post, subgroup,
+                                               ci_level)]
+    out = pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
     return out.astype({"estimate": float, "se": float, "p_value": float})
 
 
 def _compute_subgroups(y: np.ndarray, pre: np.ndarray, treated: np.ndarray, sub: np.ndarray,
                        study, scale: str, post: str, subgroup: str,
-                       ci_level: float) -> pd.DataFrame:
-    """The rows of :func:`subgroup_effects` for one contrast: post-test ``y``, ``pre``,
-    ``treated`` (1.0 for the intervention arm) and the subgroup value ``sub`` (text) of each
-    respondent of the two arms."""
+                       ci_level: float) -> list[dict]:
+    """The rows of :func:`subgroup_effects` for one contrast (without its arms): post-test
+    ``y``, ``pre``, ``treated`` (1.0 for the intervention arm) and the subgroup value ``sub``
+    (text) of each respondent of the two arms."""
     rows, usable = [], []
     for value in sorted(set(sub)):
         cell = sub == value
@@ -131,10 +130,9 @@ def _compute_subgroups(y: np.ndarray, pre: np.ndarray, treated: np.ndarray, sub:
     else:
         inter.update(n=n_kept, note="not estimated: fewer than 2 subgroups large enough")
     rows.append(inter)
-    out = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS
-                                      if c not in ("intervention", "comparison")])
-    out["note"] = out["note"].fillna("")
-    return out
+    for row in rows:
+        row.setdefault("note", "")
+    return rows
 
 
 def _interaction_f(y: np.ndarray, pre: np.ndarray, treated: np.ndarray,
