@@ -126,11 +126,7 @@ def _least_squares(data: pd.DataFrame, *, outcome: str, group: str,
     patsy, which took most of the ~20 ms of each of a report's 18 ANCOVA fits.
     """
     used = _prepare(data, outcome, group, covariates, levels)
-    present = list(used[group].cat.categories)
-    codes = used[group].cat.codes.to_numpy()
-    columns = [np.ones(len(used))] + [(codes == k).astype(float)
-                                      for k in range(1, len(present))]
-    averaged = []  # the covariates' part of every grid row
+    columns, averaged = [], []  # the covariates' columns and their part of every grid row
     for c in covariates:
         if _is_numeric(used, c, factors):
             values = used[c].to_numpy(float)
@@ -140,10 +136,21 @@ def _least_squares(data: pd.DataFrame, *, outcome: str, group: str,
             kinds = sorted(used[c].unique())
             columns += [(used[c] == kind).to_numpy(float) for kind in kinds[1:]]
             averaged += [1.0 / len(kinds)] * (len(kinds) - 1)
-    x = np.column_stack(columns)
-    params, cov, df_resid, _ = ols_pinv(used[outcome].to_numpy(float), x)
+    return (*_fit_coded(used[outcome].to_numpy(float), used[group].cat.codes.to_numpy(),
+                        list(used[group].cat.categories), columns, averaged), used)
+
+
+def _fit_coded(y: np.ndarray, codes: np.ndarray, present: list[str], columns: list,
+               averaged: list[float]):
+    """``(params, cov, df_resid, rows)`` of ``y`` on an intercept, a dummy for each group
+    level but the first (``codes`` index ``present``) and the covariates' ``columns``;
+    ``rows`` holds each level's reference-grid row (``averaged``: the covariates' part)."""
+    x = np.column_stack([np.ones(len(codes))]
+                        + [(codes == k).astype(float) for k in range(1, len(present))]
+                        + columns)
+    params, cov, df_resid, _ = ols_pinv(y, x)
     if df_resid < 1:
-        raise AnalysisError(f"no residual degrees of freedom: {len(used)} rows for "
+        raise AnalysisError(f"no residual degrees of freedom: {len(codes)} rows for "
                             f"{x.shape[1]} coefficients")
     rows = {}
     for k, level in enumerate(present):
@@ -151,7 +158,7 @@ def _least_squares(data: pd.DataFrame, *, outcome: str, group: str,
         if k:
             dummies[k - 1] = 1.0
         rows[level] = np.concatenate([[1.0], dummies, averaged])
-    return params, cov, df_resid, rows, used
+    return params, cov, df_resid, rows
 
 
 def _least_squares_numeric(data: pd.DataFrame, *, outcome: str, group: str,
@@ -182,23 +189,9 @@ def _least_squares_numeric(data: pd.DataFrame, *, outcome: str, group: str,
     for k, level in enumerate(present):
         codes[labels == level] = k
     used = codes >= 0  # a level outside ``levels`` is left out, as by the categorical
-    codes = codes[used]
-    columns = [np.ones(len(codes))] + [(codes == k).astype(float)
-                                       for k in range(1, len(present))]
     covered = [column[keep][used] for column in values]
-    x = np.column_stack(columns + covered)
-    params, cov, df_resid, _ = ols_pinv(y[keep][used], x)
-    if df_resid < 1:
-        raise AnalysisError(f"no residual degrees of freedom: {len(codes)} rows for "
-                            f"{x.shape[1]} coefficients")
-    averaged = [float(column.mean()) for column in covered]
-    rows = {}
-    for k, level in enumerate(present):
-        dummies = np.zeros(len(present) - 1)
-        if k:
-            dummies[k - 1] = 1.0
-        rows[level] = np.concatenate([[1.0], dummies, averaged])
-    return params, cov, df_resid, rows
+    return _fit_coded(y[keep][used], codes[used], present, covered,
+                      [float(column.mean()) for column in covered])
 
 
 def arm_anova(data: pd.DataFrame, *, outcome: str, group: str, covariates: Sequence[str] = (),
