@@ -26,6 +26,8 @@ Criteria used
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -188,22 +190,25 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
     out["level"] = "goed_onderbouwd"
     # plain rows: a register holds one or a few studies per intervention and outcome, and
     # pandas' masks on them took 3 ms a call (a report rates every scale)
-    rows = [r for r in zip(*(studies[c].tolist() for c in (
-        "study", "design", "wwc_rating", "effect_size", "p_value", "direction",
-        "follow_up_months")), strict=True) if not (pd.isna(r[3]) or pd.isna(r[4]))]
-    adverse = [r[0] for r in rows if r[4] < alpha and not _favourable(r[3], r[5])]
+    named = sorted(need)
+    rows = [SimpleNamespace(**dict(zip(named, values, strict=True)))
+            for values in zip(*(studies[c].tolist() for c in named), strict=True)]
+    rows = [r for r in rows if not (pd.isna(r.effect_size) or pd.isna(r.p_value))]
+    adverse = [r.study for r in rows
+               if r.p_value < alpha and not _favourable(r.effect_size, r.direction)]
     if adverse:
         reasons.append(t("ev.adverse", language, studies=", ".join(dict.fromkeys(adverse))))
         return out
-    good = [r for r in rows if r[4] < alpha and _favourable(r[3], r[5])
-            and abs(r[3]) >= relevant_effect]
-    controlled = [r for r in good if r[1] in ("controlled", "randomised",
-                                              "repeated_cross_section")
-                  and r[2] in WWC_RATINGS[:2]]
-    k = len({r[0] for r in controlled if not pd.isna(r[0])})
+    good = [r for r in rows if r.p_value < alpha and _favourable(r.effect_size, r.direction)
+            and abs(r.effect_size) >= relevant_effect]
+    controlled = [r for r in good if r.design in ("controlled", "randomised",
+                                                  "repeated_cross_section")
+                  and r.wwc_rating in WWC_RATINGS[:2]]
+    k = len({r.study for r in controlled if not pd.isna(r.study)})
     out["k_controlled"] = k
-    lasting = [r[6] for r in controlled
-               if not pd.isna(r[6]) and r[6] >= LADDER_RULES["strong_follow_up_months"]]
+    lasting = [r.follow_up_months for r in controlled
+               if not pd.isna(r.follow_up_months)
+               and r.follow_up_months >= LADDER_RULES["strong_follow_up_months"]]
     if k >= LADDER_RULES["strong_min_controlled"]:
         out["level"] = "sterke_aanwijzingen"
         reasons.append(t("ev.strong_two", language, k=k, alpha=number(alpha, language, 2),
@@ -218,7 +223,7 @@ def recognition_level(studies: pd.DataFrame, *, well_described: bool, well_found
             LADDER_RULES["strong_follow_up_months"], language, 0)))
     elif len(good):
         out["level"] = "eerste_aanwijzingen"
-        kinds = [t(f"design.{design}", language) for design in sorted({r[1] for r in good})]
+        kinds = [t(f"design.{design}", language) for design in sorted({r.design for r in good})]
         reasons.append(t("ev.first", language, kinds="; ".join(kinds)))
     else:
         reasons.append(t("ev.none", language, alpha=number(alpha, language, 2),
