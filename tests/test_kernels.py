@@ -58,6 +58,30 @@ def test_kernel_uses_ipc_sockets_and_a_private_log_and_removes_both() -> None:
     assert _files_of(km) == []
 
 
+def test_kill_now_stops_the_kernel_and_removes_its_files_without_an_event_loop() -> None:
+    """A worker's SIGTERM handler kills its kernel this way (pipeline/jobs.py)."""
+    import asyncio
+
+    km = LocalKernelManager()
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    process = km.provisioner.process
+    files = _files_of(km)
+    assert len(files) >= 6, files  # connection file, log, five sockets
+    assert set(files) == set(km.kernel_files())
+
+    async def inside_a_running_loop():  # where a signal may find the worker
+        km.kill_now()
+
+    asyncio.run(inside_a_running_loop())
+    process.wait(timeout=10)
+    assert process.returncode == -9
+    assert _files_of(km) == []
+    kc.stop_channels()
+
+
 @pytest.mark.parametrize("kernels", ["warm", "fresh"])
 def test_a_run_prints_nothing_its_kernels_write_to_stderr(tmp_path, monkeypatch, kernels) -> None:
     """Fault injection: every kernel process writes to its stderr (fd 2) as it starts, as a

@@ -49,8 +49,11 @@ def worker_start(parent: int) -> None:
 
 
 def _worker_stop(*_) -> None:
+    # a signal handler: the code it interrupted may be inside jupyter_client's event loop, so
+    # the kernel is killed directly rather than shut down through that loop (which could hang
+    # and keep this worker and its kernel alive after the run died)
     if _WARM is not None:
-        _WARM.shutdown()
+        _WARM.kill()
     os._exit(143)
 
 

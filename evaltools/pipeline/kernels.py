@@ -89,6 +89,13 @@ class WarmKernel:
             client.execute_cell(cell, index)
         return notebook
 
+    def kill(self) -> None:
+        """Kill the kernel at once and remove its files, waiting on nothing (a signal handler's
+        way out; :meth:`shutdown` is the orderly one)."""
+        if self.km is not None:
+            self.km.kill_now()
+            self.km = None
+
     def shutdown(self) -> None:
         if self.kc is not None:
             try:

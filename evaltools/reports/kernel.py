@@ -80,6 +80,37 @@ class LocalKernelManager(KernelManager):
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
+    def kernel_files(self) -> list[Path]:
+        """The files this kernel's start wrote: connection file, IPC sockets, stderr log."""
+        files = [Path(self.connection_file), self._stderr_path]
+        if self.transport == "ipc":
+            files += [Path(f"{self.ip}-{port}") for port in
+                      (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port,
+                       self.control_port) if port]
+        return files
+
+    def kill_now(self) -> None:
+        """SIGKILL the kernel and remove its files without waiting on anything.
+
+        For a signal handler: :meth:`shutdown_kernel` runs jupyter_client's event loop, which
+        the code the signal interrupted may be inside of."""
+        provisioner = getattr(self, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is not None:
+            group = getattr(provisioner, "pgid", None)
+            try:
+                if group and hasattr(os, "killpg") and group != os.getpgrp():
+                    os.killpg(group, 9)  # the kernel runs in a session of its own
+                else:
+                    process.kill()
+            except OSError:
+                pass
+        for path in self.kernel_files():
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
     def _close_log(self) -> None:
         if self._stderr is not None:
             self._stderr.close()
