@@ -58,6 +58,25 @@ def test_kernel_uses_ipc_sockets_and_a_private_log_and_removes_both() -> None:
     assert _files_of(km) == []
 
 
+def test_a_report_kernel_keeps_pandas_text_in_python_objects() -> None:
+    """KERNEL_SETUP runs in every report kernel (warm and papermill's)."""
+    km = LocalKernelManager()
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        out = []
+        reply = kc.execute_interactive(
+            "import pandas\nprint(pandas.get_option('mode.string_storage'), '_pd' in dir())",
+            timeout=60, output_hook=lambda m: out.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        assert "".join(out).split() == ["python", "False"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_kill_now_stops_the_kernel_and_removes_its_files_without_an_event_loop() -> None:
     """A worker's SIGTERM handler kills its kernel this way (pipeline/jobs.py)."""
     import asyncio

@@ -28,7 +28,17 @@ from jupyter_core.utils import run_sync
 
 from evaltools.reports.layout import CONNECTION_PREFIX
 
-__all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX"]
+__all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX", "KERNEL_SETUP"]
+
+#: Run by every report kernel (warm or fresh) before the notebook: pandas keeps text in Python
+#: objects rather than Arrow arrays. Values, tables and pages are the same (both are pandas'
+#: ``str`` dtype with NaN for missing; the benchmark's 238 tables and 21 pages compared byte
+#: for byte); a report looks up columns, filters and builds small frames thousands of times,
+#: and with Arrow each column label or value read is a pyarrow scalar conversion (a tenth of
+#: a batch's CPU, ``benchmarks/RESULTS.md``). Only the report kernels: a researcher's own
+#: session keeps pandas' defaults.
+KERNEL_SETUP = ('import pandas as _pd; _pd.set_option("mode.string_storage", "python"); '
+                'del _pd')
 
 
 def connection_file() -> Path:
@@ -51,7 +61,8 @@ def ipc_fits(connection: str | Path) -> bool:
 
 
 class LocalKernelManager(KernelManager):
-    """A :class:`jupyter_client.KernelManager` on IPC sockets whose stderr goes to a log file.
+    """A :class:`jupyter_client.KernelManager` on IPC sockets whose stderr goes to a log file,
+    its kernel set up with :data:`KERNEL_SETUP`.
 
     Without an explicit ``connection_file`` one is made by :func:`connection_file`.
     """
@@ -66,6 +77,8 @@ class LocalKernelManager(KernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the one step every start and restart goes through (jupyter_client's hook for this)
+        if any("ipykernel" in str(part) for part in kernel_cmd):  # an IPython kernel
+            kernel_cmd = [*kernel_cmd, f"--IPKernelApp.exec_lines={KERNEL_SETUP}"]
         if "stderr" not in kw:
             self._close_log()
             self._stderr = open(self._stderr_path, "ab")  # noqa: SIM115 - open while it runs
