@@ -173,3 +173,26 @@ def test_a_temporary_folder_too_long_for_a_socket_keeps_tcp(tmp_path, monkeypatc
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert _files_of(km) == []
+
+
+def test_a_finished_run_leaves_no_kernel_process_or_file(tmp_path, monkeypatch) -> None:
+    """The pool's workers kill their kernels and leave at the end of a run (jobs.py
+    ``_worker_exit``): no kernel process, zombie or connection, socket or log file remains."""
+    psutil = pytest.importorskip("psutil")
+    monkeypatch.setenv("EVALTOOLS_HOME", str(tmp_path / "home"))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    folder, reports = tmp_path / "study", tmp_path / "reports"
+    generate_demo_study(folder, seed=3, n_sites=1, size=(30, 30))
+    create_key(load_study(folder))
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", "from evaltools.cli.main import main; main()",
+                           "run", str(folder), "--reports-dir", str(reports), "--jobs", "2",
+                           "--only", "*/t1/*", "--no-register"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " 0 failed" in done.stdout, done.stdout
+    assert list(temp.glob(f"{CONNECTION_PREFIX}*")) == []
+    kernels = [p for p in psutil.process_iter(["cmdline"])
+               if str(temp) in " ".join(p.info["cmdline"] or [])]
+    assert kernels == []

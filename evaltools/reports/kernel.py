@@ -103,7 +103,7 @@ class LocalKernelManager(KernelManager):
         return files
 
     def kill_now(self) -> None:
-        """SIGKILL the kernel and remove its files without waiting on anything.
+        """SIGKILL the kernel, reap it and remove its files, waiting on nothing else.
 
         For a signal handler: :meth:`shutdown_kernel` runs jupyter_client's event loop, which
         the code the signal interrupted may be inside of."""
@@ -117,6 +117,10 @@ class LocalKernelManager(KernelManager):
                 else:
                     process.kill()
             except OSError:
+                pass
+            try:  # reap it (SIGKILL takes effect at once): no zombie left to the system
+                process.wait(timeout=2)
+            except Exception:  # noqa: BLE001 - gone already, or not ours to wait for
                 pass
         for path in self.kernel_files():
             try:
