@@ -196,3 +196,19 @@ def test_a_finished_run_leaves_no_kernel_process_or_file(tmp_path, monkeypatch) 
     kernels = [p for p in psutil.process_iter(["cmdline"])
                if str(temp) in " ".join(p.info["cmdline"] or [])]
     assert kernels == []
+
+
+def test_a_warm_kernel_freezes_what_it_imported() -> None:
+    """The collector leaves the pre-imported libraries alone (PREIMPORT ends in gc.freeze)."""
+    from evaltools.pipeline.kernels import WarmKernel
+
+    kernel = WarmKernel()
+    try:
+        kernel.start()
+        out = []
+        kernel.kc.execute_interactive("import gc\nprint(gc.get_freeze_count())", timeout=60,
+                                      output_hook=lambda m: out.append(
+                                          m["content"].get("text", "")))
+        assert int("".join(out)) > 100_000  # pandas, matplotlib, statsmodels, evaltools
+    finally:
+        kernel.shutdown()
