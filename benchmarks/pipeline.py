@@ -14,7 +14,10 @@ Usage: .venv/bin/python benchmarks/pipeline.py [--sites 20] [--jobs 2] [--skip-n
 (a) full build with ``evaltools run`` (warm kernels, ``--jobs`` processes), reports only
     (``--no-register``) and with the evidence register and the overview, against a naive loop
     that calls the papermill and nbconvert command lines once per report, as a ratio (on the
-    same work: the reports);
+    same work: the reports). The reports-only run is timed before and after the naive loop
+    (minutes apart: a shared machine's speed drifts, and two processes at once are hit harder
+    than one), each with a probe of the machine's speed (a fixed loop in one process, then in
+    two at once);
 (b) a no-op rerun (nothing changed);
 (c) a rerun after one site's wave file changed: which reports were rebuilt, and how long.
 """
@@ -94,6 +97,26 @@ def startup(study: Path | None, repeat: int, reports: Path | None = None,
               f"{median / floor:.1f}x the floor")
 
 
+def _spin(_=None) -> float:
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return time.perf_counter() - t0
+
+
+def probe() -> str:
+    """The machine's speed now: a fixed loop in one process, then in two at once."""
+    from multiprocessing import get_context
+
+    alone = min(_spin() for _ in range(3))
+    with get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [0, 1])  # started
+        both = max(pool.map(_spin, [0, 1]))
+    return (f"probe: a fixed loop {alone * 1000:.0f} ms alone, {both * 1000:.0f} ms with two at "
+            f"once (2-core efficiency {alone / both:.2f})")
+
+
 def _naive(folder: Path, jobs: list[tuple[str, str, str]], out: Path) -> float:
     """papermill CLI + nbconvert CLI per report, one after another."""
     from evaltools.reports.render import notebooks_dir
@@ -151,21 +174,30 @@ def main() -> None:
     print(f"(a) full build (ingest, {len(first.reports)} reports, evidence register, overview "
           f"nl and en): {full:.1f} s; register rows added: {first.register[0]}; overview "
           f"pages: {len(first.overview)}")
-    t0 = time.perf_counter()
-    bare = run_study(folder, jobs=args.jobs, reports_dir=base / "bare", use_register=False,
-                     force=True)
-    reports_only = time.perf_counter() - t0
-    print(f"    the {len(bare.reports)} reports alone (--no-register, data already ingested, "
-          f"as for the naive loop): {reports_only:.1f} s, "
-          f"{reports_only / max(len(bare.reports), 1):.2f} s per report")
+    def reports_alone(when: str) -> float:
+        print(f"    {probe()}")
+        t0 = time.perf_counter()
+        bare = run_study(folder, jobs=args.jobs, reports_dir=base / "bare", use_register=False,
+                         force=True)
+        took = time.perf_counter() - t0
+        print(f"    the {len(bare.reports)} reports alone, {when} (--no-register, data "
+              f"already ingested, as for the naive loop): {took:.1f} s, "
+              f"{took / max(len(bare.reports), 1):.2f} s per report")
+        return took
+
+    before = reports_alone("before the naive loop")
     if not args.skip_naive:
         first_wave = next(w.id for w in study.waves if w.id != study.baseline.id)
         jobs = [(t, s, w or first_wave) for t, s, w in declared]
+        print(f"    {probe()}")
         naive = _naive(folder, jobs, base / "naive")
+        after = reports_alone("after the naive loop")
+        mean = (before + after) / 2
         print(f"    naive loop (papermill + nbconvert command lines per report): {naive:.1f} s, "
               f"{naive / len(jobs):.2f} s per report; evaltools run is "
-              f"{naive / reports_only:.1f}x faster on the same work ({naive / full:.1f}x "
-              "with the register and the overview on top)")
+              f"{naive / mean:.1f}x faster on the same work (against the mean of the runs "
+              f"before and after it; {naive / before:.1f}x and {naive / after:.1f}x each; "
+              f"{naive / full:.1f}x with the register and the overview on top)")
     t0 = time.perf_counter()
     again = run_study(folder, jobs=args.jobs, reports_dir=reports)
     noop = time.perf_counter() - t0
