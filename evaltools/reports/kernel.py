@@ -19,6 +19,7 @@ keeps a port clash out of the user's terminal).
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import uuid
 from pathlib import Path
@@ -93,15 +94,6 @@ class LocalKernelManager(KernelManager):
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
-    def kernel_files(self) -> list[Path]:
-        """The files this kernel's start wrote: connection file, IPC sockets, stderr log."""
-        files = [Path(self.connection_file), self._stderr_path]
-        if self.transport == "ipc":
-            files += [Path(f"{self.ip}-{port}") for port in
-                      (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port,
-                       self.control_port) if port]
-        return files
-
     def kill_now(self) -> None:
         """SIGKILL the kernel, reap it and remove its files, waiting on nothing else.
 
@@ -113,7 +105,7 @@ class LocalKernelManager(KernelManager):
             group = getattr(provisioner, "pgid", None)
             try:
                 if group and hasattr(os, "killpg") and group != os.getpgrp():
-                    os.killpg(group, 9)  # the kernel runs in a session of its own
+                    os.killpg(group, signal.SIGKILL)  # the kernel runs in a session of its own
                 else:
                     process.kill()
             except OSError:
@@ -122,11 +114,14 @@ class LocalKernelManager(KernelManager):
                 process.wait(timeout=2)
             except Exception:  # noqa: BLE001 - gone already, or not ours to wait for
                 pass
-        for path in self.kernel_files():
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:
-                pass
+        # jupyter_client's own file cleanup is synchronous; only its wrapper runs the loop
+        self.cleanup_connection_file()
+        self.cleanup_ipc_files()
+        self._remove_log()
+
+    def _remove_log(self) -> None:
+        self._close_log()
+        self._stderr_path.unlink(missing_ok=True)
 
     def _close_log(self) -> None:
         if self._stderr is not None:
@@ -137,8 +132,7 @@ class LocalKernelManager(KernelManager):
         # shutdown_kernel calls this one; the public cleanup_resources wraps the base class's
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            self._close_log()
-            self._stderr_path.unlink(missing_ok=True)
+            self._remove_log()
 
     def cleanup_resources(self, restart: bool = False) -> None:
         """Remove the connection, socket and log files (see ``_async_cleanup_resources``)."""
