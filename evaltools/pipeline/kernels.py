@@ -20,25 +20,36 @@ from nbclient import NotebookClient
 from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import CONNECTION_PREFIX
 
-__all__ = ["WarmKernel", "PREIMPORT", "CONNECTION_PREFIX"]
+__all__ = ["WarmKernel", "PREIMPORT", "KERNEL_MODULES", "CONNECTION_PREFIX"]
 
 #: Kernel connection files in the temporary folder: ``evaltools-kernel-<pid>-<id>.json``.
 
-PREIMPORT = ("import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport numpy\n"
-             "import scipy.stats\nimport statsmodels.formula.api\n"
-             "import evaltools.reports\nimport evaltools.analysis.effects\n"
-             "import evaltools.reports.plots\nimport evaltools.data.panel\n"
+#: What every report uses: each warm kernel imports it before its first report (and on Linux
+#: the forkserver of ``evaltools run``'s workers imports it once for all its kernels,
+#: :mod:`evaltools.pipeline.preload`).
+KERNEL_MODULES = ("matplotlib", "matplotlib.pyplot", "pandas", "numpy", "scipy.stats",
+                  "statsmodels.formula.api", "evaltools.reports", "evaltools.analysis.effects",
+                  "evaltools.reports.plots", "evaltools.data.panel")
+
+PREIMPORT = ("".join(f"import {module}\n" for module in KERNEL_MODULES)
              # what is alive now (modules, functions, classes) lives as long as the kernel:
              # the garbage collector stops walking it (its time in 21 reports: 0.8 -> 0.4 s)
-             "import gc as _gc\n_gc.freeze()\ndel _gc\n")
+             + "import gc as _gc\n_gc.freeze()\ndel _gc\n")
 
 
 class WarmKernel:
-    """A reusable kernel; :meth:`execute` runs one notebook in it."""
+    """A reusable kernel; :meth:`execute` runs one notebook in it.
 
-    def __init__(self, kernel_name: str = "python3", recycle_after: int = 25):
+    With ``fork=True`` its first kernel is forked from this process where that is safe
+    (:mod:`evaltools.reports.kernel_fork`; for a process that has imported the kernel's
+    libraries, a pool worker of ``evaltools run``); later ones start as new processes.
+    """
+
+    def __init__(self, kernel_name: str = "python3", recycle_after: int = 25,
+                 fork: bool = False):
         self.kernel_name = kernel_name
         self.recycle_after = recycle_after
+        self.fork = fork
         self.km = None
         self.kc = None
         self.used = 0
@@ -55,7 +66,9 @@ class WarmKernel:
     def _start(self) -> None:
         self.shutdown()
         # IPC sockets and a private stderr log; the files name this process (kernel.py)
-        self.km = LocalKernelManager(kernel_name=self.kernel_name)
+        self.km = LocalKernelManager(kernel_name=self.kernel_name, fork=self.fork)
+        # once: a restart comes after reports ran in this process, whose state a fork copies
+        self.fork = False
         self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()  # one client for the kernel's whole life
         self.kc.start_channels()

@@ -25,9 +25,11 @@ import uuid
 from pathlib import Path
 
 from jupyter_client import KernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import run_sync
 
-from evaltools.reports.layout import CONNECTION_PREFIX
+from evaltools.reports.kernel_fork import can_fork, fork_kernel
+from evaltools.reports.layout import CONNECTION_PREFIX, SOCKET_PATH_MAX
 
 __all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX", "KERNEL_SETUP"]
 
@@ -49,10 +51,6 @@ def connection_file() -> Path:
         f"{CONNECTION_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
 
 
-#: The longest path a Unix socket may have (``sun_path`` holds 108 bytes on Linux, 104 on BSD
-#: and macOS, including the closing zero byte).
-SOCKET_PATH_MAX = 103
-
 
 def ipc_fits(connection: str | Path) -> bool:
     """Whether the IPC sockets of ``connection`` (``<stem>-ipc-<port>``) have paths short
@@ -65,16 +63,20 @@ class LocalKernelManager(KernelManager):
     """A :class:`jupyter_client.KernelManager` on IPC sockets whose stderr goes to a log file,
     its kernel set up with :data:`KERNEL_SETUP`.
 
-    Without an explicit ``connection_file`` one is made by :func:`connection_file`.
+    Without an explicit ``connection_file`` one is made by :func:`connection_file`. With
+    ``fork=True`` the kernel is forked from this process where that is safe
+    (:mod:`evaltools.reports.kernel_fork`: a process that has imported the kernel's libraries
+    already), else started as a new process.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, fork: bool = False, **kwargs):
         kwargs.setdefault("connection_file", str(connection_file()))
         if os.name == "posix" and ipc_fits(kwargs["connection_file"]):
             kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
         self._stderr_path = Path(self.connection_file).with_suffix(".log")
         self._stderr = None
+        self._fork = fork
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the one step every start and restart goes through (jupyter_client's hook for this)
@@ -84,6 +86,15 @@ class LocalKernelManager(KernelManager):
             self._close_log()
             self._stderr = open(self._stderr_path, "ab")  # noqa: SIM115 - open while it runs
             kw["stderr"] = self._stderr
+        if self._fork and isinstance(self.provisioner, LocalProvisioner) and can_fork(kernel_cmd):
+            # what LocalProvisioner.launch_kernel does, with a fork for its Popen
+            provisioner = self.provisioner
+            provisioner.process = fork_kernel(kernel_cmd, env=kw.get("env") or dict(os.environ),
+                                              cwd=kw.get("cwd"), stderr=kw["stderr"])
+            provisioner.pid = provisioner.pgid = provisioner.process.pid  # its own session
+            provisioner.cwd = kw.get("cwd") or Path.cwd()
+            self._reconcile_connection_info(provisioner.connection_info)
+            return None
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def stderr_tail(self, lines: int = 20) -> str:

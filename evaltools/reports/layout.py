@@ -17,7 +17,8 @@ from pathlib import Path
 from evaltools.core.errors import EvaltoolsError
 
 __all__ = ["ReportError", "notebooks_dir", "report_folder", "declared_reports",
-           "remove_leftovers", "pid_alive", "WORK_PREFIX", "CONNECTION_PREFIX"]
+           "remove_leftovers", "pid_alive", "WORK_PREFIX", "CONNECTION_PREFIX",
+           "SOCKET_PATH_MAX"]
 
 
 class ReportError(EvaltoolsError):
@@ -59,6 +60,9 @@ def declared_reports(study) -> list[tuple[str, str, str]]:
 WORK_PREFIX = "evaltools-report-"
 #: Connection files of warm kernels in the temporary folder (:mod:`evaltools.pipeline.kernels`).
 CONNECTION_PREFIX = "evaltools-kernel-"
+#: The longest path a Unix socket may have (``sun_path`` holds 108 bytes on Linux, 104 on BSD
+#: and macOS, including the closing zero byte): kernels' IPC sockets, the workers' forkserver.
+SOCKET_PATH_MAX = 103
 
 
 def remove_leftovers(reports_dir: str | Path, study_id: str | None = None) -> list[Path]:

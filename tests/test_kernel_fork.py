@@ -1,0 +1,111 @@
+"""Warm kernels forked from a process that imported their libraries (reports/kernel_fork.py).
+
+A forked kernel must be what ``python -m ipykernel_launcher`` would be: its own session and
+process, its parent watched, the inline matplotlib backend, the report setting of pandas, no
+descriptor of its parent, and nothing left when it stops or its parent dies. Each case runs
+in a fresh Python process, as a pool worker is (a fork needs a process with one thread).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+psutil = pytest.importorskip("psutil")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="kernels are forked on Linux only")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_KERNEL = textwrap.dedent('''
+    import json, os, sys
+    import ipykernel.kernelapp, pandas, matplotlib.pyplot  # as the forkserver's preload
+    from evaltools.pipeline.kernels import WarmKernel
+
+    marker = open(sys.argv[1], "w")  # a descriptor the kernel must not hold
+    kernel = WarmKernel(fork=True)
+    kernel.start()
+    process = kernel.km.provisioner.process
+    out = []
+    kernel.kc.execute_interactive(
+        "import json, os, sys, matplotlib, pandas\\n"
+        "print(json.dumps({'backend': matplotlib.get_backend(),"
+        " 'storage': pandas.get_option('mode.string_storage'),"
+        " 'parent': os.environ.get('JPY_PARENT_PID'), 'path0': sys.path[0],"
+        " 'fds': [os.readlink(f'/proc/self/fd/{f}') for f in os.listdir('/proc/self/fd')"
+        " if os.path.exists(f'/proc/self/fd/{f}')]}))",
+        timeout=60, output_hook=lambda m: out.append(m["content"].get("text", "")))
+    print(json.dumps({"forked": type(process).__name__ == "ForkedProcess", "pid": process.pid,
+                      "connection": kernel.km.connection_file,
+                      "inside": json.loads("".join(out))}), flush=True)
+    if sys.argv[2] == "stop":
+        kernel.shutdown()
+        print(json.dumps({"alive": process.poll() is None}), flush=True)
+    else:
+        sys.stdin.read()  # killed by the test
+''')
+
+
+def _run_kernel(tmp_path: Path, how: str) -> subprocess.Popen:
+    script = tmp_path / "kernel.py"
+    script.write_text(_KERNEL, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    return subprocess.Popen([sys.executable, str(script), str(tmp_path / "marker"), how],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+
+
+def _gone(pid: int, limit: float = 10) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_forked_kernel_is_a_kernel_of_its_own_and_leaves_nothing(tmp_path) -> None:
+    process = _run_kernel(tmp_path, "stop")
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, err
+    first, last = (json.loads(line) for line in out.strip().splitlines()[-2:])
+    assert first["forked"]
+    inside = first["inside"]
+    # what ipykernel_launcher gives a kernel it starts
+    assert inside["backend"] == "module://matplotlib_inline.backend_inline"
+    assert inside["storage"] == "python"  # KERNEL_SETUP ran
+    assert inside["parent"] == str(process.pid)
+    assert inside["path0"] not in ("", str(tmp_path))
+    assert not any("marker" in fd for fd in inside["fds"]), inside["fds"]
+    assert "Ctrl-C will not work" not in out  # the kernel knows its parent
+    assert last == {"alive": False}
+    assert _gone(first["pid"])
+    assert list(tmp_path.glob(f"{Path(first['connection']).stem}*")) == []
+
+
+def test_a_forked_kernel_dies_with_its_parent(tmp_path) -> None:
+    process = _run_kernel(tmp_path, "wait")
+    try:
+        line = process.stdout.readline()
+        info = json.loads(line)
+        assert info["forked"], process.stderr.read() if not line else line
+        kernel = psutil.Process(info["pid"])
+        assert kernel.name() == "ipykernel"
+        assert kernel.ppid() == process.pid
+        assert os.getpgid(kernel.pid) == kernel.pid  # a session of its own, as jupyter's
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert _gone(info["pid"])
+
