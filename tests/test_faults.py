@@ -48,10 +48,18 @@ def _wait_for_kernel(process: subprocess.Popen, limit: float = 40) -> list:
             tree = psutil.Process(process.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             break
-        if any("ipykernel" in " ".join(_cmdline(p)) for p in tree):
+        # a forked kernel keeps its worker's command line and is named "ipykernel"
+        if any("ipykernel" in " ".join(_cmdline(p)) or _name(p) == "ipykernel" for p in tree):
             break
         time.sleep(0.2)
     return tree
+
+
+def _name(p) -> str:
+    try:
+        return p.name()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return ""
 
 
 def _cmdline(p) -> list[str]:

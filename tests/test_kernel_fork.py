@@ -1,4 +1,5 @@
-"""Warm kernels forked from a process that imported their libraries (reports/kernel_fork.py).
+"""Warm kernels forked from a process that imported their libraries (reports/kernel_fork.py)
+and the run's workers started from a preloaded forkserver (pipeline/preload.py).
 
 A forked kernel must be what ``python -m ipykernel_launcher`` would be: its own session and
 process, its parent watched, the inline matplotlib backend, the report setting of pandas, no
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -109,3 +111,70 @@ def test_a_forked_kernel_dies_with_its_parent(tmp_path) -> None:
         process.wait(timeout=30)
     assert _gone(info["pid"])
 
+
+_POOL = textwrap.dedent('''
+    import json, os, sys
+    from concurrent.futures import ProcessPoolExecutor
+    from evaltools.pipeline import jobs
+    from evaltools.pipeline.run import pool_context
+
+
+    def facts():
+        kernel = jobs._kernel(False)
+        kernel.start()
+        pid = kernel.km.provisioner.process.pid
+        with open(f"/proc/{pid}/comm") as comm:
+            name = comm.read().strip()
+        return {"method": jobs.multiprocessing.get_start_method(),
+                "mark": os.environ.get("EVALTOOLS_TEST_MARK"), "tmpdir": jobs.tempfile.gettempdir(),
+                "forked": type(kernel.km.provisioner.process).__name__ == "ForkedProcess",
+                "name": name, "kernel": pid, "worker": os.getpid(),
+                "connection": kernel.km.connection_file}
+
+
+    if __name__ == "__main__":
+        context = pool_context()
+        context.Process(target=print).start()  # the forkserver runs before the variable is set
+        os.environ["EVALTOOLS_TEST_MARK"] = "set after the forkserver started"
+        os.environ["TMPDIR"] = sys.argv[1]
+        with ProcessPoolExecutor(1, mp_context=context, initializer=jobs.worker_start,
+                                 initargs=(os.getpid(), dict(os.environ))) as pool:
+            print(json.dumps(pool.submit(facts).result(timeout=120)), flush=True)
+''')
+
+
+def test_the_run_s_workers_start_from_a_preloaded_forkserver_and_fork_their_kernels(
+        tmp_path) -> None:
+    script = tmp_path / "pool.py"
+    script.write_text(_POOL, encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, str(script), str(temp)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["method"] == "forkserver"
+    # the run's environment, not the one the forkserver started with
+    assert facts["mark"] == "set after the forkserver started"
+    assert facts["tmpdir"] == str(temp)
+    assert facts["forked"] and facts["name"] == "ipykernel"
+    assert _gone(facts["kernel"]) and _gone(facts["worker"])
+    # the worker killed its kernel and removed its files as the pool closed
+    assert list(temp.glob(f"{Path(facts['connection']).stem}*")) == []
+
+
+def test_a_temporary_folder_too_deep_for_the_forkserver_s_socket_spawns_the_workers(
+        tmp_path, monkeypatch) -> None:
+    """The forkserver listens on a Unix socket in the temporary folder: where its path would
+    not fit a socket address the workers spawn (a CI run under pytest-xdist once failed with
+    'AF_UNIX path too long')."""
+    from multiprocessing import current_process
+
+    from evaltools.pipeline.run import SPAWN, pool_context
+
+    monkeypatch.delitem(current_process()._config, "tempdir", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    assert pool_context().get_start_method() == "forkserver"
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert pool_context() is SPAWN

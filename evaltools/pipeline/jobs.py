@@ -8,18 +8,21 @@ scheduled run with nothing to do stays well under a second (``benchmarks/pipelin
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import ctypes.util
+import multiprocessing
+import multiprocessing.forkserver
+import multiprocessing.util
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from evaltools.core.errors import EvaltoolsError
 from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.stamp import overview_languages as page_languages
-from evaltools.reports.layout import ReportError
+from evaltools.reports.layout import ReportError, pid_alive
 from evaltools.reports.render import render_report
 from evaltools.study.model import Study
 
@@ -32,25 +35,64 @@ __all__ = ["warm_up", "render_job", "overview_job", "update_register", "held_row
 
 _WARM = None
 _POOL_WORKER = False  # set in a worker of evaltools run's own pool (not in a Dask worker)
+_FORK_KERNEL = False  # a pool worker forked from the preloaded forkserver
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
-def worker_start(parent: int) -> None:
-    """Initialiser of each worker process: die with the run that started it.
+def worker_start(run: int, environ: dict[str, str] | None = None) -> None:
+    """Initialiser of each worker process: take the run's environment, die with the run.
 
     On Linux the kernel sends the worker SIGTERM when its parent dies (also by SIGKILL or the
-    OOM killer); on SIGTERM the worker stops its warm kernel and exits.
+    OOM killer): the parent is the run, or the forkserver it started, which leaves as soon as
+    the run is gone. On SIGTERM the worker stops its warm kernel and exits. A worker forked
+    from a forkserver that imported the kernels' libraries forks its first kernel too
+    (:mod:`evaltools.reports.kernel_fork`).
     """
-    global _POOL_WORKER
+    global _POOL_WORKER, _FORK_KERNEL
     _POOL_WORKER = True
+    if environ is not None and environ != dict(os.environ):
+        # a forkserver keeps the environment the run had when it started the server (in a
+        # long session, before the caller set EVALTOOLS_HOME or TMPDIR, for example)
+        os.environ.clear()
+        os.environ.update(environ)
+        tempfile.tempdir = None
+    _leave_forkserver_alone()
     signal.signal(signal.SIGTERM, _worker_stop)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the kernels' own parent check remains
         pass
-    if os.getppid() != parent:  # the run died before the line above took effect
+    if not _child_of_run(run):  # the run died before the line above took effect
         _worker_stop()
+    # forked from the forkserver that imported the kernels' libraries: its kernel forks too
+    _FORK_KERNEL = "evaltools.pipeline.preload" in sys.modules
+
+
+def _leave_forkserver_alone() -> None:
+    """Close this worker's copy of the forkserver's "alive" pipe (multiprocessing gives each
+    child one): the forkserver leaves when every copy is closed, and only the run's may hold
+    it, so that the server (and by PR_SET_PDEATHSIG its workers) go when the run dies."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if multiprocessing.get_start_method(allow_none=True) == "forkserver" and fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None
+
+
+def _child_of_run(run: int) -> bool:
+    """Whether this process's parent is the run ``run``, or a forkserver the run started."""
+    parent = os.getppid()
+    if parent == run:
+        return True
+    try:  # /proc/<pid>/stat: "pid (name) state ppid ..."
+        with open(f"/proc/{parent}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[1]) == run
+    except (OSError, ValueError, IndexError):  # no /proc: the run's own liveness
+        return pid_alive(run)
 
 
 def _worker_stop(*_) -> None:
@@ -69,9 +111,11 @@ def _kernel(fresh: bool):
         return None
 
     if _WARM is None:
-        _WARM = WarmKernel()
-        if _POOL_WORKER:  # registered after WarmKernel's own handler: so it runs first
-            atexit.register(_worker_exit)
+        _WARM = WarmKernel(fork=_FORK_KERNEL)
+        if _POOL_WORKER:
+            # run by multiprocessing as the worker's process ends, before the interpreter's
+            # exit handlers (WarmKernel's own), which a forkserver's child never runs
+            multiprocessing.util.Finalize(None, _worker_exit, exitpriority=100)
     return _WARM
 
 

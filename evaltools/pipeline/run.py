@@ -13,11 +13,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sys
 import tempfile
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import current_process, get_all_start_methods, get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,7 @@ from evaltools.reports.export import check_formats
 from evaltools.reports.index import OVERVIEW_FOLDER, write_index
 from evaltools.reports.layout import (
     CONNECTION_PREFIX,
+    SOCKET_PATH_MAX,
     declared_reports,
     pid_alive,
     remove_leftovers,
@@ -53,13 +56,35 @@ if TYPE_CHECKING:
 
 #: plan_reports, PlannedReport and STATUS_COLUMNS live in :mod:`evaltools.pipeline.plan` (no
 #: pandas, no rendering machinery) and stay importable from here.
-#: Worker processes start fresh (spawn), never as forks of this process: a fork copies locks
-#: that other threads hold at that moment (a Jupyter kernel's, a test runner's, a warm
-#: kernel client's zmq threads), and a worker that inherits a held lock hangs forever.
+#: Worker processes are never forks of this process: a fork copies locks that other threads
+#: hold at that moment (a Jupyter kernel's, a test runner's, a warm kernel client's zmq
+#: threads), and a worker that inherits a held lock hangs forever. They start fresh (spawn),
+#: or on Linux as forks of a forkserver: a new single-threaded process that imports the
+#: workers' and their kernels' libraries once (:mod:`evaltools.pipeline.preload`).
 SPAWN = get_context("spawn")
 
 __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
            "PlannedReport", "RunResult", "STATUS_COLUMNS"]
+
+
+def pool_context():
+    """The multiprocessing context of the run's workers: on Linux the forkserver (its
+    preload set here, before it starts; a forkserver already running keeps its own), else
+    spawn; spawn too where the temporary folder is too deep for the forkserver's socket."""
+    if sys.platform.startswith("linux") and "forkserver" in get_all_start_methods() \
+            and _forkserver_fits():
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["evaltools.pipeline.preload"])
+        return context
+    return SPAWN
+
+
+def _forkserver_fits() -> bool:
+    """Whether the forkserver's socket, ``<temp>/pymp-XXXXXXXX/listener-XXXXXXXX`` (in
+    multiprocessing's temporary folder if it made one already), fits a socket address."""
+    folder = current_process()._config.get("tempdir") or os.path.join(
+        tempfile.gettempdir(), "pymp-XXXXXXXX")
+    return len(os.fsencode(os.path.join(folder, "listener-XXXXXXXX"))) <= SOCKET_PATH_MAX
 
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -145,6 +170,25 @@ def remove_dead_runs_leftovers(study: Study, reports_dir: str | Path) -> list[Pa
     return removed
 
 
+def _warm_up(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Have each of the pool's workers start its kernel (errors come with the first report)."""
+    try:
+        for _ in range(workers):
+            pool.submit(_worker_warm_up)
+    except Exception:  # noqa: BLE001 - the run's own submit meets the same error and reports it
+        pass
+
+
+# The pool's initialiser and first job, named here so that starting the pool (and its
+# forkserver) does not wait for this process to import the rendering machinery
+def _worker_start(run: int, environ: dict[str, str]) -> None:
+    _jobs().worker_start(run, environ)
+
+
+def _worker_warm_up() -> None:
+    _jobs().warm_up()
+
+
 def _take(waiting: list, count: int) -> list:
     """The first ``count`` tasks of ``waiting``, removed from it."""
     taken, waiting[:] = waiting[:count], waiting[count:]
@@ -215,17 +259,18 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
             nonlocal pool
             if pool is None:
                 pool = stack.enter_context(ProcessPoolExecutor(
-                    max_workers=workers, mp_context=SPAWN, initializer=_jobs().worker_start,
-                    initargs=(os.getpid(),)))
+                    max_workers=workers, mp_context=pool_context(),
+                    initializer=_worker_start, initargs=(os.getpid(), dict(os.environ))))
             return pool
 
         unchanged = None if dry_run else unchanged_ingest(study)
         if not dry_run and (unchanged is None or force) and executor == "local" \
                 and not fresh_kernels and declared_reports(study):
             # wave files changed (or everything is forced): reports will render, so the workers
-            # start their kernels (seconds of imports) on the other cores while this one ingests
-            for _ in range(workers):
-                start_workers().submit(_jobs().warm_up)
+            # start their kernels (seconds of imports) on the other cores while this one
+            # ingests; from a thread, as the first submit waits for a forkserver's imports
+            threading.Thread(target=_warm_up, args=(start_workers(), workers),
+                             name="evaltools-warm-up", daemon=True).start()
         ingested = unchanged if unchanged is not None else _ingest(study, dry_run)
         result = RunResult(study, ingested, interrupted=len(interrupted), dry_run=dry_run)
         result.reports = plan_reports(study, force=force, only=only, language=language,
