@@ -86,11 +86,15 @@ class LocalKernelManager(KernelManager):
             self._close_log()
             self._stderr = open(self._stderr_path, "ab")  # noqa: SIM115 - open while it runs
             kw["stderr"] = self._stderr
-        if self._fork and isinstance(self.provisioner, LocalProvisioner) and can_fork(kernel_cmd):
-            # what LocalProvisioner.launch_kernel does, with a fork for its Popen
+        # (exactly jupyter_client's local provisioner: a subclass may launch its own way)
+        if self._fork and type(self.provisioner) is LocalProvisioner and can_fork(kernel_cmd):
+            # what LocalProvisioner.launch_kernel does, with a fork for its Popen; once: a
+            # restart comes after this process has a client's threads and sockets
+            self._fork = False
             provisioner = self.provisioner
-            provisioner.process = fork_kernel(kernel_cmd, env=kw.get("env") or dict(os.environ),
-                                              cwd=kw.get("cwd"), stderr=kw["stderr"])
+            env = dict(os.environ) if kw.get("env") is None else kw["env"]
+            provisioner.process = fork_kernel(kernel_cmd, env=env, cwd=kw.get("cwd"),
+                                              stderr=kw["stderr"])
             provisioner.pid = provisioner.pgid = provisioner.process.pid  # its own session
             provisioner.cwd = kw.get("cwd") or Path.cwd()
             self._reconcile_connection_info(provisioner.connection_info)

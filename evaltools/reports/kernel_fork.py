@@ -20,10 +20,16 @@ from __future__ import annotations
 import asyncio
 import atexit
 import ctypes
-import ctypes.util
 import gc
 import importlib.util
+import logging
+import multiprocessing.context
+import multiprocessing.forkserver
+import multiprocessing.process
+import multiprocessing.resource_tracker
+import multiprocessing.util
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -38,6 +44,8 @@ __all__ = ["ForkedProcess", "can_fork", "fork_kernel", "KERNEL_NAME"]
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _PR_SET_NAME = 15
+#: How long the parent waits for the child to be in a session of its own.
+_READY_TIMEOUT = 30.0
 #: A forked kernel's process name (``ps -o comm``, ``psutil.Process.name()``); its command
 #: line stays the worker's.
 KERNEL_NAME = "ipykernel"
@@ -117,21 +125,42 @@ def fork_kernel(cmd: list[str], *, env: dict[str, str], cwd=None, stderr=None) -
         except (AttributeError, OSError, ValueError):
             pass
     err = stderr if stderr is None or isinstance(stderr, int) else stderr.fileno()
+    libc = _libc()  # resolved here: the child runs no ldconfig (find_library's subprocess)
     ready_r, ready_w = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
+    # until the child has its own handlers, a signal to the group must not run the worker's
+    # (its SIGTERM handler would stop the worker's kernel from inside the child)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(ready_r)
+        os.close(ready_w)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        raise
     if pid == 0:  # pragma: no cover - the child leaves through os._exit (tests see its work)
         os.close(ready_r)
-        _child(list(cmd), dict(env), cwd, err, ready_w, parent)
+        _child(list(cmd), dict(env), cwd, err, ready_w, parent, libc, blocked)
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(ready_w)
-    try:
-        os.read(ready_r, 1)  # b"" if it died before: poll() tells
+    try:  # b"" (or nothing in time) if it died before: poll() tells
+        if select.select([ready_r], [], [], _READY_TIMEOUT)[0]:
+            os.read(ready_r, 1)
     finally:
         os.close(ready_r)
     return ForkedProcess(pid)
 
 
-def _child(cmd, env, cwd, err, ready, parent) -> None:  # pragma: no cover - runs in the child
+def _libc():
+    """The C library's functions (``prctl``), or None."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - no dynamic loading
+        return None
+
+
+def _child(cmd, env, cwd, err, ready, parent, libc, blocked) -> None:  # pragma: no cover
+    # runs in the child; tests see its work
     code = 1
     try:
         # the worker's handlers (its SIGTERM stops the worker's kernel) are not the kernel's
@@ -139,14 +168,14 @@ def _child(cmd, env, cwd, err, ready, parent) -> None:  # pragma: no cover - run
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
-        atexit._clear()  # the worker's exit handlers would stop the worker's kernel
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        # the worker's exit handlers would stop the worker's kernel; the standard ones again
+        atexit._clear()
+        atexit.register(logging.shutdown)
         os.setsid()  # as jupyter_client's start_new_session: interrupts reach the group
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        if libc is not None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             libc.prctl(_PR_SET_NAME, KERNEL_NAME.encode(), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
         if os.getppid() != parent:  # the worker died before the line above took effect
             os._exit(1)
         os.write(ready, b"1")
@@ -154,7 +183,8 @@ def _child(cmd, env, cwd, err, ready, parent) -> None:  # pragma: no cover - run
         os.dup2(null, 0)
         if err is not None:
             os.dup2(err, 2)
-        os.closerange(3, 1 << 16)  # the worker's pipes, sockets and files (and null, ready)
+        _close_inherited()  # the worker's pipes, sockets and files (and null, ready)
+        sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
         gc.freeze()  # nothing of the worker's is collected (and closes a descriptor) here
         os.environ.clear()
         os.environ.update(env)
@@ -163,6 +193,7 @@ def _child(cmd, env, cwd, err, ready, parent) -> None:  # pragma: no cover - run
             os.chdir(cwd)
         tempfile.tempdir = None
         asyncio.set_event_loop_policy(None)  # no reference to the worker's event loop
+        _new_process_state()
         # ipykernel read JPY_PARENT_PID when the forkserver imported it: given here, so that
         # the kernel watches its parent (and prints no note for a kernel started by hand)
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={parent}"]
@@ -189,6 +220,46 @@ def _child(cmd, env, cwd, err, ready, parent) -> None:  # pragma: no cover - run
                 except (AttributeError, OSError, ValueError):
                     pass
             os._exit(code)
+
+
+def _close_inherited() -> None:  # pragma: no cover - runs in the child
+    """Close every descriptor above stderr (as Popen's ``close_fds``)."""
+    try:
+        found = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        found = range(3, 1 << 16)
+    for fd in found:
+        if fd > 2:
+            try:
+                os.close(fd)
+            except OSError:  # the listing's own descriptor, gone already
+                pass
+
+
+def _new_process_state() -> None:  # pragma: no cover - runs in the child
+    """What the worker's modules hold about the worker's process, as a new process has it:
+    multiprocessing (this process, its start method, resource tracker and forkserver, whose
+    descriptors are closed), Jupyter's event loop, numpy's global random state."""
+    multiprocessing.context._default_context._actual_context = None
+    tracker = multiprocessing.resource_tracker._resource_tracker
+    tracker._fd = tracker._pid = None
+    server = multiprocessing.forkserver._forkserver
+    server._forkserver_address = server._forkserver_alive_fd = None
+    server._forkserver_pid = server._inherited_fds = None
+    current = multiprocessing.process.current_process()  # the worker's, made the main one
+    current._identity, current._name, current._parent_pid = (), "MainProcess", None
+    current._config = {"authkey": multiprocessing.process.AuthenticationString(os.urandom(32)),
+                       "semprefix": "/mp"}  # no temporary folder of the worker's
+    multiprocessing.process._parent_process = None
+    multiprocessing.process._children = set()
+    multiprocessing.util._finalizer_registry.clear()
+    atexit.register(multiprocessing.util._exit_function)
+    utils = sys.modules.get("jupyter_core.utils")
+    if utils is not None and hasattr(utils, "_loop"):
+        utils._loop.set(None)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:  # numpy has no after-fork hook (Python's random has one)
+        numpy.random.seed()
 
 
 def _matplotlib_backend() -> None:  # pragma: no cover - runs in the child
