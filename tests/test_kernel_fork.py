@@ -38,8 +38,10 @@ _KERNEL = textwrap.dedent('''
     process = kernel.km.provisioner.process
     out = []
     kernel.kc.execute_interactive(
-        "import json, os, sys, matplotlib, pandas\\n"
+        "import json, os, sys, matplotlib, pandas, multiprocessing as mp\\n"
         "print(json.dumps({'backend': matplotlib.get_backend(),"
+        " 'start_method': mp.get_start_method(), 'no_parent': mp.parent_process() is None,"
+        " 'stdin': sys.stdin.fileno(), 'main': mp.current_process().name,"
         " 'storage': pandas.get_option('mode.string_storage'),"
         " 'parent': os.environ.get('JPY_PARENT_PID'), 'path0': sys.path[0],"
         " 'fds': [os.readlink(f'/proc/self/fd/{f}') for f in os.listdir('/proc/self/fd')"
@@ -87,6 +89,10 @@ def test_a_forked_kernel_is_a_kernel_of_its_own_and_leaves_nothing(tmp_path) -> 
     # what ipykernel_launcher gives a kernel it starts
     assert inside["backend"] == "module://matplotlib_inline.backend_inline"
     assert inside["storage"] == "python"  # KERNEL_SETUP ran
+    # multiprocessing as in a new process (not the parent's forkserver, tracker or identity)
+    assert inside["start_method"] == "fork" and inside["no_parent"]
+    assert inside["main"] == "MainProcess"
+    assert inside["stdin"] == 0
     assert inside["parent"] == str(process.pid)
     assert inside["path0"] not in ("", str(tmp_path))
     assert not any("marker" in fd for fd in inside["fds"]), inside["fds"]
@@ -125,10 +131,18 @@ _POOL = textwrap.dedent('''
         pid = kernel.km.provisioner.process.pid
         with open(f"/proc/{pid}/comm") as comm:
             name = comm.read().strip()
+        out = []
+        kernel.kc.execute_interactive(
+            "import json, multiprocessing as mp\\n"
+            "print(json.dumps([mp.get_start_method(), mp.parent_process() is None,"
+            " mp.current_process().name]))", timeout=60,
+            output_hook=lambda m: out.append(m["content"].get("text", "")))
         return {"method": jobs.multiprocessing.get_start_method(),
+                "shadowed": hasattr(sys.modules["ipykernel"], "SHADOWED"),
                 "mark": os.environ.get("EVALTOOLS_TEST_MARK"), "tmpdir": jobs.tempfile.gettempdir(),
                 "forked": type(kernel.km.provisioner.process).__name__ == "ForkedProcess",
                 "name": name, "kernel": pid, "worker": os.getpid(),
+                "kernel_multiprocessing": json.loads("".join(out)),
                 "connection": kernel.km.connection_file}
 
 
@@ -149,15 +163,25 @@ def test_the_run_s_workers_start_from_a_preloaded_forkserver_and_fork_their_kern
     script.write_text(_POOL, encoding="utf-8")
     temp = tmp_path / "tmp"
     temp.mkdir()
+    # a module in the folder the run starts in, named as one the forkserver imports: CPython
+    # 3.11's forkserver would import it first (it puts its own folder ahead of the path)
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "ipykernel.py").write_text("SHADOWED = True\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script), str(temp)], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          cwd=here)
     assert done.returncode == 0, done.stderr
     facts = json.loads(done.stdout.strip().splitlines()[-1])
     assert facts["method"] == "forkserver"
+    assert not facts["shadowed"]
     # the run's environment, not the one the forkserver started with
     assert facts["mark"] == "set after the forkserver started"
     assert facts["tmpdir"] == str(temp)
     assert facts["forked"] and facts["name"] == "ipykernel"
+    # the kernel forked from a worker is no worker: multiprocessing as in a new process (the
+    # start method of its own, no parent process, not the worker's identity)
+    assert facts["kernel_multiprocessing"] == ["fork", True, "MainProcess"]
     assert _gone(facts["kernel"]) and _gone(facts["worker"])
     # the worker killed its kernel and removed its files as the pool closed
     assert list(temp.glob(f"{Path(facts['connection']).stem}*")) == []
@@ -170,11 +194,12 @@ def test_a_temporary_folder_too_deep_for_the_forkserver_s_socket_spawns_the_work
     'AF_UNIX path too long')."""
     from multiprocessing import current_process
 
-    from evaltools.pipeline.run import SPAWN, pool_context
+    from evaltools.pipeline.run import SPAWN, _forkserver_fits, pool_context
 
     monkeypatch.delitem(current_process()._config, "tempdir", raising=False)
     monkeypatch.setattr(tempfile, "tempdir", "/tmp")
-    assert pool_context().get_start_method() == "forkserver"
+    assert _forkserver_fits()
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert not _forkserver_fits()
     assert pool_context() is SPAWN

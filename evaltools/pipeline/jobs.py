@@ -50,11 +50,16 @@ def worker_start(run: int, environ: dict[str, str] | None = None) -> None:
     """
     global _POOL_WORKER, _FORK_KERNEL
     _POOL_WORKER = True
+    preload = sys.modules.get("evaltools.pipeline.preload")
     if environ is not None and environ != dict(os.environ):
         # a forkserver keeps the environment the run had when it started the server (in a
-        # long session, before the caller set EVALTOOLS_HOME or TMPDIR, for example)
+        # long session, before the caller set EVALTOOLS_HOME or TMPDIR, for example); what
+        # the server's imports set for themselves stays
+        start = getattr(preload, "START_ENVIRON", os.environ)
+        added = {k: v for k, v in os.environ.items() if k not in start and k not in environ}
         os.environ.clear()
         os.environ.update(environ)
+        os.environ.update(added)
         tempfile.tempdir = None
     _leave_forkserver_alone()
     signal.signal(signal.SIGTERM, _worker_stop)
@@ -66,7 +71,7 @@ def worker_start(run: int, environ: dict[str, str] | None = None) -> None:
     if not _child_of_run(run):  # the run died before the line above took effect
         _worker_stop()
     # forked from the forkserver that imported the kernels' libraries: its kernel forks too
-    _FORK_KERNEL = "evaltools.pipeline.preload" in sys.modules
+    _FORK_KERNEL = bool(getattr(preload, "READY", False))
 
 
 def _leave_forkserver_alone() -> None:

@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from multiprocessing import current_process, get_all_start_methods, get_context
+from multiprocessing import current_process, forkserver, get_all_start_methods, get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,15 +68,55 @@ __all__ = ["run_study", "plan_reports", "report_status", "RunLockedError",
 
 
 def pool_context():
-    """The multiprocessing context of the run's workers: on Linux the forkserver (its
-    preload set here, before it starts; a forkserver already running keeps its own), else
-    spawn; spawn too where the temporary folder is too deep for the forkserver's socket."""
+    """The multiprocessing context of the run's workers: on Linux the forkserver, started
+    here (:func:`_start_forkserver`), else spawn; spawn too where the temporary folder is too
+    deep for the forkserver's socket."""
     if sys.platform.startswith("linux") and "forkserver" in get_all_start_methods() \
             and _forkserver_fits():
         context = get_context("forkserver")
-        context.set_forkserver_preload(["evaltools.pipeline.preload"])
+        _start_forkserver(context)
         return context
     return SPAWN
+
+
+#: What the preloaded libraries read when they are imported: a forkserver started under
+#: other values (a long session that changed them) is replaced.
+IMPORT_TIME_VARIABLES = ("PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS",
+                         "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MPLCONFIGDIR",
+                         "MPLBACKEND", "LANG", "LC_ALL", "TZ")
+_SERVER_STARTED_WITH: tuple | None = None
+
+
+def _start_forkserver(context) -> None:
+    """Start the forkserver with the preload, this process's import path and no current
+    folder ahead of it, unless the one it started runs already under the same settings.
+
+    CPython 3.11's forkserver ignores the import path it is given and puts the folder it
+    starts in first, where any ``statistics.py`` would shadow the standard library's: it
+    gets this process's path as ``PYTHONPATH``, with ``PYTHONSAFEPATH`` set, for its start
+    only (its workers take the run's environment, :func:`evaltools.pipeline.jobs.worker_start`).
+    """
+    global _SERVER_STARTED_WITH
+    server = forkserver._forkserver
+    path = [entry or os.getcwd() for entry in sys.path]
+    settings = (tuple(path), tuple(os.environ.get(name) for name in IMPORT_TIME_VARIABLES))
+    if server._forkserver_pid is not None:
+        if _SERVER_STARTED_WITH in (None, settings):  # not ours, or as wanted
+            return
+        server._stop()
+    context.set_forkserver_preload(["evaltools.pipeline.preload"])
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(path)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        server.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    _SERVER_STARTED_WITH = settings
 
 
 def _forkserver_fits() -> bool:
@@ -254,12 +294,15 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
         interrupted = ledger.recover()
         workers = max(1, jobs or os.cpu_count() or 1)
         pool = None
+        forked = False  # the workers come from a forkserver
 
         def start_workers() -> ProcessPoolExecutor:
-            nonlocal pool
+            nonlocal pool, forked
             if pool is None:
+                context = pool_context()
+                forked = context is not SPAWN
                 pool = stack.enter_context(ProcessPoolExecutor(
-                    max_workers=workers, mp_context=pool_context(),
+                    max_workers=workers, mp_context=context,
                     initializer=_worker_start, initargs=(os.getpid(), dict(os.environ))))
             return pool
 
@@ -268,9 +311,14 @@ def run_study(study: Study | str | Path, *, jobs: int | None = None, force: bool
                 and not fresh_kernels and declared_reports(study):
             # wave files changed (or everything is forced): reports will render, so the workers
             # start their kernels (seconds of imports) on the other cores while this one
-            # ingests; from a thread, as the first submit waits for a forkserver's imports
-            threading.Thread(target=_warm_up, args=(start_workers(), workers),
-                             name="evaltools-warm-up", daemon=True).start()
+            # ingests; a forkserver's from a thread, as the first submit waits for its imports
+            # (spawned workers from this thread: the parent their PR_SET_PDEATHSIG watches)
+            start_workers()
+            if forked:
+                threading.Thread(target=_warm_up, args=(pool, workers),
+                                 name="evaltools-warm-up", daemon=True).start()
+            else:
+                _warm_up(pool, workers)
         ingested = unchanged if unchanged is not None else _ingest(study, dry_run)
         result = RunResult(study, ingested, interrupted=len(interrupted), dry_run=dry_run)
         result.reports = plan_reports(study, force=force, only=only, language=language,
