@@ -81,6 +81,26 @@ def test_a_report_kernel_keeps_pandas_text_in_python_objects() -> None:
         km.shutdown_kernel(now=True)
 
 
+def test_a_report_kernel_writes_no_ipython_history(tmp_path, monkeypatch) -> None:
+    """KERNEL_OPTIONS: a report's cells are not the user's session; nothing goes into the
+    IPython history file (its folder here a fresh one, IPYTHONDIR)."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    km, kc = _started()
+    try:
+        kc.wait_for_ready(timeout=60)
+        out = []
+        for code in ("x = 'a cell of a report'",
+                     "print(get_ipython().history_manager.enabled)"):
+            reply = kc.execute_interactive(code, timeout=60, output_hook=lambda m: out.append(
+                m["content"].get("text", "")))
+            assert reply["content"]["status"] == "ok"
+        assert "".join(out).split() == ["False"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert not list((tmp_path / "ipython").rglob("history.sqlite"))
+
+
 def test_kill_now_stops_the_kernel_and_removes_its_files_without_an_event_loop() -> None:
     """A worker's SIGTERM handler kills its kernel this way (pipeline/jobs.py)."""
     import asyncio

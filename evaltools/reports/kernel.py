@@ -31,7 +31,8 @@ from jupyter_core.utils import run_sync
 from evaltools.reports.kernel_fork import can_fork, fork_kernel
 from evaltools.reports.layout import CONNECTION_PREFIX, SOCKET_PATH_MAX
 
-__all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX", "KERNEL_SETUP"]
+__all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX", "KERNEL_SETUP",
+           "KERNEL_OPTIONS"]
 
 #: Run by every report kernel (warm or fresh) before the notebook: pandas keeps text in Python
 #: objects rather than Arrow arrays. Values, tables and pages are the same (both are pandas'
@@ -42,6 +43,13 @@ __all__ = ["LocalKernelManager", "connection_file", "ipc_fits", "SOCKET_PATH_MAX
 #: session keeps pandas' defaults.
 KERNEL_SETUP = ('import pandas as _pd; _pd.set_option("mode.string_storage", "python"); '
                 'del _pd')
+
+
+#: Options of every report kernel: no IPython history. A report's cells are no session of the
+#: user's: with history on, every cell's source (the study's paths and parameters) went into
+#: ``~/.ipython/profile_default/history.sqlite``, one write per cell from each kernel of a
+#: run into one SQLite file (22 MB after two days of runs on the development machine).
+KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
 
 
 def connection_file() -> Path:
@@ -81,7 +89,8 @@ class LocalKernelManager(KernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the one step every start and restart goes through (jupyter_client's hook for this)
         if any("ipykernel" in str(part) for part in kernel_cmd):  # an IPython kernel
-            kernel_cmd = [*kernel_cmd, f"--IPKernelApp.exec_lines={KERNEL_SETUP}"]
+            kernel_cmd = [*kernel_cmd, f"--IPKernelApp.exec_lines={KERNEL_SETUP}",
+                          *KERNEL_OPTIONS]
         if "stderr" not in kw:
             self._close_log()
             self._stderr = open(self._stderr_path, "ab")  # noqa: SIM115 - open while it runs
