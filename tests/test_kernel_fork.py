@@ -37,7 +37,7 @@ _KERNEL = textwrap.dedent('''
     kernel.start()
     process = kernel.km.provisioner.process
     out = []
-    kernel.kc.execute_interactive(
+    kernel.execute_interactive(
         "import json, os, sys, matplotlib, pandas, multiprocessing as mp\\n"
         "print(json.dumps({'backend': matplotlib.get_backend(),"
         " 'start_method': mp.get_start_method(), 'no_parent': mp.parent_process() is None,"
@@ -132,7 +132,7 @@ _POOL = textwrap.dedent('''
         with open(f"/proc/{pid}/comm") as comm:
             name = comm.read().strip()
         out = []
-        kernel.kc.execute_interactive(
+        kernel.execute_interactive(
             "import json, multiprocessing as mp\\n"
             "print(json.dumps([mp.get_start_method(), mp.parent_process() is None,"
             " mp.current_process().name]))", timeout=60,
@@ -203,3 +203,45 @@ def test_a_temporary_folder_too_deep_for_the_forkserver_s_socket_spawns_the_work
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
     assert not _forkserver_fits()
     assert pool_context() is SPAWN
+
+
+_RESTART = textwrap.dedent('''
+    import json, sys
+    import nbformat
+    import ipykernel.kernelapp, pandas, matplotlib.pyplot  # as the forkserver's preload
+    from evaltools.pipeline.kernels import WarmKernel
+
+    kernel = WarmKernel(fork=True)
+    kernel.start()
+    first = type(kernel.km.provisioner.process).__name__
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; os._exit(3)")])
+    try:
+        kernel.execute(notebook, cwd=sys.argv[1], timeout=60)
+        died = False
+    except Exception as exc:  # nbclient's DeadKernelError
+        died = type(exc).__name__
+    kernel.shutdown()  # what render_job does after a failed report
+    kernel.start()
+    second = type(kernel.km.provisioner.process).__name__
+    out = []
+    kernel.execute_interactive("print(6 * 7)", timeout=60,
+                                  output_hook=lambda m: out.append(m["content"].get("text", "")))
+    kernel.shutdown()
+    print(json.dumps({"first": first, "died": died, "second": second, "out": "".join(out)}))
+''')
+
+
+def test_after_a_forked_kernel_died_the_next_one_starts_as_a_new_process(tmp_path) -> None:
+    """A report that kills its kernel fails alone: the worker's next kernel is started the
+    ordinary way (a fork then would copy the worker's client threads and sockets)."""
+    script = tmp_path / "restart.py"
+    script.write_text(_RESTART, encoding="utf-8")
+    # (with a blocking client nbclient waited for the dead kernel's next message for ever)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=150, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["first"] == "ForkedProcess"
+    assert facts["died"] == "DeadKernelError"
+    assert facts["second"] == "Popen"
+    assert facts["out"].strip() == "42"

@@ -244,7 +244,7 @@ def test_a_warm_kernel_freezes_what_it_imported() -> None:
     try:
         kernel.start()
         out = []
-        kernel.kc.execute_interactive("import gc\nprint(gc.get_freeze_count())", timeout=60,
+        kernel.execute_interactive("import gc\nprint(gc.get_freeze_count())", timeout=60,
                                       output_hook=lambda m: out.append(
                                           m["content"].get("text", "")))
         assert int("".join(out)) > 100_000  # pandas, matplotlib, statsmodels, evaltools

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 from evaltools.reports.kernel import LocalKernelManager
@@ -37,6 +38,10 @@ PREIMPORT = ("".join(f"import {module}\n" for module in KERNEL_MODULES)
              + "import gc as _gc\n_gc.freeze()\ndel _gc\n")
 
 
+#: The kernel client class of a warm kernel (see :meth:`WarmKernel._start`).
+ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
+
+
 class WarmKernel:
     """A reusable kernel; :meth:`execute` runs one notebook in it.
 
@@ -55,9 +60,15 @@ class WarmKernel:
         self.used = 0
         atexit.register(self.shutdown)
 
+    def execute_interactive(self, code: str, timeout: float = 120, output_hook=None) -> dict:
+        """Run ``code`` in the kernel outside any report (``output_hook`` gets its iopub
+        messages); returns the execute reply."""
+        return run_sync(self.kc.execute_interactive)(
+            code, timeout=timeout, store_history=False,
+            output_hook=output_hook or (lambda msg: None))
+
     def _run(self, code: str, timeout: float = 120) -> None:
-        reply = self.kc.execute_interactive(code, timeout=timeout, store_history=False,
-                                            output_hook=lambda msg: None)
+        reply = self.execute_interactive(code, timeout=timeout)
         if reply["content"]["status"] != "ok":
             content = reply["content"]
             raise RuntimeError(f"kernel setup failed: {content.get('ename')}: "
@@ -66,14 +77,17 @@ class WarmKernel:
     def _start(self) -> None:
         self.shutdown()
         # IPC sockets and a private stderr log; the files name this process (kernel.py)
-        self.km = LocalKernelManager(kernel_name=self.kernel_name, fork=self.fork)
+        # an asynchronous client: nbclient then watches the kernel while it waits for a cell's
+        # output (a blocking one waited for the next message for ever when the kernel died)
+        self.km = LocalKernelManager(kernel_name=self.kernel_name, fork=self.fork,
+                                     client_class=ASYNC_CLIENT)
         # once: a restart comes after reports ran in this process, whose state a fork copies
         self.fork = False
         self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()  # one client for the kernel's whole life
         self.kc.start_channels()
         try:
-            self.kc.wait_for_ready(timeout=120)
+            run_sync(self.kc.wait_for_ready)(timeout=120)
             self._run(PREIMPORT)
         except RuntimeError as exc:
             tail = self.km.stderr_tail()
