@@ -8,8 +8,6 @@ scheduled run with nothing to do stays well under a second (``benchmarks/pipelin
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.util
@@ -22,6 +20,7 @@ from pathlib import Path
 from evaltools.core.errors import EvaltoolsError
 from evaltools.pipeline.kernels import WarmKernel
 from evaltools.pipeline.stamp import overview_languages as page_languages
+from evaltools.reports.kernel_fork import die_with_parent
 from evaltools.reports.layout import ReportError, pid_alive
 from evaltools.reports.render import render_report
 from evaltools.study.model import Study
@@ -36,7 +35,6 @@ __all__ = ["warm_up", "render_job", "overview_job", "update_register", "held_row
 _WARM = None
 _POOL_WORKER = False  # set in a worker of evaltools run's own pool (not in a Dask worker)
 _FORK_KERNEL = False  # a pool worker forked from the preloaded forkserver
-_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def worker_start(run: int, environ: dict[str, str] | None = None) -> None:
@@ -63,11 +61,7 @@ def worker_start(run: int, environ: dict[str, str] | None = None) -> None:
         tempfile.tempdir = None
     _leave_forkserver_alone()
     signal.signal(signal.SIGTERM, _worker_stop)
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the kernels' own parent check remains
-        pass
+    die_with_parent(signal.SIGTERM)  # not Linux: the kernels' own parent check remains
     if not _child_of_run(run):  # the run died before the line above took effect
         _worker_stop()
     # forked from the forkserver that imported the kernels' libraries: its kernel forks too

@@ -127,8 +127,6 @@ def _forkserver_fits() -> bool:
     return len(os.fsencode(os.path.join(folder, "listener-XXXXXXXX"))) <= SOCKET_PATH_MAX
 
 
-_PR_SET_PDEATHSIG = 1  # prctl(2)
-
 
 class RunLockedError(EvaltoolsError):
     """Another run holds the study's lock."""

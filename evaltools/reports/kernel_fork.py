@@ -40,7 +40,7 @@ import traceback
 
 from ipykernel.kernelapp import IPKernelApp
 
-__all__ = ["ForkedProcess", "can_fork", "fork_kernel", "KERNEL_NAME"]
+__all__ = ["ForkedProcess", "can_fork", "fork_kernel", "die_with_parent", "KERNEL_NAME"]
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _PR_SET_NAME = 15
@@ -159,6 +159,15 @@ def _libc():
         return None
 
 
+def die_with_parent(sig: int, libc=None) -> bool:
+    """Have Linux send this process ``sig`` when the thread that started it ends
+    (``prctl(PR_SET_PDEATHSIG)``); False where there is no such call (not Linux)."""
+    try:
+        return (libc or _libc()).prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0
+    except AttributeError:
+        return False
+
+
 def _child(cmd, env, cwd, err, ready, parent, libc, blocked) -> None:  # pragma: no cover
     # runs in the child; tests see its work
     code = 1
@@ -173,8 +182,7 @@ def _child(cmd, env, cwd, err, ready, parent, libc, blocked) -> None:  # pragma:
         atexit._clear()
         atexit.register(logging.shutdown)
         os.setsid()  # as jupyter_client's start_new_session: interrupts reach the group
-        if libc is not None:
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if die_with_parent(signal.SIGKILL, libc):
             libc.prctl(_PR_SET_NAME, KERNEL_NAME.encode(), 0, 0, 0)
         if os.getppid() != parent:  # the worker died before the line above took effect
             os._exit(1)
