@@ -101,6 +101,23 @@ def test_a_report_kernel_writes_no_ipython_history(tmp_path, monkeypatch) -> Non
     assert not list((tmp_path / "ipython").rglob("history.sqlite"))
 
 
+def test_a_report_kernel_replies_without_ipykernel_s_pause() -> None:
+    """KERNEL_OPTIONS: no half-millisecond sleep before each reply (nbclient reads a cell's
+    outputs until the kernel is idle, which comes after them)."""
+    km, kc = _started()
+    try:
+        kc.wait_for_ready(timeout=60)
+        out = []
+        reply = kc.execute_interactive("print(get_ipython().kernel._execute_sleep)", timeout=60,
+                                       output_hook=lambda m: out.append(
+                                           m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        assert float("".join(out)) == 0.0
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_kill_now_stops_the_kernel_and_removes_its_files_without_an_event_loop() -> None:
     """A worker's SIGTERM handler kills its kernel this way (pipeline/jobs.py)."""
     import asyncio

@@ -45,11 +45,18 @@ KERNEL_SETUP = ('import pandas as _pd; _pd.set_option("mode.string_storage", "py
                 'del _pd')
 
 
-#: Options of every report kernel: no IPython history. A report's cells are no session of the
-#: user's: with history on, every cell's source (the study's paths and parameters) went into
-#: ``~/.ipython/profile_default/history.sqlite``, one write per cell from each kernel of a
-#: run into one SQLite file (22 MB after two days of runs on the development machine).
-KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
+#: Options of every report kernel:
+#:
+#: - no IPython history. A report's cells are no session of the user's: with history on,
+#:   every cell's source (the study's paths and parameters) went into
+#:   ``~/.ipython/profile_default/history.sqlite``, one write per cell from each kernel of a
+#:   run into one SQLite file (22 MB after two days of runs on the development machine);
+#: - no pause of half a millisecond before each cell's reply (ipykernel's ``_execute_sleep``,
+#:   a guard for clients that stop reading at the reply). A report's client (nbclient, for
+#:   warm and fresh kernels alike) reads a cell's outputs until the kernel reports itself
+#:   idle, which the kernel sends after them on the same channel; the pause cost 1.5 to 2 ms
+#:   a cell (300 cells: 1.6-1.8 s against 1.0-1.2 s, ``benchmarks/RESULTS.md``).
+KERNEL_OPTIONS = ("--HistoryManager.enabled=False", "--Kernel._execute_sleep=0")
 
 
 def connection_file() -> Path:
