@@ -2,21 +2,26 @@
 
 Starting a kernel and importing pandas, statsmodels, matplotlib and evaltools costs seconds per
 notebook while a report's own analysis takes a fraction of that. A :class:`WarmKernel` starts
-once, imports those libraries, and runs report after report through one kernel client; before
-each one the previous report's names are removed from the namespace (imported modules stay),
-figures are closed and the working folder is set; after ``recycle_after`` reports it is
-replaced by a fresh kernel. ``evaltools run --fresh-kernels``
-(a new kernel per report, through papermill) is the audit-grade alternative; both give the same
-tables.
+once, imports those libraries, and runs report after report through one kernel client, each
+report's cells in one request (:mod:`evaltools.pipeline.cells`); before each one the previous
+report's names are removed from the namespace (imported modules stay), figures are closed and
+the working folder is set; after ``recycle_after`` reports it is replaced by a fresh kernel.
+``evaltools run --fresh-kernels`` (a new kernel per report, through papermill) is the
+audit-grade alternative; both give the same tables.
 """
 
 from __future__ import annotations
 
 import atexit
+import time
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from nbclient.client import timestamp
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from evaltools.reports.kernel import LocalKernelManager
 from evaltools.reports.layout import CONNECTION_PREFIX
@@ -38,8 +43,48 @@ PREIMPORT = ("".join(f"import {module}\n" for module in KERNEL_MODULES)
              + "import gc as _gc\n_gc.freeze()\ndel _gc\n")
 
 
+class ReportKernelClient(AsyncKernelClient):
+    """jupyter_client's asynchronous client, ready as soon as the kernel has answered.
+
+    jupyter_client's ``wait_for_ready`` ends by reading the kernel's output channel until it
+    has been silent for 0.2 s: a fifth of a second of nothing at each warm kernel's start,
+    the start of every worker of a run. Here it ends once the kernel has answered its
+    ``kernel_info`` request and a message on the output channel shows that channel to be
+    connected, as jupyter_client checks too. What is left on the channel belongs to that
+    request, and whoever reads it next (nbclient, ``execute_interactive``) skips messages
+    of other requests.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # the request's status message: the output channel is connected
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:  # not yet: ask again
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+#: The module whose :func:`~evaltools.pipeline.cells.run_cells` runs a report's cells in the
+#: kernel, and the type of its display message that announces each cell.
+CELLS_MODULE = "evaltools.pipeline.cells"
+CELL_MARK = "application/x-evaltools-cell+json"
+
+
 #: The kernel client class of a warm kernel (see :meth:`WarmKernel._start`).
-ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
+ASYNC_CLIENT = f"{__name__}.ReportKernelClient"
 
 
 class WarmKernel:
@@ -101,23 +146,107 @@ class WarmKernel:
             self._start()
 
     def execute(self, notebook, cwd: Path, timeout: int = 900):
-        """Run every cell of ``notebook`` (in place) with ``cwd`` as the working folder."""
+        """Run every cell of ``notebook`` (in place) with ``cwd`` as the working folder.
+
+        The cells go to the kernel in one request (:mod:`evaltools.pipeline.cells`) and their
+        outputs come back as nbclient's per-cell execution gives them (nbclient handles each
+        message); ``timeout`` is per cell. Like nbclient it skips cells tagged
+        ``skip-execution``, goes on after a failed cell only when it is tagged
+        ``raises-exception``, and raises :class:`~nbclient.exceptions.CellExecutionError` for
+        a failed cell, :class:`~nbclient.exceptions.CellTimeoutError` for one that ran out
+        of time and :class:`~nbclient.exceptions.DeadKernelError` when the kernel died.
+        """
         if self.km is None or not self.km.is_alive() or self.used >= self.recycle_after:
             self._start()
-        # a light reset: the previous report's names go, imported modules stay
-        self._run(f"import os as _os\n_os.chdir({str(Path(cwd))!r})\n"
-                  "_ip = get_ipython()\n"
-                  "[_ip.user_ns.pop(_k) for _k in list(_ip.user_ns) if not _k.startswith('_')"
-                  " and _k not in _ip.user_ns_hidden]\n"
-                  "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt, _os, _ip\n")
         self.used += 1
         client = NotebookClient(notebook, km=self.km, timeout=timeout,
                                 kernel_name=self.kernel_name)
         client.kc = self.kc
         client.reset_execution_trackers()
-        for index, cell in enumerate(notebook.cells):
+        todo = [(index, cell) for index, cell in enumerate(notebook.cells)
+                if cell.cell_type == "code" and cell.source.strip()
+                and client.skip_cells_with_tag not in cell.metadata.get("tags", [])]
+        handed_back = run_sync(self._execute_cells)(client, todo, Path(cwd), timeout)
+        for index, cell in todo[handed_back:]:  # top-level await: one request each
             client.execute_cell(cell, index)
         return notebook
+
+    def _allows_errors(self, client, cell) -> bool:
+        return (not client.force_raise_errors) and (
+            client.allow_errors or "raises-exception" in cell.metadata.get("tags", []))
+
+    async def _execute_cells(self, client, todo: list, cwd: Path, timeout: int) -> int:
+        """Run ``todo``'s cells in one request; returns how many ran (the rest is handed back
+        to nbclient, from a cell with top-level ``await``)."""
+        cells = [(cell.source, self._allows_errors(client, cell)) for _, cell in todo]
+        msg_id = self.kc.execute(f"__import__({CELLS_MODULE!r}, fromlist=['run_cells'])"
+                                 f".run_cells({str(cwd)!r}, {cells!r}, {CELL_MARK!r})",
+                                 store_history=False, stop_on_error=True)
+        current = None  # (index, cell) whose outputs are coming
+        handed_back = len(todo)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = await self.kc.iopub_channel.get_msg(
+                    timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+            except Empty:
+                if not await self.kc.is_alive():
+                    raise DeadKernelError("Kernel died") from None
+                if time.monotonic() >= deadline:
+                    cell = current[1] if current is not None else None
+                    if cell is None:  # before the first cell: the report's setup
+                        raise CellTimeoutError(
+                            f"the report did not start in {timeout} s") from None
+                    raise CellTimeoutError.error_from_timeout_and_cell(
+                        "Cell execution timed out", timeout, cell) from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            mark = content.get("data", {}).get(CELL_MARK) if kind == "display_data" else None
+            if mark is not None or (kind == "status" and content["execution_state"] == "idle"):
+                if current is not None and client.record_timing:
+                    current[1].metadata["execution"]["shell.execute_reply"] = timestamp(msg)
+                    current[1].metadata["execution"]["iopub.status.idle"] = timestamp(msg)
+                if mark is None:
+                    break
+                if "hand_back" in mark:
+                    handed_back = mark["hand_back"]
+                    current = None
+                    continue
+                current = todo[mark["cell"]]
+                cell = current[1]
+                cell.outputs = []
+                cell.execution_count = mark["execution_count"]
+                client.clear_before_next_output = False
+                if client.record_timing:
+                    cell.metadata["execution"] = {"iopub.execute_input": timestamp(msg),
+                                                  "iopub.status.busy": timestamp(msg)}
+                deadline = time.monotonic() + timeout
+            elif current is not None and kind not in ("status", "execute_input"):
+                client.process_message(msg, current[1], current[0])
+        reply = await self._reply(msg_id)
+        if reply["content"]["status"] != "ok":  # the request itself, not a cell of it
+            content = reply["content"]
+            raise RuntimeError(f"the report's cells could not be run in the kernel: "
+                               f"{content.get('ename')}: {content.get('evalue')}")
+        for _, cell in todo[:handed_back]:
+            errors = [out for out in cell.get("outputs", []) if out.output_type == "error"]
+            if errors and not self._allows_errors(client, cell):
+                raise CellExecutionError.from_cell_and_msg(cell, errors[0])
+        return handed_back
+
+    async def _reply(self, msg_id: str) -> dict:
+        """The shell channel's reply to ``msg_id`` (sent before the kernel went idle)."""
+        while True:
+            try:
+                reply = await self.kc.shell_channel.get_msg(timeout=1)
+            except Empty:
+                if not await self.kc.is_alive():
+                    raise DeadKernelError("Kernel died") from None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
 
     def kill(self) -> None:
         """Kill the kernel at once and remove its files, waiting on nothing (a signal handler's
