@@ -134,3 +134,63 @@ def test_a_cell_that_runs_too_long_times_out_and_the_next_report_runs(tmp_path) 
         assert after.cells[0].outputs[0].text == "next report\n"
     finally:
         warm.shutdown()
+
+
+def test_a_traceback_shown_and_handled_in_a_cell_is_no_failure(kernel, tmp_path) -> None:
+    """As the kernel's reply says (and nbclient goes by): the cell succeeded."""
+    notebook = _notebook("try:\n    1 / 0\nexcept ZeroDivisionError:\n"
+                         "    get_ipython().showtraceback()\nprint('handled')",
+                         "print('next')")
+    kernel.execute(notebook, tmp_path, timeout=60)
+    assert [o.output_type for o in notebook.cells[0].outputs] == ["error", "stream"]
+    assert notebook.cells[1].outputs[0].text == "next\n"
+
+
+def test_an_error_while_showing_a_result_stops_the_report(kernel, tmp_path) -> None:
+    notebook = _notebook("class Shown:\n    def _repr_html_(self):\n        1 / 0\nShown()",
+                         "print('never')")
+    with pytest.raises(CellExecutionError) as failure:
+        kernel.execute(notebook, tmp_path, timeout=60)
+    assert failure.value.ename == "ZeroDivisionError" and failure.value.cell_index == 0
+    assert notebook.cells[1].outputs == []
+
+
+def test_an_error_taken_by_a_custom_handler_still_stops_the_report(kernel, tmp_path) -> None:
+    """No error output in the cell, but the kernel replies with an error."""
+    notebook = _notebook("def handler(shell, etype, value, tb, tb_offset=None):\n"
+                         "    print('handled by', etype.__name__)\n"
+                         "get_ipython().set_custom_exc((ValueError,), handler)",
+                         "raise ValueError('bad')", "print('never')")
+    try:
+        with pytest.raises(CellExecutionError) as failure:
+            kernel.execute(notebook, tmp_path, timeout=60)
+    finally:
+        kernel.execute_interactive("get_ipython().set_custom_exc((), None)")
+    assert (failure.value.ename, failure.value.evalue, failure.value.cell_index) == (
+        "ValueError", "bad", 1)
+    assert notebook.cells[2].outputs == []
+
+
+def test_input_fails_at_once(kernel, tmp_path) -> None:
+    notebook = _notebook("input('never answered')")
+    with pytest.raises(CellExecutionError) as failure:
+        kernel.execute(notebook, tmp_path, timeout=60)
+    assert failure.value.ename == "StdinNotImplementedError"
+
+
+def test_a_cell_that_floods_its_output_times_out(tmp_path) -> None:
+    """The time limit holds while messages keep coming."""
+    import time
+
+    warm = WarmKernel()
+    try:
+        warm.start()
+        started = time.monotonic()
+        with pytest.raises(CellTimeoutError):
+            warm.execute(_notebook("from IPython.display import display\nimport time\n"
+                                   "start = time.time()\nwhile time.time() - start < 30:\n"
+                                   "    display({'text/plain': 'x' * 100}, raw=True)"),
+                         tmp_path, timeout=2)
+        assert time.monotonic() - started < 15
+    finally:
+        warm.shutdown()

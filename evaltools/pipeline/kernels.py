@@ -130,6 +130,7 @@ class WarmKernel:
         self.fork = False
         self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()  # one client for the kernel's whole life
+        self.kc.allow_stdin = False  # input() in a report fails at once, as with nbclient
         self.kc.start_channels()
         try:
             run_sync(self.kc.wait_for_ready)(timeout=120)
@@ -150,11 +151,15 @@ class WarmKernel:
 
         The cells go to the kernel in one request (:mod:`evaltools.pipeline.cells`) and their
         outputs come back as nbclient's per-cell execution gives them (nbclient handles each
-        message); ``timeout`` is per cell. Like nbclient it skips cells tagged
-        ``skip-execution``, goes on after a failed cell only when it is tagged
-        ``raises-exception``, and raises :class:`~nbclient.exceptions.CellExecutionError` for
-        a failed cell, :class:`~nbclient.exceptions.CellTimeoutError` for one that ran out
-        of time and :class:`~nbclient.exceptions.DeadKernelError` when the kernel died.
+        message); ``timeout`` is per cell (None: no limit). Like nbclient it skips cells
+        tagged ``skip-execution``, goes on after a failed cell only when it is tagged
+        ``raises-exception``, decides that a cell failed as the kernel's reply would (a
+        traceback shown and handled in the cell is no failure; an error while showing its
+        result is), and raises :class:`~nbclient.exceptions.CellExecutionError` for a failed
+        cell (its position in the notebook as ``cell_index``),
+        :class:`~nbclient.exceptions.CellTimeoutError` for one that ran out of time and
+        :class:`~nbclient.exceptions.DeadKernelError` when the kernel died. ``input()`` fails
+        at once.
         """
         if self.km is None or not self.km.is_alive() or self.used >= self.recycle_after:
             self._start()
@@ -175,45 +180,50 @@ class WarmKernel:
         return (not client.force_raise_errors) and (
             client.allow_errors or "raises-exception" in cell.metadata.get("tags", []))
 
-    async def _execute_cells(self, client, todo: list, cwd: Path, timeout: int) -> int:
+    async def _execute_cells(self, client, todo: list, cwd: Path, timeout) -> int:
         """Run ``todo``'s cells in one request; returns how many ran (the rest is handed back
         to nbclient, from a cell with top-level ``await``)."""
         cells = [(cell.source, self._allows_errors(client, cell)) for _, cell in todo]
         msg_id = self.kc.execute(f"__import__({CELLS_MODULE!r}, fromlist=['run_cells'])"
                                  f".run_cells({str(cwd)!r}, {cells!r}, {CELL_MARK!r})",
-                                 store_history=False, stop_on_error=True)
+                                 store_history=False, stop_on_error=True, allow_stdin=False)
+        limit = float("inf") if timeout is None else float(timeout)
         current = None  # (index, cell) whose outputs are coming
+        outcomes: dict[int, dict] = {}  # cell number -> its status, as the kernel replied it
         handed_back = len(todo)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit
         while True:
+            if time.monotonic() >= deadline:  # checked with every message: a cell that
+                # floods its output runs out of time too
+                if current is None:  # before the first cell: the report's setup
+                    raise CellTimeoutError(f"the report did not start in {timeout} s")
+                raise CellTimeoutError.error_from_timeout_and_cell(
+                    "Cell execution timed out", timeout, current[1])
             try:
                 msg = await self.kc.iopub_channel.get_msg(
                     timeout=max(0.0, min(1.0, deadline - time.monotonic())))
             except Empty:
                 if not await self.kc.is_alive():
                     raise DeadKernelError("Kernel died") from None
-                if time.monotonic() >= deadline:
-                    cell = current[1] if current is not None else None
-                    if cell is None:  # before the first cell: the report's setup
-                        raise CellTimeoutError(
-                            f"the report did not start in {timeout} s") from None
-                    raise CellTimeoutError.error_from_timeout_and_cell(
-                        "Cell execution timed out", timeout, cell) from None
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             mark = content.get("data", {}).get(CELL_MARK) if kind == "display_data" else None
-            if mark is not None or (kind == "status" and content["execution_state"] == "idle"):
+            if mark is None and kind == "status":
+                if content["execution_state"] == "idle":
+                    break
+            elif mark is None:
+                if current is not None and kind != "execute_input":
+                    client.process_message(msg, current[1], current[0])
+            elif "done" in mark:
+                outcomes[mark["done"]] = mark
                 if current is not None and client.record_timing:
                     current[1].metadata["execution"]["shell.execute_reply"] = timestamp(msg)
                     current[1].metadata["execution"]["iopub.status.idle"] = timestamp(msg)
-                if mark is None:
-                    break
-                if "hand_back" in mark:
-                    handed_back = mark["hand_back"]
-                    current = None
-                    continue
+            elif "hand_back" in mark:  # nbclient runs this cell (anew) and the rest
+                handed_back, current = mark["hand_back"], None
+            else:
                 current = todo[mark["cell"]]
                 cell = current[1]
                 cell.outputs = []
@@ -222,18 +232,18 @@ class WarmKernel:
                 if client.record_timing:
                     cell.metadata["execution"] = {"iopub.execute_input": timestamp(msg),
                                                   "iopub.status.busy": timestamp(msg)}
-                deadline = time.monotonic() + timeout
-            elif current is not None and kind not in ("status", "execute_input"):
-                client.process_message(msg, current[1], current[0])
+                deadline = time.monotonic() + limit
         reply = await self._reply(msg_id)
+        for number, (index, cell) in enumerate(todo[:handed_back]):
+            outcome = outcomes.get(number, {"status": "ok"})
+            if outcome["status"] != "ok" and not self._allows_errors(client, cell):
+                error = CellExecutionError.from_cell_and_msg(cell, outcome)
+                error.cell_index = index
+                raise error
         if reply["content"]["status"] != "ok":  # the request itself, not a cell of it
             content = reply["content"]
             raise RuntimeError(f"the report's cells could not be run in the kernel: "
                                f"{content.get('ename')}: {content.get('evalue')}")
-        for _, cell in todo[:handed_back]:
-            errors = [out for out in cell.get("outputs", []) if out.output_type == "error"]
-            if errors and not self._allows_errors(client, cell):
-                raise CellExecutionError.from_cell_and_msg(cell, errors[0])
         return handed_back
 
     async def _reply(self, msg_id: str) -> dict:

@@ -251,13 +251,14 @@ def _execute_warm(kernel, template: str, parameters: dict, work: Path, executed:
     try:
         kernel.execute(notebook, work, timeout)
     except CellExecutionError as exc:
-        for index, cell in enumerate(notebook.cells):
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if errors:
-                nbformat.write(notebook, executed)
-                raise _CellFailure(index, cell.get("execution_count"), errors[0]["ename"],
-                                   errors[0]["evalue"]) from None
-        raise _CellFailure(-1, None, exc.ename, exc.evalue) from None
+        nbformat.write(notebook, executed)
+        index = getattr(exc, "cell_index", None)  # set by WarmKernel for its cells
+        if index is None:  # else the first cell that shows an error
+            index = next((i for i, cell in enumerate(notebook.cells)
+                          if any(o.get("output_type") == "error"
+                                 for o in cell.get("outputs", []))), -1)
+        count = notebook.cells[index].get("execution_count") if index >= 0 else None
+        raise _CellFailure(index, count, exc.ename, exc.evalue) from None
     return notebook
 
 
