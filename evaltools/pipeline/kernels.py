@@ -71,7 +71,7 @@ class ReportKernelClient(AsyncKernelClient):
                 else:
                     self._handle_kernel_info_reply(reply)
                     return
-            if not await self._async_is_alive():
+            if not await self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
@@ -236,7 +236,7 @@ class WarmKernel:
         reply = await self._reply(msg_id)
         for number, (index, cell) in enumerate(todo[:handed_back]):
             outcome = outcomes.get(number, {"status": "ok"})
-            if outcome["status"] != "ok" and not self._allows_errors(client, cell):
+            if outcome["status"] != "ok" and not cells[number][1]:  # errors not allowed
                 error = CellExecutionError.from_cell_and_msg(cell, outcome)
                 error.cell_index = index
                 raise error

@@ -127,7 +127,6 @@ def _forkserver_fits() -> bool:
     return len(os.fsencode(os.path.join(folder, "listener-XXXXXXXX"))) <= SOCKET_PATH_MAX
 
 
-
 class RunLockedError(EvaltoolsError):
     """Another run holds the study's lock."""
 
