@@ -207,7 +207,10 @@ def test_a_failing_template_keeps_the_previous_report(small_study: Path, tmp_pat
     nb.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('kapotte cel')"))
     nbformat.write(nb, broken / "site_overview.ipynb")
     monkeypatch.setattr("evaltools.reports.render.notebooks_dir", lambda: broken)
-    with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: kapotte cel"):
+    # its place in the executed notebook (after papermill's parameters cell), for warm and
+    # fresh kernels alike, with the execution count the kept notebook shows
+    with pytest.raises(ReportError,
+                       match=r"failed in cell 6 \(In \[\d+\]\) \(RuntimeError: kapotte cel"):
         render_report(small_study, "site_overview", wave="t1", reports_dir=reports,
                       kernel=kernel)
     if kernel is not None:

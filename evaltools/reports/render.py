@@ -204,10 +204,15 @@ def execute_and_place(template: str, parameters: dict, final: Path, work: Path, 
         if executed.exists():
             atomic_write_text(failed, _clean(nbformat.read(executed, as_version=4), work,
                                              private))
+        # the cell's place in the notebook; a warm kernel's execution counts run on from its
+        # earlier reports ("In [68]" in a twenty-cell notebook)
+        where = (f"cell {exc.cell_index + 1}" if exc.cell_index is not None
+                 and exc.cell_index >= 0 else "a cell")
+        if exc.exec_count:
+            where += f" (In [{exc.exec_count}])"
         raise ReportError(
-            f"{what} failed in cell {exc.exec_count or exc.cell_index} ({exc.ename}: "
-            f"{exc.evalue}). The failed notebook is kept at {failed}; the previous report, "
-            "if any, is unchanged.") from None
+            f"{what} failed in {where} ({exc.ename}: {exc.evalue}). The failed notebook is "
+            f"kept at {failed}; the previous report, if any, is unchanged.") from None
     # papermill wrote the executed notebook; a warm kernel's is still in memory
     notebook = _without_warnings(nbformat.read(executed, as_version=4) if kernel is None
                                  else notebook)
